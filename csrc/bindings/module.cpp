@@ -1,0 +1,192 @@
+// pybind11 module loadrun._core. Thin on purpose: conversions between NumPy
+// and core tensors, and one-line forwards. Logic lives in the core or in
+// python/loadrun.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstring>
+
+#include "core/errors.h"
+#include "graph/graph.h"
+#include "runtime/network.h"
+
+namespace py = pybind11;
+using namespace loadrun;
+
+namespace {
+
+DType dtype_of(const py::dtype& dt) {
+  char k = dt.kind();
+  size_t sz = dt.itemsize();
+  if (k == 'f' && sz == 4) return DType::Float32;
+  if (k == 'f' && sz == 2) return DType::Float16;
+  if (k == 'f' && sz == 8) return DType::Float64;
+  if (k == 'b') return DType::Bool;
+  if (k == 'i' && sz == 1) return DType::Int8;
+  if (k == 'i' && sz == 2) return DType::Int16;
+  if (k == 'i' && sz == 4) return DType::Int32;
+  if (k == 'i' && sz == 8) return DType::Int64;
+  if (k == 'u' && sz == 1) return DType::Uint8;
+  if (k == 'u' && sz == 2) return DType::Uint16;
+  if (k == 'u' && sz == 4) return DType::Uint32;
+  if (k == 'u' && sz == 8) return DType::Uint64;
+  throw InputError(str_cat("NumPy dtype ", std::string(py::str(dt)), " is not supported"));
+}
+
+DType dtype_named(const std::string& name) {
+  DType dt;
+  LR_CHECK(dtype_from_name(name, &dt), UnsupportedError, "dtype '", name, "' is not supported");
+  return dt;
+}
+
+// Borrows the array's memory; the caller keeps `arr` alive while it is used.
+Tensor borrow_array(const py::array& arr) {
+  LR_CHECK(arr.flags() & py::array::c_style, InternalError, "array must be C-contiguous");
+  Shape s(arr.shape(), arr.shape() + arr.ndim());
+  return Tensor::borrow(Layout(s, dtype_of(arr.dtype())), const_cast<void*>(arr.data()));
+}
+
+py::array to_array(const Tensor& t) {
+  py::dtype dt(dtype_name(t.dtype()) == std::string("bool") ? "bool" : dtype_name(t.dtype()));
+  std::vector<py::ssize_t> shape(t.shape().begin(), t.shape().end());
+  py::array arr(dt, shape);
+  if (t.nbytes()) std::memcpy(arr.mutable_data(), t.raw(), t.nbytes());
+  return arr;
+}
+
+AttrValue attr_of(const py::handle& v) {
+  AttrValue a;
+  if (py::isinstance<py::bool_>(v) || py::isinstance<py::int_>(v)) {
+    a.kind = AttrValue::kInt;
+    a.i = v.cast<int64_t>();
+  } else if (py::isinstance<py::float_>(v)) {
+    a.kind = AttrValue::kFloat;
+    a.f = v.cast<double>();
+  } else if (py::isinstance<py::str>(v) || py::isinstance<py::bytes>(v)) {
+    a.kind = AttrValue::kString;
+    a.s = v.cast<std::string>();
+  } else if (py::isinstance<py::array>(v)) {
+    a.kind = AttrValue::kTensor;
+    py::array arr = py::array::ensure(v, py::array::c_style);
+    a.t = borrow_array(arr).clone();
+  } else if (py::isinstance<py::list>(v) || py::isinstance<py::tuple>(v)) {
+    py::sequence seq = v.cast<py::sequence>();
+    a.kind = AttrValue::kInts;
+    for (auto item : seq) {
+      if (py::isinstance<py::float_>(item)) a.kind = AttrValue::kFloats;
+      if (py::isinstance<py::str>(item) || py::isinstance<py::bytes>(item))
+        a.kind = AttrValue::kStrings;
+    }
+    for (auto item : seq) {
+      if (a.kind == AttrValue::kInts) a.ints.push_back(item.cast<int64_t>());
+      if (a.kind == AttrValue::kFloats) a.floats.push_back(item.cast<double>());
+      if (a.kind == AttrValue::kStrings) a.strings.push_back(item.cast<std::string>());
+    }
+  } else {
+    throw ModelError(str_cat("attribute value of type ",
+                             std::string(py::str(py::type::handle_of(v))), " is not supported"));
+  }
+  return a;
+}
+
+py::list io_list(const std::vector<IOInfo>& infos) {
+  py::list r;
+  for (const auto& i : infos) r.append(py::make_tuple(i.name, i.shape, dtype_name(i.dtype)));
+  return r;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "loadrun core (C++)";
+  static py::exception<Error> base(m, "LoadrunError");
+  static py::exception<ModelError> model_err(m, "ModelError", base.ptr());
+  static py::exception<InputError> input_err(m, "InputError", base.ptr());
+  static py::exception<UnsupportedError> unsup_err(m, "UnsupportedError", base.ptr());
+  static py::exception<InternalError> internal_err(m, "InternalError", base.ptr());
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const ModelError& e) {
+      py::set_error(model_err, e.what());
+    } catch (const InputError& e) {
+      py::set_error(input_err, e.what());
+    } catch (const UnsupportedError& e) {
+      py::set_error(unsup_err, e.what());
+    } catch (const InternalError& e) {
+      py::set_error(internal_err, e.what());
+    } catch (const Error& e) {
+      py::set_error(base, e.what());
+    }
+  });
+
+  m.def("list_ops", [] {
+    py::list r;
+    for (const OpDef* d : OpRegistry::get().all()) {
+      std::vector<std::string> algos;
+      for (const Algo* a : d->algos) algos.push_back(a->name());
+      r.append(py::make_tuple(d->domain, d->type, algos));
+    }
+    return r;
+  });
+
+  py::class_<Graph, std::shared_ptr<Graph>>(m, "Graph")
+      .def(py::init<>())
+      .def("add_input",
+           [](Graph& g, const std::string& name, const std::string& dtype, const Shape& shape) {
+             return g.add_input(name, dtype_named(dtype), shape);
+           })
+      .def("add_const",
+           [](Graph& g, const std::string& name, const py::array& value) {
+             py::array arr = py::array::ensure(value, py::array::c_style);
+             return g.add_const(name, borrow_array(arr).clone());
+           })
+      .def("add_op",
+           [](Graph& g, const std::string& type, const std::string& domain, const std::string& name,
+              const py::dict& attrs, const std::vector<std::string>& inputs,
+              const std::vector<std::string>& outputs) {
+             Attrs a;
+             for (auto kv : attrs) a.set(kv.first.cast<std::string>(), attr_of(kv.second));
+             return g.add_opr(type, domain, name, a, inputs, outputs);
+           })
+      .def("add_output", &Graph::add_output)
+      .def("has_var", [](const Graph& g, const std::string& n) { return g.find_var(n) >= 0; })
+      .def_property_readonly("num_oprs", [](const Graph& g) { return g.oprs().size(); });
+
+  py::class_<Network>(m, "Network")
+      .def(py::init([](std::shared_ptr<Graph> g) { return std::make_unique<Network>(g); }))
+      .def("compile", &Network::compile, py::call_guard<py::gil_scoped_release>())
+      .def("inputs", [](const Network& n) { return io_list(n.inputs()); })
+      .def("outputs", [](const Network& n) { return io_list(n.outputs()); })
+      .def("run",
+           [](Network& n, const std::vector<py::array>& feeds) {
+             std::vector<Tensor> ts;
+             for (const auto& f : feeds) ts.push_back(borrow_array(f));
+             std::vector<Tensor> outs;
+             {
+               py::gil_scoped_release release;
+               outs = n.run(ts);
+             }
+             py::list r;
+             for (const auto& t : outs) r.append(to_array(t));
+             return r;
+           })
+      .def("benchmark",
+           [](Network& n, int iters, int warmup) {
+             BenchResult b;
+             {
+               py::gil_scoped_release release;
+               b = n.benchmark(iters, warmup);
+             }
+             return py::make_tuple(b.warmup_ms, b.iter_ms);
+           })
+      .def("steps",
+           [](const Network& n) {
+             py::list r;
+             for (const auto& s : n.steps())
+               r.append(py::make_tuple(s.opr, s.algo, s.in_layouts, s.out_layouts, s.workspace));
+             return r;
+           })
+      .def_property_readonly("arena_bytes", &Network::arena_bytes);
+}

@@ -1,0 +1,58 @@
+// Algo: one implementation of one operator. The chooser picks among an op's
+// algos by attributes, usability, workspace and (with fast-run) measured time;
+// the cache stores name(), so names are stable forever.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "graph/op.h"
+
+namespace loadrun {
+
+using InLayouts = std::vector<const Layout*>;
+using OutLayouts = std::vector<Layout>;
+
+class Algo {
+ public:
+  enum Attribute : uint32_t {
+    REPRODUCIBLE = 1,
+    NAIVE = 2,
+    USABLE_DEPEND_ON_SHAPE = 4,
+    ACCURACY_DEPEND_ON_BATCH = 8,
+  };
+  virtual ~Algo() = default;
+  virtual const char* name() const = 0;
+  virtual uint32_t attributes() const = 0;
+  bool is_naive() const { return attributes() & NAIVE; }
+  virtual bool usable(const Op& op, const InLayouts& in, const OutLayouts& out) const { return true; }
+  virtual size_t workspace(const Op& op, const InLayouts& in, const OutLayouts& out) const {
+    return 0;
+  }
+  virtual void exec(const Op& op, const KernCtx& ctx) const = 0;
+};
+
+// An algo that is a plain function of the concrete op type.
+template <class OpT>
+class FnAlgo final : public Algo {
+ public:
+  using Fn = void (*)(const OpT&, const KernCtx&);
+  FnAlgo(const char* name, uint32_t attrs, Fn fn) : name_(name), attrs_(attrs), fn_(fn) {}
+  const char* name() const override { return name_; }
+  uint32_t attributes() const override { return attrs_; }
+  void exec(const Op& op, const KernCtx& ctx) const override {
+    fn_(static_cast<const OpT&>(op), ctx);
+  }
+
+ private:
+  const char* name_;
+  uint32_t attrs_;
+  Fn fn_;
+};
+
+// The reference algorithm every operator has.
+template <class OpT>
+FnAlgo<OpT> naive_algo(typename FnAlgo<OpT>::Fn fn) {
+  return FnAlgo<OpT>("NAIVE", Algo::NAIVE | Algo::REPRODUCIBLE, fn);
+}
+
+}  // namespace loadrun

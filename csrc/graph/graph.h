@@ -1,0 +1,62 @@
+// Graph: static single-assignment vars and the oprs that produce them, in
+// topological order. Built by an importer (ONNX in Python, .lrm in C++);
+// immutable once a Network compiles it.
+#pragma once
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+#include "graph/attrs.h"
+#include "graph/op_registry.h"
+
+namespace loadrun {
+
+struct Var {
+  int id = -1;
+  std::string name;
+  DType dtype = DType::Float32;
+  Shape shape;              // declared shape of inputs; -1 = symbolic dim
+  int producer = -1;        // opr id, -1 for inputs and constants
+  bool is_input = false;
+  bool is_const = false;
+  Tensor value;             // constants only
+};
+
+struct OprNode {
+  int id = -1;
+  std::string name;
+  const OpDef* def = nullptr;
+  std::unique_ptr<Op> op;
+  std::vector<int> inputs;  // var ids; -1 = optional input absent
+  std::vector<int> outputs;
+  std::string label() const;  // "name{Type}"
+};
+
+class Graph {
+ public:
+  int add_input(const std::string& name, DType dtype, const Shape& shape);
+  int add_const(const std::string& name, const Tensor& value);
+  // Inputs named "" are absent optional inputs. Throws UnsupportedError for
+  // an unknown type and ModelError (naming the node) for bad attributes.
+  int add_opr(const std::string& type, const std::string& domain, const std::string& name,
+              const Attrs& attrs, const std::vector<std::string>& inputs,
+              const std::vector<std::string>& outputs);
+  void add_output(const std::string& name);
+
+  int find_var(const std::string& name) const;  // -1 if none
+  const std::vector<Var>& vars() const { return vars_; }
+  const std::vector<std::unique_ptr<OprNode>>& oprs() const { return oprs_; }
+  const std::vector<int>& inputs() const { return inputs_; }
+  const std::vector<int>& outputs() const { return outputs_; }
+
+ private:
+  int new_var(const std::string& name);
+  std::vector<Var> vars_;
+  std::vector<std::unique_ptr<OprNode>> oprs_;
+  std::vector<int> inputs_, outputs_;
+  std::map<std::string, int> by_name_;
+};
+
+}  // namespace loadrun

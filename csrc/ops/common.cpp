@@ -1,0 +1,72 @@
+#include "ops/common.h"
+
+#include <algorithm>
+
+namespace loadrun {
+
+int64_t normalize_axis(int64_t axis, int64_t rank, const char* what) {
+  int64_t a = axis < 0 ? axis + rank : axis;
+  LR_CHECK(a >= 0 && a < rank, ModelError, what, " ", axis, " is out of range for rank ", rank);
+  return a;
+}
+
+Shape broadcast_shapes(const std::vector<Shape>& shapes) {
+  size_t rank = 0;
+  for (const auto& s : shapes) rank = std::max(rank, s.size());
+  Shape out(rank, 1);
+  for (const auto& s : shapes) {
+    size_t off = rank - s.size();
+    for (size_t i = 0; i < s.size(); ++i) {
+      int64_t& o = out[off + i];
+      if (s[i] == o || s[i] == 1) continue;
+      LR_CHECK(o == 1, ModelError, "shapes cannot broadcast: ", [&] {
+        std::string r;
+        for (const auto& x : shapes) r += shape_str(x) + " ";
+        return r;
+      }());
+      o = s[i];
+    }
+  }
+  return out;
+}
+
+Shape broadcast_strides(const Shape& in, const Shape& out) {
+  Shape st(out.size(), 0);
+  Shape cs = contiguous_strides(in);
+  size_t off = out.size() - in.size();
+  for (size_t i = 0; i < in.size(); ++i) st[off + i] = in[i] == 1 ? 0 : cs[i];
+  return st;
+}
+
+BroadcastIndexer::BroadcastIndexer(const Shape& out_shape, const std::vector<Shape>& in_shapes)
+    : out_shape_(out_shape), numel_(shape_numel(out_shape)), trivial_(true) {
+  for (const auto& s : in_shapes) {
+    strides_.push_back(broadcast_strides(s, out_shape));
+    if (s != out_shape) trivial_ = false;
+  }
+}
+
+int64_t BroadcastIndexer::offset(size_t k, int64_t i) const {
+  if (trivial_) return i;
+  const Shape& st = strides_[k];
+  int64_t off = 0;
+  for (size_t d = out_shape_.size(); d-- > 0;) {
+    int64_t dim = out_shape_[d];
+    off += (i % dim) * st[d];
+    i /= dim;
+  }
+  return off;
+}
+
+std::vector<int64_t> ints_of(const InferCtx& ctx, size_t i, const char* what) {
+  if (!ctx.has(i)) return {};
+  return ctx.value(i, what).to_i64_vector();
+}
+
+int64_t dims_product(const Shape& s, size_t begin, size_t end) {
+  int64_t p = 1;
+  for (size_t i = begin; i < end && i < s.size(); ++i) p *= s[i];
+  return p;
+}
+
+}  // namespace loadrun

@@ -1,0 +1,50 @@
+// Helpers shared by operator files: axis normalisation, NumPy broadcasting,
+// and reading small constant inputs (axes, shapes, scales).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/errors.h"
+#include "core/tensor.h"
+#include "fastrun/algo.h"
+#include "graph/op.h"
+#include "graph/op_registry.h"
+
+namespace loadrun {
+
+// Maps a possibly negative axis into [0, rank); ModelError when out of range.
+int64_t normalize_axis(int64_t axis, int64_t rank, const char* what = "axis");
+
+// NumPy broadcast of two or more shapes; ModelError when incompatible.
+Shape broadcast_shapes(const std::vector<Shape>& shapes);
+
+// Strides (in elements) for reading `in` as if broadcast to `out`: 0 on
+// broadcast dims, and `in` right-aligned to `out`'s rank.
+Shape broadcast_strides(const Shape& in, const Shape& out);
+
+// Walks the flat indices of `out_shape` and yields, for each operand, the
+// element offset it reads. Used by the NAIVE broadcasting kernels.
+class BroadcastIndexer {
+ public:
+  BroadcastIndexer(const Shape& out_shape, const std::vector<Shape>& in_shapes);
+  int64_t numel() const { return numel_; }
+  // Offsets of operand k for output element i (contiguous order).
+  int64_t offset(size_t k, int64_t i) const;
+  // True when every operand has the output's shape (offsets are i).
+  bool trivial() const { return trivial_; }
+
+ private:
+  Shape out_shape_;
+  std::vector<Shape> strides_;
+  int64_t numel_;
+  bool trivial_;
+};
+
+// Integer list from a constant input (int32 or int64) or an empty list if absent.
+std::vector<int64_t> ints_of(const InferCtx& ctx, size_t i, const char* what);
+
+// Product of dims [begin, end).
+int64_t dims_product(const Shape& s, size_t begin, size_t end);
+
+}  // namespace loadrun

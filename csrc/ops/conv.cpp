@@ -1,0 +1,147 @@
+// Conv (ONNX): N-C-spatial convolution with groups, strides, dilations, pads
+// and auto_pad; 1-D and 2-D spatial (1-D runs as 2-D with H = 1).
+// NAIVE: direct loops, one output plane at a time; for each (ic, kh, kw) it
+// adds w * input-row to the output row over the valid ow range, so the
+// innermost loop is a contiguous multiply-add the compiler vectorises when
+// stride is 1. O(N*OC*IC/g*KH*KW*OH*OW), no workspace.
+#include "ops/common.h"
+#include "ops/spatial.h"
+
+namespace loadrun {
+
+namespace {
+
+struct ConvOp final : Op {
+  SpatialParams sp;
+  int64_t group;
+  explicit ConvOp(const Attrs& a) : sp(SpatialParams::from_attrs(a)), group(a.get_int("group", 1)) {
+    LR_CHECK(group >= 1, ModelError, "group must be >= 1, got ", group);
+  }
+  std::string param_key() const override { return sp.key() + ";g" + std::to_string(group); }
+
+  void infer(InferCtx& ctx) const override {
+    const Layout& x = ctx.input(0);
+    const Layout& w = ctx.input(1);
+    LR_CHECK(x.ndim() == 3 || x.ndim() == 4, UnsupportedError, "Conv on ", x.ndim(),
+             "-D input: only 1-D and 2-D spatial convolutions are supported");
+    LR_CHECK(w.ndim() == x.ndim(), ModelError, "weight rank ", w.ndim(), " != input rank ",
+             x.ndim());
+    LR_CHECK(x.shape[1] == w.shape[1] * group, ModelError, "input has ", x.shape[1],
+             " channels, weight expects ", w.shape[1], " x group ", group);
+    LR_CHECK(w.shape[0] % group == 0, ModelError, "output channels ", w.shape[0],
+             " not divisible by group ", group);
+    if (ctx.has(2)) {
+      const Layout& b = ctx.input(2);
+      LR_CHECK(b.ndim() == 1 && b.shape[0] == w.shape[0], ModelError, "bias shape ",
+               shape_str(b.shape), " does not match ", w.shape[0], " output channels");
+    }
+    std::vector<int64_t> in(x.shape.begin() + 2, x.shape.end());
+    std::vector<int64_t> k(w.shape.begin() + 2, w.shape.end());
+    LR_CHECK(sp.kernel.empty() || sp.kernel == k, ModelError, "kernel_shape attribute ",
+             shape_str(sp.kernel), " disagrees with weight ", shape_str(k));
+    std::vector<int64_t> out = sp.resolve(in, k, nullptr);
+    Shape os{x.shape[0], w.shape[0]};
+    os.insert(os.end(), out.begin(), out.end());
+    ctx.set_output(0, os, x.dtype);
+  }
+};
+
+// 2-D geometry of one conv call (1-D mapped to H = 1).
+struct Geo {
+  int64_t n, ic, ih, iw, oc, oh, ow, kh, kw, sh, sw, dh, dw, ph, pw;
+};
+
+Geo geometry(const ConvOp& op, const Shape& x, const Shape& w, const Shape& y) {
+  bool one_d = x.size() == 3;
+  std::vector<int64_t> in(x.begin() + 2, x.end()), k(w.begin() + 2, w.end()), pads;
+  op.sp.resolve(in, k, &pads);
+  auto at = [&](const std::vector<int64_t>& v, size_t i, int64_t def) {
+    return v.empty() ? def : v[i];
+  };
+  Geo g{};
+  g.n = x[0];
+  g.ic = x[1];
+  g.oc = y[1];
+  if (one_d) {
+    g.ih = g.oh = g.kh = g.sh = g.dh = 1;
+    g.ph = 0;
+    g.iw = x[2];
+    g.ow = y[2];
+    g.kw = w[2];
+    g.sw = at(op.sp.strides, 0, 1);
+    g.dw = at(op.sp.dilations, 0, 1);
+    g.pw = pads[0];
+  } else {
+    g.ih = x[2];
+    g.iw = x[3];
+    g.oh = y[2];
+    g.ow = y[3];
+    g.kh = w[2];
+    g.kw = w[3];
+    g.sh = at(op.sp.strides, 0, 1);
+    g.sw = at(op.sp.strides, 1, 1);
+    g.dh = at(op.sp.dilations, 0, 1);
+    g.dw = at(op.sp.dilations, 1, 1);
+    g.ph = pads[0];
+    g.pw = pads[1];
+  }
+  return g;
+}
+
+template <typename T>
+void conv_naive_t(const ConvOp& op, const KernCtx& ctx) {
+  const Tensor& xt = ctx.input(0);
+  const Tensor& wt = ctx.input(1);
+  Tensor& yt = ctx.output(0);
+  Geo g = geometry(op, xt.shape(), wt.shape(), yt.shape());
+  const T* x = xt.ptr<T>();
+  const T* w = wt.ptr<T>();
+  const T* bias = ctx.has(2) ? ctx.input(2).ptr<T>() : nullptr;
+  T* y = yt.ptr<T>();
+  int64_t icg = g.ic / op.group, ocg = g.oc / op.group;
+  for (int64_t n = 0; n < g.n; ++n) {
+    for (int64_t oc = 0; oc < g.oc; ++oc) {
+      int64_t grp = oc / ocg;
+      T* yp = y + (n * g.oc + oc) * g.oh * g.ow;
+      T b = bias ? bias[oc] : T(0);
+      for (int64_t i = 0; i < g.oh * g.ow; ++i) yp[i] = b;
+      for (int64_t icl = 0; icl < icg; ++icl) {
+        const T* xp = x + (n * g.ic + grp * icg + icl) * g.ih * g.iw;
+        const T* wp = w + (oc * icg + icl) * g.kh * g.kw;
+        for (int64_t kh = 0; kh < g.kh; ++kh) {
+          for (int64_t kw = 0; kw < g.kw; ++kw) {
+            T wv = wp[kh * g.kw + kw];
+            int64_t xoff = kw * g.dw - g.pw;  // iw = ow * sw + xoff
+            // valid ow: 0 <= ow*sw + xoff < iw
+            int64_t ow0 = xoff >= 0 ? 0 : (-xoff + g.sw - 1) / g.sw;
+            int64_t ow1 = g.iw - xoff <= 0 ? 0 : (g.iw - xoff + g.sw - 1) / g.sw;
+            if (ow1 > g.ow) ow1 = g.ow;
+            for (int64_t oh = 0; oh < g.oh; ++oh) {
+              int64_t ih = oh * g.sh - g.ph + kh * g.dh;
+              if (ih < 0 || ih >= g.ih) continue;
+              const T* xrow = xp + ih * g.iw;
+              T* yrow = yp + oh * g.ow;
+              if (g.sw == 1) {
+                for (int64_t ow = ow0; ow < ow1; ++ow) yrow[ow] += wv * xrow[ow + xoff];
+              } else {
+                for (int64_t ow = ow0; ow < ow1; ++ow) yrow[ow] += wv * xrow[ow * g.sw + xoff];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+void conv_naive(const ConvOp& op, const KernCtx& ctx) {
+  LR_DISPATCH_FLOAT(ctx.input(0).dtype(), "Conv", conv_naive_t<T>(op, ctx));
+}
+
+const auto kNaive = naive_algo<ConvOp>(conv_naive);
+
+}  // namespace
+
+void register_op_Conv(OpRegistry& r) { register_simple<ConvOp>(r, "Conv", {&kNaive}, 2, 3); }
+
+}  // namespace loadrun

@@ -1,0 +1,163 @@
+"""The Python face of a compiled model: loadrun.load() -> Network.
+
+A Network knows its inputs and outputs, runs on a dict of NumPy arrays and
+benchmarks with the timing loop in C++. Input shapes decide the compiled
+plan: symbolic dims take the shape the caller gives, else 1 for a leading
+batch dim; a run with new shapes compiles (once) for them.
+"""
+from typing import NamedTuple
+
+import numpy as np
+
+from loadrun import _core
+from loadrun.errors import InputError
+from loadrun.onnx.dtypes import numpy_dtype
+from loadrun.onnx.importer import import_model
+
+
+class TensorInfo(NamedTuple):
+    name: str
+    shape: tuple  # -1 marks a dim not known yet
+    dtype: str
+
+
+class Timings(list):
+    """Per-iteration times in milliseconds; `.warmup` holds the warm-up runs'."""
+
+    def __init__(self, iters, warmup):
+        super().__init__(iters)
+        self.warmup = list(warmup)
+
+
+def convert_feed(name, value, dtype):
+    """`value` as a C-contiguous array of `dtype`, if that loses nothing."""
+    arr = np.asarray(value)
+    target = numpy_dtype(dtype)
+    if arr.dtype == target:
+        return np.ascontiguousarray(arr)
+    if arr.dtype.kind in "OSUV":
+        raise InputError(f"input '{name}': expected {dtype}, got {arr.dtype}")
+    if np.can_cast(arr.dtype, target, casting="safe"):
+        return np.ascontiguousarray(arr.astype(target))
+    with np.errstate(all="ignore"):
+        converted = arr.astype(target)
+        back = converted.astype(arr.dtype)
+    same = np.array_equal(back, arr, equal_nan=arr.dtype.kind == "f")
+    if not same:
+        raise InputError(f"input '{name}': values of dtype {arr.dtype} do not convert to {dtype} without loss")
+    return np.ascontiguousarray(converted)
+
+
+class Network:
+    def __init__(self, imported, input_shapes=None):
+        self._model = imported
+        self._core = _core.Network(imported.graph)
+        self._specs = {s.name: s for s in imported.inputs}
+        self._shapes = self._default_shapes(input_shapes or {})
+        self._feeds = None
+        if self._shapes is not None:
+            self._core.compile([self._shapes[s.name] for s in imported.inputs])
+
+    # -- shapes ------------------------------------------------------------
+    def _default_shapes(self, given):
+        for name in given:
+            if name not in self._specs:
+                raise InputError(f"'{name}' is not an input of the model (inputs: {', '.join(self._specs) or 'none'})")
+        shapes = {}
+        for spec in self._model.inputs:
+            if spec.name in given:
+                shapes[spec.name] = [int(d) for d in given[spec.name]]
+                continue
+            shape = list(spec.shape)
+            for d, v in enumerate(shape):
+                if v < 0:
+                    if d == 0:
+                        shape[0] = 1
+                    else:
+                        return None  # wait for a shape from the caller
+            shapes[spec.name] = shape
+        return shapes
+
+    def _unknown_dim_error(self):
+        for spec in self._model.inputs:
+            for d, v in enumerate(spec.shape):
+                if v < 0 and d > 0:
+                    return InputError(
+                        f"input '{spec.name}' dim {d} ('{spec.dim_names[d]}') is symbolic: "
+                        f"give its shape (--input {spec.name}:{{...}} or feed an array)")
+        return InputError("the input shapes are not known")
+
+    def compile(self, input_shapes):
+        """Compile for {name: shape} (missing inputs keep their current shape)."""
+        shapes = self._default_shapes(input_shapes)
+        if shapes is None:
+            merged = dict(self._shapes or {})
+            merged.update({k: list(v) for k, v in input_shapes.items()})
+            if any(s.name not in merged for s in self._model.inputs):
+                raise self._unknown_dim_error()
+            shapes = merged
+        self._core.compile([shapes[s.name] for s in self._model.inputs])
+        self._shapes = shapes
+
+    # -- introspection -----------------------------------------------------
+    @property
+    def inputs(self):
+        return [TensorInfo(n, tuple(s), d) for n, s, d in self._core.inputs()]
+
+    @property
+    def outputs(self):
+        return [TensorInfo(n, tuple(s), d) for n, s, d in self._core.outputs()]
+
+    @property
+    def opset(self):
+        return self._model.opset
+
+    def steps(self):
+        """[(opr, algo, in_layouts, out_layouts, workspace)] of the current plan."""
+        return [tuple(s) for s in self._core.steps()]
+
+    # -- running -----------------------------------------------------------
+    def _arrays(self, feeds):
+        feeds = dict(feeds)
+        for name in feeds:
+            if name not in self._specs:
+                raise InputError(f"'{name}' is not an input of the model (inputs: {', '.join(self._specs)})")
+        arrays = []
+        for spec in self._model.inputs:
+            if spec.name not in feeds:
+                raise InputError(f"input '{spec.name}' was not given")
+            arrays.append(convert_feed(spec.name, feeds[spec.name], spec.dtype))
+        return arrays
+
+    def run(self, feeds):
+        """Run on {input name: array}; returns {output name: array}."""
+        arrays = self._arrays(feeds)
+        outs = self._core.run(arrays)
+        self._shapes = {s.name: list(a.shape) for s, a in zip(self._model.inputs, arrays)}
+        self._feeds = arrays
+        return dict(zip(self._model.outputs, outs))
+
+    def set_inputs(self, feeds):
+        """Give the inputs later benchmark() runs use (compiles for their shapes)."""
+        arrays = self._arrays(feeds)
+        self.compile({s.name: list(a.shape) for s, a in zip(self._model.inputs, arrays)})
+        self._feeds = arrays
+
+    def benchmark(self, iters=10, warmup=1):
+        """Time `warmup` then `iters` runs in C++; returns Timings (ms per iteration)."""
+        if self._shapes is None:
+            raise self._unknown_dim_error()
+        if self._feeds is None:
+            self._feeds = [np.zeros(self._shapes[s.name], dtype=numpy_dtype(s.dtype)) for s in self._model.inputs]
+        self._core.run(self._feeds)  # binds the inputs into the plan
+        w, it = self._core.benchmark(int(iters), int(warmup))
+        return Timings(it, w)
+
+
+def load(model, input_shapes=None):
+    """Load an ONNX model (path or ModelProto) and compile it.
+
+    input_shapes: {input name: shape} for symbolic dims (else a leading batch
+    dim becomes 1; other symbolic dims wait for the first run's arrays).
+    """
+    return Network(import_model(model), input_shapes)

@@ -1,0 +1,88 @@
+"""Helpers for checking loadrun against ONNX Runtime on the same inputs.
+
+Tolerance: relative max error |a-b|max / max(|b|max, 1e-6) <= rtol (1e-4 by
+default), plus exact equality for integer and bool outputs.
+"""
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import helper, numpy_helper
+
+import loadrun
+
+IR_VERSION = 8  # what every onnxruntime we test with accepts
+
+
+def make_model(nodes, inputs, outputs, initializers=(), opset=17):
+    """inputs/outputs: [(name, np dtype or TensorProto type, shape or None)]."""
+
+    def vi(name, dt, shape):
+        et = dt if isinstance(dt, int) else helper.np_dtype_to_tensor_dtype(np.dtype(dt))
+        return helper.make_tensor_value_info(name, et, shape)
+
+    g = helper.make_graph(
+        nodes, "test", [vi(*i) for i in inputs], [vi(*o) for o in outputs],
+        [numpy_helper.from_array(np.asarray(a), n) for n, a in initializers])
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)], ir_version=IR_VERSION)
+
+
+def node_model(op_type, feeds, n_outputs=1, initializers=(), opset=17, out_dtypes=None, **attrs):
+    """A one-node model whose graph inputs are `feeds` (name -> array) in order.
+
+    Output types come from ONNX shape inference unless `out_dtypes` gives them.
+    """
+    inputs = [(n, a.dtype, list(a.shape)) for n, a in feeds.items()]
+    in_names = list(feeds) + [n for n, _ in initializers]
+    outs = [f"y{i}" for i in range(n_outputs)]
+    node = helper.make_node(op_type, in_names, outs, **attrs)
+    if out_dtypes is None:
+        probe = make_model([node], inputs, [], initializers, opset)
+        inferred = onnx.shape_inference.infer_shapes(probe)
+        types = {v.name: v.type.tensor_type.elem_type for v in inferred.graph.value_info}
+        out_dtypes = [types.get(o, onnx.TensorProto.FLOAT) for o in outs]
+    return make_model([node], inputs, [(o, t, None) for o, t in zip(outs, out_dtypes)],
+                      initializers, opset)
+
+
+def ort_run(model, feeds):
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    sess = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
+    names = [o.name for o in sess.get_outputs()]
+    return dict(zip(names, sess.run(None, feeds)))
+
+
+def rel_err(a, b):
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if a.size == 0:
+        return 0.0
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-6))
+
+
+def assert_close(got, ref, rtol=1e-4, name=""):
+    got, ref = np.asarray(got), np.asarray(ref)
+    assert got.shape == ref.shape, f"{name}: shape {got.shape} != {ref.shape}"
+    if ref.dtype.kind in "biu":
+        assert got.dtype == ref.dtype, f"{name}: dtype {got.dtype} != {ref.dtype}"
+        np.testing.assert_array_equal(got, ref, err_msg=name)
+        return
+    assert got.dtype == ref.dtype, f"{name}: dtype {got.dtype} != {ref.dtype}"
+    nan_ref = np.isnan(ref)
+    assert np.array_equal(np.isnan(got), nan_ref), f"{name}: NaN positions differ"
+    e = rel_err(np.where(nan_ref, 0, got), np.where(nan_ref, 0, ref))
+    assert e <= rtol, f"{name}: relative max error {e:.3g} > {rtol}"
+
+
+def check_model(model, feeds, rtol=1e-4):
+    """Run `model` in loadrun and ONNX Runtime and compare every output."""
+    ref = ort_run(model, feeds)
+    got = loadrun.load(model).run(feeds)
+    assert set(got) == set(ref)
+    for k in ref:
+        assert_close(got[k], ref[k], rtol, k)
+    return got
+
+
+def check_node(op_type, feeds, n_outputs=1, initializers=(), opset=17, rtol=1e-4, **attrs):
+    return check_model(node_model(op_type, feeds, n_outputs, initializers, opset, **attrs), feeds, rtol)
