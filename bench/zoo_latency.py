@@ -1,0 +1,77 @@
+"""Latency of every zoo model in loadrun next to ONNX Runtime, one thread.
+
+Both run in this process on the same input, interleaved round by round so
+that machine noise hits both alike; the figure is the median per model and
+the ratio loadrun/ORT. ORT gets intra_op_num_threads=1 and all graph
+optimisations. Usage: python bench/zoo_latency.py [--rounds 5] [models...]
+"""
+import argparse
+import os
+import platform
+import statistics
+import time
+
+import numpy as np
+import onnxruntime as ort
+
+import loadrun
+from loadrun import zoo
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def feeds_for(net):
+    rng = np.random.default_rng(0)
+    feeds = {}
+    for i in net.inputs:
+        if i.dtype.startswith("int"):
+            feeds[i.name] = rng.integers(0, 2, size=i.shape).astype(i.dtype)
+        else:
+            feeds[i.name] = rng.standard_normal(i.shape).astype(i.dtype)
+    return feeds
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("models", nargs="*")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--iters", type=int, default=1, help="timed runs per round and engine")
+    args = ap.parse_args()
+    names = args.models or [n for n, _ in zoo.list_models()]
+    print(f"machine: {cpu_model()}, {os.cpu_count()} logical cores; loadrun {loadrun.__version__}, "
+          f"onnxruntime {ort.__version__}; 1 thread")
+    print(f"{'model':<12} {'loadrun ms':>11} {'ORT ms':>9} {'ratio':>7}")
+    for name in names:
+        model = zoo.build(name)
+        net = loadrun.load(model)
+        feeds = feeds_for(net)
+        net.set_inputs(feeds)
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = 1
+        so.inter_op_num_threads = 1
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        sess = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
+        net.benchmark(iters=0, warmup=1)
+        sess.run(None, feeds)
+        lr, ot = [], []
+        for _ in range(args.rounds):
+            lr.extend(net.benchmark(iters=args.iters, warmup=0))
+            for _ in range(args.iters):
+                t0 = time.perf_counter()
+                sess.run(None, feeds)
+                ot.append((time.perf_counter() - t0) * 1e3)
+        a, b = statistics.median(lr), statistics.median(ot)
+        print(f"{name:<12} {a:11.2f} {b:9.2f} {a / b:7.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
