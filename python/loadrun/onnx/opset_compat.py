@@ -30,3 +30,39 @@ def attr_to_input(spec, ctx, attr, index, dtype=np.int64):
         spec.inputs.append(name)
     else:
         spec.inputs[index] = name
+
+
+# -- softmax.cpp: before opset 13 the input is coerced to 2-D at `axis`
+# (default 1) and normalised over all the flattened trailing dims.
+def _softmax_legacy(spec, ctx):
+    if ctx.opset < 13:
+        spec.attrs["_legacy_2d"] = 1
+
+
+for _op in ("Softmax", "LogSoftmax", "Hardmax"):
+    rewriter(_op)(_softmax_legacy)
+
+
+# -- reduce.cpp: `axes` became an input in opset 13 (ReduceSum) and 18 (the
+# rest of the family); before that it is an attribute.
+_REDUCE_AXES_INPUT_SINCE = {
+    "ReduceSum": 13,
+    "ReduceMean": 18,
+    "ReduceMax": 18,
+    "ReduceMin": 18,
+    "ReduceProd": 18,
+    "ReduceL1": 18,
+    "ReduceL2": 18,
+    "ReduceLogSum": 18,
+    "ReduceLogSumExp": 18,
+    "ReduceSumSquare": 18,
+}
+
+
+def _reduce_axes(spec, ctx):
+    if ctx.opset < _REDUCE_AXES_INPUT_SINCE[spec.op_type]:
+        attr_to_input(spec, ctx, "axes", 1)
+
+
+for _op in _REDUCE_AXES_INPUT_SINCE:
+    rewriter(_op)(_reduce_axes)

@@ -1,0 +1,114 @@
+// Gemm (ONNX): Y = alpha * op(A) * op(B) + beta * C, op(X) = X or X^T by
+// transA / transB; A is (M,K) after op, B is (K,N), and the optional C is
+// broadcast one way to (M,N) (a scalar, (N,), (1,N), (M,1) or (M,N)).
+// NAIVE: Y starts as beta*C (or 0), then for each row i and each k the
+// scaled a(i,k) times row k of op(B) is added to row i of Y (i-k-j order, so
+// the inner loop runs along contiguous memory). With transB the rows of op(B)
+// are strided, so that case uses an i-j-k dot product over contiguous rows
+// of A and B instead. O(M*N*K), no workspace.
+#include "ops/common.h"
+
+namespace loadrun {
+
+namespace {
+
+struct GemmOp final : Op {
+  bool trans_a, trans_b;
+  double alpha, beta;
+  explicit GemmOp(const Attrs& a)
+      : trans_a(a.get_int("transA", 0) != 0),
+        trans_b(a.get_int("transB", 0) != 0),
+        alpha(a.get_float("alpha", 1.0)),
+        beta(a.get_float("beta", 1.0)) {}
+  std::string param_key() const override {
+    return str_cat(trans_a, ";", trans_b, ";", alpha, ";", beta);
+  }
+  void infer(InferCtx& ctx) const override {
+    const Layout& a = ctx.input(0);
+    const Layout& b = ctx.input(1);
+    LR_CHECK(a.ndim() == 2, ModelError, "Gemm input A must be 2-D, got shape ", shape_str(a.shape));
+    LR_CHECK(b.ndim() == 2, ModelError, "Gemm input B must be 2-D, got shape ", shape_str(b.shape));
+    LR_CHECK(a.dtype == b.dtype, ModelError, "Gemm A is ", dtype_name(a.dtype), " but B is ",
+             dtype_name(b.dtype));
+    LR_CHECK(a.dtype == DType::Float32 || a.dtype == DType::Float64, UnsupportedError,
+             "Gemm on ", dtype_name(a.dtype), ": only float32 and float64 are supported");
+    int64_t m = trans_a ? a.shape[1] : a.shape[0];
+    int64_t ka = trans_a ? a.shape[0] : a.shape[1];
+    int64_t kb = trans_b ? b.shape[1] : b.shape[0];
+    int64_t n = trans_b ? b.shape[0] : b.shape[1];
+    LR_CHECK(ka == kb, ModelError, "Gemm inner dims differ: A", trans_a ? "^T" : "", " is ",
+             m, "x", ka, ", B", trans_b ? "^T" : "", " is ", kb, "x", n);
+    if (ctx.has(2)) {
+      const Layout& c = ctx.input(2);
+      LR_CHECK(c.dtype == a.dtype, ModelError, "Gemm C is ", dtype_name(c.dtype), " but A is ",
+               dtype_name(a.dtype));
+      bool ok = c.ndim() <= 2;
+      Shape mn{m, n};
+      for (size_t i = 0; ok && i < c.ndim(); ++i) {
+        int64_t d = c.shape[c.ndim() - 1 - i];
+        ok = d == 1 || d == mn[1 - i];
+      }
+      LR_CHECK(ok, ModelError, "Gemm C of shape ", shape_str(c.shape),
+               " does not broadcast to the output shape ", shape_str(mn));
+    }
+    ctx.set_output(0, {m, n}, a.dtype);
+  }
+};
+
+template <typename T>
+void gemm_naive_t(const GemmOp& op, const KernCtx& ctx) {
+  const Tensor& at = ctx.input(0);
+  const Tensor& bt = ctx.input(1);
+  Tensor& yt = ctx.output(0);
+  const int64_t m = yt.shape()[0], n = yt.shape()[1];
+  const int64_t k = op.trans_a ? at.shape()[0] : at.shape()[1];
+  const T* a = at.ptr<T>();
+  const T* b = bt.ptr<T>();
+  T* y = yt.ptr<T>();
+  const T alpha = static_cast<T>(op.alpha), beta = static_cast<T>(op.beta);
+
+  // Y = beta * C, C read through broadcast strides.
+  if (ctx.has(2) && op.beta != 0) {
+    const Tensor& ct = ctx.input(2);
+    Shape st = broadcast_strides(ct.shape(), {m, n});
+    const T* c = ct.ptr<T>();
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) y[i * n + j] = beta * c[i * st[0] + j * st[1]];
+  } else {
+    for (int64_t i = 0; i < m * n; ++i) y[i] = T(0);
+  }
+
+  // a(i,kk): A is (M,K) row-major, or (K,M) when transposed.
+  auto a_at = [&](int64_t i, int64_t kk) { return op.trans_a ? a[kk * m + i] : a[i * k + kk]; };
+  if (!op.trans_b) {
+    for (int64_t i = 0; i < m; ++i) {
+      T* yr = y + i * n;
+      for (int64_t kk = 0; kk < k; ++kk) {
+        T av = alpha * a_at(i, kk);
+        const T* br = b + kk * n;
+        for (int64_t j = 0; j < n; ++j) yr[j] += av * br[j];
+      }
+    }
+  } else {  // B is (N,K): row j of B is column j of op(B)
+    for (int64_t i = 0; i < m; ++i) {
+      for (int64_t j = 0; j < n; ++j) {
+        const T* br = b + j * k;
+        T s = T(0);
+        for (int64_t kk = 0; kk < k; ++kk) s += a_at(i, kk) * br[kk];
+        y[i * n + j] += alpha * s;
+      }
+    }
+  }
+}
+
+void gemm_naive(const GemmOp& op, const KernCtx& ctx) {
+  LR_DISPATCH_FLOAT(ctx.input(0).dtype(), "Gemm", gemm_naive_t<T>(op, ctx));
+}
+
+const auto kNaive = naive_algo<GemmOp>(gemm_naive);
+
+}  // namespace
+
+void register_op_Gemm(OpRegistry& r) { register_simple<GemmOp>(r, "Gemm", {&kNaive}, 2, 3); }
+
+}  // namespace loadrun

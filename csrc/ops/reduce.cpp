@@ -1,0 +1,252 @@
+// The Reduce family (ONNX): ReduceSum, ReduceMean, ReduceMax, ReduceMin,
+// ReduceProd, ReduceL1, ReduceL2, ReduceLogSum, ReduceLogSumExp and
+// ReduceSumSquare, in their newest form: the axes are an optional int64
+// input (older forms with an `axes` attribute are rewritten by the
+// importer). Axes may be negative, must not repeat; none given reduces every
+// axis unless noop_with_empty_axes = 1, which reduces none (each element is
+// then "reduced" on its own, so ReduceL1 still gives |x|, ReduceSumSquare x^2
+// and so on, as ONNX Runtime does). keepdims keeps reduced dims as 1.
+// Each op is one row of a table: start value, per-element step, finish.
+// Floats accumulate in double; integers (Sum, Mean, Max, Min, Prod, L1,
+// SumSquare on int32/int64) in their own type, wrapping on overflow, with
+// Mean an integer division.
+// NAIVE: one walk over the input in memory order with an odometer that
+// tracks the output element each input element folds into (stride 0 along
+// reduced dims), then a finishing pass over the output. ReduceLogSumExp walks
+// twice: first the max per output, then sum(exp(x - max)). O(n) time, O(out)
+// scratch.
+#include <cmath>
+#include <limits>
+#include <type_traits>
+
+#include "ops/common.h"
+
+namespace loadrun {
+
+namespace {
+
+enum class RKind { Sum, Mean, Max, Min, Prod, L1, L2, LogSum, LogSumExp, SumSquare };
+
+bool int_ok(RKind k) {
+  return k == RKind::Sum || k == RKind::Mean || k == RKind::Max || k == RKind::Min ||
+         k == RKind::Prod || k == RKind::L1 || k == RKind::SumSquare;
+}
+
+// Which dims reduce, and the output shapes.
+struct ReducePlan {
+  std::vector<bool> reduced;  // per input dim
+  Shape out_keep;             // reduced dims as 1
+  Shape out;                  // the output (out_keep without them unless keepdims)
+  int64_t count = 1;          // input elements per output element
+};
+
+ReducePlan make_plan(const Shape& in, const std::vector<int64_t>& axes, bool keepdims, bool noop) {
+  const int64_t rank = static_cast<int64_t>(in.size());
+  ReducePlan p;
+  p.reduced.assign(in.size(), false);
+  if (axes.empty()) {
+    if (!noop) p.reduced.assign(in.size(), true);
+  } else {
+    for (int64_t a : axes) {
+      size_t d = static_cast<size_t>(normalize_axis(a, rank, "reduce axis"));
+      LR_CHECK(!p.reduced[d], ModelError, "reduce axis ", d, " is given more than once");
+      p.reduced[d] = true;
+    }
+  }
+  for (size_t d = 0; d < in.size(); ++d) {
+    if (p.reduced[d]) {
+      p.count *= in[d];
+      p.out_keep.push_back(1);
+      if (keepdims) p.out.push_back(1);
+    } else {
+      p.out_keep.push_back(in[d]);
+      p.out.push_back(in[d]);
+    }
+  }
+  return p;
+}
+
+struct ReduceOp final : Op {
+  RKind kind;
+  bool keepdims, noop;
+  ReduceOp(RKind k, const Attrs& a)
+      : kind(k),
+        keepdims(a.get_int("keepdims", 1) != 0),
+        noop(a.get_int("noop_with_empty_axes", 0) != 0) {}
+  std::string param_key() const override {
+    return str_cat(static_cast<int>(kind), ";", keepdims, ";", noop);
+  }
+  void infer(InferCtx& ctx) const override {
+    const Layout& x = ctx.input(0);
+    DType dt = x.dtype;
+    bool ok = dt == DType::Float32 || dt == DType::Float64 ||
+              ((dt == DType::Int32 || dt == DType::Int64) && int_ok(kind));
+    LR_CHECK(ok, UnsupportedError, "dtype ", dtype_name(dt), " is not supported by ",
+             def ? def->type : "this reduction");
+    if (ctx.has(1)) {
+      const Layout& al = ctx.input(1);
+      LR_CHECK(al.dtype == DType::Int64 && al.ndim() <= 1, ModelError,
+               "axes must be a 1-D int64 tensor, got ", al.str());
+    }
+    std::vector<int64_t> axes = ints_of(ctx, 1, "axes");
+    ctx.set_output(0, make_plan(x.shape, axes, keepdims, noop).out, dt);
+  }
+};
+
+// Integer adds and multiplies wrap (through the unsigned type).
+template <typename A>
+A add(A a, A b) {
+  if constexpr (std::is_integral<A>::value) {
+    using U = std::make_unsigned_t<A>;
+    return static_cast<A>(static_cast<U>(a) + static_cast<U>(b));
+  } else {
+    return a + b;
+  }
+}
+template <typename A>
+A mul(A a, A b) {
+  if constexpr (std::is_integral<A>::value) {
+    using U = std::make_unsigned_t<A>;
+    return static_cast<A>(static_cast<U>(a) * static_cast<U>(b));
+  } else {
+    return a * b;
+  }
+}
+
+template <typename A>
+A start_value(RKind k) {
+  switch (k) {
+    case RKind::Prod: return A(1);
+    case RKind::Max:
+      return std::numeric_limits<A>::has_infinity ? -std::numeric_limits<A>::infinity()
+                                                  : std::numeric_limits<A>::lowest();
+    case RKind::Min:
+      return std::numeric_limits<A>::has_infinity ? std::numeric_limits<A>::infinity()
+                                                  : std::numeric_limits<A>::max();
+    default: return A(0);
+  }
+}
+
+// acc (+)= x; `shift` is the per-output max for LogSumExp.
+template <typename A>
+A step(RKind k, A acc, A x, A shift) {
+  switch (k) {
+    case RKind::Sum: case RKind::Mean: case RKind::LogSum: return add(acc, x);
+    case RKind::Max: return x > acc ? x : acc;
+    case RKind::Min: return x < acc ? x : acc;
+    case RKind::Prod: return mul(acc, x);
+    case RKind::L1: return add(acc, x < A(0) ? mul(x, A(-1)) : x);
+    case RKind::L2: case RKind::SumSquare: return add(acc, mul(x, x));
+    case RKind::LogSumExp:
+      if constexpr (std::is_floating_point<A>::value) return acc + std::exp(x - shift);
+      return acc;
+  }
+  return acc;
+}
+
+template <typename A>
+A finish(RKind k, A acc, int64_t count, A shift) {
+  if constexpr (std::is_floating_point<A>::value) {
+    switch (k) {
+      case RKind::Mean: return acc / static_cast<A>(count);
+      case RKind::L2: return std::sqrt(acc);
+      case RKind::LogSum: return std::log(acc);
+      case RKind::LogSumExp: return shift + std::log(acc);
+      default: return acc;
+    }
+  } else {
+    if (k == RKind::Mean) return count ? static_cast<A>(acc / count) : A(0);
+    return acc;
+  }
+}
+
+// Calls f(i, o) for every input element i (memory order) and the output
+// element o it folds into.
+template <class F>
+void walk(const Shape& in, const Shape& ostride, F&& f) {
+  const int64_t n = shape_numel(in);
+  const size_t rank = in.size();
+  Shape idx(rank, 0);
+  int64_t o = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    f(i, o);
+    for (size_t d = rank; d-- > 0;) {
+      o += ostride[d];
+      if (++idx[d] < in[d]) break;
+      o -= ostride[d] * in[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+template <typename T>
+void reduce_naive_t(const ReduceOp& op, const KernCtx& ctx) {
+  using A = std::conditional_t<std::is_floating_point<T>::value, double, T>;
+  const Tensor& xt = ctx.input(0);
+  std::vector<int64_t> axes;
+  if (ctx.has(1)) axes = ctx.input(1).to_i64_vector();
+  ReducePlan p = make_plan(xt.shape(), axes, op.keepdims, op.noop);
+  Shape ostride = contiguous_strides(p.out_keep);
+  for (size_t d = 0; d < ostride.size(); ++d)
+    if (p.reduced[d]) ostride[d] = 0;
+  const int64_t on = shape_numel(p.out_keep);
+  const T* x = xt.ptr<T>();
+  T* y = ctx.output(0).ptr<T>();
+
+  std::vector<A> shift(static_cast<size_t>(on), A(0));
+  if (op.kind == RKind::LogSumExp) {
+    std::vector<A> mx(static_cast<size_t>(on), start_value<A>(RKind::Max));
+    walk(xt.shape(), ostride, [&](int64_t i, int64_t o) {
+      A v = static_cast<A>(x[i]);
+      if (v > mx[o]) mx[o] = v;
+    });
+    for (int64_t o = 0; o < on; ++o)  // an all -inf (or empty) slice: no shift
+      shift[o] = std::isfinite(static_cast<double>(mx[o])) ? mx[o] : A(0);
+  }
+  std::vector<A> acc(static_cast<size_t>(on), start_value<A>(op.kind));
+  walk(xt.shape(), ostride, [&](int64_t i, int64_t o) {
+    acc[o] = step<A>(op.kind, acc[o], static_cast<A>(x[i]), shift[o]);
+  });
+  for (int64_t o = 0; o < on; ++o)
+    y[o] = static_cast<T>(finish<A>(op.kind, acc[o], p.count, shift[o]));
+}
+
+void reduce_naive(const ReduceOp& op, const KernCtx& ctx) {
+  DType dt = ctx.input(0).dtype();
+  switch (dt) {
+    LR_CASE_DT(Float32, reduce_naive_t<T>(op, ctx))
+    LR_CASE_DT(Float64, reduce_naive_t<T>(op, ctx))
+    LR_CASE_DT(Int32, reduce_naive_t<T>(op, ctx))
+    LR_CASE_DT(Int64, reduce_naive_t<T>(op, ctx))
+    default:
+      LR_THROW(UnsupportedError, "reduce: dtype ", dtype_name(dt), " is not supported");
+  }
+}
+
+const auto kNaive = naive_algo<ReduceOp>(reduce_naive);
+
+template <RKind K>
+void reg(OpRegistry& r, const char* type) {
+  OpDef d;
+  d.type = type;
+  d.create = [](const Attrs& a) -> std::unique_ptr<Op> { return std::make_unique<ReduceOp>(K, a); };
+  d.algos = {&kNaive};
+  d.min_inputs = 1;
+  d.max_inputs = 2;
+  r.add(std::move(d));
+}
+
+}  // namespace
+
+void register_op_ReduceSum(OpRegistry& r) { reg<RKind::Sum>(r, "ReduceSum"); }
+void register_op_ReduceMean(OpRegistry& r) { reg<RKind::Mean>(r, "ReduceMean"); }
+void register_op_ReduceMax(OpRegistry& r) { reg<RKind::Max>(r, "ReduceMax"); }
+void register_op_ReduceMin(OpRegistry& r) { reg<RKind::Min>(r, "ReduceMin"); }
+void register_op_ReduceProd(OpRegistry& r) { reg<RKind::Prod>(r, "ReduceProd"); }
+void register_op_ReduceL1(OpRegistry& r) { reg<RKind::L1>(r, "ReduceL1"); }
+void register_op_ReduceL2(OpRegistry& r) { reg<RKind::L2>(r, "ReduceL2"); }
+void register_op_ReduceLogSum(OpRegistry& r) { reg<RKind::LogSum>(r, "ReduceLogSum"); }
+void register_op_ReduceLogSumExp(OpRegistry& r) { reg<RKind::LogSumExp>(r, "ReduceLogSumExp"); }
+void register_op_ReduceSumSquare(OpRegistry& r) { reg<RKind::SumSquare>(r, "ReduceSumSquare"); }
+
+}  // namespace loadrun
