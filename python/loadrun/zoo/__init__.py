@@ -25,8 +25,8 @@ class ZooModel(NamedTuple):
 _MODELS = {
     "resnet18": ZooModel(_resnet.resnet18, "ResNet-18 (torchvision), 1000 classes, input [batch,3,224,224] float32",
                          11_689_512),
-    "resnet50": ZooModel(_resnet.resnet50, "ResNet-50 v1.5 (torchvision), 1000 classes, input [batch,3,224,224] float32",
-                         25_557_032),
+    "resnet50": ZooModel(_resnet.resnet50,
+                         "ResNet-50 v1.5 (torchvision), 1000 classes, input [batch,3,224,224] float32", 25_557_032),
     "mobilenetv2": ZooModel(_mnv2.mobilenetv2,
                             "MobileNetV2 1.0 (torchvision), 1000 classes, input [batch,3,224,224] float32", 3_504_872),
     "bert_tiny": ZooModel(_bert.bert_tiny,

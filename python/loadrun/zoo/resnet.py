@@ -67,4 +67,5 @@ def resnet18():
 
 
 def resnet50():
-    return _resnet("resnet50", _bottleneck, (3, 4, 6, 3), 50, "ResNet-50 v1.5 (torchvision structure), seeded random weights")
+    return _resnet("resnet50", _bottleneck, (3, 4, 6, 3), 50,
+                   "ResNet-50 v1.5 (torchvision structure), seeded random weights")
