@@ -6,7 +6,9 @@ stdout (report.py); errors: one line `load_and_run: error: ...` on stderr,
 exit code 2 for a bad command line, 1 for a bad model, bad input data or a
 file that cannot be read or written.
 """
+import errno
 import json
+import os
 import sys
 import time
 
@@ -98,6 +100,8 @@ def run(opts, out=None):
     from loadrun.onnx.importer import import_model
 
     out = out or sys.stdout
+    if opts.json_path:
+        check_writable(opts.json_path)
 
     def say(line=""):
         print(line, file=out, flush=True)
@@ -156,6 +160,17 @@ def run(opts, out=None):
     if opts.json_path:
         write_json(opts, imported, net, load_ms, prepare_ms, timings, stats, total_ms)
     return 0
+
+
+def check_writable(path):
+    """Fail before the run, not after it, when the --json file cannot be written."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise IsADirectoryError(errno.EISDIR, "--json: is a directory", path)
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(errno.ENOENT, "--json: no such directory", folder)
+    if not os.access(folder, os.W_OK):
+        raise PermissionError(errno.EACCES, "--json: cannot write into", folder)
 
 
 def write_json(opts, imported, net, load_ms, prepare_ms, timings, stats, total_ms):

@@ -20,4 +20,4 @@ def load(name, path):
     if not isinstance(arr, np.ndarray):
         arr.close()
         raise InputError(f"input '{name}': {path} is an .npz archive, not a single .npy array")
-    return np.ascontiguousarray(arr)
+    return np.asarray(arr, order="C")

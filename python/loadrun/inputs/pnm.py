@@ -37,7 +37,11 @@ def decode(data, where="image"):
             pos += 1
         if pos == start:
             raise InputError(f"{where}: bad header: expected the {names[len(fields)]}, found {data[start:start + 8]!r}")
-        if pos >= len(data) or data[pos:pos + 1] not in WHITESPACE:
+        if pos >= len(data):
+            if len(fields) < 2:
+                raise InputError(f"{where}: header ends before the {names[len(fields) + 1]}")
+            raise InputError(f"{where}: header ends right after the maxval: no pixel data")
+        if data[pos:pos + 1] not in WHITESPACE:
             after = data[pos:pos + 1]
             if len(fields) < 2 and after == b"#":
                 pass  # a comment may follow width or height directly
