@@ -286,8 +286,8 @@ def test_json_report(capsys, tmp_path, model):
     assert s["throughput"] == pytest.approx(5000.0 / sum(t["iterations"]))
     # the printed figures are the JSON's, rounded
     iters = [float(RE_ITER.match(x).group(3)) for x in lines if RE_ITER.match(x)]
-    assert iters == [round(v, 3) for v in t["iterations"]] or \
-        all(abs(a - b) <= 0.0005 + 1e-9 for a, b in zip(iters, t["iterations"]))
+    assert len(iters) == 5
+    assert all(abs(a - b) <= 0.0005 + 1e-9 for a, b in zip(iters, t["iterations"]))
     assert doc["io"] == [
         {"type": "INPUT", "name": "data", "shape": [1, 3, 8, 8], "dtype": "float32"},
         {"type": "OUTPUT", "name": "out", "shape": [1, 3, 8, 8], "dtype": "float32"},

@@ -330,3 +330,11 @@ def test_scalar_npy_stays_scalar(tmp_path):
     np.save(tmp_path / "s.npy", np.float32(2.5))
     arr = parse_input_arg(f"x:{tmp_path / 's.npy'}", [TensorInfo("x", (), "float32")])["x"]
     assert arr.shape == () and float(arr) == 2.5
+
+
+def test_json_missing_file(tmp_path, capsys):
+    with pytest.raises(InputError, match="input file not found: .*gone.json"):
+        parse(f"data:{tmp_path / 'gone.json'}")
+    model = relu_model(tmp_path / "m.onnx")
+    assert main([model, "--input", str(tmp_path / "gone.json")]) == 1
+    assert capsys.readouterr().err == f"load_and_run: error: input file not found: {tmp_path / 'gone.json'}\n"
