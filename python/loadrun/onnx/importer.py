@@ -15,7 +15,7 @@ from onnx import helper, numpy_helper
 from loadrun import _core
 from loadrun.errors import ModelError, UnsupportedError
 from loadrun.onnx.dtypes import ONNX_TO_NAME, onnx_type_name
-from loadrun.onnx.opset_compat import REWRITERS
+from loadrun.onnx.opset_compat import REPLACED_OPS, REWRITERS
 
 MIN_OPSET = 7
 # Ops the importer itself turns into constants.
@@ -86,11 +86,13 @@ class ImportedModel:
 
 
 class _Ctx:
-    """What a rewriter may use: the opset, and adding constants."""
+    """What a rewriter may use: the opset, adding constants, and `used`: the
+    names some node reads or the graph outputs (to drop unused optional outputs)."""
 
-    def __init__(self, graph, opset):
+    def __init__(self, graph, opset, used=()):
         self.graph = graph
         self.opset = opset
+        self.used = set(used)
         self._n = 0
 
     def add_const(self, array, hint="const"):
@@ -133,7 +135,7 @@ def constant_value(node):
 
 def check_supported(model):
     """Raise one UnsupportedError naming every unsupported op and its nodes."""
-    known = {(d, t) for d, t, _ in _core.list_ops()} | PYTHON_OPS
+    known = {(d, t) for d, t, _ in _core.list_ops()} | PYTHON_OPS | {("", t) for t in REPLACED_OPS}
     missing = {}
     for i, node in enumerate(model.graph.node):
         key = (norm_domain(node.domain), node.op_type)
@@ -179,7 +181,8 @@ def import_model(src):
         raise UnsupportedError(f"model uses ai.onnx opset {opset}; the oldest supported is {MIN_OPSET}")
     check_supported(model)
     g = _core.Graph()
-    ctx = _Ctx(g, opset)
+    used = {n for node in model.graph.node for n in node.input} | {o.name for o in model.graph.output}
+    ctx = _Ctx(g, opset, used)
     init_names = set()
     for t in model.graph.initializer:
         if t.data_type not in ONNX_TO_NAME:

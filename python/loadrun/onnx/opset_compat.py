@@ -66,3 +66,91 @@ def _reduce_axes(spec, ctx):
 
 for _op in _REDUCE_AXES_INPUT_SINCE:
     rewriter(_op)(_reduce_axes)
+# Old op types that a rewriter turns into another (supported) op type.
+REPLACED_OPS = set()
+
+
+def drop_unused_outputs(spec, ctx, keep, what):
+    """Drop outputs after the first `keep` that nothing reads; UnsupportedError if one is read."""
+    from loadrun.errors import UnsupportedError
+
+    extra = spec.outputs[keep:]
+    used = [o for o in extra if o and o in ctx.used]
+    if used:
+        raise UnsupportedError(f"{spec.op_type} node '{spec.name}': {what} ('{used[0]}') is not supported")
+    del spec.outputs[keep:]
+
+
+@rewriter("MaxPool")
+def _max_pool(spec, ctx):
+    # storage_order only concerns Indices, which is never computed.
+    spec.attrs.pop("storage_order", None)
+    drop_unused_outputs(spec, ctx, 1, "the Indices output")
+
+
+@rewriter("BatchNormalization")
+def _batch_norm(spec, ctx):
+    from loadrun.errors import UnsupportedError
+
+    if ctx.opset < 9 and "spatial" in spec.attrs:
+        if int(spec.attrs.pop("spatial")) == 0:
+            raise UnsupportedError(f"BatchNormalization node '{spec.name}': spatial=0 (per-element statistics) is not supported")
+    spec.attrs.pop("momentum", None)  # training only
+    if ctx.opset < 14:
+        # Before opset 14, naming any statistics output means training mode:
+        # Y is then normalised with the batch's own mean and variance (ONNX
+        # Runtime does so even when nothing reads those outputs), so only
+        # omitted ("") outputs can be dropped without changing Y.
+        named = [o for o in spec.outputs[1:] if o]
+        if named:
+            raise UnsupportedError(
+                f"BatchNormalization node '{spec.name}': training mode (opset {ctx.opset} with the "
+                f"statistics output '{named[0]}') is not supported; only inference with the single output Y is")
+        del spec.outputs[1:]
+    elif int(spec.attrs.get("training_mode", 0)) == 0:
+        # training_mode=0 says inference outright: unread extra outputs can go.
+        drop_unused_outputs(spec, ctx, 1, "the running mean/var outputs")
+
+
+def _legacy_resize(spec, ctx, scales_name, nearest_mode):
+    """X + scales of Resize-10 / Upsample into the opset-11+ Resize form."""
+    mode = str(spec.attrs.pop("mode", "nearest"))
+    spec.op_type = "Resize"
+    spec.inputs = [spec.inputs[0], "", scales_name]
+    spec.attrs = {
+        "mode": "linear" if mode in ("linear", "bilinear", "trilinear") else mode,
+        "coordinate_transformation_mode": "asymmetric",
+        "nearest_mode": nearest_mode,
+    }
+
+
+@rewriter("Resize")
+def _resize(spec, ctx):
+    if ctx.opset >= 11:
+        return
+    # Opset 10: (X, scales), asymmetric coordinates. ONNX Runtime rounds the
+    # nearest index down when upsampling and up when downsampling an axis:
+    # the core's internal nearest_mode "simple".
+    if len(spec.inputs) < 2 or not spec.inputs[1]:
+        from loadrun.errors import ModelError
+
+        raise ModelError(f"Resize node '{spec.name}' (opset {ctx.opset}) needs inputs X and scales")
+    _legacy_resize(spec, ctx, spec.inputs[1], "simple")
+
+
+REPLACED_OPS.add("Upsample")
+
+
+@rewriter("Upsample")
+def _upsample(spec, ctx):
+    from loadrun.errors import ModelError
+
+    if ctx.opset < 9:  # scales is an attribute
+        if "scales" not in spec.attrs:
+            raise ModelError(f"Upsample node '{spec.name}' has no scales attribute")
+        scales = ctx.add_const(np.asarray(spec.attrs.pop("scales"), dtype=np.float32), "upsample_scales")
+    else:
+        if len(spec.inputs) < 2 or not spec.inputs[1]:
+            raise ModelError(f"Upsample node '{spec.name}' needs inputs X and scales")
+        scales = spec.inputs[1]
+    _legacy_resize(spec, ctx, scales, "floor")

@@ -1,0 +1,193 @@
+// ConvTranspose (ONNX): the transpose (gradient) of Conv, 1-D and 2-D
+// spatial, with groups, strides, dilations, pads, output_padding,
+// output_shape, auto_pad and an optional bias. W is (C_in, C_out/group, k...).
+// Output size per spatial dim: s*(in-1) + output_padding + (k-1)*d + 1
+// - pad_begin - pad_end. With output_shape (or auto_pad SAME_*, whose target
+// is in*s) the total padding is derived and split as ONNX says: SAME_UPPER
+// puts the odd element at the end, NOTSET and SAME_LOWER at the beginning;
+// a negative total (output_shape past the natural size) counts as zero and
+// the extra output holds the bias alone.
+// NAIVE: scatter loop. Y starts as the bias; every input element adds
+// x * w[ic, oc, kh, kw] to Y[oh = ih*s - pad + kh*d, ...] when that lands
+// inside Y. O(N*IC*OC/g*IH*IW*KH*KW), no workspace.
+#include <algorithm>
+
+#include "ops/common.h"
+#include "ops/spatial.h"
+
+namespace loadrun {
+
+namespace {
+
+struct ConvTransposeOp final : Op {
+  SpatialParams sp;
+  int64_t group;
+  std::vector<int64_t> output_padding, output_shape;
+  explicit ConvTransposeOp(const Attrs& a)
+      : sp(SpatialParams::from_attrs(a)),
+        group(a.get_int("group", 1)),
+        output_padding(a.get_ints("output_padding")),
+        output_shape(a.get_ints("output_shape")) {
+    LR_CHECK(group >= 1, ModelError, "group must be >= 1, got ", group);
+  }
+  std::string param_key() const override {
+    std::string r = sp.key() + ";g" + std::to_string(group) + ";op";
+    for (int64_t v : output_padding) r += "," + std::to_string(v);
+    r += ";os";
+    for (int64_t v : output_shape) r += "," + std::to_string(v);
+    return r;
+  }
+
+  // Output spatial sizes and the pads (begins then ends) that produce them.
+  std::vector<int64_t> resolve(const std::vector<int64_t>& in, const std::vector<int64_t>& k,
+                               std::vector<int64_t>* pads_out) const {
+    size_t n = in.size();
+    LR_CHECK(sp.strides.empty() || sp.strides.size() == n, ModelError, "strides has ",
+             sp.strides.size(), " values, expected ", n);
+    LR_CHECK(sp.dilations.empty() || sp.dilations.size() == n, ModelError, "dilations has ",
+             sp.dilations.size(), " values, expected ", n);
+    LR_CHECK(sp.pads.empty() || sp.pads.size() == 2 * n, ModelError, "pads has ", sp.pads.size(),
+             " values, expected ", 2 * n);
+    LR_CHECK(output_padding.empty() || output_padding.size() == n, ModelError,
+             "output_padding has ", output_padding.size(), " values, expected ", n);
+    LR_CHECK(output_shape.empty() || output_shape.size() == n || output_shape.size() == n + 2,
+             ModelError, "output_shape has ", output_shape.size(), " values, expected ", n,
+             " (or ", n + 2, " with N and C)");
+    std::vector<int64_t> out(n), pd(2 * n, 0);
+    for (size_t i = 0; i < n; ++i) {
+      int64_t s = sp.strides.empty() ? 1 : sp.strides[i];
+      int64_t d = sp.dilations.empty() ? 1 : sp.dilations[i];
+      int64_t adj = output_padding.empty() ? 0 : output_padding[i];
+      LR_CHECK(s > 0 && d > 0 && k[i] > 0, ModelError,
+               "kernel, strides and dilations must be positive");
+      LR_CHECK(adj >= 0, ModelError, "output_padding must be >= 0, got ", adj);
+      int64_t full = (in[i] - 1) * s + adj + (k[i] - 1) * d + 1;  // with no padding
+      int64_t target = -1;
+      if (!output_shape.empty()) {
+        target = output_shape[output_shape.size() == n ? i : i + 2];
+        LR_CHECK(target > 0, ModelError, "output_shape value ", target, " must be positive");
+      } else if (sp.auto_pad == "SAME_UPPER" || sp.auto_pad == "SAME_LOWER") {
+        target = in[i] * s;
+      }
+      if (target >= 0) {
+        int64_t total = std::max<int64_t>(0, full - target);
+        int64_t more = total - total / 2, less = total / 2;
+        bool upper = sp.auto_pad == "SAME_UPPER";
+        pd[i] = upper ? less : more;
+        pd[i + n] = upper ? more : less;
+        out[i] = output_shape.empty() ? full - total : target;
+      } else {
+        if (sp.auto_pad == "NOTSET" && !sp.pads.empty()) {
+          pd[i] = sp.pads[i];
+          pd[i + n] = sp.pads[i + n];
+        }
+        out[i] = full - pd[i] - pd[i + n];
+      }
+      LR_CHECK(out[i] > 0, ModelError, "output size ", out[i], " along spatial dim ", i,
+               " is not positive (input ", in[i], ", pads ", pd[i], "+", pd[i + n], ")");
+    }
+    if (pads_out) *pads_out = pd;
+    return out;
+  }
+
+  void infer(InferCtx& ctx) const override {
+    const Layout& x = ctx.input(0);
+    const Layout& w = ctx.input(1);
+    LR_CHECK(x.ndim() == 3 || x.ndim() == 4, UnsupportedError, "ConvTranspose on ", x.ndim(),
+             "-D input: only 1-D and 2-D spatial transposed convolutions are supported");
+    LR_CHECK(w.ndim() == x.ndim(), ModelError, "weight rank ", w.ndim(), " != input rank ",
+             x.ndim());
+    LR_CHECK(w.shape[0] == x.shape[1], ModelError, "input has ", x.shape[1],
+             " channels, weight dim 0 is ", w.shape[0]);
+    LR_CHECK(x.shape[1] % group == 0, ModelError, "input channels ", x.shape[1],
+             " not divisible by group ", group);
+    int64_t oc = w.shape[1] * group;
+    if (ctx.has(2)) {
+      const Layout& b = ctx.input(2);
+      LR_CHECK(b.ndim() == 1 && b.shape[0] == oc, ModelError, "bias shape ", shape_str(b.shape),
+               " does not match ", oc, " output channels");
+    }
+    std::vector<int64_t> in(x.shape.begin() + 2, x.shape.end());
+    std::vector<int64_t> k(w.shape.begin() + 2, w.shape.end());
+    LR_CHECK(sp.kernel.empty() || sp.kernel == k, ModelError, "kernel_shape attribute ",
+             shape_str(sp.kernel), " disagrees with weight ", shape_str(k));
+    std::vector<int64_t> out = resolve(in, k, nullptr);
+    Shape os{x.shape[0], oc};
+    os.insert(os.end(), out.begin(), out.end());
+    ctx.set_output(0, os, x.dtype);
+  }
+};
+
+template <typename T>
+void conv_transpose_naive_t(const ConvTransposeOp& op, const KernCtx& ctx) {
+  const Tensor& xt = ctx.input(0);
+  const Tensor& wt = ctx.input(1);
+  Tensor& yt = ctx.output(0);
+  const Shape& xs = xt.shape();
+  const Shape& ws = wt.shape();
+  const Shape& ys = yt.shape();
+  std::vector<int64_t> in(xs.begin() + 2, xs.end()), k(ws.begin() + 2, ws.end()), pads;
+  op.resolve(in, k, &pads);
+  size_t nd = in.size();
+  auto at = [](const std::vector<int64_t>& v, size_t i) { return v.empty() ? int64_t(1) : v[i]; };
+  // 2-D geometry; 1-D runs with H = 1.
+  bool one_d = nd == 1;
+  int64_t ih = one_d ? 1 : xs[2], iw = xs[nd + 1];
+  int64_t oh = one_d ? 1 : ys[2], ow = ys[nd + 1];
+  int64_t kh = one_d ? 1 : ws[2], kw = ws[nd + 1];
+  int64_t sh = one_d ? 1 : at(op.sp.strides, 0), sw = at(op.sp.strides, nd - 1);
+  int64_t dh = one_d ? 1 : at(op.sp.dilations, 0), dw = at(op.sp.dilations, nd - 1);
+  int64_t ph = one_d ? 0 : pads[0], pw = pads[nd - 1];
+  int64_t n_batch = xs[0], ic = xs[1], oc = ys[1];
+  int64_t icg = ic / op.group, ocg = oc / op.group;
+
+  const T* x = xt.ptr<T>();
+  const T* w = wt.ptr<T>();
+  const T* bias = ctx.has(2) ? ctx.input(2).ptr<T>() : nullptr;
+  T* y = yt.ptr<T>();
+  for (int64_t n = 0; n < n_batch; ++n) {
+    for (int64_t c = 0; c < oc; ++c) {
+      T* yp = y + (n * oc + c) * oh * ow;
+      T b = bias ? bias[c] : T(0);
+      for (int64_t i = 0; i < oh * ow; ++i) yp[i] = b;
+    }
+    for (int64_t g = 0; g < op.group; ++g) {
+      for (int64_t icl = 0; icl < icg; ++icl) {
+        int64_t ci = g * icg + icl;
+        const T* xp = x + (n * ic + ci) * ih * iw;
+        for (int64_t ocl = 0; ocl < ocg; ++ocl) {
+          T* yp = y + (n * oc + g * ocg + ocl) * oh * ow;
+          const T* wp = w + (ci * ocg + ocl) * kh * kw;
+          for (int64_t y0 = 0; y0 < ih; ++y0) {
+            for (int64_t x0 = 0; x0 < iw; ++x0) {
+              T xv = xp[y0 * iw + x0];
+              for (int64_t a = 0; a < kh; ++a) {
+                int64_t yy = y0 * sh - ph + a * dh;
+                if (yy < 0 || yy >= oh) continue;
+                for (int64_t bb = 0; bb < kw; ++bb) {
+                  int64_t xx = x0 * sw - pw + bb * dw;
+                  if (xx < 0 || xx >= ow) continue;
+                  yp[yy * ow + xx] += xv * wp[a * kw + bb];
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+void conv_transpose_naive(const ConvTransposeOp& op, const KernCtx& ctx) {
+  LR_DISPATCH_FLOAT(ctx.input(0).dtype(), "ConvTranspose", conv_transpose_naive_t<T>(op, ctx));
+}
+
+const auto kNaive = naive_algo<ConvTransposeOp>(conv_transpose_naive);
+
+}  // namespace
+
+void register_op_ConvTranspose(OpRegistry& r) {
+  register_simple<ConvTransposeOp>(r, "ConvTranspose", {&kNaive}, 2, 3);
+}
+
+}  // namespace loadrun

@@ -1,0 +1,247 @@
+// Pooling (ONNX): MaxPool and AveragePool over 1-D, 2-D and 3-D windows
+// (kernel_shape, strides, pads, auto_pad, dilations, ceil_mode;
+// count_include_pad for AveragePool), and GlobalMaxPool / GlobalAveragePool
+// over all spatial dims of any rank >= 3.
+// Padding never takes part in a max. For the average, count_include_pad=1
+// divides by the taps that fall inside the padded input [-pad_begin,
+// in + pad_end) and count_include_pad=0 by the taps inside the input; taps
+// that ceil_mode pushes past the end padding count in neither (as ONNX
+// Runtime does).
+// NAIVE: every output element walks its window (1-D/2-D run as 3-D with
+// unit dims). O(numel(Y) * prod(kernel)); global pools O(numel(X)). No
+// workspace. MaxPool's Indices output is UnsupportedError.
+#include <algorithm>
+#include <limits>
+
+#include "ops/common.h"
+#include "ops/spatial.h"
+
+namespace loadrun {
+
+namespace {
+
+enum class PoolKind { Max, Avg };
+
+struct PoolOp final : Op {
+  PoolKind kind;
+  SpatialParams sp;
+  bool count_include_pad;
+  PoolOp(const Attrs& a, PoolKind k)
+      : kind(k),
+        sp(SpatialParams::from_attrs(a)),
+        count_include_pad(a.get_int("count_include_pad", 0) != 0) {
+    LR_CHECK(!sp.kernel.empty(), ModelError, "kernel_shape attribute is required");
+  }
+  const char* name() const { return kind == PoolKind::Max ? "MaxPool" : "AveragePool"; }
+  std::string param_key() const override {
+    return sp.key() + (count_include_pad ? ";cip" : "");
+  }
+
+  void infer(InferCtx& ctx) const override {
+    LR_CHECK(ctx.out.size() == 1, UnsupportedError, name(),
+             ": the Indices output is not supported (only Y)");
+    const Layout& x = ctx.input(0);
+    LR_CHECK(x.ndim() >= 3, ModelError, name(), " input must have rank >= 3 (N, C, spatial...), got ",
+             shape_str(x.shape));
+    LR_CHECK(x.ndim() <= 5, UnsupportedError, name(), " on ", x.ndim() - 2,
+             "-D spatial input: only 1-D, 2-D and 3-D pooling is supported");
+    if (kind == PoolKind::Avg) {
+      LR_CHECK(dtype_is_float(x.dtype), UnsupportedError, "AveragePool on dtype ",
+               dtype_name(x.dtype), " is not supported");
+    }
+    std::vector<int64_t> in(x.shape.begin() + 2, x.shape.end());
+    std::vector<int64_t> out = sp.resolve(in, {}, nullptr);
+    Shape os{x.shape[0], x.shape[1]};
+    os.insert(os.end(), out.begin(), out.end());
+    ctx.set_output(0, os, x.dtype);
+  }
+};
+
+struct MaxPoolOp final : Op {
+  PoolOp p;
+  explicit MaxPoolOp(const Attrs& a) : p(a, PoolKind::Max) {}
+  std::string param_key() const override { return p.param_key(); }
+  void infer(InferCtx& ctx) const override { p.infer(ctx); }
+};
+
+struct AvgPoolOp final : Op {
+  PoolOp p;
+  explicit AvgPoolOp(const Attrs& a) : p(a, PoolKind::Avg) {}
+  std::string param_key() const override { return p.param_key(); }
+  void infer(InferCtx& ctx) const override { p.infer(ctx); }
+};
+
+// Start of a max: -inf for floats, the smallest value otherwise.
+template <typename T>
+T lowest() {
+  return std::numeric_limits<T>::has_infinity ? -std::numeric_limits<T>::infinity()
+                                              : std::numeric_limits<T>::lowest();
+}
+
+// Geometry of one spatial axis.
+struct Axis {
+  int64_t in = 1, out = 1, k = 1, s = 1, d = 1, pb = 0, pe = 0;
+};
+
+// Up to three axes, leading unit axes for lower ranks.
+void pool_axes(const PoolOp& op, const Shape& xs, const Shape& ys, Axis ax[3]) {
+  size_t nd = xs.size() - 2;
+  std::vector<int64_t> in(xs.begin() + 2, xs.end()), pads;
+  op.sp.resolve(in, {}, &pads);
+  for (size_t i = 0; i < nd; ++i) {
+    Axis& a = ax[3 - nd + i];
+    a.in = xs[2 + i];
+    a.out = ys[2 + i];
+    a.k = op.sp.kernel[i];
+    a.s = op.sp.strides.empty() ? 1 : op.sp.strides[i];
+    a.d = op.sp.dilations.empty() ? 1 : op.sp.dilations[i];
+    a.pb = pads[i];
+    a.pe = pads[i + nd];
+  }
+}
+
+template <typename T>
+void pool_naive_t(const PoolOp& op, const KernCtx& ctx) {
+  const Tensor& xt = ctx.input(0);
+  Tensor& yt = ctx.output(0);
+  Axis ax[3];
+  pool_axes(op, xt.shape(), yt.shape(), ax);
+  const Axis &A = ax[0], &B = ax[1], &C = ax[2];
+  int64_t planes = xt.shape()[0] * xt.shape()[1];
+  int64_t in_plane = A.in * B.in * C.in, out_plane = A.out * B.out * C.out;
+  const T* x = xt.ptr<T>();
+  T* y = yt.ptr<T>();
+  bool is_max = op.kind == PoolKind::Max;
+  for (int64_t pl = 0; pl < planes; ++pl) {
+    const T* xp = x + pl * in_plane;
+    T* yp = y + pl * out_plane;
+    for (int64_t o0 = 0; o0 < A.out; ++o0) {
+      for (int64_t o1 = 0; o1 < B.out; ++o1) {
+        for (int64_t o2 = 0; o2 < C.out; ++o2) {
+          T best = lowest<T>();
+          double sum = 0;
+          int64_t inside = 0, padded = 0;
+          for (int64_t k0 = 0; k0 < A.k; ++k0) {
+            int64_t i0 = o0 * A.s - A.pb + k0 * A.d;
+            if (i0 < -A.pb || i0 >= A.in + A.pe) continue;
+            bool in0 = i0 >= 0 && i0 < A.in;
+            for (int64_t k1 = 0; k1 < B.k; ++k1) {
+              int64_t i1 = o1 * B.s - B.pb + k1 * B.d;
+              if (i1 < -B.pb || i1 >= B.in + B.pe) continue;
+              bool in1 = in0 && i1 >= 0 && i1 < B.in;
+              for (int64_t k2 = 0; k2 < C.k; ++k2) {
+                int64_t i2 = o2 * C.s - C.pb + k2 * C.d;
+                if (i2 < -C.pb || i2 >= C.in + C.pe) continue;
+                ++padded;
+                if (!in1 || i2 < 0 || i2 >= C.in) continue;
+                ++inside;
+                T v = xp[(i0 * B.in + i1) * C.in + i2];
+                if (v > best) best = v;
+                sum += static_cast<double>(v);
+              }
+            }
+          }
+          T& out = yp[(o0 * B.out + o1) * C.out + o2];
+          if (is_max) {
+            out = best;
+          } else {
+            int64_t div = op.count_include_pad ? padded : inside;
+            out = div > 0 ? static_cast<T>(sum / static_cast<double>(div)) : T(0);
+          }
+        }
+      }
+    }
+  }
+}
+
+void max_pool_naive(const MaxPoolOp& op, const KernCtx& ctx) {
+  LR_DISPATCH_NUMERIC(ctx.input(0).dtype(), "MaxPool", pool_naive_t<T>(op.p, ctx));
+}
+
+void avg_pool_naive(const AvgPoolOp& op, const KernCtx& ctx) {
+  LR_DISPATCH_FLOAT(ctx.input(0).dtype(), "AveragePool", pool_naive_t<T>(op.p, ctx));
+}
+
+// Global pools: one value per (n, c) plane.
+struct GlobalPoolOp final : Op {
+  PoolKind kind;
+  GlobalPoolOp(const Attrs&, PoolKind k) : kind(k) {}
+  void infer(InferCtx& ctx) const override {
+    const Layout& x = ctx.input(0);
+    const char* nm = kind == PoolKind::Max ? "GlobalMaxPool" : "GlobalAveragePool";
+    LR_CHECK(x.ndim() >= 3, ModelError, nm, " input must have rank >= 3 (N, C, spatial...), got ",
+             shape_str(x.shape));
+    if (kind == PoolKind::Avg) {
+      LR_CHECK(dtype_is_float(x.dtype), UnsupportedError, nm, " on dtype ", dtype_name(x.dtype),
+               " is not supported");
+    }
+    Shape os(x.ndim(), 1);
+    os[0] = x.shape[0];
+    os[1] = x.shape[1];
+    ctx.set_output(0, os, x.dtype);
+  }
+};
+
+struct GlobalMaxPoolOp final : Op {
+  GlobalPoolOp p;
+  explicit GlobalMaxPoolOp(const Attrs& a) : p(a, PoolKind::Max) {}
+  void infer(InferCtx& ctx) const override { p.infer(ctx); }
+};
+
+struct GlobalAvgPoolOp final : Op {
+  GlobalPoolOp p;
+  explicit GlobalAvgPoolOp(const Attrs& a) : p(a, PoolKind::Avg) {}
+  void infer(InferCtx& ctx) const override { p.infer(ctx); }
+};
+
+template <typename T>
+void global_pool_naive_t(PoolKind kind, const KernCtx& ctx) {
+  const Tensor& xt = ctx.input(0);
+  const Shape& s = xt.shape();
+  int64_t planes = s[0] * s[1], plane = dims_product(s, 2, s.size());
+  const T* x = xt.ptr<T>();
+  T* y = ctx.output(0).ptr<T>();
+  for (int64_t p = 0; p < planes; ++p) {
+    const T* xp = x + p * plane;
+    if (kind == PoolKind::Max) {
+      T best = lowest<T>();
+      for (int64_t i = 0; i < plane; ++i)
+        if (xp[i] > best) best = xp[i];
+      y[p] = best;
+    } else {
+      double sum = 0;
+      for (int64_t i = 0; i < plane; ++i) sum += static_cast<double>(xp[i]);
+      y[p] = plane > 0 ? static_cast<T>(sum / static_cast<double>(plane)) : T(0);
+    }
+  }
+}
+
+void global_max_naive(const GlobalMaxPoolOp&, const KernCtx& ctx) {
+  LR_DISPATCH_NUMERIC(ctx.input(0).dtype(), "GlobalMaxPool",
+                      global_pool_naive_t<T>(PoolKind::Max, ctx));
+}
+
+void global_avg_naive(const GlobalAvgPoolOp&, const KernCtx& ctx) {
+  LR_DISPATCH_FLOAT(ctx.input(0).dtype(), "GlobalAveragePool",
+                    global_pool_naive_t<T>(PoolKind::Avg, ctx));
+}
+
+const auto kMaxNaive = naive_algo<MaxPoolOp>(max_pool_naive);
+const auto kAvgNaive = naive_algo<AvgPoolOp>(avg_pool_naive);
+const auto kGlobalMaxNaive = naive_algo<GlobalMaxPoolOp>(global_max_naive);
+const auto kGlobalAvgNaive = naive_algo<GlobalAvgPoolOp>(global_avg_naive);
+
+}  // namespace
+
+void register_op_MaxPool(OpRegistry& r) { register_simple<MaxPoolOp>(r, "MaxPool", {&kMaxNaive}, 1, 1); }
+void register_op_AveragePool(OpRegistry& r) {
+  register_simple<AvgPoolOp>(r, "AveragePool", {&kAvgNaive}, 1, 1);
+}
+void register_op_GlobalMaxPool(OpRegistry& r) {
+  register_simple<GlobalMaxPoolOp>(r, "GlobalMaxPool", {&kGlobalMaxNaive}, 1, 1);
+}
+void register_op_GlobalAveragePool(OpRegistry& r) {
+  register_simple<GlobalAvgPoolOp>(r, "GlobalAveragePool", {&kGlobalAvgNaive}, 1, 1);
+}
+
+}  // namespace loadrun
