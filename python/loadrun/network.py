@@ -34,18 +34,18 @@ def convert_feed(name, value, dtype):
     arr = np.asarray(value)
     target = numpy_dtype(dtype)
     if arr.dtype == target:
-        return np.ascontiguousarray(arr)
+        return np.asarray(arr, order="C")
     if arr.dtype.kind in "OSUV":
         raise InputError(f"input '{name}': expected {dtype}, got {arr.dtype}")
     if np.can_cast(arr.dtype, target, casting="safe"):
-        return np.ascontiguousarray(arr.astype(target))
+        return np.asarray(arr.astype(target), order="C")
     with np.errstate(all="ignore"):
         converted = arr.astype(target)
         back = converted.astype(arr.dtype)
     same = np.array_equal(back, arr, equal_nan=arr.dtype.kind == "f")
     if not same:
         raise InputError(f"input '{name}': values of dtype {arr.dtype} do not convert to {dtype} without loss")
-    return np.ascontiguousarray(converted)
+    return np.asarray(converted, order="C")
 
 
 class Network:

@@ -96,7 +96,7 @@ class _Ctx:
     def add_const(self, array, hint="const"):
         self._n += 1
         name = f"__loadrun_{hint}_{self._n}"
-        self.graph.add_const(name, np.ascontiguousarray(array))
+        self.graph.add_const(name, np.asarray(array, order="C"))
         return name
 
 
@@ -188,7 +188,7 @@ def import_model(src):
             arr = numpy_helper.to_array(t)
         except Exception as e:
             raise ModelError(f"initializer '{t.name}' is corrupt: {e}") from None
-        g.add_const(t.name, np.ascontiguousarray(arr))
+        g.add_const(t.name, np.asarray(arr, order="C"))
         init_names.add(t.name)
     inputs = []
     for vi in model.graph.input:
@@ -200,7 +200,7 @@ def import_model(src):
     for i, node in enumerate(model.graph.node):
         name = node.name or f"{node.op_type}_{i}"
         if node.op_type == "Constant" and norm_domain(node.domain) == "":
-            g.add_const(node.output[0], np.ascontiguousarray(constant_value(node)))
+            g.add_const(node.output[0], np.asarray(constant_value(node), order="C"))
             continue
         spec = NodeSpec(node.op_type, norm_domain(node.domain), name, list(node.input), list(node.output),
                         {a.name: attr_value(a) for a in node.attribute})
