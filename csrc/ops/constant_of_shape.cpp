@@ -21,7 +21,10 @@ struct ConstantOfShapeOp final : Op {
     }
   }
   std::string param_key() const override {
-    return str_cat(dtype_name(value.dtype()), ";", value.get_f64(0));
+    std::string k = dtype_name(value.dtype());  // then the value's bytes, exactly
+    const uint8_t* b = static_cast<const uint8_t*>(value.raw());
+    for (size_t i = 0; i < value.nbytes(); ++i) k += str_cat(";", static_cast<int>(b[i]));
+    return k;
   }
   void infer(InferCtx& ctx) const override {
     LR_CHECK(ctx.input(0).ndim() == 1, ModelError, "the shape input must be 1-D, got shape ",
