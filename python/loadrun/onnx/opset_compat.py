@@ -154,3 +154,50 @@ def _upsample(spec, ctx):
             raise ModelError(f"Upsample node '{spec.name}' needs inputs X and scales")
         scales = spec.inputs[1]
     _legacy_resize(spec, ctx, scales, "floor")
+# -- data movement (csrc/ops: squeeze_unsqueeze, split, slice, pad, dropout) --
+
+
+@rewriter("Squeeze")
+def _squeeze(spec, ctx):
+    if ctx.opset < 13:
+        attr_to_input(spec, ctx, "axes", 1)
+
+
+@rewriter("Unsqueeze")
+def _unsqueeze(spec, ctx):
+    if ctx.opset < 13:
+        attr_to_input(spec, ctx, "axes", 1)
+
+
+@rewriter("Split")
+def _split(spec, ctx):
+    if ctx.opset < 13:
+        attr_to_input(spec, ctx, "split", 1)
+
+
+@rewriter("Slice")
+def _slice(spec, ctx):
+    if ctx.opset < 10:
+        # starts and ends are required there; the core reads them as inputs 1 and 2.
+        attr_to_input(spec, ctx, "starts", 1)
+        attr_to_input(spec, ctx, "ends", 2)
+        attr_to_input(spec, ctx, "axes", 3)
+
+
+@rewriter("Pad")
+def _pad(spec, ctx):
+    if ctx.opset < 11:
+        # The old value attribute is a float; the core converts constant_value
+        # to the data's dtype (opset < 11 Pad takes float tensors only).
+        attr_to_input(spec, ctx, "pads", 1)
+        attr_to_input(spec, ctx, "value", 2, np.float32)
+
+
+@rewriter("Dropout")
+def _dropout(spec, ctx):
+    if ctx.opset < 12:
+        # ratio (and opset 7's is_test) change nothing at inference.
+        spec.attrs.pop("ratio", None)
+        spec.attrs.pop("is_test", None)
+    if ctx.opset < 10:
+        spec.attrs["mask_like_input"] = 1  # the mask had the data's dtype then

@@ -1,0 +1,36 @@
+// Expand: the input broadcast (NumPy rules, both ways) with the shape given
+// by the int64 `shape` input; a 1 in `shape` keeps the input's dim.
+// NAIVE: strided_copy with zero strides on broadcast dims (any dtype).
+// O(n * rank), no workspace.
+#include "ops/common.h"
+#include "ops/element_copy.h"
+
+namespace loadrun {
+
+namespace {
+
+struct ExpandOp final : Op {
+  explicit ExpandOp(const Attrs&) {}
+  void infer(InferCtx& ctx) const override {
+    const Layout& x = ctx.input(0);
+    LR_CHECK(ctx.input(1).ndim() == 1, ModelError, "the shape input must be 1-D, got shape ",
+             shape_str(ctx.input(1).shape));
+    Shape s = ctx.value(1, "Expand shape").to_i64_vector();
+    for (int64_t d : s) LR_CHECK(d >= 0, ModelError, "shape ", shape_str(s), " has a negative dim");
+    ctx.set_output(0, broadcast_shapes({x.shape, s}), x.dtype);
+  }
+};
+
+void expand_naive(const ExpandOp&, const KernCtx& ctx) {
+  const Tensor& x = ctx.input(0);
+  Tensor& y = ctx.output(0);
+  strided_copy(y.raw(), x.raw(), x.dtype(), y.shape(), broadcast_strides(x.shape(), y.shape()), 0);
+}
+
+const auto kNaive = naive_algo<ExpandOp>(expand_naive);
+
+}  // namespace
+
+void register_op_Expand(OpRegistry& r) { register_simple<ExpandOp>(r, "Expand", {&kNaive}, 2, 2); }
+
+}  // namespace loadrun

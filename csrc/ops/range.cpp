@@ -1,0 +1,75 @@
+// Range: start, start + delta, ... up to (not including) limit, from three
+// scalar inputs of one dtype (float32/64, int16/32/64). Length
+// max(ceil((limit - start) / delta), 0), computed exactly for integers. The
+// length depends on the values, so they must be known at compile time.
+// NAIVE: y[i] = start + i * delta. O(n), no workspace.
+#include <cmath>
+
+#include "ops/common.h"
+
+namespace loadrun {
+
+namespace {
+
+bool range_dtype_ok(DType dt) {
+  return dt == DType::Float32 || dt == DType::Float64 || dt == DType::Int16 ||
+         dt == DType::Int32 || dt == DType::Int64;
+}
+
+int64_t range_length(const Tensor& start, const Tensor& limit, const Tensor& delta) {
+  if (dtype_is_float(start.dtype())) {
+    double s = start.get_f64(0), l = limit.get_f64(0), d = delta.get_f64(0);
+    LR_CHECK(d != 0, ModelError, "delta must not be 0");
+    double n = std::ceil((l - s) / d);
+    LR_CHECK(std::isfinite(n), ModelError, "range ", s, " to ", l, " by ", d, " is not finite");
+    return n > 0 ? static_cast<int64_t>(n) : 0;
+  }
+  int64_t s = start.get_i64(0), l = limit.get_i64(0), d = delta.get_i64(0);
+  LR_CHECK(d != 0, ModelError, "delta must not be 0");
+  if (d > 0) return l > s ? (l - s - 1) / d + 1 : 0;
+  return s > l ? (s - l - 1) / -d + 1 : 0;
+}
+
+struct RangeOp final : Op {
+  explicit RangeOp(const Attrs&) {}
+  void infer(InferCtx& ctx) const override {
+    DType dt = ctx.input(0).dtype;
+    LR_CHECK(range_dtype_ok(dt), ModelError, "Range takes float32/64 or int16/32/64, got ",
+             dtype_name(dt));
+    const char* names[3] = {"start", "limit", "delta"};
+    for (size_t i = 0; i < 3; ++i) {
+      LR_CHECK(ctx.input(i).dtype == dt, ModelError, names[i], " has dtype ",
+               dtype_name(ctx.input(i).dtype), ", start has ", dtype_name(dt));
+      LR_CHECK(ctx.input(i).numel() == 1, ModelError, names[i], " must be a scalar, got shape ",
+               shape_str(ctx.input(i).shape));
+    }
+    int64_t n = range_length(ctx.value(0, "Range start"), ctx.value(1, "Range limit"),
+                             ctx.value(2, "Range delta"));
+    ctx.set_output(0, {n}, dt);
+  }
+};
+
+template <typename T>
+void range_loop(const Tensor& start, const Tensor& delta, Tensor& y) {
+  T s = *start.ptr<T>(), d = *delta.ptr<T>();
+  T* out = y.ptr<T>();
+  for (int64_t i = 0; i < y.numel(); ++i) out[i] = static_cast<T>(s + static_cast<T>(i) * d);
+}
+
+void range_naive(const RangeOp&, const KernCtx& ctx) {
+  const Tensor& start = ctx.input(0);
+  const Tensor& delta = ctx.input(2);
+  Tensor& y = ctx.output(0);
+  int64_t n = range_length(start, ctx.input(1), delta);
+  LR_CHECK(n == y.numel(), InputError, "Range has ", n, " elements for these inputs, ", y.numel(),
+           " when compiled");
+  LR_DISPATCH_NUMERIC(y.dtype(), "Range", range_loop<T>(start, delta, y));
+}
+
+const auto kNaive = naive_algo<RangeOp>(range_naive);
+
+}  // namespace
+
+void register_op_Range(OpRegistry& r) { register_simple<RangeOp>(r, "Range", {&kNaive}, 3, 3); }
+
+}  // namespace loadrun
