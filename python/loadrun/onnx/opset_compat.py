@@ -66,3 +66,23 @@ def _reduce_axes(spec, ctx):
 
 for _op in _REDUCE_AXES_INPUT_SINCE:
     rewriter(_op)(_reduce_axes)
+
+
+# -- clip.cpp: opset 6-10 give min/max as attributes.
+@rewriter("Clip")
+def clip_attrs_to_inputs(spec, ctx):
+    """Clip opset 6-10: min/max attributes (default -/+ FLT_MAX) -> inputs 1, 2.
+
+    The input's dtype is not known here (it may be an op's output), so the
+    bounds are float32 constants; the C++ Clip converts a float bound to the
+    input's float dtype (opset < 11 Clip takes float types only).
+    """
+    if ctx.opset >= 11:
+        return
+    fmax = float(np.finfo(np.float32).max)
+    lo = spec.attrs.pop("min", -fmax)
+    hi = spec.attrs.pop("max", fmax)
+    spec.inputs = spec.inputs[:1] + [
+        ctx.add_const(np.array(lo, dtype=np.float32), "clip_min"),
+        ctx.add_const(np.array(hi, dtype=np.float32), "clip_max"),
+    ]
