@@ -513,3 +513,33 @@ def test_shape_arithmetic_int64_chain_folds():
     # Only Relu is left to run; the integer chain was folded.
     steps = loadrun.load(m).steps()
     assert len(steps) == 1, steps
+
+
+HAVE_GATHER_RESHAPE = {"Gather", "Reshape"} <= {t for d, t, _ in loadrun.supported_ops() if d == ""}
+
+
+@pytest.mark.skipif(not HAVE_GATHER_RESHAPE, reason="Gather/Reshape are not in this build")
+def test_shape_gather_mul_reshape_chain():
+    """The exporters' flatten idiom: Reshape(x, [N, C*H*W]) with the shape computed in int64."""
+    nodes = [
+        helper.make_node("Shape", ["x"], ["s"]),
+        helper.make_node("Gather", ["s", "i0"], ["n"], axis=0),
+        helper.make_node("Gather", ["s", "i1"], ["c"], axis=0),
+        helper.make_node("Gather", ["s", "i2"], ["h"], axis=0),
+        helper.make_node("Gather", ["s", "i3"], ["w"], axis=0),
+        helper.make_node("Mul", ["c", "h"], ["ch"]),
+        helper.make_node("Mul", ["ch", "w"], ["chw"]),
+        helper.make_node("Mul", ["n", "e0"], ["a0"]),  # [n, 0]
+        helper.make_node("Mul", ["chw", "e1"], ["a1"]),  # [0, chw]
+        helper.make_node("Add", ["a0", "a1"], ["shp"]),
+        helper.make_node("Reshape", ["x", "shp"], ["y"]),
+    ]
+    m = make_model(nodes, [("x", np.float32, [2, 3, 4, 5])], [("y", np.float32, None)],
+                   [("i0", np.array(0, np.int64)), ("i1", np.array(1, np.int64)),
+                    ("i2", np.array(2, np.int64)), ("i3", np.array(-1, np.int64)),
+                    ("e0", np.array([1, 0], np.int64)), ("e1", np.array([0, 1], np.int64))])
+    x = fl((2, 3, 4, 5))
+    got = check_model(m, {"x": x})["y"]
+    assert got.shape == (2, 60)
+    # Only the Reshape of x is left to run; the int64 chain folded at compile time.
+    assert len(loadrun.load(m).steps()) == 1
