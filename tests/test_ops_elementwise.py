@@ -369,18 +369,15 @@ def test_clip_attribute_form_float64_converts_bounds():
 
 
 def test_clip_bound_must_be_scalar_and_same_dtype():
-    x = fl((3, 4))
     node = helper.make_node("Clip", ["x", "lo"], ["y"])
     m = make_model([node], [("x", np.float32, [3, 4])], [("y", np.float32, None)],
                    [("lo", np.zeros(2, np.float32))])
     with pytest.raises(loadrun.ModelError, match="scalar"):
         loadrun.load(m)
-    xi = ints((3, 4))
     m = make_model([node], [("x", np.int32, [3, 4])], [("y", np.int32, None)],
                    [("lo", np.zeros((), np.int64))])
     with pytest.raises(loadrun.ModelError, match="dtype"):
         loadrun.load(m)
-    del x, xi
 
 
 # --- Cast ------------------------------------------------------------------
