@@ -66,11 +66,8 @@ int Graph::add_opr(const std::string& type, const std::string& domain, const std
              "' which nothing produced before it (graph not in topological order?)");
     node->inputs.push_back(id);
   }
-  try {
-    node->op = def->create(attrs);
-  } catch (const Error& e) {
-    throw ModelError(str_cat("node '", name, "' (", type, "): ", e.what()));
-  }
+  node->op = with_context(str_cat("node '", name, "' (", type, "): "),
+                          [&] { return def->create(attrs); });
   node->op->def = def;
   for (const auto& out : outputs) {
     if (out.empty()) {  // unused optional output: give it a private name

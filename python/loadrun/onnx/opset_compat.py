@@ -201,3 +201,23 @@ def _dropout(spec, ctx):
         spec.attrs.pop("is_test", None)
     if ctx.opset < 10:
         spec.attrs["mask_like_input"] = 1  # the mask had the data's dtype then
+
+
+# -- clip.cpp: opset 6-10 give min/max as attributes.
+@rewriter("Clip")
+def clip_attrs_to_inputs(spec, ctx):
+    """Clip opset 6-10: min/max attributes (default -/+ FLT_MAX) -> inputs 1, 2.
+
+    The input's dtype is not known here (it may be an op's output), so the
+    bounds are float32 constants; the C++ Clip converts a float bound to the
+    input's float dtype (opset < 11 Clip takes float types only).
+    """
+    if ctx.opset >= 11:
+        return
+    fmax = float(np.finfo(np.float32).max)
+    lo = spec.attrs.pop("min", -fmax)
+    hi = spec.attrs.pop("max", fmax)
+    spec.inputs = spec.inputs[:1] + [
+        ctx.add_const(np.array(lo, dtype=np.float32), "clip_min"),
+        ctx.add_const(np.array(hi, dtype=np.float32), "clip_max"),
+    ]

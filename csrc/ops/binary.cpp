@@ -1,0 +1,213 @@
+// Elementwise binary arithmetic: Add, Sub, Mul, Div, Pow, Mod and PRelu, with
+// NumPy multidirectional broadcasting (PRelu: the slope broadcasts to X).
+// NAIVE: one pass over the output; a BroadcastIndexer maps each output index
+// to the element each operand reads. O(n * rank), no workspace.
+// Semantics: integers wrap on overflow; integer Div truncates toward zero
+// (as C++ and ONNX Runtime do); Mod follows the divisor's sign unless fmod=1
+// (then the dividend's, like C fmod); integer division or modulo by zero
+// gives 0 rather than trapping. Pow's exponent may have another dtype; the
+// result has the base's. float16 computes in float32.
+#include <cmath>
+
+#include "ops/elementwise.h"
+
+namespace loadrun {
+
+namespace {
+
+enum class BinKind { Add, Sub, Mul, Div, Pow, Mod, PRelu };
+
+const char* kind_name(BinKind k) {
+  switch (k) {
+    case BinKind::Add: return "Add";
+    case BinKind::Sub: return "Sub";
+    case BinKind::Mul: return "Mul";
+    case BinKind::Div: return "Div";
+    case BinKind::Pow: return "Pow";
+    case BinKind::Mod: return "Mod";
+    case BinKind::PRelu: return "PRelu";
+  }
+  return "?";
+}
+
+struct BinaryOp final : Op {
+  BinKind kind;
+  bool fmod;
+  BinaryOp(BinKind k, const Attrs& a) : kind(k), fmod(a.get_int("fmod", 0) != 0) {
+    LR_CHECK(k != BinKind::Mod || a.get_int("fmod", 0) == 0 || a.get_int("fmod", 0) == 1,
+             ModelError, "Mod: fmod must be 0 or 1, got ", a.get_int("fmod", 0));
+  }
+  std::string param_key() const override { return str_cat(static_cast<int>(kind), ";", fmod); }
+  void infer(InferCtx& ctx) const override {
+    const Layout& a = ctx.input(0);
+    const Layout& b = ctx.input(1);
+    const char* name = kind_name(kind);
+    LR_CHECK(a.dtype != DType::Bool && b.dtype != DType::Bool, UnsupportedError, name,
+             ": bool operands are not supported");
+    if (kind != BinKind::Pow) {
+      LR_CHECK(a.dtype == b.dtype, ModelError, name, ": both inputs must have the same dtype, got ",
+               dtype_name(a.dtype), " and ", dtype_name(b.dtype));
+    }
+    if (kind == BinKind::Mod && dtype_is_float(a.dtype)) {
+      LR_CHECK(fmod, ModelError, "Mod: fmod must be 1 for floating point inputs (",
+               dtype_name(a.dtype), ")");
+    }
+    if (kind == BinKind::PRelu) {
+      // The slope broadcasts to X; the output is X's shape.
+      LR_CHECK(b.ndim() <= a.ndim() && broadcast_shapes({a.shape, b.shape}) == a.shape, ModelError,
+               "PRelu: slope of shape ", shape_str(b.shape),
+               " does not broadcast to the input's shape ", shape_str(a.shape));
+      ctx.set_output(0, a.shape, a.dtype);
+      return;
+    }
+    ctx.set_output(0, broadcast_shapes({a.shape, b.shape}), a.dtype);
+  }
+};
+
+// --- scalar functions, on compute values ----------------------------------
+
+template <typename C>
+C div_c(C a, C b) {
+  if constexpr (std::is_integral_v<C>) {
+    if (b == 0) return C(0);
+    if constexpr (std::is_signed_v<C>) {
+      if (b == C(-1)) return sub_wrap<C>(C(0), a);  // min / -1 would overflow
+    }
+    return static_cast<C>(a / b);
+  } else {
+    return a / b;
+  }
+}
+
+template <typename C>
+C mod_c(C a, C b, bool fmod) {
+  if constexpr (std::is_integral_v<C>) {
+    if (b == 0) return C(0);
+    if constexpr (std::is_signed_v<C>) {
+      if (b == C(-1)) return C(0);  // min % -1 would overflow
+      C r = static_cast<C>(a % b);
+      if (!fmod && r != 0 && ((r < 0) != (b < 0))) r = static_cast<C>(r + b);
+      return r;
+    } else {
+      return static_cast<C>(a % b);
+    }
+  } else {
+    return std::fmod(a, b);
+  }
+}
+
+// Integer power by squaring (exact, wrapping).
+template <typename CA, typename CB>
+CA ipow(CA x, CB e) {
+  if constexpr (std::is_signed_v<CB>) {
+    if (e < 0) {
+      if (x == CA(1)) return CA(1);
+      if constexpr (std::is_signed_v<CA>) {
+        if (x == CA(-1)) return (e & 1) ? CA(-1) : CA(1);
+      }
+      return CA(0);  // |x| > 1 truncates to 0; 0 to a negative power is undefined
+    }
+  }
+  CA r = 1;
+  CA base = x;
+  uint64_t n = static_cast<uint64_t>(e);
+  while (n) {
+    if (n & 1) r = mul_wrap(r, base);
+    base = mul_wrap(base, base);
+    n >>= 1;
+  }
+  return r;
+}
+
+template <typename A, typename B>
+A pow_s(A a, B b) {
+  using CA = typename Num<A>::C;
+  using CB = typename Num<B>::C;
+  CA x = Num<A>::ld(a);
+  CB e = Num<B>::ld(b);
+  if constexpr (std::is_integral_v<CA>) {
+    if constexpr (std::is_integral_v<CB>) {
+      return ipow(x, e);
+    } else {
+      return sat_cast<CA>(std::pow(static_cast<double>(x), static_cast<double>(e)));
+    }
+  } else {
+    return Num<A>::st(static_cast<CA>(std::pow(static_cast<double>(x), static_cast<double>(e))));
+  }
+}
+
+template <typename T>
+T binary_s(BinKind k, bool fmod, T a, T b) {
+  using N = Num<T>;
+  using C = typename N::C;
+  C x = N::ld(a), y = N::ld(b);
+  switch (k) {
+    case BinKind::Add: return N::st(add_wrap(x, y));
+    case BinKind::Sub: return N::st(sub_wrap(x, y));
+    case BinKind::Mul: return N::st(mul_wrap(x, y));
+    case BinKind::Div: return N::st(div_c(x, y));
+    case BinKind::Mod: return N::st(mod_c(x, y, fmod));
+    case BinKind::PRelu:
+      if constexpr (std::is_unsigned_v<C>) {
+        return a;
+      } else {
+        return x < C(0) ? N::st(mul_wrap(y, x)) : a;
+      }
+    case BinKind::Pow: return pow_s<T, T>(a, b);
+  }
+  return a;
+}
+
+// --- loops -----------------------------------------------------------------
+
+template <typename A, typename B, typename F>
+void binary_loop(const KernCtx& ctx, F f) {
+  const Tensor& ta = ctx.input(0);
+  const Tensor& tb = ctx.input(1);
+  Tensor& ty = ctx.output(0);
+  BroadcastIndexer ix(ty.shape(), {ta.shape(), tb.shape()});
+  const A* a = ta.ptr<A>();
+  const B* b = tb.ptr<B>();
+  A* y = ty.ptr<A>();
+  int64_t n = ix.numel();
+  for (int64_t i = 0; i < n; ++i) y[i] = f(a[ix.offset(0, i)], b[ix.offset(1, i)]);
+}
+
+void binary_naive(const BinaryOp& op, const KernCtx& ctx) {
+  DType da = ctx.input(0).dtype();
+  const char* name = kind_name(op.kind);
+  if (op.kind == BinKind::Pow) {
+    DType db = ctx.input(1).dtype();
+    LR_EW_DISPATCH_NUMERIC(da, name, using A = T;
+                           LR_EW_DISPATCH_NUMERIC(db, name, binary_loop<A, T>(ctx, pow_s<A, T>)));
+    return;
+  }
+  BinKind k = op.kind;
+  bool fm = op.fmod;
+  LR_EW_DISPATCH_NUMERIC(da, name, binary_loop<T, T>(ctx, [k, fm](T a, T b) {
+    return binary_s<T>(k, fm, a, b);
+  }));
+}
+
+const auto kNaive = naive_algo<BinaryOp>(binary_naive);
+
+void reg(OpRegistry& r, BinKind k) {
+  OpDef d;
+  d.type = kind_name(k);
+  d.create = [k](const Attrs& a) -> std::unique_ptr<Op> { return std::make_unique<BinaryOp>(k, a); };
+  d.algos = {&kNaive};
+  d.min_inputs = d.max_inputs = 2;
+  r.add(std::move(d));
+}
+
+}  // namespace
+
+void register_op_Add(OpRegistry& r) { reg(r, BinKind::Add); }
+void register_op_Sub(OpRegistry& r) { reg(r, BinKind::Sub); }
+void register_op_Mul(OpRegistry& r) { reg(r, BinKind::Mul); }
+void register_op_Div(OpRegistry& r) { reg(r, BinKind::Div); }
+void register_op_Pow(OpRegistry& r) { reg(r, BinKind::Pow); }
+void register_op_Mod(OpRegistry& r) { reg(r, BinKind::Mod); }
+void register_op_PRelu(OpRegistry& r) { reg(r, BinKind::PRelu); }
+
+}  // namespace loadrun

@@ -1,0 +1,115 @@
+// Variadic elementwise reductions over inputs: Max, Min, Sum, Mean (1..N
+// inputs of one dtype, NumPy broadcasting over all of them).
+// NAIVE: one pass over the output; for each element, fold the inputs left to
+// right (Mean divides the sum by N). O(n * N * rank), no workspace.
+// Max and Min propagate NaN, as ONNX Runtime does. Integers wrap in Sum.
+#include <cmath>
+
+#include "ops/elementwise.h"
+
+namespace loadrun {
+
+namespace {
+
+enum class VarKind { Max, Min, Sum, Mean };
+
+const char* kind_name(VarKind k) {
+  switch (k) {
+    case VarKind::Max: return "Max";
+    case VarKind::Min: return "Min";
+    case VarKind::Sum: return "Sum";
+    case VarKind::Mean: return "Mean";
+  }
+  return "?";
+}
+
+struct VariadicOp final : Op {
+  VarKind kind;
+  VariadicOp(VarKind k, const Attrs&) : kind(k) {}
+  std::string param_key() const override { return str_cat(static_cast<int>(kind)); }
+  void infer(InferCtx& ctx) const override {
+    const char* name = kind_name(kind);
+    LR_CHECK(ctx.num_inputs() >= 1, ModelError, name, ": needs at least one input");
+    std::vector<Shape> shapes;
+    DType dt = ctx.input(0).dtype;
+    for (size_t i = 0; i < ctx.num_inputs(); ++i) {
+      const Layout& l = ctx.input(i);
+      LR_CHECK(l.dtype == dt, ModelError, name, ": all inputs must have one dtype; input 0 is ",
+               dtype_name(dt), ", input ", i, " is ", dtype_name(l.dtype));
+      shapes.push_back(l.shape);
+    }
+    LR_CHECK(dt != DType::Bool, UnsupportedError, name, ": bool inputs are not supported");
+    LR_CHECK(kind != VarKind::Mean || dtype_is_float(dt), UnsupportedError,
+             "Mean: dtype ", dtype_name(dt), " is not supported (float types only)");
+    ctx.set_output(0, broadcast_shapes(shapes), dt);
+  }
+};
+
+template <typename C>
+C combine(VarKind k, C acc, C v) {
+  switch (k) {
+    case VarKind::Max:
+    case VarKind::Min:
+      if constexpr (std::is_floating_point_v<C>) {
+        if (std::isnan(acc)) return acc;
+        if (std::isnan(v)) return v;
+      }
+      if (k == VarKind::Max) return acc < v ? v : acc;
+      return v < acc ? v : acc;
+    case VarKind::Sum:
+    case VarKind::Mean: return add_wrap(acc, v);
+  }
+  return acc;
+}
+
+template <typename T>
+void variadic_loop(const VariadicOp& op, const KernCtx& ctx) {
+  using N = Num<T>;
+  using C = typename N::C;
+  size_t nin = ctx.in.size();
+  Tensor& ty = ctx.output(0);
+  std::vector<Shape> shapes;
+  std::vector<const T*> ptrs;
+  for (size_t k = 0; k < nin; ++k) {
+    shapes.push_back(ctx.input(k).shape());
+    ptrs.push_back(ctx.input(k).template ptr<T>());
+  }
+  BroadcastIndexer ix(ty.shape(), shapes);
+  T* y = ty.ptr<T>();
+  int64_t n = ix.numel();
+  for (int64_t i = 0; i < n; ++i) {
+    C acc = N::ld(ptrs[0][ix.offset(0, i)]);
+    for (size_t k = 1; k < nin; ++k) acc = combine(op.kind, acc, N::ld(ptrs[k][ix.offset(k, i)]));
+    if constexpr (!std::is_integral_v<C>) {
+      if (op.kind == VarKind::Mean) acc = acc / static_cast<C>(nin);
+    }
+    y[i] = N::st(acc);
+  }
+}
+
+void variadic_naive(const VariadicOp& op, const KernCtx& ctx) {
+  DType dt = ctx.input(0).dtype();
+  LR_EW_DISPATCH_NUMERIC(dt, kind_name(op.kind), variadic_loop<T>(op, ctx));
+}
+
+const auto kNaive = naive_algo<VariadicOp>(variadic_naive);
+
+void reg(OpRegistry& r, VarKind k) {
+  OpDef d;
+  d.type = kind_name(k);
+  d.create = [k](const Attrs& a) -> std::unique_ptr<Op> {
+    return std::make_unique<VariadicOp>(k, a);
+  };
+  d.algos = {&kNaive};
+  d.min_inputs = 1;
+  r.add(std::move(d));
+}
+
+}  // namespace
+
+void register_op_Max(OpRegistry& r) { reg(r, VarKind::Max); }
+void register_op_Min(OpRegistry& r) { reg(r, VarKind::Min); }
+void register_op_Sum(OpRegistry& r) { reg(r, VarKind::Sum); }
+void register_op_Mean(OpRegistry& r) { reg(r, VarKind::Mean); }
+
+}  // namespace loadrun

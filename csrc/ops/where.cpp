@@ -1,0 +1,58 @@
+// Where(condition, X, Y): X where condition is true, else Y; NumPy
+// broadcasting over all three. X and Y share a dtype, which may be any.
+// NAIVE: one pass over the output with a BroadcastIndexer, copying elements
+// as unsigned integers of the dtype's size. O(n * rank), no workspace.
+#include "ops/elementwise.h"
+
+namespace loadrun {
+
+namespace {
+
+struct WhereOp final : Op {
+  explicit WhereOp(const Attrs&) {}
+  void infer(InferCtx& ctx) const override {
+    const Layout& c = ctx.input(0);
+    const Layout& x = ctx.input(1);
+    const Layout& y = ctx.input(2);
+    LR_CHECK(c.dtype == DType::Bool, ModelError, "Where: condition must be bool, got ",
+             dtype_name(c.dtype));
+    LR_CHECK(x.dtype == y.dtype, ModelError, "Where: X and Y must have the same dtype, got ",
+             dtype_name(x.dtype), " and ", dtype_name(y.dtype));
+    ctx.set_output(0, broadcast_shapes({c.shape, x.shape, y.shape}), x.dtype);
+  }
+};
+
+template <typename U>
+void where_loop(const KernCtx& ctx) {
+  const Tensor& tc = ctx.input(0);
+  const Tensor& tx = ctx.input(1);
+  const Tensor& ty = ctx.input(2);
+  Tensor& out = ctx.output(0);
+  BroadcastIndexer ix(out.shape(), {tc.shape(), tx.shape(), ty.shape()});
+  const bool* c = tc.ptr<bool>();
+  const U* x = tx.ptr<U>();
+  const U* y = ty.ptr<U>();
+  U* o = out.ptr<U>();
+  int64_t n = ix.numel();
+  for (int64_t i = 0; i < n; ++i) o[i] = c[ix.offset(0, i)] ? x[ix.offset(1, i)] : y[ix.offset(2, i)];
+}
+
+void where_naive(const WhereOp&, const KernCtx& ctx) {
+  switch (dtype_size(ctx.input(1).dtype())) {
+    case 1: where_loop<uint8_t>(ctx); break;
+    case 2: where_loop<uint16_t>(ctx); break;
+    case 4: where_loop<uint32_t>(ctx); break;
+    case 8: where_loop<uint64_t>(ctx); break;
+    default:
+      LR_THROW(UnsupportedError, "Where: dtype ", dtype_name(ctx.input(1).dtype()),
+               " is not supported");
+  }
+}
+
+const auto kNaive = naive_algo<WhereOp>(where_naive);
+
+}  // namespace
+
+void register_op_Where(OpRegistry& r) { register_simple<WhereOp>(r, "Where", {&kNaive}, 3, 3); }
+
+}  // namespace loadrun
