@@ -172,6 +172,13 @@ PYBIND11_MODULE(_core, m) {
              for (const auto& t : outs) r.append(to_array(t));
              return r;
            })
+      .def("bind_inputs",
+           [](Network& n, const std::vector<py::array>& feeds) {
+             std::vector<Tensor> ts;
+             for (const auto& f : feeds) ts.push_back(borrow_array(f));
+             py::gil_scoped_release release;
+             n.bind_inputs(ts);
+           })
       .def("benchmark",
            [](Network& n, int iters, int warmup) {
              BenchResult b;

@@ -255,11 +255,15 @@ const Tensor& Network::output(size_t i) const {
   return current_->tensors[graph_->outputs().at(i)];
 }
 
-std::vector<Tensor> Network::run(const std::vector<Tensor>& feeds) {
+void Network::bind_inputs(const std::vector<Tensor>& feeds) {
   std::vector<Shape> shapes;
   for (const auto& t : feeds) shapes.push_back(t.shape());
   if (!current_ || current_->key != shapes) compile(shapes);
   for (size_t i = 0; i < feeds.size(); ++i) set_input(i, feeds[i]);
+}
+
+std::vector<Tensor> Network::run(const std::vector<Tensor>& feeds) {
+  bind_inputs(feeds);
   execute();
   std::vector<Tensor> outs;
   for (size_t i = 0; i < graph_->outputs().size(); ++i) outs.push_back(output(i).clone());

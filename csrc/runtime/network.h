@@ -52,6 +52,8 @@ class Network {
   // Copies feeds in (compiling for their shapes if needed), runs, and returns
   // copies of the outputs in graph output order.
   std::vector<Tensor> run(const std::vector<Tensor>& feeds);
+  // Compiles for the feeds' shapes if needed and copies them in, no run.
+  void bind_inputs(const std::vector<Tensor>& feeds);
   void set_input(size_t i, const Tensor& src);
   void execute();
   const Tensor& output(size_t i) const;

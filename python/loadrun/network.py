@@ -149,7 +149,7 @@ class Network:
             raise self._unknown_dim_error()
         if self._feeds is None:
             self._feeds = [np.zeros(self._shapes[s.name], dtype=numpy_dtype(s.dtype)) for s in self._model.inputs]
-        self._core.run(self._feeds)  # binds the inputs into the plan
+        self._core.bind_inputs(self._feeds)  # compiles if needed, copies the inputs in
         w, it = self._core.benchmark(int(iters), int(warmup))
         return Timings(it, w)
 
