@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+import loadrun
+
 from cli_models import conv_model, relu_model, shape_model
 from loadrun.cli import not_supported
 from loadrun.cli.main import main, parse_args
@@ -355,9 +357,11 @@ def test_input_error_exit_code(capsys, model):
 
 
 def _subprocess(*argv):
+    # The child imports loadrun from where this process did (a source tree
+    # with a built module, or the installed package).
     env = dict(os.environ)
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env["PYTHONPATH"] = os.path.join(root, "python") + os.pathsep + env.get("PYTHONPATH", "")
+    pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(loadrun.__file__)))
+    env["PYTHONPATH"] = pkg_parent + os.pathsep + env.get("PYTHONPATH", "")
     return subprocess.run([sys.executable, "-m", "loadrun.cli.main", *argv], capture_output=True,
                           text=True, env=env, timeout=120)
 
