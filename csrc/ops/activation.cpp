@@ -19,7 +19,7 @@ using P = UnaryParams;
 // log(1 + e^x) without overflow for large x.
 double softplus(double x) { return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
 
-double f_relu(double x, const P&) { return x > 0 ? x : 0.0; }
+double f_relu(double x, const P&) { return x > 0 || std::isnan(x) ? x : 0.0; }  // NaN stays
 double f_leaky_relu(double x, const P& p) { return x >= 0 ? x : x * p.alpha; }
 double f_sigmoid(double x, const P&) { return 1.0 / (1.0 + std::exp(-x)); }
 double f_hard_sigmoid(double x, const P& p) {
