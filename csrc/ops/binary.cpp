@@ -1,4 +1,5 @@
-// Elementwise binary arithmetic: Add, Sub, Mul, Div, Pow, Mod and PRelu, with
+// Elementwise binary arithmetic: Add, Sub, Mul, Div, Pow, Mod, PRelu and
+// BitShift, with
 // NumPy multidirectional broadcasting (PRelu: the slope broadcasts to X).
 // NAIVE: one pass over the output; a BroadcastIndexer maps each output index
 // to the element each operand reads. O(n * rank), no workspace.
@@ -6,7 +7,9 @@
 // (as C++ and ONNX Runtime do); Mod follows the divisor's sign unless fmod=1
 // (then the dividend's, like C fmod); integer division or modulo by zero
 // gives 0 rather than trapping. Pow's exponent may have another dtype; the
-// result has the base's. float16 computes in float32.
+// result has the base's. float16 computes in float32. BitShift (unsigned
+// integers only) shifts by the second operand's amount; amounts >= the bit
+// width give 0 (C++ would leave them undefined).
 #include <cmath>
 
 #include "ops/elementwise.h"
@@ -15,7 +18,7 @@ namespace loadrun {
 
 namespace {
 
-enum class BinKind { Add, Sub, Mul, Div, Pow, Mod, PRelu };
+enum class BinKind { Add, Sub, Mul, Div, Pow, Mod, PRelu, BitShift };
 
 const char* kind_name(BinKind k) {
   switch (k) {
@@ -26,16 +29,24 @@ const char* kind_name(BinKind k) {
     case BinKind::Pow: return "Pow";
     case BinKind::Mod: return "Mod";
     case BinKind::PRelu: return "PRelu";
+    case BinKind::BitShift: return "BitShift";
   }
   return "?";
 }
 
 struct BinaryOp final : Op {
   BinKind kind;
-  bool fmod;
+  bool fmod;  // Mod: fmod attribute; BitShift: true for direction LEFT
   BinaryOp(BinKind k, const Attrs& a) : kind(k), fmod(a.get_int("fmod", 0) != 0) {
     LR_CHECK(k != BinKind::Mod || a.get_int("fmod", 0) == 0 || a.get_int("fmod", 0) == 1,
              ModelError, "Mod: fmod must be 0 or 1, got ", a.get_int("fmod", 0));
+    if (k == BinKind::BitShift) {
+      LR_CHECK(a.has("direction"), ModelError, "BitShift: the direction attribute is required");
+      std::string dir = a.get_string("direction", "");
+      LR_CHECK(dir == "LEFT" || dir == "RIGHT", ModelError,
+               "BitShift: direction must be \"LEFT\" or \"RIGHT\", got \"", dir, "\"");
+      fmod = dir == "LEFT";
+    }
   }
   std::string param_key() const override { return str_cat(static_cast<int>(kind), ";", fmod); }
   void infer(InferCtx& ctx) const override {
@@ -47,6 +58,11 @@ struct BinaryOp final : Op {
     if (kind != BinKind::Pow) {
       LR_CHECK(a.dtype == b.dtype, ModelError, name, ": both inputs must have the same dtype, got ",
                dtype_name(a.dtype), " and ", dtype_name(b.dtype));
+    }
+    if (kind == BinKind::BitShift) {
+      LR_CHECK(a.dtype == DType::Uint8 || a.dtype == DType::Uint16 || a.dtype == DType::Uint32 ||
+                   a.dtype == DType::Uint64,
+               ModelError, "BitShift: inputs must be unsigned integers, got ", dtype_name(a.dtype));
     }
     if (kind == BinKind::Mod && dtype_is_float(a.dtype)) {
       LR_CHECK(fmod, ModelError, "Mod: fmod must be 1 for floating point inputs (",
@@ -154,6 +170,13 @@ T binary_s(BinKind k, bool fmod, T a, T b) {
         return x < C(0) ? N::st(mul_wrap(y, x)) : a;
       }
     case BinKind::Pow: return pow_s<T, T>(a, b);
+    case BinKind::BitShift:
+      if constexpr (std::is_unsigned_v<C>) {
+        if (y >= C(sizeof(C) * 8)) return C(0);
+        return fmod ? static_cast<C>(x << y) : static_cast<C>(x >> y);
+      } else {
+        return a;  // infer admits unsigned integers only
+      }
   }
   return a;
 }
@@ -209,5 +232,6 @@ void register_op_Div(OpRegistry& r) { reg(r, BinKind::Div); }
 void register_op_Pow(OpRegistry& r) { reg(r, BinKind::Pow); }
 void register_op_Mod(OpRegistry& r) { reg(r, BinKind::Mod); }
 void register_op_PRelu(OpRegistry& r) { reg(r, BinKind::PRelu); }
+void register_op_BitShift(OpRegistry& r) { reg(r, BinKind::BitShift); }
 
 }  // namespace loadrun
