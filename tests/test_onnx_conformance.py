@@ -42,9 +42,39 @@ def _load_cases():
     return sorted(cases, key=lambda c: c.name)
 
 
+def _strip_node(msg):
+    """The message without its leading node name ("Pad_0 (Pad): ", "Conv_9{Conv}: ")."""
+    msg = re.sub(r"^(node '[^']*'|\w+) \(\w+\): |^\w+\{\w+\}: |^\w+ node '[^']*': ", "", msg)
+    return re.sub(r"^(\w+): ", "", msg) if msg.split(":")[0].isidentifier() else msg
+
+
+def _unsupported_reason(first):
+    """A short reason for an UnsupportedError raised by an op (not by the importer's op check)."""
+    m = re.match(r"^\w+ \((\w+)\): (.+?) \(input \d+\) must be known at compile time", first)
+    if m:
+        op, what = m.groups()
+        what = what[len(op) + 1:] if what.startswith(op + " ") else what
+        return f"dynamic shape (data-dependent): {op} {what} is a graph input"
+    msg = _strip_node(first)
+    op = re.match(r"^\w+ \((\w+)\)|^\w+\{(\w+)\}|^(\w+) node", first)
+    op = next((g for g in op.groups() if g), "?") if op else "?"
+    m = re.search(r"target type (\w+) \(\d+\) is not supported", msg)
+    if m:
+        return f"unsupported dtype {m.group(1).lower()} (Cast target)"
+    m = (re.search(r"dtype (\w+) is not supported", msg) or re.search(r"^\w+ on (\w+): supported are", msg))
+    if m:
+        return f"{m.group(1)} not supported by {op}"
+    if "training" in msg.lower():
+        return f"training mode ({op})"
+    m = re.match(r"model uses ai.onnx opset (\d+)", msg)
+    if m:
+        return f"opset {m.group(1)} (older than 7)"
+    return "unsupported: " + (msg if op in msg else f"{op}: {msg}")
+
+
 def _classify(case, exc):
     """A short reason for a failure, from the error and the model."""
-    from loadrun.errors import UnsupportedError
+    from loadrun.errors import ModelError, UnsupportedError
 
     ops = {n.op_type for n in case.model.graph.node}
     domains = {n.domain for n in case.model.graph.node}
@@ -62,7 +92,9 @@ def _classify(case, exc):
             return f"unsupported dtype {m.group(1)}"
         if "only tensor inputs" in first:
             return "non-tensor input (sequence/optional)"
-        return "unsupported: " + first
+        return _unsupported_reason(first)
+    if isinstance(exc, ModelError):  # a case of the ONNX suite is a valid model: a bug in loadrun
+        return "rejected as invalid (ModelError): " + _strip_node(first)
     if isinstance(exc, AssertionError):
         if "incorrect shape" in msg:
             return "wrong result: output shape " + " ".join(msg.split())[:120]
