@@ -22,6 +22,8 @@ import sys
 import time
 import warnings
 
+import pytest
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXPECTED_FILE = os.path.join(HERE, "onnx_conformance_expected_failures.txt")
 CASE_TIMEOUT_S = 20  # no output from the worker for this long: the current case hangs
@@ -211,6 +213,89 @@ def write_expected(results, path=EXPECTED_FILE):
                 "# One line per case: test_name  # reason. Remove a line when its case passes.\n")
         for n, r in failing:
             f.write(f"{n.ljust(width)}# {r}\n")
+
+
+# ---------------------------------------------------------------- loadrun.backend itself
+def test_backend_devices():
+    import loadrun.backend as backend
+
+    assert backend.supports_device("CPU")
+    assert not backend.supports_device("CUDA")
+    assert not backend.supports_device("TPU")
+
+
+def test_backend_run_node():
+    import numpy as np
+    from onnx import helper
+
+    import loadrun.backend as backend
+
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((2, 3)).astype(np.float32)
+    b = rng.standard_normal((3,)).astype(np.float32)
+    (y,) = backend.run_node(helper.make_node("Add", ["a", "b"], ["y"]), [a, b])
+    np.testing.assert_allclose(y, a + b, rtol=1e-6)
+    (y,) = backend.run_node(helper.make_node("Sub", ["a", "b"], ["y"]), {"a": a, "b": b}, opset_version=13)
+    np.testing.assert_allclose(y, a - b, rtol=1e-6)
+    # an optional input left out by an empty name: the list holds the given ones only
+    mx = np.array(0.5, dtype=np.float32)
+    (y,) = backend.run_node(helper.make_node("Clip", ["x", "", "max"], ["y"]), [a, mx])
+    np.testing.assert_allclose(y, np.minimum(a, 0.5), rtol=1e-6)
+    ix = np.array([[1, 2], [3, 4]], dtype=np.int64)
+    (y,) = backend.run_node(helper.make_node("Transpose", ["x"], ["y"], perm=[1, 0]), [ix])
+    assert y.dtype == np.int64 and y.tolist() == [[1, 3], [2, 4]]
+    with pytest.raises(ValueError):
+        backend.run_node(helper.make_node("Add", ["a", "b"], ["y"]), [a])
+
+
+def _symbolic_model():
+    from onnx import TensorProto, helper, numpy_helper
+    import numpy as np
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", "c"])
+    w = helper.make_tensor_value_info("w", TensorProto.FLOAT, [1])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    z = helper.make_tensor_value_info("z", TensorProto.FLOAT, None)
+    init = numpy_helper.from_array(np.array([2.0], dtype=np.float32), "w")
+    g = helper.make_graph([helper.make_node("Mul", ["x", "w"], ["y"]), helper.make_node("Relu", ["y"], ["z"])],
+                          "g", [x, w], [z, y], [init])
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+
+
+def test_backend_prepare_and_run():
+    import numpy as np
+
+    import loadrun.backend as backend
+
+    rep = backend.prepare(_symbolic_model(), "CPU")
+    for shape in [(2, 3), (5, 1)]:
+        x = np.linspace(-1, 1, int(np.prod(shape)), dtype=np.float32).reshape(shape)
+        z, y = rep.run([x])  # the initializer w is not an input to give
+        np.testing.assert_allclose(y, 2 * x, rtol=1e-6)
+        np.testing.assert_allclose(z, np.maximum(2 * x, 0), rtol=1e-6)
+        z2, _ = rep.run({"x": x})
+        np.testing.assert_array_equal(z2, z)
+    (z, y) = backend.run_model(_symbolic_model(), [np.ones((1, 4), np.float32)])
+    assert z.shape == (1, 4) and y.tolist() == [[2.0] * 4]
+    with pytest.raises(ValueError):
+        rep.run([x, x])
+    with pytest.raises(RuntimeError):
+        backend.prepare(_symbolic_model(), "CUDA")
+
+
+def test_backend_errors_propagate():
+    import numpy as np
+    from onnx import helper
+
+    import loadrun
+    import loadrun.backend as backend
+
+    with pytest.raises(loadrun.UnsupportedError, match="NoSuchOp"):
+        backend.run_node(helper.make_node("NoSuchOp", ["x"], ["y"], domain="com.example"), [np.ones(2, np.float32)])
+    with pytest.raises(loadrun.LoadrunError):
+        # shapes that do not broadcast
+        backend.run_node(helper.make_node("Add", ["a", "b"], ["y"]),
+                         [np.ones((2, 3), np.float32), np.ones((4,), np.float32)])
 
 
 # ---------------------------------------------------------------- the test
