@@ -11,7 +11,7 @@ The cases run in a child process (this file with --worker) that streams one
 JSON line per case, so a crash or hang in the core costs one case, not the
 whole run: the parent records it as "crash" and starts a new child after it.
 
-    python tests/test_onnx_conformance.py --write   # regenerate the list (review it!)
+    PYTHONPATH=python python tests/test_onnx_conformance.py --write  # regenerate the list (review it!)
     python tests/test_onnx_conformance.py --worker  # JSON lines, one per case
 """
 import json
@@ -130,7 +130,6 @@ def _run_case(case):
 
 
 def worker(start):
-    sys.path.insert(0, os.path.join(os.path.dirname(HERE), "python"))
     cases = _load_cases()
     out = sys.stdout
     print(json.dumps({"total": len(cases), "names": [c.name for c in cases]}), file=out, flush=True)
@@ -151,7 +150,10 @@ def run_all():
 
     results, names, start = {}, None, 0
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    import loadrun  # the worker imports loadrun from where this process did
+
+    where = os.path.dirname(os.path.dirname(os.path.abspath(loadrun.__file__)))
+    env["PYTHONPATH"] = os.pathsep.join([where] + [p for p in sys.path if p])
     while names is None or start < len(names):
         proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--worker", str(start)],
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
@@ -319,7 +321,6 @@ if __name__ == "__main__":
     if len(sys.argv) >= 2 and sys.argv[1] == "--worker":
         worker(int(sys.argv[2]) if len(sys.argv) > 2 else 0)
     elif len(sys.argv) >= 2 and sys.argv[1] == "--write":
-        sys.path.insert(0, os.path.join(os.path.dirname(HERE), "python"))
         t = time.time()
         res = run_all()
         write_expected(res)
