@@ -157,22 +157,18 @@ def _upsample(spec, ctx):
 # -- data movement (csrc/ops: squeeze_unsqueeze, split, slice, pad, dropout) --
 
 
-@rewriter("Squeeze")
-def _squeeze(spec, ctx):
-    if ctx.opset < 13:
-        attr_to_input(spec, ctx, "axes", 1)
+def _axes_attr_before_13(attr):
+    def rewrite(spec, ctx):
+        if ctx.opset < 13:
+            attr_to_input(spec, ctx, attr, 1)
+
+    return rewrite
 
 
-@rewriter("Unsqueeze")
-def _unsqueeze(spec, ctx):
-    if ctx.opset < 13:
-        attr_to_input(spec, ctx, "axes", 1)
-
-
-@rewriter("Split")
-def _split(spec, ctx):
-    if ctx.opset < 13:
-        attr_to_input(spec, ctx, "split", 1)
+# The `axes` / `split` attribute became input 1 in opset 13.
+rewriter("Squeeze")(_axes_attr_before_13("axes"))
+rewriter("Unsqueeze")(_axes_attr_before_13("axes"))
+rewriter("Split")(_axes_attr_before_13("split"))
 
 
 @rewriter("Slice")
