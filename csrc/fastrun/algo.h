@@ -3,6 +3,7 @@
 // the cache stores name(), so names are stable forever.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "graph/op.h"
@@ -27,6 +28,16 @@ class Algo {
   virtual bool usable(const Op& op, const InLayouts& in, const OutLayouts& out) const { return true; }
   virtual size_t workspace(const Op& op, const InLayouts& in, const OutLayouts& out) const {
     return 0;
+  }
+  // Weight preprocessing (--weight-preprocess): an algo may transform the
+  // inputs whose values are known at compile time (weights) once, e.g. pack a
+  // GEMM operand or Winograd-transform conv filters. values[i] is null where
+  // input i is only known at run time. The result lives with the plan's step
+  // and reaches exec as KernCtx::prepared; null means nothing was prepared,
+  // and exec must then work from the inputs (its workspace() must cover that).
+  virtual std::shared_ptr<const void> preprocess(const Op& op, const InLayouts& in,
+                                                 const std::vector<const Tensor*>& values) const {
+    return nullptr;
   }
   virtual void exec(const Op& op, const KernCtx& ctx) const = 0;
 };

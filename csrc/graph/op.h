@@ -45,6 +45,7 @@ struct KernCtx {
   void* workspace = nullptr;
   size_t workspace_size = 0;
   CompNode* comp_node = nullptr;
+  const void* prepared = nullptr;  // the algo's preprocess() result, if any
 
   bool has(size_t i) const { return i < in.size() && in[i] != nullptr; }
   const Tensor& input(size_t i) const { return *in[i]; }

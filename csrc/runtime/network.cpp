@@ -15,6 +15,7 @@ struct Network::Plan {
     const Algo* algo;
     KernCtx ctx;
     size_t workspace;
+    std::shared_ptr<const void> prepared;
   };
   std::vector<Shape> key;
   std::vector<Layout> layouts;    // per var
@@ -170,12 +171,20 @@ std::unique_ptr<Network::Plan> Network::build_plan(const std::vector<Shape>& inp
   // Comp seq: bind every kernel to its tensors once.
   for (size_t s = 0; s < runtime_nodes.size(); ++s) {
     const OprNode& node = *runtime_nodes[s];
-    Plan::Step step{&node, runtime_algos[s], {}, 0};
+    Plan::Step step{&node, runtime_algos[s], {}, 0, nullptr};
     InLayouts in_l;
     OutLayouts out_l;
+    std::vector<const Tensor*> values;
     for (int vid : node.inputs) {
       step.ctx.in.push_back(vid < 0 ? nullptr : &p.tensors[vid]);
       in_l.push_back(vid < 0 ? nullptr : &p.layouts[vid]);
+      values.push_back(vid >= 0 && p.known[vid] ? &p.tensors[vid] : nullptr);
+    }
+    if (opt_.weight_preprocess) {
+      std::string where = node.label() + ": ";
+      step.prepared = with_context(
+          where, [&] { return step.algo->preprocess(*node.op, in_l, values); });
+      step.ctx.prepared = step.prepared.get();
     }
     for (int vid : node.outputs) {
       step.ctx.out.push_back(&p.tensors[vid]);
@@ -288,7 +297,7 @@ std::vector<StepInfo> Network::steps() const {
   require_compiled();
   std::vector<StepInfo> r;
   for (const auto& s : current_->seq) {
-    StepInfo info{s.node->label(), s.algo->name(), {}, {}, s.workspace};
+    StepInfo info{s.node->label(), s.algo->name(), {}, {}, s.workspace, s.prepared != nullptr};
     for (const Tensor* t : s.ctx.in) info.in_layouts.push_back(t ? t->layout().str() : "{}");
     for (const Tensor* t : s.ctx.out) info.out_layouts.push_back(t->layout().str());
     r.push_back(std::move(info));

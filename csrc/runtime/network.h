@@ -16,6 +16,8 @@ namespace loadrun {
 
 struct NetworkOptions {
   ChooserOptions chooser;
+  // Algorithms transform constant weights once at compile time (Algo::preprocess).
+  bool weight_preprocess = false;
 };
 
 struct IOInfo {
@@ -29,6 +31,7 @@ struct StepInfo {
   std::string algo;
   std::vector<std::string> in_layouts, out_layouts;
   size_t workspace;
+  bool preprocessed;  // the algo transformed this step's weights at compile time
 };
 
 struct BenchResult {

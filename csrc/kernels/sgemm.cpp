@@ -1,0 +1,88 @@
+// SGEMM dispatch: one implementation table chosen at first use from the CPU's
+// features, and the epilogue shared by all implementations.
+#include "kernels/sgemm.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "kernels/cpu_features.h"
+#include "kernels/sgemm_impl.h"
+
+namespace loadrun {
+namespace kernels {
+
+namespace {
+
+const SgemmImpl& impl() {
+  static const SgemmImpl& chosen = [] () -> const SgemmImpl& {
+    (void)cpu_features();  // the AVX2+FMA table joins here when it exists
+    return sgemm_portable_impl();
+  }();
+  return chosen;
+}
+
+}  // namespace
+
+float apply_act(const Epilogue& ep, float v) {
+  switch (ep.act) {
+    case Act::kNone: return v;
+    case Act::kRelu: return v > 0.f ? v : 0.f;
+    case Act::kRelu6: return std::min(std::max(v, 0.f), 6.f);
+    case Act::kHardSwish: return v * std::min(std::max(v + 3.f, 0.f), 6.f) / 6.f;
+    case Act::kSigmoid: return 1.f / (1.f + std::exp(-v));
+    case Act::kClip: return std::min(std::max(v, ep.p0), ep.p1);
+    case Act::kLeakyRelu: return v >= 0.f ? v : v * ep.p0;
+  }
+  return v;
+}
+
+void apply_epilogue(const Epilogue& ep, float* c, int64_t ldc, int64_t m, int64_t n,
+                    int64_t row0, int64_t col0) {
+  for (int64_t i = 0; i < m; ++i) {
+    float* ci = c + i * ldc;
+    if (ep.bias) {
+      if (ep.bias_mode == Epilogue::kPerRow) {
+        float bv = ep.bias[row0 + i];
+        for (int64_t j = 0; j < n; ++j) ci[j] += bv;
+      } else {
+        const float* bj = ep.bias + col0;
+        for (int64_t j = 0; j < n; ++j) ci[j] += bj[j];
+      }
+    }
+    if (ep.act != Act::kNone)
+      for (int64_t j = 0; j < n; ++j) ci[j] = apply_act(ep, ci[j]);
+  }
+}
+
+void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+           const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+           int64_t ldc, const Epilogue& ep) {
+  impl().gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep);
+}
+
+size_t sgemm_packed_a_floats(int64_t m, int64_t k) { return impl().packed_a_floats(m, k); }
+void sgemm_pack_a(bool trans_a, int64_t m, int64_t k, const float* a, int64_t lda,
+                  float* packed) {
+  impl().pack_a(trans_a, m, k, a, lda, packed);
+}
+void sgemm_packed_a(bool trans_b, int64_t m, int64_t n, int64_t k, const float* packed_a,
+                    const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
+                    const Epilogue& ep) {
+  impl().packed_a(trans_b, m, n, k, packed_a, b, ldb, beta, c, ldc, ep);
+}
+
+size_t sgemm_packed_b_floats(int64_t k, int64_t n) { return impl().packed_b_floats(k, n); }
+void sgemm_pack_b(bool trans_b, int64_t k, int64_t n, const float* b, int64_t ldb,
+                  float* packed) {
+  impl().pack_b(trans_b, k, n, b, ldb, packed);
+}
+void sgemm_packed_b(bool trans_a, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+                    const float* packed_b, float beta, float* c, int64_t ldc,
+                    const Epilogue& ep) {
+  impl().packed_b(trans_a, m, n, k, a, lda, packed_b, beta, c, ldc, ep);
+}
+
+const char* sgemm_impl_name() { return impl().name; }
+
+}  // namespace kernels
+}  // namespace loadrun

@@ -1,0 +1,58 @@
+// Single-precision GEMM for MatMul, Gemm and convolution, behind one
+// interface: C = alpha * op(A) * op(B) + beta * C, then an epilogue (bias and
+// activation) applied while the block is still in cache. All matrices are
+// row-major with leading dimensions; op(X) is X or X^T. The implementation
+// (portable C++ or AVX2+FMA) is chosen once at start-up from cpu_features().
+//
+// Weights can be packed once (Algo::preprocess) and reused: pack_a for a
+// constant left operand (conv filters: M = output channels), pack_b for a
+// constant right operand (MatMul/Gemm weights). Packed buffers are opaque and
+// only valid for the implementation that packed them.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace loadrun {
+namespace kernels {
+
+enum class Act : uint8_t { kNone, kRelu, kRelu6, kHardSwish, kSigmoid, kClip, kLeakyRelu };
+
+struct Epilogue {
+  enum BiasMode : uint8_t { kPerRow, kPerCol };
+  const float* bias = nullptr;  // null: no bias
+  BiasMode bias_mode = kPerRow;  // per row of C (conv: per output channel) or per column
+  Act act = Act::kNone;
+  float p0 = 0.f, p1 = 0.f;  // kClip: [p0, p1]; kLeakyRelu: slope p0
+  bool empty() const { return !bias && act == Act::kNone; }
+};
+
+// Applies ep to the block c[m x n] (leading dim ldc) whose top-left element
+// is (row0, col0) of the whole output (that selects the bias entries).
+void apply_epilogue(const Epilogue& ep, float* c, int64_t ldc, int64_t m, int64_t n,
+                    int64_t row0 = 0, int64_t col0 = 0);
+float apply_act(const Epilogue& ep, float v);
+
+// beta == 0: C is only written (it may hold garbage, even NaN, before).
+void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+           const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+           int64_t ldc, const Epilogue& ep = {});
+
+size_t sgemm_packed_a_floats(int64_t m, int64_t k);
+void sgemm_pack_a(bool trans_a, int64_t m, int64_t k, const float* a, int64_t lda, float* packed);
+// C = packed_a * op(B) + beta * C, then ep.
+void sgemm_packed_a(bool trans_b, int64_t m, int64_t n, int64_t k, const float* packed_a,
+                    const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
+                    const Epilogue& ep = {});
+
+size_t sgemm_packed_b_floats(int64_t k, int64_t n);
+void sgemm_pack_b(bool trans_b, int64_t k, int64_t n, const float* b, int64_t ldb, float* packed);
+// C = op(A) * packed_b + beta * C, then ep.
+void sgemm_packed_b(bool trans_a, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+                    const float* packed_b, float beta, float* c, int64_t ldc,
+                    const Epilogue& ep = {});
+
+// "avx2_fma" or "portable": the implementation in use.
+const char* sgemm_impl_name();
+
+}  // namespace kernels
+}  // namespace loadrun

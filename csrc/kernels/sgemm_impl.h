@@ -1,0 +1,26 @@
+// The table of functions one SGEMM implementation provides; sgemm.cpp picks
+// one table at start-up and the public functions of sgemm.h forward to it.
+#pragma once
+#include "kernels/sgemm.h"
+
+namespace loadrun {
+namespace kernels {
+
+struct SgemmImpl {
+  const char* name;
+  void (*gemm)(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*,
+               int64_t, float, float*, int64_t, const Epilogue&);
+  size_t (*packed_a_floats)(int64_t m, int64_t k);
+  void (*pack_a)(bool, int64_t, int64_t, const float*, int64_t, float*);
+  void (*packed_a)(bool, int64_t, int64_t, int64_t, const float*, const float*, int64_t, float,
+                   float*, int64_t, const Epilogue&);
+  size_t (*packed_b_floats)(int64_t k, int64_t n);
+  void (*pack_b)(bool, int64_t, int64_t, const float*, int64_t, float*);
+  void (*packed_b)(bool, int64_t, int64_t, int64_t, const float*, int64_t, const float*, float,
+                   float*, int64_t, const Epilogue&);
+};
+
+const SgemmImpl& sgemm_portable_impl();
+
+}  // namespace kernels
+}  // namespace loadrun
