@@ -155,7 +155,14 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("num_oprs", [](const Graph& g) { return g.oprs().size(); });
 
   py::class_<Network>(m, "Network")
-      .def(py::init([](std::shared_ptr<Graph> g) { return std::make_unique<Network>(g); }))
+      .def(py::init([](std::shared_ptr<Graph> g, const std::string& prefer_algo,
+                       bool weight_preprocess) {
+             NetworkOptions opt;
+             opt.chooser.prefer_algo = prefer_algo;
+             opt.weight_preprocess = weight_preprocess;
+             return std::make_unique<Network>(g, opt);
+           }),
+           py::arg("graph"), py::arg("prefer_algo") = "", py::arg("weight_preprocess") = false)
       .def("compile", &Network::compile, py::call_guard<py::gil_scoped_release>())
       .def("inputs", [](const Network& n) { return io_list(n.inputs()); })
       .def("outputs", [](const Network& n) { return io_list(n.outputs()); })
@@ -192,7 +199,8 @@ PYBIND11_MODULE(_core, m) {
            [](const Network& n) {
              py::list r;
              for (const auto& s : n.steps())
-               r.append(py::make_tuple(s.opr, s.algo, s.in_layouts, s.out_layouts, s.workspace));
+               r.append(py::make_tuple(s.opr, s.algo, s.in_layouts, s.out_layouts, s.workspace,
+                                       s.preprocessed));
              return r;
            })
       .def_property_readonly("arena_bytes", &Network::arena_bytes);

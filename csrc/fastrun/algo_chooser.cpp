@@ -28,6 +28,10 @@ bool AlgoChooser::passes_filters(const Algo& algo, const OprNode& node, const In
 }
 
 const Algo* AlgoChooser::choose(const OprNode& node, const InLayouts& in, const OutLayouts& out) {
+  if (!opt_.prefer_algo.empty()) {
+    for (const Algo* algo : node.def->algos)
+      if (opt_.prefer_algo == algo->name() && algo->usable(*node.op, in, out)) return algo;
+  }
   const Algo* naive = nullptr;
   for (const Algo* algo : node.def->algos) {
     if (algo->is_naive()) {

@@ -6,6 +6,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "fastrun/algo.h"
 #include "graph/graph.h"
@@ -24,6 +25,9 @@ struct ChooserOptions {
   size_t workspace_limit = SIZE_MAX;
   bool binary_equal_between_batch = false;
   int shared_batch_size = 0;
+  // Non-empty: every opr with a usable algorithm of this name runs it (tests
+  // compare each fast algorithm with NAIVE this way); other oprs choose as usual.
+  std::string prefer_algo;
   uint32_t required_attrs() const;   // "positive" set
   uint32_t forbidden_attrs() const;  // "negative" set
 };
