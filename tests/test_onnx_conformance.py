@@ -233,6 +233,13 @@ def read_expected(path=EXPECTED_FILE):
     return expected
 
 
+# Why a case fails where the generated reason cannot say it.
+REASON_NOTES = {
+    "test_dft_inverse_opset19": "the expected output carries float32 rounding noise (1.9e-7 where the exact "
+                                "value is 0) above the case's atol 1e-7; loadrun computes the DFT in double",
+}
+
+
 def write_expected(results, path=EXPECTED_FILE):
     failing = sorted((n, r) for n, r in results.items() if r is not None)
     width = max(len(n) for n, _ in failing) + 2
@@ -240,7 +247,7 @@ def write_expected(results, path=EXPECTED_FILE):
         f.write("# ONNX node conformance cases that loadrun does not pass (tests/test_onnx_conformance.py).\n"
                 "# One line per case: test_name  # reason. Remove a line when its case passes.\n")
         for n, r in failing:
-            f.write(f"{n.ljust(width)}# {r}\n")
+            f.write(f"{n.ljust(width)}# {REASON_NOTES.get(n, r)}\n")
 
 
 def op_table(results, case_ops):

@@ -217,3 +217,11 @@ def clip_attrs_to_inputs(spec, ctx):
         ctx.add_const(np.array(lo, dtype=np.float32), "clip_min"),
         ctx.add_const(np.array(hi, dtype=np.float32), "clip_max"),
     ]
+
+
+# -- signal.cpp: DFT's axis was an attribute (default 1) before opset 20.
+@rewriter("DFT")
+def _dft(spec, ctx):
+    if ctx.opset < 20:
+        spec.attrs.setdefault("axis", 1)
+        attr_to_input(spec, ctx, "axis", 2)
