@@ -341,7 +341,7 @@ def test_one_hot_dtypes():
     got = run(m, {"i": ind})["y0"]
     assert got.dtype == np.bool_ and got.astype(int).tolist() == [[0, 1, 0], [1, 0, 0], [0, 0, 0], [0, 0, 1]]
     check_ref("OneHot", {"i": np.array(2, I64)}, initializers=[("d", np.array(3, I64)),
-                                                              ("v", np.array([1, 0], np.uint8))], axis=0)
+                                                              ("v", np.array([9, 3], np.int32))], axis=0)
 
 
 def test_one_hot_errors():
