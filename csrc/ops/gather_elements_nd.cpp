@@ -14,6 +14,7 @@
 // NAIVE: GatherElements walks the output, decoding each flat index into
 // coordinates (O(n * rank)); GatherND memcpy's one slice per tuple (O(n)).
 // No workspace.
+#include <algorithm>
 #include <cstring>
 
 #include "ops/common.h"
