@@ -225,3 +225,23 @@ def _dft(spec, ctx):
     if ctx.opset < 20:
         spec.attrs.setdefault("axis", 1)
         attr_to_input(spec, ctx, "axis", 2)
+# -- gather/scatter family (csrc/ops: scatter, topk) --
+# Scatter (opset 9-10) is ScatterElements under its old name.
+REPLACED_OPS.add("Scatter")
+
+
+@rewriter("Scatter")
+def _scatter(spec, ctx):
+    spec.op_type = "ScatterElements"
+
+
+@rewriter("TopK")
+def _topk(spec, ctx):
+    # Before opset 10, k is an attribute; the core reads it as input 1 (int64 [1]).
+    if ctx.opset < 10:
+        from loadrun.errors import ModelError
+
+        if "k" not in spec.attrs:
+            raise ModelError(f"TopK node '{spec.name}' (opset {ctx.opset}) has no k attribute")
+        spec.attrs["k"] = [int(spec.attrs["k"])]
+        attr_to_input(spec, ctx, "k", 1)
