@@ -21,15 +21,15 @@
 // where offset = P with a past cache, nonpad[b] - Sq with nonpad_kv_seqlen,
 // else 0. A query row whose bias is -inf everywhere gives a zero row (Y and
 // the probabilities), never NaN.
-// qk_matmul_output (optional 4th output, (B, Hq, Sq, T)): mode 0 and 1 the
-// scaled QK^T after softcap (as the ONNX reference implementation writes it,
-// which is also the raw product when softcap is off), 2 that plus the bias,
-// 3 the softmax probabilities.
+// qk_matmul_output (optional 4th output, (B, Hq, Sq, T)): mode 0 the scaled
+// QK^T (as the spec and ONNX Runtime have it; the ONNX reference
+// implementation writes it after softcap), 1 after softcap, 2 that plus the
+// bias, 3 the softmax probabilities.
 // Types: float32, float64, float16 (computed in float32 or wider, rounded on
 // output); softmax_precision is accepted and the softmax always runs in
 // double. bfloat16 is not a loadrun dtype.
 // NAIVE: for every (b, h, i): one pass over the T keys computing the dot
-// products (in double) and the bias, a max / exp / sum softmax over the row,
+// products (in double), softcap and the bias, a max / exp / sum softmax over the row,
 // then Y's row as the probability-weighted sum of the value rows.
 // O(B * Hq * Sq * T * (D + Dv)); two row buffers of T doubles.
 #include <cmath>
@@ -279,7 +279,7 @@ void attention_naive_t(const AttentionOp& op, const KernCtx& ctx) {
 
   T* y = ctx.output(0).ptr<T>();
   T* qk_out = ctx.out.size() > 3 ? ctx.output(3).ptr<T>() : nullptr;
-  std::vector<double> raw(g.T), bias(g.T), score(g.T), prob(g.T);
+  std::vector<double> raw(g.T), capped(g.T), bias(g.T), score(g.T), prob(g.T);
   for (int64_t b = 0; b < g.B; ++b) {
     int64_t offset = 0;
     if (past) offset = g.P;
@@ -293,8 +293,9 @@ void attention_naive_t(const AttentionOp& op, const KernCtx& ctx) {
           double s = 0;
           for (int64_t d = 0; d < g.D; ++d) s += ld(qr[d]) * ld(kr[d]);
           s *= scale;
-          if (op.softcap > 0) s = op.softcap * std::tanh(s / op.softcap);
           raw[j] = s;
+          if (op.softcap > 0) s = op.softcap * std::tanh(s / op.softcap);
+          capped[j] = s;
           // Bias, summed in the order the ONNX reference adds its parts.
           double bj = 0;
           if (has_mask) {
@@ -328,7 +329,10 @@ void attention_naive_t(const AttentionOp& op, const KernCtx& ctx) {
         if (qk_out) {
           T* row = qk_out + ((b * g.Hq + h) * g.Sq + i) * g.T;
           for (int64_t j = 0; j < g.T; ++j) {
-            double val = op.mode == 3 ? prob[j] : op.mode == 2 ? score[j] : raw[j];
+            double val = op.mode == 3   ? prob[j]
+                         : op.mode == 2 ? score[j]
+                         : op.mode == 1 ? capped[j]
+                                        : raw[j];
             row[j] = st(val);
           }
         }
