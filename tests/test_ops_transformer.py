@@ -409,3 +409,86 @@ def test_einsum_errors(eq, shapes):
     m, f = einsum_model(eq, [r(*s) for s in shapes])
     with pytest.raises(loadrun.ModelError):
         loadrun.load(m)
+
+
+# ------------------------------------------------------- CausalConvWithState
+# Opset 27: ORT 1.31 does not load it (ai.onnx up to 26), so: reference.
+@pytest.mark.parametrize("b,c,length,k", [(2, 4, 8, 4), (1, 1, 1, 1), (2, 3, 2, 5), (1, 2, 6, 1)])
+@pytest.mark.parametrize("with_bias,with_past", [(False, False), (True, True), (False, True)])
+@pytest.mark.parametrize("activation", ["none", "silu"])
+def test_causal_conv_with_state(b, c, length, k, with_bias, with_past, activation):
+    m, f = one_node("CausalConvWithState",
+                    [("x", r(b, c, length)), ("w", r(c, 1, k)), ("bias", r(c) if with_bias else None),
+                     ("past", r(b, c, k - 1) if with_past else None)],
+                    [("y", F32), ("state", F32)], 27, activation=activation)
+    got = check_reference(m, f)
+    assert got["state"].shape == (b, c, k - 1)
+
+
+def test_causal_conv_with_state_float16_swish_alias():
+    m, f = one_node("CausalConvWithState", [("x", r(2, 3, 5, dtype=np.float16)), ("w", r(3, 1, 3, dtype=np.float16))],
+                    [("y", np.float16), ("state", np.float16)], 27, activation="swish")
+    check_reference(m, f, rtol=2e-3)
+
+
+def test_causal_conv_with_state_errors():
+    for w_shape, attrs in (((3, 2, 3), {}), ((2, 1, 3), {}), ((3, 1, 3), {"activation": "relu"})):
+        m, f = one_node("CausalConvWithState", [("x", r(1, 3, 5)), ("w", r(*w_shape))], [("y", F32)], 27, **attrs)
+        with pytest.raises(loadrun.ModelError):
+            loadrun.load(m)
+    m, f = one_node("CausalConvWithState", [("x", r(1, 3, 5)), ("w", r(3, 1, 3)), ("bias", None),
+                                            ("past", r(1, 3, 3))], [("y", F32)], 27)
+    with pytest.raises(loadrun.ModelError):
+        loadrun.load(m)
+
+
+# ------------------------------------------------------------ LinearAttention
+# Opset 27: ORT 1.31 does not load it, so: reference.
+def linear_attention(b=2, t=4, hq=4, hkv=2, dk=3, dv=5, rule="gated_delta", past=True,
+                     decay_per_dim=False, beta_shared=False, dtype=np.float32, **attrs):
+    gating, delta = rule in ("gated", "gated_delta"), rule in ("delta", "gated_delta")
+    key = r(b, t, hkv * dk, dtype=np.float64)
+    key /= np.linalg.norm(key.reshape(b, t, hkv, dk), axis=-1).repeat(dk, axis=-1)  # L2-normalised
+    decay = -rng.random((b, t, hkv * dk if decay_per_dim else hkv)) if gating else None
+    beta = rng.random((b, t, 1 if beta_shared else hkv)) if delta else None
+    cast = lambda a: None if a is None else a.astype(dtype)  # noqa: E731
+    inputs = [("query", r(b, t, hq * dk, dtype=dtype)), ("key", cast(key)), ("value", r(b, t, hkv * dv, dtype=dtype)),
+              ("past_state", r(b, hkv, dk, dv, dtype=dtype) if past else None), ("decay", cast(decay)),
+              ("beta", cast(beta))]
+    while inputs[-1][1] is None:
+        inputs.pop()
+    return one_node("LinearAttention", inputs, [("y", dtype), ("state", dtype)], 27, q_num_heads=hq,
+                    kv_num_heads=hkv, update_rule=rule, **attrs)
+
+
+@pytest.mark.parametrize("rule", ["linear", "gated", "delta", "gated_delta"])
+@pytest.mark.parametrize("past", [False, True])
+def test_linear_attention_rules(rule, past):
+    m, f = linear_attention(rule=rule, past=past)
+    check_reference(m, f)
+
+
+@pytest.mark.parametrize("hq,hkv,t", [(3, 3, 1), (6, 2, 5), (4, 1, 3)])
+def test_linear_attention_heads(hq, hkv, t):
+    m, f = linear_attention(hq=hq, hkv=hkv, t=t, decay_per_dim=True, beta_shared=True, scale=0.7)
+    check_reference(m, f)
+
+
+def test_linear_attention_float16():
+    m, f = linear_attention(dtype=np.float16)
+    check_reference(m, f, rtol=3e-3)
+
+
+def test_linear_attention_errors():
+    m, f = linear_attention(rule="gated", past=False)
+    m.graph.node[0].input[4] = ""  # drop decay: "gated" requires it
+    with pytest.raises(loadrun.ModelError):
+        loadrun.load(m)
+    m, f = linear_attention(rule="gated")
+    next(a for a in m.graph.node[0].attribute if a.name == "update_rule").s = b"linear"  # forbids decay
+    with pytest.raises(loadrun.ModelError):
+        loadrun.load(m)
+    m, f = linear_attention(rule="linear")
+    next(a for a in m.graph.node[0].attribute if a.name == "kv_num_heads").i = 3  # 3 does not divide 4
+    with pytest.raises(loadrun.ModelError):
+        loadrun.load(m)
