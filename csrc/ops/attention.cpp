@@ -28,6 +28,10 @@
 // Types: float32, float64, float16 (computed in float32 or wider, rounded on
 // output); softmax_precision is accepted and the softmax always runs in
 // double. bfloat16 is not a loadrun dtype.
+// FlexAttention (ai.onnx.preview, version 1), in the same file: 4-D Q, K, V
+// only, Y = softmax(scale * Q K^T) V with the same GQA head grouping and no
+// bias; it runs as an Attention without mask or cache. Its score_mod /
+// prob_mod subgraph attributes are not supported (UnsupportedError).
 // NAIVE: for every (b, h, i): one pass over the T keys computing the dot
 // products (in double), softcap and the bias, a max / exp / sum softmax over the row,
 // then Y's row as the probability-weighted sum of the value rows.
@@ -57,6 +61,7 @@ struct AttnGeo {
 bool is_float(DType d) { return d == DType::Float32 || d == DType::Float64 || d == DType::Float16; }
 
 struct AttentionOp final : Op {
+  bool flex = false;  // FlexAttention: 4-D Q, K, V only
   int64_t is_causal, q_heads, kv_heads, mode, left, right, softmax_precision;
   bool has_scale;
   double scale, softcap;
@@ -84,7 +89,7 @@ struct AttentionOp final : Op {
     LR_CHECK(softcap >= 0, ModelError, "Attention: softcap must be >= 0, got ", softcap);
   }
   std::string param_key() const override {
-    return str_cat(is_causal, ";", q_heads, ";", kv_heads, ";", mode, ";", left, ";", right, ";",
+    return str_cat(flex, ";", is_causal, ";", q_heads, ";", kv_heads, ";", mode, ";", left, ";", right, ";",
                    softmax_precision, ";", has_scale, ";", scale, ";", softcap);
   }
 
@@ -93,6 +98,8 @@ struct AttentionOp final : Op {
     LR_CHECK((q.size() == 3 || q.size() == 4) && k.size() == q.size() && v.size() == q.size(),
              ModelError, "Attention: Q, K, V must all be 3-D or all 4-D, got ", shape_str(q), ", ",
              shape_str(k), ", ", shape_str(v));
+    LR_CHECK(!flex || q.size() == 4, ModelError, "FlexAttention: Q, K, V must be 4-D, got ",
+             shape_str(q));
     AttnGeo g;
     g.three_d = q.size() == 3;
     g.B = q[0];
@@ -357,6 +364,26 @@ const auto kNaive = naive_algo<AttentionOp>(attention_naive);
 
 void register_op_Attention(OpRegistry& r) {
   register_simple<AttentionOp>(r, "Attention", {&kNaive}, 3, 7);
+}
+
+void register_op_FlexAttention(OpRegistry& r) {
+  OpDef d;
+  d.type = "FlexAttention";
+  d.domain = "ai.onnx.preview";
+  d.create = [](const Attrs& a) -> std::unique_ptr<Op> {
+    for (const char* g : {"score_mod", "prob_mod"})
+      LR_CHECK(!a.has(g), UnsupportedError, "FlexAttention: the ", g,
+               " subgraph attribute is not supported");
+    for (const auto& kv : a.all())
+      LR_CHECK(kv.first == "scale" || kv.first == "softmax_precision", ModelError,
+               "FlexAttention: unknown attribute '", kv.first, "'");
+    auto op = std::make_unique<AttentionOp>(a);
+    op->flex = true;
+    return op;
+  };
+  d.algos = {&kNaive};
+  d.min_inputs = d.max_inputs = 3;
+  r.add(std::move(d));
 }
 
 }  // namespace loadrun
