@@ -33,9 +33,9 @@
 // bias; it runs as an Attention without mask or cache. Its score_mod /
 // prob_mod subgraph attributes are not supported (UnsupportedError).
 // NAIVE: for every (b, h, i): one pass over the T keys computing the dot
-// products (in double), softcap and the bias, a max / exp / sum softmax over the row,
-// then Y's row as the probability-weighted sum of the value rows.
-// O(B * Hq * Sq * T * (D + Dv)); two row buffers of T doubles.
+// products (in double), softcap and bias; a max / exp / sum softmax over the
+// row; then Y's row as the probability-weighted sum of the value rows.
+// O(B * Hq * Sq * T * (D + Dv)); five row buffers of T doubles.
 #include <cmath>
 #include <limits>
 
