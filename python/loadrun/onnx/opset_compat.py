@@ -217,3 +217,11 @@ def clip_attrs_to_inputs(spec, ctx):
         ctx.add_const(np.array(lo, dtype=np.float32), "clip_min"),
         ctx.add_const(np.array(hi, dtype=np.float32), "clip_max"),
     ]
+
+
+# -- instance_norm.cpp: GroupNormalization-18 takes scale and bias per group
+# (opset 21 made them per channel).
+@rewriter("GroupNormalization")
+def _group_norm(spec, ctx):
+    if ctx.opset < 21:
+        spec.attrs["_scale_per_group"] = 1
