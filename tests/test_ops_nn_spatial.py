@@ -248,12 +248,12 @@ def test_global_pool(op, shape):
     check_node(op, {"x": r(*shape)})
 
 
-def test_max_pool_indices_unsupported():
+def test_max_pool_indices():
+    # The Indices output is covered in depth by tests/test_ops_misc.py.
     node = helper.make_node("MaxPool", ["x"], ["y", "idx"], kernel_shape=[2, 2])
     m = make_model([node], [("x", np.float32, [1, 1, 4, 4])],
                    [("y", np.float32, None), ("idx", np.int64, None)])
-    with pytest.raises(loadrun.UnsupportedError, match="Indices"):
-        loadrun.load(m)
+    check_model(m, {"x": r(1, 1, 4, 4)})
 
 
 def test_max_pool_unread_indices_dropped():

@@ -81,13 +81,6 @@ def drop_unused_outputs(spec, ctx, keep, what):
     del spec.outputs[keep:]
 
 
-@rewriter("MaxPool")
-def _max_pool(spec, ctx):
-    # storage_order only concerns Indices, which is never computed.
-    spec.attrs.pop("storage_order", None)
-    drop_unused_outputs(spec, ctx, 1, "the Indices output")
-
-
 @rewriter("BatchNormalization")
 def _batch_norm(spec, ctx):
     from loadrun.errors import UnsupportedError
