@@ -218,3 +218,11 @@ def clip_attrs_to_inputs(spec, ctx):
 def _group_norm(spec, ctx):
     if ctx.opset < 21:
         spec.attrs["_scale_per_group"] = 1
+
+
+# -- roi_align.cpp: RoiAlign-10 has no coordinate_transformation_mode; it
+# behaves as output_half_pixel (opset 16 added the attribute, default half_pixel).
+@rewriter("RoiAlign")
+def _roi_align(spec, ctx):
+    if ctx.opset < 16:
+        spec.attrs["coordinate_transformation_mode"] = "output_half_pixel"
