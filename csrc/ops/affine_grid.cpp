@@ -2,7 +2,8 @@
 // batch of affine matrices theta (N, 2, 3) for 2-D or (N, 3, 4) for 3-D and
 // size = (N, C, H, W) or (N, C, D, H, W), which must be known at compile
 // time. Each output position gets base coordinates in [-1, 1] per dim:
-//   align_corners=1: -1 + 2 i / (len - 1)   (-1 when len is 1)
+//   align_corners=1: -1 + 2 i / (len - 1)   (1 when len is 1, as ONNX Runtime
+//                    gives; the ONNX reference gives -1, PyTorch 0)
 //   align_corners=0: -1 + (2 i + 1) / len
 // and grid[n, (d,) h, w, :] = theta[n] @ (x, y, (z,) 1), x being the width
 // coordinate. float16 computes in float32.
@@ -49,7 +50,7 @@ void affine_grid_t(const AffineGridOp& op, const KernCtx& ctx) {
   const T* th = ctx.input(0).ptr<T>();
   T* y = ctx.output(0).ptr<T>();
   auto base = [&](int64_t i, int64_t len) {
-    if (op.align_corners) return len > 1 ? -1.0 + 2.0 * i / static_cast<double>(len - 1) : -1.0;
+    if (op.align_corners) return len > 1 ? -1.0 + 2.0 * i / static_cast<double>(len - 1) : 1.0;
     return -1.0 + (2.0 * i + 1.0) / static_cast<double>(len);
   };
   std::vector<double> pos(r + 1);

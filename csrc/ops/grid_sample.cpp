@@ -10,8 +10,11 @@
 // outside: zeros (taps outside read 0), border (coordinates and taps clamp
 // to the edge) or reflection (coordinates and taps reflect off the borders,
 // which are the outer pixel edges, or the edge pixel centres when
-// align_corners=1). This is the ONNX reference's and ONNX Runtime's order:
-// the coordinate is padded first, then each tap index again.
+// align_corners=1). As in ONNX Runtime and the ONNX reference, a coordinate
+// outside the borders is padded first, then each tap index again; except
+// that cubic mode with border padding clamps only the taps (ONNX Runtime,
+// and PyTorch, do so; the reference would clamp the coordinate too, and has
+// no conformance case for it).
 // float16 computes in float32; weights and sums are in double.
 // NAIVE: for each output position, per-dim tap lists (index, weight), then a
 // sum over their product; the channel loop reuses the taps.
@@ -147,7 +150,8 @@ void grid_sample_t(const GridSampleOp& op, const KernCtx& ctx) {
         if (op.mode == GsMode::Nearest) v = std::nearbyint(v);
         double lo = op.lo_border(size), hi = op.hi_border(size);
         if (v < lo || v > hi) {
-          if (op.pad == GsPad::Border) v = v < 0 ? 0 : (v > size - 1 ? size - 1 : v);
+          if (op.pad == GsPad::Border && op.mode != GsMode::Cubic)
+            v = v < 0 ? 0 : (v > size - 1 ? size - 1 : v);
           else if (op.pad == GsPad::Reflection) v = GridSampleOp::reflect(v, lo, hi);
         }
         std::vector<Tap>& t = taps[d];
