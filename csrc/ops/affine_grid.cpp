@@ -67,7 +67,8 @@ void affine_grid_t(const AffineGridOp& op, const KernCtx& ctx) {
       for (size_t row = 0; row < r; ++row) {
         double acc = 0;
         for (size_t k = 0; k <= r; ++k) acc += static_cast<double>(t[row * (r + 1) + k]) * pos[k];
-        y[(b * plane + p) * static_cast<int64_t>(r) + static_cast<int64_t>(row)] = static_cast<T>(acc);
+        int64_t at = (b * plane + p) * static_cast<int64_t>(r) + static_cast<int64_t>(row);
+        y[at] = static_cast<T>(acc);
       }
     }
   }

@@ -74,7 +74,9 @@ const auto kNaive = naive_algo<BitwiseOp>(bitwise_naive);
 void reg(OpRegistry& r, BitKind k) {
   OpDef d;
   d.type = kind_name(k);
-  d.create = [k](const Attrs& a) -> std::unique_ptr<Op> { return std::make_unique<BitwiseOp>(k, a); };
+  d.create = [k](const Attrs& a) -> std::unique_ptr<Op> {
+    return std::make_unique<BitwiseOp>(k, a);
+  };
   d.algos = {&kNaive};
   d.min_inputs = d.max_inputs = k == BitKind::Not ? 1 : 2;
   r.add(std::move(d));

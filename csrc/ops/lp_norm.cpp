@@ -32,7 +32,8 @@ void lp_norm_t(const LpNormOp& op, const KernCtx& ctx) {
   const Tensor& xt = ctx.input(0);
   const Shape& xs = xt.shape();
   size_t a = static_cast<size_t>(normalize_axis(op.axis, static_cast<int64_t>(xs.size())));
-  const int64_t outer = dims_product(xs, 0, a), n = xs[a], inner = dims_product(xs, a + 1, xs.size());
+  const int64_t outer = dims_product(xs, 0, a), n = xs[a];
+  const int64_t inner = dims_product(xs, a + 1, xs.size());
   const T* x = xt.ptr<T>();
   T* y = ctx.output(0).ptr<T>();
   for (int64_t o = 0; o < outer; ++o) {
@@ -46,7 +47,8 @@ void lp_norm_t(const LpNormOp& op, const KernCtx& ctx) {
       }
       if (op.p == 2) norm = std::sqrt(norm);
       for (int64_t k = 0; k < n; ++k)
-        yp[k * inner] = norm == 0 ? T(0) : static_cast<T>(static_cast<double>(xp[k * inner]) / norm);
+        yp[k * inner] =
+            norm == 0 ? T(0) : static_cast<T>(static_cast<double>(xp[k * inner]) / norm);
     }
   }
 }

@@ -19,7 +19,9 @@ namespace {
 struct MaxUnpoolOp final : Op {
   std::vector<int64_t> kernel, strides, pads;
   explicit MaxUnpoolOp(const Attrs& a)
-      : kernel(a.get_ints("kernel_shape")), strides(a.get_ints("strides")), pads(a.get_ints("pads")) {
+      : kernel(a.get_ints("kernel_shape")),
+        strides(a.get_ints("strides")),
+        pads(a.get_ints("pads")) {
     LR_CHECK(!kernel.empty(), ModelError, "MaxUnpool: kernel_shape is required");
     LR_CHECK(strides.empty() || strides.size() == kernel.size(), ModelError,
              "MaxUnpool: strides has ", strides.size(), " values for ", kernel.size(), " dims");

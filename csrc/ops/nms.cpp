@@ -117,8 +117,8 @@ struct NmsOp final : Op {
   bool center;
   explicit NmsOp(const Attrs& a) : center(a.get_int("center_point_box", 0) != 0) {
     int64_t c = a.get_int("center_point_box", 0);
-    LR_CHECK(c == 0 || c == 1, ModelError, "NonMaxSuppression: center_point_box must be 0 or 1, got ",
-             c);
+    LR_CHECK(c == 0 || c == 1, ModelError,
+             "NonMaxSuppression: center_point_box must be 0 or 1, got ", c);
   }
   std::string param_key() const override { return center ? "c" : ""; }
   void infer(InferCtx& ctx) const override {
@@ -143,7 +143,8 @@ struct NmsOp final : Op {
     // The number of selected boxes depends on every input's value.
     const Tensor& boxes = ctx.value(0, "NonMaxSuppression boxes");
     const Tensor& scores = ctx.value(1, "NonMaxSuppression scores");
-    const Tensor* mo = ctx.has(2) ? &ctx.value(2, "NonMaxSuppression max_output_boxes_per_class") : nullptr;
+    const Tensor* mo =
+        ctx.has(2) ? &ctx.value(2, "NonMaxSuppression max_output_boxes_per_class") : nullptr;
     const Tensor* iou = ctx.has(3) ? &ctx.value(3, "NonMaxSuppression iou_threshold") : nullptr;
     const Tensor* sc = ctx.has(4) ? &ctx.value(4, "NonMaxSuppression score_threshold") : nullptr;
     Selected sel = select(boxes, scores, params_of(mo, iou, sc), center);

@@ -293,7 +293,9 @@ void register_op_MaxPool(OpRegistry& r) { register_simple<MaxPoolOp>(r, "MaxPool
 void register_op_AveragePool(OpRegistry& r) {
   register_simple<AvgPoolOp>(r, "AveragePool", {&kAvgNaive}, 1, 1);
 }
-void register_op_LpPool(OpRegistry& r) { register_simple<LpPoolOp>(r, "LpPool", {&kLpNaive}, 1, 1); }
+void register_op_LpPool(OpRegistry& r) {
+  register_simple<LpPoolOp>(r, "LpPool", {&kLpNaive}, 1, 1);
+}
 void register_op_GlobalMaxPool(OpRegistry& r) {
   register_simple<GlobalMaxPoolOp>(r, "GlobalMaxPool", {&kGlobalMaxNaive}, 1, 1);
 }

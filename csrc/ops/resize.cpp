@@ -91,7 +91,8 @@ struct ResizeOp final : Op {
     else LR_THROW(ModelError, "nearest_mode '", round_s,
                   "' is not one of round_prefer_floor, round_prefer_ceil, floor, ceil");
     LR_CHECK(policy == "stretch" || policy == "not_larger" || policy == "not_smaller", ModelError,
-             "keep_aspect_ratio_policy '", policy, "' is not one of stretch, not_larger, not_smaller");
+             "keep_aspect_ratio_policy '", policy,
+             "' is not one of stretch, not_larger, not_smaller");
     LR_CHECK(antialias == 0 || antialias == 1, ModelError, "antialias must be 0 or 1, got ",
              antialias);
   }
@@ -333,7 +334,8 @@ std::vector<Tap> interp_taps(const ResizeOp& op, double s, int64_t n, double sca
   const double stretch = op.antialias && scale < 1.0 ? scale : 1.0;  // kernel argument factor
   const double reach = support / stretch;
   std::vector<Tap> taps;
-  int64_t lo = static_cast<int64_t>(std::floor(s - reach)), hi = static_cast<int64_t>(std::ceil(s + reach));
+  const int64_t lo = static_cast<int64_t>(std::floor(s - reach));
+  const int64_t hi = static_cast<int64_t>(std::ceil(s + reach));
   double sum = 0;
   for (int64_t j = lo; j <= hi; ++j) {
     double w = op.kernel((static_cast<double>(j) - s) * stretch);

@@ -155,6 +155,8 @@ const auto kNaive = naive_algo<RoiAlignOp>(roi_align_naive);
 
 }  // namespace
 
-void register_op_RoiAlign(OpRegistry& r) { register_simple<RoiAlignOp>(r, "RoiAlign", {&kNaive}, 3, 3); }
+void register_op_RoiAlign(OpRegistry& r) {
+  register_simple<RoiAlignOp>(r, "RoiAlign", {&kNaive}, 3, 3);
+}
 
 }  // namespace loadrun
