@@ -20,8 +20,6 @@
 
 namespace loadrun {
 
-namespace {
-
 // ONNX TensorProto.DataType numbers -> loadrun dtypes (or why not).
 bool dtype_of_onnx(int64_t to, DType* out, const char** name) {
   struct Entry {
@@ -59,6 +57,8 @@ bool dtype_of_onnx(int64_t to, DType* out, const char** name) {
   *name = nullptr;
   return false;
 }
+
+namespace {
 
 struct CastOp final : Op {
   bool like;  // CastLike: the target is input 1's dtype
