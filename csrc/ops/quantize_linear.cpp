@@ -15,8 +15,9 @@
 // Dequantization computes in float32 and rounds once to the output type
 // (`output_dtype` or the scale's type: float32, float16, bfloat16).
 // DynamicQuantizeLinear: uint8 with scale = (max(0, max x) - min(0, min x))
-// / 255 (1/255 when that range is 0) and zero point round(clamp(-min / scale,
-// 0, 255)), all in float32, as onnx's reference computes them.
+// / 255 (1 when that range is 0, as ONNX Runtime; onnx's reference gives
+// 1/255 there) and zero point round(clamp(-min / scale, 0, 255)), all in
+// float32.
 // NAIVE: one pass over x; the scale and zero point are first read into
 // float / integer vectors, and each element finds its scale index from its
 // coordinate along `axis`. O(n), no workspace.
@@ -290,7 +291,7 @@ void dynquant_naive(const DynQuantOp&, const KernCtx& ctx) {
     mx = std::max(mx, x[i]);
     mn = std::min(mn, x[i]);
   }
-  const float scale = (mx == mn ? 1.0f : mx - mn) / 255.0f;
+  const float scale = mx == mn ? 1.0f : (mx - mn) / 255.0f;
   const float zp = std::nearbyint(std::clamp(0.0f - mn / scale, 0.0f, 255.0f));
   uint8_t* y = ctx.output(0).ptr<uint8_t>();
   for (int64_t i = 0; i < n; ++i) {
