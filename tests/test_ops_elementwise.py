@@ -466,7 +466,7 @@ def test_cast_nan_inf_float_types(src, to):
 
 
 @pytest.mark.parametrize("to,err,name", [(TensorProto.STRING, loadrun.UnsupportedError, "STRING"),
-                                         (TensorProto.BFLOAT16, loadrun.UnsupportedError, "BFLOAT16"),
+                                         (TensorProto.FLOAT6E2M3, loadrun.UnsupportedError, "FLOAT6E2M3"),
                                          (99, loadrun.ModelError, "99")])
 def test_cast_unsupported_target(to, err, name):
     node = helper.make_node("Cast", ["x"], ["y"], to=to)

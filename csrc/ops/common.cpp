@@ -69,6 +69,32 @@ int64_t dims_product(const Shape& s, size_t begin, size_t end) {
   return p;
 }
 
+void run_f16_as_f32(const KernCtx& ctx, const std::function<void(const KernCtx&)>& fn) {
+  KernCtx c = ctx;
+  std::vector<Tensor> ins(ctx.in.size()), outs(ctx.out.size());
+  for (size_t i = 0; i < ctx.in.size(); ++i) {
+    if (!ctx.in[i] || ctx.in[i]->dtype() != DType::Float16) continue;
+    const Tensor& t = *ctx.in[i];
+    ins[i] = Tensor(Layout(t.shape(), DType::Float32));
+    const uint16_t* h = t.ptr<uint16_t>();
+    float* f = ins[i].ptr<float>();
+    for (int64_t k = 0; k < t.numel(); ++k) f[k] = half_to_float(h[k]);
+    c.in[i] = &ins[i];
+  }
+  for (size_t i = 0; i < ctx.out.size(); ++i) {
+    if (ctx.out[i]->dtype() != DType::Float16) continue;
+    outs[i] = Tensor(Layout(ctx.out[i]->shape(), DType::Float32));
+    c.out[i] = &outs[i];
+  }
+  fn(c);
+  for (size_t i = 0; i < ctx.out.size(); ++i) {
+    if (outs[i].empty()) continue;
+    const float* f = outs[i].ptr<float>();
+    uint16_t* h = ctx.out[i]->ptr<uint16_t>();
+    for (int64_t k = 0; k < outs[i].numel(); ++k) h[k] = float_to_half(f[k]);
+  }
+}
+
 }  // namespace loadrun
 
 namespace loadrun {

@@ -48,6 +48,16 @@ std::vector<int64_t> ints_of(const InferCtx& ctx, size_t i, const char* what);
 // Product of dims [begin, end).
 int64_t dims_product(const Shape& s, size_t begin, size_t end);
 
+// ONNX TensorProto.DataType number -> loadrun dtype. False when loadrun lacks
+// the type (`name` is then its ONNX name) or it is no ONNX type (`name` null).
+// Defined in cast.cpp.
+bool dtype_of_onnx(int64_t code, DType* out, const char** name);
+
+// float16 through a float32 kernel: runs `fn` on a context whose float16
+// inputs and outputs are float32 copies, then rounds each float32 output to
+// float16 once (float16 MatMul, Gemm, Conv: computed in float32).
+void run_f16_as_f32(const KernCtx& ctx, const std::function<void(const KernCtx&)>& fn);
+
 }  // namespace loadrun
 
 namespace loadrun {
