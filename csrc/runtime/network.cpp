@@ -71,6 +71,17 @@ void check_input_shape(const Var& v, const Shape& given) {
   }
 }
 
+// Bytes for the size of `l`; InputError when they cannot be had.
+size_t checked_nbytes(const Layout& l, const std::string& what) {
+  uint64_t n = dtype_size(l.dtype);
+  for (int64_t d : l.shape) {
+    if (d != 0 && n > (uint64_t{1} << 48) / static_cast<uint64_t>(d))
+      LR_THROW(InputError, what, " of shape ", shape_str(l.shape), " is too large to allocate");
+    n *= static_cast<uint64_t>(d);
+  }
+  return static_cast<size_t>(n);
+}
+
 }  // namespace
 
 std::unique_ptr<Network::Plan> Network::build_plan(const std::vector<Shape>& input_shapes,
@@ -141,6 +152,7 @@ std::unique_ptr<Network::Plan> Network::build_plan(const std::vector<Shape>& inp
       const Layout& l = ic.out[o];
       for (int64_t d : l.shape)
         LR_CHECK(d >= 0, InternalError, where, "shape inference left output ", o, " unset");
+      checked_nbytes(l, str_cat(where, "output ", o));
       p.layouts[node.outputs[o]] = l;
       ready[node.outputs[o]] = 1;
     }
@@ -392,17 +404,6 @@ bool keyable(const Layout& l) {
   }
 }
 
-// Bytes for the size of `l`; InputError when they cannot be had.
-size_t checked_nbytes(const Layout& l, const std::string& what) {
-  uint64_t n = dtype_size(l.dtype);
-  for (int64_t d : l.shape) {
-    if (d != 0 && n > (uint64_t{1} << 48) / static_cast<uint64_t>(d))
-      LR_THROW(InputError, what, " of shape ", shape_str(l.shape), " is too large to allocate");
-    n *= static_cast<uint64_t>(d);
-  }
-  return static_cast<size_t>(n);
-}
-
 }  // namespace
 
 // Infers `node` at compile time; false when it must be inferred at run time
@@ -547,7 +548,7 @@ void Network::prepare_dynamic_step(Plan& p, size_t s) {
     Tensor& t = p.tensors[vid];
     if (!t.empty() && t.layout().same_shape_dtype(l)) continue;  // same size as last run
     Plan::DynBuf& buf = p.dyn_bufs[vid];
-    size_t need = checked_nbytes(l, str_cat("output ", o));
+    size_t need = checked_nbytes(l, str_cat("output ", o));  // InputError when absurd
     if (need > buf.capacity || !buf.storage) {
       auto fail = [&] {
         LR_THROW(InputError, "output ", o, " of shape ", shape_str(l.shape), " (", need,
