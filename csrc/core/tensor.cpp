@@ -124,6 +124,15 @@ double Tensor::get_f64(int64_t i) const {
   return v;
 }
 
+void Tensor::set_f64(int64_t i, double v) {
+  switch (dtype()) {
+    case DType::Float16: ptr<uint16_t>()[i] = float_to_half(static_cast<float>(v)); return;
+    case DType::Bool: ptr<uint8_t>()[i] = v != 0.0; return;
+    default: break;
+  }
+  LR_DISPATCH_NUMERIC(dtype(), "set_f64", ptr<T>()[i] = static_cast<T>(v));
+}
+
 int64_t Tensor::get_i64(int64_t i) const {
   switch (dtype()) {
     case DType::Float16: return static_cast<int64_t>(half_to_float(ptr<uint16_t>()[i]));
