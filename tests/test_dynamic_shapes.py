@@ -459,3 +459,38 @@ def test_huge_data_dependent_size_is_an_error():
     n[3] = 1 << 30
     with pytest.raises(loadrun.InputError, match="too large"):
         loadrun.load(m).run({"n": n})
+
+
+# -- ops of other families written the same way: TopK's k, NonMaxSuppression -------------
+
+
+def test_topk_k_input_keyed_and_from_data():
+    m = one_node("TopK", [("x", np.float32, [3, 7]), ("k", np.int64, [1])], [("v", F), ("i", I64)], opset=11)
+    x = fl(3, 7)
+    net = run_seq(m, [{"x": x, "k": i64(k)} for k in (3, 1, 7, 0, 3)])
+    assert planned_shape(net, {"x": x, "k": i64(2)}) == (3, 2)
+    # k = the number of positive entries of a large int tensor: known only at run time
+    nodes = [helper.make_node("Greater", ["n", "zero"], ["pos"]),
+             helper.make_node("Cast", ["pos"], ["posi"], to=I64),
+             helper.make_node("ReduceSum", ["posi"], ["k"], keepdims=1),
+             helper.make_node("TopK", ["x", "k"], ["v", "i"], largest=0)]
+    m = make_model(nodes, [("x", np.float32, [2, 90]), ("n", np.int64, [90])], [("v", F, None), ("i", I64, None)],
+                   [("zero", np.array(0, np.int64))], opset=11)
+    run_seq(m, [{"x": fl(2, 90), "n": rng.integers(-5, 2, 90).astype(np.int64)} for _ in range(3)])
+
+
+def test_nms_selection_feeds_gather():
+    """NonMaxSuppression's selected count decides a Gather's output, run after run."""
+    nodes = [helper.make_node("NonMaxSuppression", ["b", "s", "m", "iou"], ["sel"]),
+             helper.make_node("Gather", ["sel", "two"], ["box_idx"], axis=1),
+             helper.make_node("Squeeze", ["b", "zero"], ["b2"]),
+             helper.make_node("Gather", ["b2", "box_idx"], ["chosen"], axis=0)]
+    m = make_model(nodes, [("b", np.float32, [1, 8, 4]), ("s", np.float32, [1, 1, 8])], [("chosen", F, None)],
+                   [("m", i64(5)), ("iou", np.array([0.3], np.float32)), ("two", np.array(2, np.int64)),
+                    ("zero", i64(0))], opset=13)
+    feeds = []
+    for _ in range(4):
+        xy = rng.uniform(0, 6, (1, 8, 2))
+        feeds.append({"b": np.concatenate([xy, xy + rng.uniform(0.5, 4, (1, 8, 2))], -1).astype(np.float32),
+                      "s": rng.uniform(0, 1, (1, 1, 8)).astype(np.float32)})
+    run_seq(m, feeds)
