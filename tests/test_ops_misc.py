@@ -401,11 +401,13 @@ def test_affine_grid(size, align):
                opset=20, align_corners=align)
 
 
-def test_affine_grid_size_must_be_constant():
+def test_affine_grid_size_input():
+    # size fed at run time: the plan is keyed on its value (tests/test_dynamic_shapes.py)
     m = one_node("AffineGrid", [("t", np.float32, [1, 2, 3]), ("s", np.int64, [4])], [("g", np.float32, None)],
                  opset=20)
-    with pytest.raises(loadrun.UnsupportedError, match="compile time"):
-        loadrun.load(m)
+    theta = r(1, 2, 3)
+    for size in ([1, 1, 3, 4], [1, 2, 5, 2]):
+        check_model(m, {"t": theta, "s": np.array(size, np.int64)})
 
 
 # --------------------------------------------------------------- MaxUnpool
@@ -512,11 +514,15 @@ def test_nms_flipped_corners_and_defaults():
     check_model(nms_model(boxes, scores), {"x": r(1)})  # no max_out: nothing selected
 
 
-def test_nms_needs_constant_inputs():
-    m = one_node("NonMaxSuppression", [("b", np.float32, [1, 4, 4]), ("s", np.float32, [1, 1, 4])],
-                 [("sel", np.int64, None)], inits=[("m", np.array([2], np.int64))])
-    with pytest.raises(loadrun.UnsupportedError, match="compile time"):
-        loadrun.load(m)
+def test_nms_run_time_inputs():
+    # boxes and scores fed at run time: the selection count is inferred at every run
+    m = one_node("NonMaxSuppression", [("b", np.float32, [1, 6, 4]), ("s", np.float32, [1, 2, 6])],
+                 [("sel", np.int64, None)], inits=[("m", np.array([3], np.int64)), ("iou", np.array([0.4], np.float32))])
+    net = loadrun.load(m)
+    for _ in range(3):
+        feeds = {"b": random_boxes(1, 6), "s": rng.uniform(0, 1, size=(1, 2, 6)).astype(np.float32)}
+        got, ref = net.run(feeds)["sel"], check_model(m, feeds)["sel"]
+        np.testing.assert_array_equal(got, ref)
 
 
 # ------------------------------------------------------------------ Resize

@@ -406,11 +406,11 @@ def test_resize_errors():
         loadrun.load(resize_model((1, 1, 4, 4)))
     with pytest.raises(loadrun.ModelError, match="scales has shape"):
         loadrun.load(resize_model((1, 1, 4, 4), scales=[2, 2]))
-    # scales computed at run time: the output shape cannot be known at compile time.
+    # scales fed at run time: inferred then (tests/test_dynamic_shapes.py); bad ones still fail.
     node = helper.make_node("Resize", ["x", "", "s"], ["y"])
     m = make_model([node], [("x", np.float32, [1, 1, 4, 4]), ("s", np.float32, [4])], [("y", np.float32, None)])
-    with pytest.raises(loadrun.UnsupportedError, match="compile time"):
-        loadrun.load(m)
+    with pytest.raises(loadrun.ModelError, match="scales must be positive"):
+        loadrun.load(m).run({"x": np.zeros((1, 1, 4, 4), np.float32), "s": np.array([1, 1, 2, -1], np.float32)})
 
 
 def test_resize_scale_one_is_identity():
