@@ -9,6 +9,7 @@
 
 #include "core/errors.h"
 #include "fastrun/algo_cache.h"
+#include "fastrun/test_op.h"
 #include "graph/graph.h"
 #include "runtime/network.h"
 
@@ -132,13 +133,13 @@ PYBIND11_MODULE(_core, m) {
     return r;
   });
 
-  // {op type: {algo name: attribute bits}}
+  // [(domain, op type, {algo name: attribute bits})]
   m.def("algo_attributes", [] {
-    py::dict r;
+    py::list r;
     for (const OpDef* d : OpRegistry::get().all()) {
       py::dict a;
       for (const Algo* algo : d->algos) a[py::str(algo->name())] = algo->attributes();
-      r[py::str(d->domain.empty() ? d->type : d->domain + "::" + d->type)] = a;
+      r.append(py::make_tuple(d->domain, d->type, a));
     }
     return r;
   });
@@ -165,6 +166,8 @@ PYBIND11_MODULE(_core, m) {
     }
     return py::make_tuple(status, why, entries);
   });
+  // Tests only: the FrCopy operator of domain test.fastrun (fastrun/test_op.h).
+  m.def("_register_fastrun_test_op", &register_fastrun_test_op);
   m.def("fastrun_cache_merge", [](const std::vector<std::string>& inputs, const std::string& out) {
     return merge_cache_files(inputs, out).size();
   });

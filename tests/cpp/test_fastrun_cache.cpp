@@ -1,14 +1,7 @@
-// Fast-run: the chooser's strategies and the persistent cache, on a test-only
-// operator (FrCopy in domain "test.fastrun", y = x) whose algorithms are all
-// correct copies that differ only in speed, workspace and attributes, so the
-// tests do not depend on the real operators' algorithms:
-//   NAIVE      6 ms   NAIVE|REPRODUCIBLE
-//   FR_SLOW    8 ms   REPRODUCIBLE            (the heuristic's pick: first non-NAIVE)
-//   FR_THROWS  -      REPRODUCIBLE            (fails when run: profiling skips it)
-//   FR_FAST    0 ms   USABLE_DEPEND_ON_SHAPE|ACCURACY_DEPEND_ON_BATCH (not reproducible)
-//   FR_BIGWS   2 ms   REPRODUCIBLE, 64 MiB workspace, weight preprocess
-//   FR_MEDIUM  4 ms   REPRODUCIBLE
-// Delays are sleeps, so the order holds on a busy machine.
+// Fast-run: the chooser's strategies and the persistent cache, on the
+// test-only operator FrCopy (fastrun/test_op.h: correct copies differing only
+// in speed, workspace and attributes), so that the tests do not depend on the
+// real operators' algorithms.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -27,6 +20,7 @@
 
 #include "core/errors.h"
 #include "fastrun/algo_cache.h"
+#include "fastrun/test_op.h"
 #include "graph/graph.h"
 #include "graph/op_registry.h"
 #include "runtime/network.h"
@@ -46,73 +40,6 @@ namespace {
 
 const char* kDomain = "test.fastrun";
 std::string g_dir;  // this run's temporary folder
-std::atomic<int> g_preprocess_calls{0};
-
-class FrCopy : public Op {
- public:
-  explicit FrCopy(const Attrs& a) : p(a.get_int("p", 0)) {}
-  void infer(InferCtx& ctx) const override {
-    const Layout& x = ctx.input(0);
-    ctx.set_output(0, x.shape, x.dtype);
-  }
-  std::string param_key() const override { return "p=" + std::to_string(p); }
-  int64_t p;
-};
-
-void copy_after(const KernCtx& ctx, int ms) {
-  if (ms) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-  std::memcpy(ctx.output(0).raw(), ctx.input(0).raw(), ctx.input(0).nbytes());
-}
-
-class CopyAlgo : public Algo {
- public:
-  CopyAlgo(const char* name, uint32_t attrs, int ms, size_t ws = 0, bool throws = false)
-      : name_(name), attrs_(attrs), ms_(ms), ws_(ws), throws_(throws) {}
-  const char* name() const override { return name_; }
-  uint32_t attributes() const override { return attrs_; }
-  size_t workspace(const Op&, const InLayouts&, const OutLayouts&) const override { return ws_; }
-  std::shared_ptr<const void> preprocess(const Op&, const InLayouts&,
-                                         const std::vector<const Tensor*>&) const override {
-    if (!ws_) return nullptr;
-    ++g_preprocess_calls;
-    return std::make_shared<int>(1);
-  }
-  void exec(const Op&, const KernCtx& ctx) const override {
-    if (throws_) throw UnsupportedError("FR_THROWS always fails");
-    if (ws_) {
-      EXPECT(ctx.workspace_size >= ws_ || ctx.prepared);
-    }
-    copy_after(ctx, ms_);
-  }
-
- private:
-  const char* name_;
-  uint32_t attrs_;
-  int ms_;
-  size_t ws_;
-  bool throws_;
-};
-
-void register_test_op() {
-  static CopyAlgo naive("NAIVE", Algo::NAIVE | Algo::REPRODUCIBLE, 6);
-  static CopyAlgo slow("FR_SLOW", Algo::REPRODUCIBLE, 8);
-  static CopyAlgo throws("FR_THROWS", Algo::REPRODUCIBLE, 0, 0, true);
-  static CopyAlgo fast("FR_FAST", Algo::USABLE_DEPEND_ON_SHAPE | Algo::ACCURACY_DEPEND_ON_BATCH,
-                       0);
-  static CopyAlgo bigws("FR_BIGWS", Algo::REPRODUCIBLE, 2, 64u << 20);
-  static CopyAlgo medium("FR_MEDIUM", Algo::REPRODUCIBLE, 4);
-  OpDef d;
-  d.type = "FrCopy";
-  d.domain = kDomain;
-  d.create = [](const Attrs& a) -> std::unique_ptr<Op> { return std::make_unique<FrCopy>(a); };
-  d.algos = {&naive};
-  d.min_inputs = d.max_inputs = 1;
-  OpRegistry::get().add(std::move(d));
-  for (const Algo* a : {static_cast<const Algo*>(&slow), static_cast<const Algo*>(&throws),
-                        static_cast<const Algo*>(&fast), static_cast<const Algo*>(&bigws),
-                        static_cast<const Algo*>(&medium)})
-    OpRegistry::get().add_algo(kDomain, "FrCopy", a);
-}
 
 // x {-1, 8} -> FrCopy(p=params[0]) -> FrCopy(p=params[1]) ... -> y
 std::shared_ptr<Graph> chain(std::vector<int> params) {
@@ -447,10 +374,10 @@ void test_policy_alone(const std::string& dir) {
 
 void test_weight_preprocess_key(const std::string& dir) {
   std::string file = dir + "/wp.cache";
-  int before = g_preprocess_calls;
+  int before = fastrun_test_preprocess_calls();
   Run a = run({1}, opts(kFastRun | kReproducible, file), 2, true);
   EXPECT(a.ok && a.stats.profiled == 1);
-  EXPECT(g_preprocess_calls > before);  // profiling ran FR_BIGWS's preprocess
+  EXPECT(fastrun_test_preprocess_calls() > before);  // profiling ran FR_BIGWS's preprocess
   EXPECT(a.steps[0].algo == "FR_BIGWS" && a.steps[0].preprocessed);
   Run b = run({1}, opts(kFastRun | kReproducible, file), 2, false);
   EXPECT(b.stats.profiled == 1);  // another key: weight preprocess off
@@ -569,7 +496,7 @@ void test_merge_files(const std::string& dir) {
 }  // namespace
 
 int main() {
-  register_test_op();
+  register_fastrun_test_op();
   std::string dir = g_dir = tmpdir();
   test_format();
   test_heuristic_default();
