@@ -335,9 +335,10 @@ AlgoCache::ReadStatus AlgoCache::read_file(const std::string& path, std::string*
 
 AlgoCache::ReadStatus AlgoCache::load(const std::string& path, bool backup_invalid,
                                       std::string* why, std::string* backup) {
+  if (!backup_invalid) return read_file(path, why);  // writers rename whole files: no lock needed
   FileLock lock(path);
   ReadStatus s = read_file(path, why);
-  if (s == ReadStatus::kInvalid && backup_invalid && backup) *backup = back_up(path);
+  if (s == ReadStatus::kInvalid && backup) *backup = back_up(path);
   return s;
 }
 

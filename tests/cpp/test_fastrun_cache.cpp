@@ -359,6 +359,8 @@ void test_policy_alone(const std::string& dir) {
   std::string file = dir + "/policy.cache";
   run({1}, opts(kFastRun, file));
   std::string before = slurp(file);
+  file = dir + "/policy_ro.cache";  // a copy never touched by a writer
+  spit(file, before);
   // --fast-run-algo-policy FILE alone: PROFILE|HEURISTIC, cache else heuristic.
   Run r = run({1, 2}, opts(kProfile | kHeuristic, file));
   EXPECT(r.steps[0].algo == "FR_FAST");
@@ -367,6 +369,7 @@ void test_policy_alone(const std::string& dir) {
   EXPECT(r.stats.cache_hits == 1 && r.stats.cache_misses == 1);
   EXPECT(log_has(r, "No algo get from cache for (opr : c1{FrCopy}"));
   EXPECT(slurp(file) == before);  // never written
+  EXPECT(!exists(dir + "/policy_ro.cache.lock"));
   // With reproducible kept (the reference drops it): FR_BIGWS from the cache.
   Run rr = run({1}, opts(kProfile | kHeuristic | kReproducible, file));
   EXPECT(rr.steps[0].algo == "FR_BIGWS");

@@ -117,7 +117,7 @@ def cache_show(path, out=None):
             head = (op, _params_text(params), ", ".join(ins), ", ".join(outs), "on" if wp else "off")
             for i, (algo, attrs, secs, ws) in enumerate(cands):
                 lead = head if i == 0 else ("",) * len(head)
-                rows.append(lead + (algo, f"{secs * 1000:.4f}", _bytes_text(ws), attribute_text(attrs)))
+                rows.append(lead + (algo, f"{secs * 1000:.4g}", _bytes_text(ws), attribute_text(attrs)))
             if not cands:
                 rows.append(head + ("-", "", "", ""))
         for line in _table(rows):
