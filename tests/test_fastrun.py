@@ -5,9 +5,9 @@ The models use FrCopy (domain test.fastrun), a test-only operator whose
 algorithms are correct copies that differ only in speed, workspace and
 attributes (csrc/fastrun/test_op.h), so these tests do not depend on the real
 operators' algorithms:
-  NAIVE 6 ms, FR_SLOW 8 ms (first non-NAIVE: the heuristic's pick), FR_THROWS
+  NAIVE 10 ms, FR_SLOW 14 ms (first non-NAIVE: the heuristic's pick), FR_THROWS
   (always fails), FR_FAST 0 ms (not reproducible, shape/batch dependent),
-  FR_BIGWS 2 ms (64 MiB workspace), FR_MEDIUM 4 ms.
+  FR_BIGWS 2 ms (64 MiB workspace), FR_MEDIUM 8 ms.
 """
 import os
 import pty
@@ -263,6 +263,17 @@ def test_cli_policy_alone(tmp_path, model, capfd):
     assert cache.read_bytes() == before
 
 
+def test_cli_fast_run_creates_the_policy_file(tmp_path, capfd):
+    from cli_models import relu_model
+
+    model, cache = relu_model(tmp_path / "relu.onnx"), tmp_path / "relu.cache"
+    code, _, err = run_cli(capfd, model, "--fast-run", "--fast-run-algo-policy", cache, "--iter", "1")
+    assert code == 0, err
+    assert _core.fastrun_cache_read(str(cache))[0] == "ok"
+    code, _, err = run_cli(capfd, model, "--fast-run-algo-policy", cache, "--iter", "1")
+    assert code == 0 and err == ""
+
+
 @pytest.mark.parametrize("flags, msg", [
     (["--fast-run", "--full-run"], "invalid options of both fast-run and full-run"),
     (["--fast-run-algo-policy", "{missing}"], "--fast-run-algo-policy: {missing} does not exist; "
@@ -350,13 +361,10 @@ def test_cache_tool_errors(tmp_path, capfd):
 
 # -- the progress bar ---------------------------------------------------------------
 PROGRESS_CHILD = """
-import sys
 from loadrun import _core
 import loadrun
-sys.path.insert(0, {tests!r})
-from test_fastrun import copy_model
 _core._register_fastrun_test_op()
-net = loadrun.load(copy_model(), fast_run=True)
+net = loadrun.load({model!r}, fast_run=True)
 print(net.steps()[0][1])
 """
 
@@ -368,8 +376,8 @@ def _child_env():
     return env
 
 
-def test_progress_bar_only_on_a_terminal():
-    code = PROGRESS_CHILD.format(tests=os.path.dirname(os.path.abspath(__file__)))
+def test_progress_bar_only_on_a_terminal(model):
+    code = PROGRESS_CHILD.format(model=model)
     piped = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_child_env(),
                            timeout=120)
     assert piped.returncode == 0, piped.stderr

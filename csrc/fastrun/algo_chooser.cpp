@@ -77,6 +77,11 @@ uint32_t ChooserOptions::forbidden_attrs() const {
 
 AlgoChooser::AlgoChooser(ChooserOptions opt) : opt_(std::move(opt)) {
   log("Use Stragegy :" + strategy_names(opt_.strategy));
+  if (opt_.algo_policy.empty()) return;
+  // Read the file now: its warning comes before anything runs, and a
+  // profiling run leaves a (possibly empty) cache file even when no opr has
+  // two candidates, so a later "--fast-run-algo-policy FILE" alone finds it.
+  if (!ensure_loaded() && may_profile()) persist();
 }
 
 AlgoChooser::~AlgoChooser() = default;
@@ -133,11 +138,11 @@ const Algo* AlgoChooser::from_entry(const CacheEntry& e, const OprNode& node,
   return nullptr;
 }
 
-void AlgoChooser::ensure_loaded() {
-  if (loaded_) return;
+bool AlgoChooser::ensure_loaded() {
+  if (loaded_) return true;
   loaded_ = true;
   category_ = AlgoCache::this_category();
-  if (opt_.algo_policy.empty()) return;
+  if (opt_.algo_policy.empty()) return true;
   std::string why, backup;
   auto st = cache_.load(opt_.algo_policy, may_profile(), &why, &backup);
   if (st == AlgoCache::ReadStatus::kInvalid) {
@@ -150,6 +155,7 @@ void AlgoChooser::ensure_loaded() {
     log("fast-run cache " + opt_.algo_policy + ": " + std::to_string(cache_.size()) +
         " entries loaded");
   }
+  return st == AlgoCache::ReadStatus::kOk;
 }
 
 void AlgoChooser::persist() {

@@ -90,7 +90,7 @@ class AlgoChooser {
                       const OutLayouts& out, const InLayouts& pin, const OutLayouts& pout,
                       const std::vector<const Tensor*>& values);
   void log(std::string line);
-  void ensure_loaded();
+  bool ensure_loaded();  // false: the policy file was missing or invalid
   void persist();
   bool may_profile() const {
     return (opt_.strategy & kProfile) && !(opt_.strategy & kHeuristic);

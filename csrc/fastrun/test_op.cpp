@@ -61,13 +61,13 @@ class CopyAlgo final : public Algo {
 void register_fastrun_test_op() {
   static std::once_flag once;
   std::call_once(once, [] {
-    static CopyAlgo naive("NAIVE", Algo::NAIVE | Algo::REPRODUCIBLE, 6);
-    static CopyAlgo slow("FR_SLOW", Algo::REPRODUCIBLE, 8);
+    static CopyAlgo naive("NAIVE", Algo::NAIVE | Algo::REPRODUCIBLE, 10);
+    static CopyAlgo slow("FR_SLOW", Algo::REPRODUCIBLE, 14);
     static CopyAlgo throws("FR_THROWS", Algo::REPRODUCIBLE, 0, 0, true);
     static CopyAlgo fast("FR_FAST",
                          Algo::USABLE_DEPEND_ON_SHAPE | Algo::ACCURACY_DEPEND_ON_BATCH, 0);
     static CopyAlgo bigws("FR_BIGWS", Algo::REPRODUCIBLE, 2, size_t(64) << 20);
-    static CopyAlgo medium("FR_MEDIUM", Algo::REPRODUCIBLE, 4);
+    static CopyAlgo medium("FR_MEDIUM", Algo::REPRODUCIBLE, 8);
     OpDef d;
     d.type = "FrCopy";
     d.domain = kDomain;

@@ -4,12 +4,12 @@
 // that differ only in speed (sleeps, so their order holds on a busy machine),
 // workspace and attributes, so the chooser and the cache can be tested
 // without depending on the real operators' algorithms:
-//   NAIVE      6 ms   NAIVE|REPRODUCIBLE
-//   FR_SLOW    8 ms   REPRODUCIBLE            (the heuristic's pick: first non-NAIVE)
+//   NAIVE     10 ms   NAIVE|REPRODUCIBLE
+//   FR_SLOW   14 ms   REPRODUCIBLE            (the heuristic's pick: first non-NAIVE)
 //   FR_THROWS  -      REPRODUCIBLE            (always throws: profiling skips it)
 //   FR_FAST    0 ms   USABLE_DEPEND_ON_SHAPE|ACCURACY_DEPEND_ON_BATCH (not reproducible)
 //   FR_BIGWS   2 ms   REPRODUCIBLE, 64 MiB workspace, a weight preprocess
-//   FR_MEDIUM  4 ms   REPRODUCIBLE
+//   FR_MEDIUM  8 ms   REPRODUCIBLE
 #pragma once
 
 namespace loadrun {

@@ -72,7 +72,7 @@ ChooserOptions opts(uint32_t strategy, const std::string& policy) {
   o.algo_policy = policy;
   o.progress = false;
   o.profile.warmup = 0;
-  o.profile.runs = 2;
+  o.profile.runs = 3;
   return o;
 }
 
@@ -249,6 +249,23 @@ void test_fast_run_and_second_run(const std::string& dir) {
   EXPECT(r2.stats.profiled == 0 && r2.stats.timed_runs == 0 && r2.stats.cache_hits == 1);
   EXPECT(!log_has(r2, "profiling "));
   EXPECT(slurp(file) == before);
+}
+
+void test_file_created_even_with_nothing_to_profile(const std::string& dir) {
+  // Relu: whatever algorithms it has, the run writes a valid cache file.
+  std::string file = dir + "/relu.cache";
+  auto g = std::make_shared<Graph>();
+  g->add_input("x", DType::Float32, {2, 3});
+  g->add_opr("Relu", "", "relu", Attrs(), {"x"}, {"y"});
+  g->add_output("y");
+  NetworkOptions no;
+  no.chooser = opts(kFastRun, file);
+  Network net(g, no);
+  net.run({Tensor(Layout({2, 3}, DType::Float32))});
+  EXPECT(exists(file));
+  AlgoCache c;
+  std::string why;
+  EXPECT(c.read_file(file, &why) == AlgoCache::ReadStatus::kOk);
 }
 
 void test_resume_across_models(const std::string& dir) {
@@ -504,6 +521,7 @@ int main() {
   test_format();
   test_heuristic_default();
   test_fast_run_and_second_run(dir);
+  test_file_created_even_with_nothing_to_profile(dir);
   test_resume_across_models(dir);
   test_reproducible_filter(dir);
   test_workspace_limit(dir);
