@@ -8,6 +8,8 @@
 #include <cstring>
 
 #include "core/errors.h"
+#include "fastrun/algo_cache.h"
+#include "fastrun/test_op.h"
 #include "graph/graph.h"
 #include "runtime/network.h"
 
@@ -134,6 +136,45 @@ PYBIND11_MODULE(_core, m) {
     return r;
   });
 
+  // [(domain, op type, {algo name: attribute bits})]
+  m.def("algo_attributes", [] {
+    py::list r;
+    for (const OpDef* d : OpRegistry::get().all()) {
+      py::dict a;
+      for (const Algo* algo : d->algos) a[py::str(algo->name())] = algo->attributes();
+      r.append(py::make_tuple(d->domain, d->type, a));
+    }
+    return r;
+  });
+
+  // The fast-run cache file, for `loadrun cache`.
+  m.def("fastrun_category", &AlgoCache::this_category);
+  m.def("fastrun_cache_read", [](const std::string& path) {
+    AlgoCache c;
+    std::string why;
+    auto st = c.read_file(path, &why);
+    const char* status = st == AlgoCache::ReadStatus::kOk ? "ok"
+                         : st == AlgoCache::ReadStatus::kMissing ? "missing" : "invalid";
+    py::list entries;
+    for (const auto& cat : c.categories()) {
+      for (const auto& kv : cat.second) {
+        const CacheEntry& e = kv.second;
+        py::list cands;
+        for (const auto& cd : e.candidates)
+          cands.append(py::make_tuple(cd.algo, cd.attributes, cd.time_s, cd.workspace));
+        entries.append(py::make_tuple(cat.first, e.key.op_type, py::bytes(e.key.params),
+                                      e.key.in_layouts, e.key.out_layouts,
+                                      e.key.weight_preprocess, cands));
+      }
+    }
+    return py::make_tuple(status, why, entries);
+  });
+  // Tests only: the FrCopy operator of domain test.fastrun (fastrun/test_op.h).
+  m.def("_register_fastrun_test_op", &register_fastrun_test_op);
+  m.def("fastrun_cache_merge", [](const std::vector<std::string>& inputs, const std::string& out) {
+    return merge_cache_files(inputs, out).size();
+  });
+
   py::class_<Graph, std::shared_ptr<Graph>>(m, "Graph")
       .def(py::init<>())
       .def("add_input",
@@ -159,13 +200,37 @@ PYBIND11_MODULE(_core, m) {
 
   py::class_<Network>(m, "Network")
       .def(py::init([](std::shared_ptr<Graph> g, const std::string& prefer_algo,
-                       bool weight_preprocess) {
+                       bool weight_preprocess, uint32_t strategy, py::object workspace_limit,
+                       bool binary_equal_between_batch, int shared_batch_size,
+                       const std::string& algo_policy, bool progress) {
              NetworkOptions opt;
              opt.chooser.prefer_algo = prefer_algo;
              opt.weight_preprocess = weight_preprocess;
+             opt.chooser.strategy = strategy;
+             if (!workspace_limit.is_none())
+               opt.chooser.workspace_limit = workspace_limit.cast<size_t>();
+             opt.chooser.binary_equal_between_batch = binary_equal_between_batch;
+             opt.chooser.shared_batch_size = shared_batch_size;
+             opt.chooser.algo_policy = algo_policy;
+             opt.chooser.progress = progress;
              return std::make_unique<Network>(g, opt);
            }),
-           py::arg("graph"), py::arg("prefer_algo") = "", py::arg("weight_preprocess") = false)
+           py::arg("graph"), py::arg("prefer_algo") = "", py::arg("weight_preprocess") = false,
+           py::arg("strategy") = static_cast<uint32_t>(kHeuristic),
+           py::arg("workspace_limit") = py::none(), py::arg("binary_equal_between_batch") = false,
+           py::arg("shared_batch_size") = 0, py::arg("algo_policy") = "",
+           py::arg("progress") = true)
+      .def("fastrun_log", [](Network& n) { return n.chooser().take_log(); })
+      .def("fastrun_stats",
+           [](Network& n) {
+             const ChooserStats& s = n.chooser().stats();
+             py::dict d;
+             d["cache_hits"] = s.cache_hits;
+             d["cache_misses"] = s.cache_misses;
+             d["profiled"] = s.profiled;
+             d["timed_runs"] = s.timed_runs;
+             return d;
+           })
       .def("compile", &Network::compile, py::call_guard<py::gil_scoped_release>())
       .def("inputs", [](const Network& n) { return io_list(n.inputs()); })
       .def("outputs", [](const Network& n) { return io_list(n.outputs()); })

@@ -51,7 +51,9 @@ struct Network::Plan {
 };
 
 Network::Network(std::shared_ptr<const Graph> graph, NetworkOptions opt)
-    : graph_(std::move(graph)), opt_(opt), chooser_(opt.chooser) {}
+    : graph_(std::move(graph)), opt_(opt), chooser_(opt.chooser) {
+  chooser_.set_weight_preprocess(opt.weight_preprocess);
+}
 
 Network::~Network() = default;
 
@@ -191,7 +193,7 @@ std::unique_ptr<Network::Plan> Network::build_plan(const std::vector<Shape>& inp
     }
     runtime_nodes.push_back(&node);
     runtime_algos.push_back(
-        with_context(where, [&] { return chooser_.choose(node, InLayouts(ic.in), ic.out); }));
+        with_context(where, [&] { return chooser_.choose(node, InLayouts(ic.in), ic.out, ic.values); }));
   }
 
   // Memory: every var computed at run time, and every input, gets arena space.

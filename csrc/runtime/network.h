@@ -79,6 +79,7 @@ class Network {
   std::vector<StepInfo> steps() const;
   size_t arena_bytes() const;
   const Graph& graph() const { return *graph_; }
+  AlgoChooser& chooser() { return chooser_; }  // fast-run log and statistics
 
  private:
   struct Plan;
