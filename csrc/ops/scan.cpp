@@ -11,7 +11,8 @@
 // has the same length T along its axis. Opset 8 (`_batched`): states and scan
 // inputs carry a leading batch axis (scan axis 1), each batch entry scanned
 // on its own; sequence_lens is not supported (the rewrite refuses it).
-// Shapes are static: the body compiled for one slice gives them.
+// Shapes: the body compiled for one slice gives them; when its shapes depend
+// on data, inference runs its first iteration on the input values.
 // NAIVE: T runs of the body's nested network, slices copied in and out.
 // Cost: the body's times T (times the batch), plus the copies.
 #include "ops/common.h"
@@ -111,8 +112,26 @@ void ScanOp::infer(InferCtx& ctx) const {
   }
   for (size_t i = r.n + r.k; i < ctx.num_inputs(); ++i) ins.push_back(ctx.input(i));
   std::vector<Layout> outs;
-  LR_CHECK(body->infer(ins, &outs), UnsupportedError,
-           "Scan: the body's output shapes depend on data");
+  if (!body->infer(ins, &outs)) {
+    // The body's shapes depend on data: run its first iteration on the input
+    // values (every iteration has the same shapes).
+    LR_CHECK(t > 0, UnsupportedError, "Scan: zero iterations, and the body's shapes depend on data");
+    LR_CHECK(!batched, UnsupportedError, "Scan-8: the body's shapes depend on data");
+    std::vector<Tensor> slices;
+    std::vector<const Tensor*> feeds;
+    for (int64_t j = 0; j < r.n; ++j) feeds.push_back(&ctx.value(j, "Scan state"));
+    for (int64_t k = 0; k < r.k; ++k) {
+      const Tensor& x = ctx.value(r.n + k, "Scan input");
+      int64_t axis = normalize_axis(in_axes.empty() ? 0 : in_axes[k], x.ndim());
+      slices.emplace_back(drop_axis(x.layout(), axis));
+      bool rev = !in_dirs.empty() && in_dirs[k];
+      copy_slice(x, axis, rev ? t - 1 : 0, slices.back(), false);
+    }
+    for (int64_t k = 0; k < r.k; ++k) feeds.push_back(&slices[k]);
+    for (size_t i = r.n + r.k; i < ctx.num_inputs(); ++i) feeds.push_back(&ctx.value(i, "Scan input"));
+    outs.clear();
+    for (const Tensor& o : body->run(feeds)) outs.push_back(o.layout());
+  }
   for (int64_t j = 0; j < r.n; ++j) {
     LR_CHECK(outs[j].same_shape_dtype(ins[j]), ModelError, "Scan: state ", j, " enters as ",
              shape_str(ins[j].shape), " and leaves the body as ", shape_str(outs[j].shape));
