@@ -112,19 +112,9 @@ struct ScatterElementsOp final : Op {
              dtype_name(ind.dtype));
     LR_CHECK(upd.dtype == x.dtype, ModelError, "updates (", dtype_name(upd.dtype),
              ") must have data's dtype (", dtype_name(x.dtype), ")");
-    LR_CHECK(x.ndim() >= 1, ModelError, "data must have rank >= 1, got a scalar");
     LR_CHECK(ind.shape == upd.shape, ModelError, "indices ", shape_str(ind.shape),
              " and updates ", shape_str(upd.shape), " must have the same shape");
-    LR_CHECK(ind.ndim() == x.ndim(), ModelError, "indices ", shape_str(ind.shape),
-             " must have the rank of data ", shape_str(x.shape));
-    size_t a = static_cast<size_t>(normalize_axis(axis, static_cast<int64_t>(x.ndim())));
-    for (size_t d = 0; d < x.ndim(); ++d) {
-      LR_CHECK(d == a || ind.shape[d] <= x.shape[d], ModelError, "indices ", shape_str(ind.shape),
-               " is larger than data ", shape_str(x.shape), " in dim ", d, " (not the axis)");
-    }
-    if (const Tensor* v = ctx.value_or_null(1)) {
-      for (int64_t i = 0; i < v->numel(); ++i) wrap_index(index_at(*v, i), x.shape[a], i);
-    }
+    check_elements_indices(ctx, x, ind, axis);
     ctx.set_output(0, x.shape, x.dtype);
   }
 };

@@ -81,13 +81,6 @@ def drop_unused_outputs(spec, ctx, keep, what):
     del spec.outputs[keep:]
 
 
-@rewriter("MaxPool")
-def _max_pool(spec, ctx):
-    # storage_order only concerns Indices, which is never computed.
-    spec.attrs.pop("storage_order", None)
-    drop_unused_outputs(spec, ctx, 1, "the Indices output")
-
-
 @rewriter("BatchNormalization")
 def _batch_norm(spec, ctx):
     from loadrun.errors import UnsupportedError
@@ -263,3 +256,17 @@ def _scan8(spec, ctx):
     spec.attrs["_batched"] = 1
     if "directions" in spec.attrs:
         spec.attrs["scan_input_directions"] = spec.attrs.pop("directions")
+# -- instance_norm.cpp: GroupNormalization-18 takes scale and bias per group
+# (opset 21 made them per channel).
+@rewriter("GroupNormalization")
+def _group_norm(spec, ctx):
+    if ctx.opset < 21:
+        spec.attrs["_scale_per_group"] = 1
+
+
+# -- roi_align.cpp: RoiAlign-10 has no coordinate_transformation_mode; it
+# behaves as output_half_pixel (opset 16 added the attribute, default half_pixel).
+@rewriter("RoiAlign")
+def _roi_align(spec, ctx):
+    if ctx.opset < 16:
+        spec.attrs["coordinate_transformation_mode"] = "output_half_pixel"
