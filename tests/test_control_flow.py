@@ -3,10 +3,9 @@
 Shapes that follow from input shapes alone (If whose branches agree, Loop with
 a known trip count, Scan) are tested with graph inputs. Cases whose output
 shapes depend on values (the If condition, a trip count decided by the body)
-run twice: with the values as initializers (compile infers them by running the
-subgraph, then folds the node) and with them as graph inputs, which needs
-run-time inference (ctx.value of a run-time value); until the core has it,
-those raise UnsupportedError and are expected failures.
+run both with the values as initializers (compile infers the shapes by running
+the subgraph, then folds the node) and as graph inputs (the node is inferred
+at run time, where ctx.value has every input's value).
 """
 import numpy as np
 import onnx
@@ -20,11 +19,6 @@ from onnx_ref import check_model, make_model, ort_run
 F = TP.FLOAT
 I64 = TP.INT64
 B = TP.BOOL
-
-needs_runtime_values = pytest.mark.xfail(
-    raises=loadrun.UnsupportedError, strict=False,
-    reason="output shapes depend on a value only known at run time (run-time ctx.value)")
-
 
 def vi(name, t, shape=None):
     return helper.make_tensor_value_info(name, t, shape)
@@ -51,13 +45,14 @@ def as_inits(model, feeds):
 
 
 def check_static_and_runtime(model, const_feeds, feeds=None):
-    """Check with `const_feeds` as initializers, then (expected to need run-time values) as inputs."""
+    """Check with `const_feeds` as initializers, then as graph inputs."""
     feeds = dict(feeds or {})
     ref = ort_run(model, {**feeds, **const_feeds})
     got = loadrun.load(as_inits(model, const_feeds)).run(feeds)
     for k in ref:
         np.testing.assert_allclose(got[k], ref[k], rtol=1e-5, err_msg=k)
         assert got[k].dtype == ref[k].dtype and got[k].shape == ref[k].shape, k
+    check_model(model, {**feeds, **const_feeds})
     return model, {**feeds, **const_feeds}
 
 
@@ -98,10 +93,16 @@ def test_if_branch_shapes_differ_const_cond(c):
     check_static_and_runtime(if_model((3, 1), (1, 3)), {"cond": np.array(c)}, {"x": x})
 
 
-@needs_runtime_values
 def test_if_branch_shapes_differ_runtime_cond():
+    # One network, the condition flipping between runs: the output shape follows.
     x = rng.standard_normal(3).astype(np.float32)
-    check_model(if_model((3, 1), (1, 3)), {"cond": np.array(False), "x": x})
+    model = if_model((3, 1), (1, 3))
+    net = loadrun.load(model)
+    for c in (False, True, False):
+        ref = ort_run(model, {"cond": np.array(c), "x": x})
+        got = net.run({"cond": np.array(c), "x": x})
+        assert got["y"].shape == ref["y"].shape
+        np.testing.assert_allclose(got["y"], ref["y"], rtol=1e-6)
 
 
 def test_if_invalid_untaken_branch_is_not_compiled():
@@ -220,7 +221,6 @@ def test_loop_no_trip_count_body_decides():
     assert ref["scans"].shape[0] == 5  # sums 0, 3, 9, 18, 30: the 5th iteration stops it
 
 
-@needs_runtime_values
 def test_loop_no_trip_count_runtime_values():
     body = loop_body("lt")
     model = loop_model([("cond", np.bool_, []), ("limit", np.float32, [])], body, m_name="")
@@ -228,10 +228,17 @@ def test_loop_no_trip_count_runtime_values():
                         "cond": np.array(True), "limit": np.array(20, np.float32)})
 
 
-@needs_runtime_values
 def test_loop_trip_count_graph_input():
+    # One network, the trip count (and so the scan output's length) changing between runs.
     model = loop_model([("M", np.int64, []), ("cond", np.bool_, [])], loop_body())
-    check_model(model, {**loop_feeds(), "M": np.array(3, np.int64), "cond": np.array(True)})
+    net = loadrun.load(model)
+    feeds = loop_feeds()
+    for m, c in ((3, True), (0, True), (6, True), (4, False)):
+        f = {**feeds, "M": np.array(m, np.int64), "cond": np.array(c)}
+        ref, got = ort_run(model, f), net.run(f)
+        for k in ref:
+            assert got[k].shape == ref[k].shape, (m, c, k)
+            np.testing.assert_allclose(got[k], ref[k], rtol=1e-5)
 
 
 def test_loop_with_m_and_body_cond():

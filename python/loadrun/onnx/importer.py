@@ -160,7 +160,7 @@ def all_nodes(graph):
             yield from all_nodes(sub)
 
 
-def free_names(graph, _memo=None):
+def free_names(graph):
     """Names `graph` (or a subgraph of it, at any depth) reads but does not define, in order of first use."""
     defined = {vi.name for vi in graph.input} | {t.name for t in graph.initializer}
     free = []
