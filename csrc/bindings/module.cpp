@@ -71,6 +71,9 @@ AttrValue attr_of(const py::handle& v) {
   } else if (py::isinstance<py::str>(v) || py::isinstance<py::bytes>(v)) {
     a.kind = AttrValue::kString;
     a.s = v.cast<std::string>();
+  } else if (py::isinstance<Graph>(v)) {
+    a.kind = AttrValue::kGraph;
+    a.g = v.cast<std::shared_ptr<Graph>>();
   } else if (py::isinstance<py::array>(v)) {
     a.kind = AttrValue::kTensor;
     py::array arr = py::array::ensure(v, py::array::c_style);

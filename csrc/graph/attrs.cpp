@@ -73,4 +73,15 @@ const Tensor& Attrs::require_tensor(const std::string& name) const {
   return v->t;
 }
 
+std::shared_ptr<Graph> Attrs::get_graph(const std::string& name) const {
+  const AttrValue* v = find(name, AttrValue::kGraph);
+  return v ? v->g : nullptr;
+}
+
+std::shared_ptr<Graph> Attrs::require_graph(const std::string& name) const {
+  const AttrValue* v = find(name, AttrValue::kGraph);
+  LR_CHECK(v && v->g, ModelError, "required graph attribute '", name, "' is missing");
+  return v->g;
+}
+
 }  // namespace loadrun

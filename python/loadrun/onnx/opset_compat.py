@@ -238,6 +238,24 @@ def _topk(spec, ctx):
             raise ModelError(f"TopK node '{spec.name}' (opset {ctx.opset}) has no k attribute")
         spec.attrs["k"] = [int(spec.attrs["k"])]
         attr_to_input(spec, ctx, "k", 1)
+
+
+# -- scan.cpp: Scan-8 has a leading optional sequence_lens input, a batch axis
+# on every state and scan input (the scan axis is 1) and `directions` for its
+# scan inputs. The C++ op runs it per batch entry (`_batched`); sequence_lens
+# (per-entry lengths) is not supported.
+@rewriter("Scan")
+def _scan8(spec, ctx):
+    if ctx.opset >= 9:
+        return
+    from loadrun.errors import UnsupportedError
+
+    if spec.inputs and spec.inputs[0]:
+        raise UnsupportedError(f"Scan node '{spec.name}': opset-8 sequence_lens is not supported")
+    spec.inputs = spec.inputs[1:]
+    spec.attrs["_batched"] = 1
+    if "directions" in spec.attrs:
+        spec.attrs["scan_input_directions"] = spec.attrs.pop("directions")
 # -- instance_norm.cpp: GroupNormalization-18 takes scale and bias per group
 # (opset 21 made them per channel).
 @rewriter("GroupNormalization")
