@@ -15,7 +15,9 @@ namespace {
 
 const SgemmImpl& impl() {
   static const SgemmImpl& chosen = [] () -> const SgemmImpl& {
-    (void)cpu_features();  // the AVX2+FMA table joins here when it exists
+#ifdef LOADRUN_X86_KERNELS
+    if (cpu_features().use_avx2()) return sgemm_avx2_impl();
+#endif
     return sgemm_portable_impl();
   }();
   return chosen;

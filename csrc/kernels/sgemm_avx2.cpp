@@ -1,0 +1,640 @@
+// AVX2+FMA SGEMM: C = alpha*op(A)*op(B) + beta*C, then the epilogue.
+//
+// Method (the Goto/BLIS scheme): op(B) is packed in blocks of KC x NC and
+// op(A) in blocks of MC x KC into panels the micro-kernel streams; the
+// micro-kernel keeps a 6x16 tile of C in 12 ymm accumulators and, per step
+// of k, loads 2 vectors of the B panel and broadcasts 6 values of the A
+// panel into 12 FMAs (8 loads for 12 FMAs: the two FMA pipes stay fed, and
+// 12 independent chains cover the 4-cycle FMA latency x 2 pipes).
+//
+// Blocking for this machine (AMD EPYC Zen 4: 32 KiB L1d, 1 MiB L2 per core,
+// 32 MiB L3 shared):
+//   KC = 256: a 256x16 B micro-panel (16 KiB) plus a 6x256 A micro-panel
+//             (6 KiB) stay in the 32 KiB L1 while a row of tiles is computed;
+//   MC = 144: the packed 144x256 A block (144 KiB) stays in L2 (1 MiB),
+//             leaving room for the B panel stream;
+//   NC = 4080: the 256x4080 B block (4 MiB) lives in L3.
+// Loops (outer to inner): jc (NC) > pc (KC, pack B) > ic (MC, pack A) > jr
+// (16) > ir (6) > micro-kernel. The first pc block applies beta to C (beta
+// == 0 never reads C, so it may hold NaN), later ones accumulate, and the
+// last one applies the epilogue (bias, activation) as it stores the tile, so
+// C is touched once more only while the tile is still in registers.
+// Edge tiles (fewer than 6 rows or 16 columns) run the same kernel on
+// zero-padded panels into a local tile and copy the valid part.
+// m == 1 and n == 1 go to the GEMV kernels (sgemm_gemv_avx2.cpp).
+//
+// Packed formats (for weights, Algo::preprocess):
+//   packed A: ceil(m/6) panels of 6 rows, each k steps of 6 floats
+//             (row-padded with zeros): ceil(m/6)*6*k floats;
+//   packed B: ceil(n/16) panels of 16 columns, each k steps of 16 floats
+//             (zero-padded): ceil(n/16)*16*k floats.
+// A KC block of a panel is then the contiguous run starting at pc*6 (pc*16),
+// exactly what the block packers produce, so one driver serves all cases.
+// Cost: 2*m*n*k flops; packing O(m*k + k*n) per call; scratch per thread:
+// MC*KC floats for A and KC*min(n,NC) floats for B.
+#include <cstdlib>
+#include <new>
+
+#include "kernels/sgemm_avx2_common.h"
+#include "kernels/sgemm_impl.h"
+
+namespace loadrun {
+namespace kernels {
+
+namespace {
+
+using namespace avx2;
+
+constexpr int64_t kMR = 6, kNR = 16;
+static int64_t envi(const char* n, int64_t d) { const char* v = getenv(n); return v ? atoll(v) : d; }
+static const int64_t kKC = envi("T_KC", 256), kMC = envi("T_MC", 144), kNC = envi("T_NC", 4080);
+
+
+// A grow-only, 64-byte aligned scratch buffer (one per thread and purpose).
+struct Scratch {
+  float* p = nullptr;
+  size_t cap = 0;  // floats
+  ~Scratch() { std::free(p); }
+  float* get(size_t floats) {
+    if (floats > cap) {
+      std::free(p);
+      p = nullptr;
+      cap = 0;
+      size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
+      p = static_cast<float*>(std::aligned_alloc(64, bytes));
+      if (!p) throw std::bad_alloc();
+      cap = bytes / sizeof(float);
+    }
+    return p;
+  }
+};
+
+thread_local Scratch tl_pack_a, tl_pack_b, tl_vec;
+
+// ---- packing ---------------------------------------------------------------
+
+// Rows [i0, i0+mc) x cols [p0, p0+kc) of op(A) into panels of 6 (stride kc*6).
+void pack_a_block(const float* a, int64_t lda, bool ta, int64_t i0, int64_t mc, int64_t p0,
+                  int64_t kc, float* dst) {
+  for (int64_t ib = 0; ib < mc; ib += kMR, dst += kc * kMR) {
+    const int64_t mr = imin(kMR, mc - ib);
+    const int64_t i = i0 + ib;
+    if (ta) {  // op(A)(i, p) = a[p*lda + i]: 6 contiguous values per step
+      for (int64_t p = 0; p < kc; ++p) {
+        const float* src = a + (p0 + p) * lda + i;
+        float* d = dst + p * kMR;
+        int64_t r = 0;
+        for (; r < mr; ++r) d[r] = src[r];
+        for (; r < kMR; ++r) d[r] = 0.f;
+      }
+    } else if (mr == kMR) {
+      const float* r0 = a + i * lda + p0;
+      const float* r1 = r0 + lda;
+      const float* r2 = r1 + lda;
+      const float* r3 = r2 + lda;
+      const float* r4 = r3 + lda;
+      const float* r5 = r4 + lda;
+      for (int64_t p = 0; p < kc; ++p) {
+        float* d = dst + p * kMR;
+        d[0] = r0[p];
+        d[1] = r1[p];
+        d[2] = r2[p];
+        d[3] = r3[p];
+        d[4] = r4[p];
+        d[5] = r5[p];
+      }
+    } else {
+      for (int64_t p = 0; p < kc; ++p) {
+        float* d = dst + p * kMR;
+        int64_t r = 0;
+        for (; r < mr; ++r) d[r] = a[(i + r) * lda + p0 + p];
+        for (; r < kMR; ++r) d[r] = 0.f;
+      }
+    }
+  }
+}
+
+static inline void transpose8(__m256& r0, __m256& r1, __m256& r2, __m256& r3, __m256& r4,
+                              __m256& r5, __m256& r6, __m256& r7) {
+  __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+  __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+  __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+  __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+  __m256 u0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
+  __m256 u1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+  __m256 u2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
+  __m256 u3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+  __m256 u4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0));
+  __m256 u5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
+  __m256 u6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0));
+  __m256 u7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
+  r0 = _mm256_permute2f128_ps(u0, u4, 0x20);
+  r1 = _mm256_permute2f128_ps(u1, u5, 0x20);
+  r2 = _mm256_permute2f128_ps(u2, u6, 0x20);
+  r3 = _mm256_permute2f128_ps(u3, u7, 0x20);
+  r4 = _mm256_permute2f128_ps(u0, u4, 0x31);
+  r5 = _mm256_permute2f128_ps(u1, u5, 0x31);
+  r6 = _mm256_permute2f128_ps(u2, u6, 0x31);
+  r7 = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
+// Rows [p0, p0+kc) x cols [j0, j0+nc) of op(B) into panels of 16 (stride kc*16).
+void pack_b_block(const float* b, int64_t ldb, bool tb, int64_t p0, int64_t kc, int64_t j0,
+                  int64_t nc, float* dst) {
+  for (int64_t jb = 0; jb < nc; jb += kNR, dst += kc * kNR) {
+    const int64_t nr = imin(kNR, nc - jb);
+    const int64_t j = j0 + jb;
+    if (!tb) {  // op(B)(p, j) = b[p*ldb + j]: rows of the panel are contiguous
+      for (int64_t p = 0; p < kc; ++p) {
+        const float* src = b + (p0 + p) * ldb + j;
+        float* d = dst + p * kNR;
+        if (nr == kNR) {
+          _mm256_storeu_ps(d, _mm256_loadu_ps(src));
+          _mm256_storeu_ps(d + 8, _mm256_loadu_ps(src + 8));
+        } else {
+          int64_t c = 0;
+          for (; c < nr; ++c) d[c] = src[c];
+          for (; c < kNR; ++c) d[c] = 0.f;
+        }
+      }
+      continue;
+    }
+    // op(B)(p, j) = b[j*ldb + p]: transpose 8x8 blocks of the stored rows.
+    int64_t p = 0;
+    if (nr == kNR) {
+      for (; p + 8 <= kc; p += 8) {
+        for (int64_t h = 0; h < 2; ++h) {
+          const float* s = b + (j + 8 * h) * ldb + p0 + p;
+          __m256 r0 = _mm256_loadu_ps(s), r1 = _mm256_loadu_ps(s + ldb);
+          __m256 r2 = _mm256_loadu_ps(s + 2 * ldb), r3 = _mm256_loadu_ps(s + 3 * ldb);
+          __m256 r4 = _mm256_loadu_ps(s + 4 * ldb), r5 = _mm256_loadu_ps(s + 5 * ldb);
+          __m256 r6 = _mm256_loadu_ps(s + 6 * ldb), r7 = _mm256_loadu_ps(s + 7 * ldb);
+          transpose8(r0, r1, r2, r3, r4, r5, r6, r7);
+          float* d = dst + p * kNR + 8 * h;
+          _mm256_storeu_ps(d + 0 * kNR, r0);
+          _mm256_storeu_ps(d + 1 * kNR, r1);
+          _mm256_storeu_ps(d + 2 * kNR, r2);
+          _mm256_storeu_ps(d + 3 * kNR, r3);
+          _mm256_storeu_ps(d + 4 * kNR, r4);
+          _mm256_storeu_ps(d + 5 * kNR, r5);
+          _mm256_storeu_ps(d + 6 * kNR, r6);
+          _mm256_storeu_ps(d + 7 * kNR, r7);
+        }
+      }
+    }
+    for (; p < kc; ++p) {
+      float* d = dst + p * kNR;
+      int64_t c = 0;
+      for (; c < nr; ++c) d[c] = b[(j + c) * ldb + p0 + p];
+      for (; c < kNR; ++c) d[c] = 0.f;
+    }
+  }
+}
+
+// ---- micro-kernel ----------------------------------------------------------
+
+struct TileStore {
+  float alpha;
+  float beta;            // 0: C is not read
+  const Epilogue* ep;    // non-null on the last k block
+};
+
+// One row of a full tile: v = alpha*acc (+ beta*C) (+ bias, act), stored.
+static inline __attribute__((always_inline)) void store_row(float* cr, __m256 v0, __m256 v1,
+                                                            const TileStore& s, int64_t row,
+                                                            int64_t col) {
+  if (s.alpha != 1.f) {
+    const __m256 al = _mm256_set1_ps(s.alpha);
+    v0 = _mm256_mul_ps(v0, al);
+    v1 = _mm256_mul_ps(v1, al);
+  }
+  if (s.beta == 1.f) {
+    v0 = _mm256_add_ps(v0, _mm256_loadu_ps(cr));
+    v1 = _mm256_add_ps(v1, _mm256_loadu_ps(cr + 8));
+  } else if (s.beta != 0.f) {
+    const __m256 be = _mm256_set1_ps(s.beta);
+    v0 = _mm256_fmadd_ps(be, _mm256_loadu_ps(cr), v0);
+    v1 = _mm256_fmadd_ps(be, _mm256_loadu_ps(cr + 8), v1);
+  }
+  if (s.ep) {
+    const Epilogue& ep = *s.ep;
+    if (ep.bias) {
+      if (ep.bias_mode == Epilogue::kPerRow) {
+        const __m256 bv = _mm256_set1_ps(ep.bias[row]);
+        v0 = _mm256_add_ps(v0, bv);
+        v1 = _mm256_add_ps(v1, bv);
+      } else {
+        v0 = _mm256_add_ps(v0, _mm256_loadu_ps(ep.bias + col));
+        v1 = _mm256_add_ps(v1, _mm256_loadu_ps(ep.bias + col + 8));
+      }
+    }
+    v0 = act8(ep, v0);
+    v1 = act8(ep, v1);
+  }
+  _mm256_storeu_ps(cr, v0);
+  _mm256_storeu_ps(cr + 8, v1);
+  if (s.ep && needs_scalar_act(*s.ep))
+    for (int j = 0; j < 16; ++j) cr[j] = apply_act(*s.ep, cr[j]);
+}
+
+// The valid mr x nr part of a tile computed into t (6 x 16).
+void store_edge(const float* t, float* c, int64_t ldc, int64_t mr, int64_t nr,
+                const TileStore& s, int64_t row0, int64_t col0) {
+  for (int64_t i = 0; i < mr; ++i) {
+    float* cr = c + i * ldc;
+    for (int64_t j = 0; j < nr; ++j) {
+      float v = s.alpha * t[i * kNR + j];
+      if (s.beta != 0.f) v += s.beta * cr[j];
+      if (s.ep) {
+        const Epilogue& ep = *s.ep;
+        if (ep.bias) v += ep.bias_mode == Epilogue::kPerRow ? ep.bias[row0 + i] : ep.bias[col0 + j];
+        if (ep.act != Act::kNone) v = apply_act(ep, v);
+      }
+      cr[j] = v;
+    }
+  }
+}
+
+// C tile (mr x nr at c) from kc steps of a 6-row A panel and a 16-column B panel.
+// pf: kc/4 lines to prefetch into L2 (a quarter of the next B panel, or
+// anything harmless such as b itself).
+void kernel_6x16(int64_t kc, const float* __restrict a, const float* __restrict b, float* c,
+                 int64_t ldc, int64_t mr, int64_t nr, const TileStore& s, int64_t row0,
+                 int64_t col0, const float* pf) {
+  // The tile of C is read (beta != 0) or written at the end: start fetching it now.
+  for (int64_t i = 0; i < mr; ++i) {
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + nr - 1), _MM_HINT_T0);
+  }
+  __m256 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+#define LR_SGEMM_STEP(P)                                   \
+  {                                                        \
+    const __m256 b0 = _mm256_loadu_ps(b + (P) * 16);       \
+    const __m256 b1 = _mm256_loadu_ps(b + (P) * 16 + 8);   \
+    __m256 av = _mm256_broadcast_ss(a + (P) * 6 + 0);      \
+    c00 = _mm256_fmadd_ps(av, b0, c00);                    \
+    c01 = _mm256_fmadd_ps(av, b1, c01);                    \
+    av = _mm256_broadcast_ss(a + (P) * 6 + 1);             \
+    c10 = _mm256_fmadd_ps(av, b0, c10);                    \
+    c11 = _mm256_fmadd_ps(av, b1, c11);                    \
+    av = _mm256_broadcast_ss(a + (P) * 6 + 2);             \
+    c20 = _mm256_fmadd_ps(av, b0, c20);                    \
+    c21 = _mm256_fmadd_ps(av, b1, c21);                    \
+    av = _mm256_broadcast_ss(a + (P) * 6 + 3);             \
+    c30 = _mm256_fmadd_ps(av, b0, c30);                    \
+    c31 = _mm256_fmadd_ps(av, b1, c31);                    \
+    av = _mm256_broadcast_ss(a + (P) * 6 + 4);             \
+    c40 = _mm256_fmadd_ps(av, b0, c40);                    \
+    c41 = _mm256_fmadd_ps(av, b1, c41);                    \
+    av = _mm256_broadcast_ss(a + (P) * 6 + 5);             \
+    c50 = _mm256_fmadd_ps(av, b0, c50);                    \
+    c51 = _mm256_fmadd_ps(av, b1, c51);                    \
+  }
+#if defined(__x86_64__)
+  // The k loop in assembly: GCC's allocation of the intrinsics version spills
+  // accumulators (16 ymm registers are exactly 12 accumulators + 2 B vectors +
+  // 2 broadcasts). 4 steps per iteration; per iteration, prefetch A 384 bytes
+  // ahead (it streams from L2), B 2 KiB ahead, and one line of pf into L2.
+  int64_t k4 = kc >> 2, k1 = kc & 3;
+  __m256 b0, b1, t0, t1;
+  asm volatile(
+      "vxorps %[c00], %[c00], %[c00]\n\t"
+      "vxorps %[c01], %[c01], %[c01]\n\t"
+      "vxorps %[c10], %[c10], %[c10]\n\t"
+      "vxorps %[c11], %[c11], %[c11]\n\t"
+      "vxorps %[c20], %[c20], %[c20]\n\t"
+      "vxorps %[c21], %[c21], %[c21]\n\t"
+      "vxorps %[c30], %[c30], %[c30]\n\t"
+      "vxorps %[c31], %[c31], %[c31]\n\t"
+      "vxorps %[c40], %[c40], %[c40]\n\t"
+      "vxorps %[c41], %[c41], %[c41]\n\t"
+      "vxorps %[c50], %[c50], %[c50]\n\t"
+      "vxorps %[c51], %[c51], %[c51]\n\t"
+      "test %[k4], %[k4]\n\t"
+      "jz 3f\n\t"
+      ".p2align 5\n"
+      "1:\n\t"
+      "prefetcht0 384(%[a])\n\t"
+      "prefetcht0 2048(%[b])\n\t"
+      "prefetcht1 (%[pf])\n\t"
+      "vmovups 0(%[b]), %[b0]\n\t"
+      "vmovups 32(%[b]), %[b1]\n\t"
+      "vbroadcastss 0(%[a]), %[t0]\n\t"
+      "vfmadd231ps %[b0], %[t0], %[c00]\n\t"
+      "vfmadd231ps %[b1], %[t0], %[c01]\n\t"
+      "vbroadcastss 4(%[a]), %[t1]\n\t"
+      "vfmadd231ps %[b0], %[t1], %[c10]\n\t"
+      "vfmadd231ps %[b1], %[t1], %[c11]\n\t"
+      "vbroadcastss 8(%[a]), %[t0]\n\t"
+      "vfmadd231ps %[b0], %[t0], %[c20]\n\t"
+      "vfmadd231ps %[b1], %[t0], %[c21]\n\t"
+      "vbroadcastss 12(%[a]), %[t1]\n\t"
+      "vfmadd231ps %[b0], %[t1], %[c30]\n\t"
+      "vfmadd231ps %[b1], %[t1], %[c31]\n\t"
+      "vbroadcastss 16(%[a]), %[t0]\n\t"
+      "vfmadd231ps %[b0], %[t0], %[c40]\n\t"
+      "vfmadd231ps %[b1], %[t0], %[c41]\n\t"
+      "vbroadcastss 20(%[a]), %[t1]\n\t"
+      "vfmadd231ps %[b0], %[t1], %[c50]\n\t"
+      "vfmadd231ps %[b1], %[t1], %[c51]\n\t"
+      "vmovups 64(%[b]), %[b0]\n\t"
+      "vmovups 96(%[b]), %[b1]\n\t"
+      "vbroadcastss 24(%[a]), %[t0]\n\t"
+      "vfmadd231ps %[b0], %[t0], %[c00]\n\t"
+      "vfmadd231ps %[b1], %[t0], %[c01]\n\t"
+      "vbroadcastss 28(%[a]), %[t1]\n\t"
+      "vfmadd231ps %[b0], %[t1], %[c10]\n\t"
+      "vfmadd231ps %[b1], %[t1], %[c11]\n\t"
+      "vbroadcastss 32(%[a]), %[t0]\n\t"
+      "vfmadd231ps %[b0], %[t0], %[c20]\n\t"
+      "vfmadd231ps %[b1], %[t0], %[c21]\n\t"
+      "vbroadcastss 36(%[a]), %[t1]\n\t"
+      "vfmadd231ps %[b0], %[t1], %[c30]\n\t"
+      "vfmadd231ps %[b1], %[t1], %[c31]\n\t"
+      "vbroadcastss 40(%[a]), %[t0]\n\t"
+      "vfmadd231ps %[b0], %[t0], %[c40]\n\t"
+      "vfmadd231ps %[b1], %[t0], %[c41]\n\t"
+      "vbroadcastss 44(%[a]), %[t1]\n\t"
+      "vfmadd231ps %[b0], %[t1], %[c50]\n\t"
+      "vfmadd231ps %[b1], %[t1], %[c51]\n\t"
+      "vmovups 128(%[b]), %[b0]\n\t"
+      "vmovups 160(%[b]), %[b1]\n\t"
+      "vbroadcastss 48(%[a]), %[t0]\n\t"
+      "vfmadd231ps %[b0], %[t0], %[c00]\n\t"
+      "vfmadd231ps %[b1], %[t0], %[c01]\n\t"
+      "vbroadcastss 52(%[a]), %[t1]\n\t"
+      "vfmadd231ps %[b0], %[t1], %[c10]\n\t"
+      "vfmadd231ps %[b1], %[t1], %[c11]\n\t"
+      "vbroadcastss 56(%[a]), %[t0]\n\t"
+      "vfmadd231ps %[b0], %[t0], %[c20]\n\t"
+      "vfmadd231ps %[b1], %[t0], %[c21]\n\t"
+      "vbroadcastss 60(%[a]), %[t1]\n\t"
+      "vfmadd231ps %[b0], %[t1], %[c30]\n\t"
+      "vfmadd231ps %[b1], %[t1], %[c31]\n\t"
+      "vbroadcastss 64(%[a]), %[t0]\n\t"
+      "vfmadd231ps %[b0], %[t0], %[c40]\n\t"
+      "vfmadd231ps %[b1], %[t0], %[c41]\n\t"
+      "vbroadcastss 68(%[a]), %[t1]\n\t"
+      "vfmadd231ps %[b0], %[t1], %[c50]\n\t"
+      "vfmadd231ps %[b1], %[t1], %[c51]\n\t"
+      "vmovups 192(%[b]), %[b0]\n\t"
+      "vmovups 224(%[b]), %[b1]\n\t"
+      "vbroadcastss 72(%[a]), %[t0]\n\t"
+      "vfmadd231ps %[b0], %[t0], %[c00]\n\t"
+      "vfmadd231ps %[b1], %[t0], %[c01]\n\t"
+      "vbroadcastss 76(%[a]), %[t1]\n\t"
+      "vfmadd231ps %[b0], %[t1], %[c10]\n\t"
+      "vfmadd231ps %[b1], %[t1], %[c11]\n\t"
+      "vbroadcastss 80(%[a]), %[t0]\n\t"
+      "vfmadd231ps %[b0], %[t0], %[c20]\n\t"
+      "vfmadd231ps %[b1], %[t0], %[c21]\n\t"
+      "vbroadcastss 84(%[a]), %[t1]\n\t"
+      "vfmadd231ps %[b0], %[t1], %[c30]\n\t"
+      "vfmadd231ps %[b1], %[t1], %[c31]\n\t"
+      "vbroadcastss 88(%[a]), %[t0]\n\t"
+      "vfmadd231ps %[b0], %[t0], %[c40]\n\t"
+      "vfmadd231ps %[b1], %[t0], %[c41]\n\t"
+      "vbroadcastss 92(%[a]), %[t1]\n\t"
+      "vfmadd231ps %[b0], %[t1], %[c50]\n\t"
+      "vfmadd231ps %[b1], %[t1], %[c51]\n\t"
+      "add $96, %[a]\n\t"
+      "add $256, %[b]\n\t"
+      "add $64, %[pf]\n\t"
+      "dec %[k4]\n\t"
+      "jnz 1b\n"
+      "3:\n\t"
+      "test %[k1], %[k1]\n\t"
+      "jz 4f\n"
+      "2:\n\t"
+      "vmovups 0(%[b]), %[b0]\n\t"
+      "vmovups 32(%[b]), %[b1]\n\t"
+      "vbroadcastss 0(%[a]), %[t0]\n\t"
+      "vfmadd231ps %[b0], %[t0], %[c00]\n\t"
+      "vfmadd231ps %[b1], %[t0], %[c01]\n\t"
+      "vbroadcastss 4(%[a]), %[t1]\n\t"
+      "vfmadd231ps %[b0], %[t1], %[c10]\n\t"
+      "vfmadd231ps %[b1], %[t1], %[c11]\n\t"
+      "vbroadcastss 8(%[a]), %[t0]\n\t"
+      "vfmadd231ps %[b0], %[t0], %[c20]\n\t"
+      "vfmadd231ps %[b1], %[t0], %[c21]\n\t"
+      "vbroadcastss 12(%[a]), %[t1]\n\t"
+      "vfmadd231ps %[b0], %[t1], %[c30]\n\t"
+      "vfmadd231ps %[b1], %[t1], %[c31]\n\t"
+      "vbroadcastss 16(%[a]), %[t0]\n\t"
+      "vfmadd231ps %[b0], %[t0], %[c40]\n\t"
+      "vfmadd231ps %[b1], %[t0], %[c41]\n\t"
+      "vbroadcastss 20(%[a]), %[t1]\n\t"
+      "vfmadd231ps %[b0], %[t1], %[c50]\n\t"
+      "vfmadd231ps %[b1], %[t1], %[c51]\n\t"
+      "add $24, %[a]\n\t"
+      "add $64, %[b]\n\t"
+      "dec %[k1]\n\t"
+      "jnz 2b\n"
+      "4:\n\t"
+      : [a] "+r"(a), [b] "+r"(b), [pf] "+r"(pf), [k4] "+r"(k4), [k1] "+r"(k1),
+        [c00] "=&x"(c00), [c01] "=&x"(c01), [c10] "=&x"(c10), [c11] "=&x"(c11),
+        [c20] "=&x"(c20), [c21] "=&x"(c21), [c30] "=&x"(c30), [c31] "=&x"(c31),
+        [c40] "=&x"(c40), [c41] "=&x"(c41), [c50] "=&x"(c50), [c51] "=&x"(c51),
+        [b0] "=&x"(b0), [b1] "=&x"(b1), [t0] "=&x"(t0), [t1] "=&x"(t1)
+      :
+      : "cc", "memory");
+#else
+  c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = _mm256_setzero_ps();
+  for (int64_t p = 0; p < kc; ++p) {
+    LR_SGEMM_STEP(0)
+    a += 6;
+    b += 16;
+  }
+#endif
+#undef LR_SGEMM_STEP
+  if (mr == kMR && nr == kNR) {
+    store_row(c + 0 * ldc, c00, c01, s, row0 + 0, col0);
+    store_row(c + 1 * ldc, c10, c11, s, row0 + 1, col0);
+    store_row(c + 2 * ldc, c20, c21, s, row0 + 2, col0);
+    store_row(c + 3 * ldc, c30, c31, s, row0 + 3, col0);
+    store_row(c + 4 * ldc, c40, c41, s, row0 + 4, col0);
+    store_row(c + 5 * ldc, c50, c51, s, row0 + 5, col0);
+    return;
+  }
+  alignas(32) float t[kMR * kNR];
+  _mm256_store_ps(t + 0, c00);
+  _mm256_store_ps(t + 8, c01);
+  _mm256_store_ps(t + 16, c10);
+  _mm256_store_ps(t + 24, c11);
+  _mm256_store_ps(t + 32, c20);
+  _mm256_store_ps(t + 40, c21);
+  _mm256_store_ps(t + 48, c30);
+  _mm256_store_ps(t + 56, c31);
+  _mm256_store_ps(t + 64, c40);
+  _mm256_store_ps(t + 72, c41);
+  _mm256_store_ps(t + 80, c50);
+  _mm256_store_ps(t + 88, c51);
+  store_edge(t, c, ldc, mr, nr, s, row0, col0);
+}
+
+// ---- driver ----------------------------------------------------------------
+
+// Where the blocks of op(A) / op(B) come from: a pre-packed buffer (full k
+// per panel) or a matrix packed block by block here.
+struct Operand {
+  const float* x = nullptr;
+  int64_t ld = 0;
+  bool trans = false;
+  const float* packed = nullptr;
+};
+
+void blocked(int64_t m, int64_t n, int64_t k, float alpha, const Operand& A, const Operand& B,
+             float beta, float* c, int64_t ldc, const Epilogue& ep) {
+  const Epilogue* last_ep = ep.empty() ? nullptr : &ep;
+  float* abuf = A.packed ? nullptr : tl_pack_a.get(kMC * kKC);
+  float* bbuf = B.packed ? nullptr : tl_pack_b.get(imin(kKC, k) * round_up(imin(kNC, n), kNR));
+  for (int64_t jc = 0; jc < n; jc += kNC) {
+    const int64_t nc = imin(kNC, n - jc);
+    for (int64_t pc = 0; pc < k; pc += kKC) {
+      const int64_t kc = imin(kKC, k - pc);
+      const float* bblk;
+      int64_t bstride;
+      if (B.packed) {
+        bblk = B.packed + (jc / kNR) * k * kNR + pc * kNR;
+        bstride = k * kNR;
+      } else {
+        pack_b_block(B.x, B.ld, B.trans, pc, kc, jc, nc, bbuf);
+        bblk = bbuf;
+        bstride = kc * kNR;
+      }
+      const TileStore st{alpha, pc == 0 ? beta : 1.f, pc + kc == k ? last_ep : nullptr};
+      for (int64_t ic = 0; ic < m; ic += kMC) {
+        const int64_t mc = imin(kMC, m - ic);
+        const float* ablk;
+        int64_t astride;
+        if (A.packed) {
+          ablk = A.packed + (ic / kMR) * k * kMR + pc * kMR;
+          astride = k * kMR;
+        } else {
+          pack_a_block(A.x, A.ld, A.trans, ic, mc, pc, kc, abuf);
+          ablk = abuf;
+          astride = kc * kMR;
+        }
+        for (int64_t jr = 0; jr < nc; jr += kNR) {
+          const int64_t nr = imin(kNR, nc - jr);
+          const float* bp = bblk + (jr / kNR) * bstride;
+          // The B panel after this one (or the first again, for the next A block):
+          // the first 4 tiles prefetch a quarter of it each.
+          const float* next = jr + kNR < nc ? bp + bstride : bblk;
+          for (int64_t ir = 0; ir < mc; ir += kMR) {
+            const int64_t mr = imin(kMR, mc - ir), q = ir / kMR;
+            kernel_6x16(kc, ablk + q * astride, bp, c + (ic + ir) * ldc + jc + jr, ldc, mr, nr, st,
+                        ic + ir, jc + jr, q < 4 ? next + q * (kc / 4) * kNR : bp);
+          }
+        }
+      }
+    }
+  }
+}
+
+// k == 0: C = beta*C, then the epilogue.
+void scale_only(int64_t m, int64_t n, float beta, float* c, int64_t ldc, const Epilogue& ep) {
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == 0.f ? 0.f : beta * c[i * ldc + j];
+  if (!ep.empty()) apply_epilogue(ep, c, ldc, m, n);
+}
+
+// x[p] = src[p*inc] as a contiguous vector (src itself when inc == 1).
+const float* contiguous(const float* src, int64_t inc, int64_t k) {
+  if (inc == 1) return src;
+  float* v = tl_vec.get(static_cast<size_t>(k));
+  for (int64_t p = 0; p < k; ++p) v[p] = src[p * inc];
+  return v;
+}
+
+// Bias pointer and stride along the vector of a GEMV: `along_rows` when the
+// output vector runs down the rows of C (n == 1).
+void gemv_bias(const Epilogue& ep, bool along_rows, const float** bias, int64_t* inc) {
+  *bias = ep.bias;
+  *inc = (ep.bias_mode == Epilogue::kPerRow) == along_rows ? 1 : 0;
+}
+
+void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+          int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
+          const Epilogue& ep) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) return scale_only(m, n, beta, c, ldc, ep);
+  const float* bias;
+  int64_t binc;
+  if (m == 1) {  // row of op(A) times op(B)
+    gemv_bias(ep, false, &bias, &binc);
+    avx2::gemv(n, k, alpha, contiguous(a, ta ? lda : 1, k), b, ldb, tb, beta, c, 1, bias, binc,
+               ep);
+    return;
+  }
+  if (n == 1) {  // op(A) times a column of op(B): C^T = op(B)^T op(A)^T
+    gemv_bias(ep, true, &bias, &binc);
+    avx2::gemv(m, k, alpha, contiguous(b, tb ? 1 : ldb, k), a, lda, !ta, beta, c, ldc, bias,
+               binc, ep);
+    return;
+  }
+  Operand A{a, lda, ta, nullptr}, B{b, ldb, tb, nullptr};
+  blocked(m, n, k, alpha, A, B, beta, c, ldc, ep);
+}
+
+size_t packed_a_floats(int64_t m, int64_t k) { return static_cast<size_t>(round_up(m, kMR) * k); }
+size_t packed_b_floats(int64_t k, int64_t n) { return static_cast<size_t>(round_up(n, kNR) * k); }
+
+void pack_a(bool ta, int64_t m, int64_t k, const float* a, int64_t lda, float* packed) {
+  if (m > 0 && k > 0) pack_a_block(a, lda, ta, 0, m, 0, k, packed);
+}
+
+void pack_b(bool tb, int64_t k, int64_t n, const float* b, int64_t ldb, float* packed) {
+  if (n > 0 && k > 0) pack_b_block(b, ldb, tb, 0, k, 0, n, packed);
+}
+
+void packed_a(bool tb, int64_t m, int64_t n, int64_t k, const float* pa, const float* b,
+              int64_t ldb, float beta, float* c, int64_t ldc, const Epilogue& ep) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) return scale_only(m, n, beta, c, ldc, ep);
+  const float* bias;
+  int64_t binc;
+  if (n == 1) {
+    gemv_bias(ep, true, &bias, &binc);
+    gemv_packed_a(m, k, pa, contiguous(b, tb ? 1 : ldb, k), beta, c, ldc, bias, binc, ep);
+    return;
+  }
+  if (m == 1) {  // row 0 of the packed A sits at stride 6
+    gemv_bias(ep, false, &bias, &binc);
+    avx2::gemv(n, k, 1.f, contiguous(pa, kMR, k), b, ldb, tb, beta, c, 1, bias, binc, ep);
+    return;
+  }
+  Operand A{nullptr, 0, false, pa}, B{b, ldb, tb, nullptr};
+  blocked(m, n, k, 1.f, A, B, beta, c, ldc, ep);
+}
+
+void packed_b(bool ta, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+              const float* pb, float beta, float* c, int64_t ldc, const Epilogue& ep) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) return scale_only(m, n, beta, c, ldc, ep);
+  const float* bias;
+  int64_t binc;
+  if (m == 1) {
+    gemv_bias(ep, false, &bias, &binc);
+    gemv_packed_b(n, k, contiguous(a, ta ? lda : 1, k), pb, beta, c, bias, binc, ep);
+    return;
+  }
+  if (n == 1) {  // column 0 of the packed B sits at stride 16
+    gemv_bias(ep, true, &bias, &binc);
+    avx2::gemv(m, k, 1.f, contiguous(pb, kNR, k), a, lda, !ta, beta, c, ldc, bias, binc, ep);
+    return;
+  }
+  Operand A{a, lda, ta, nullptr}, B{nullptr, 0, false, pb};
+  blocked(m, n, k, 1.f, A, B, beta, c, ldc, ep);
+}
+
+}  // namespace
+
+const SgemmImpl& sgemm_avx2_impl() {
+  static const SgemmImpl impl{"avx2_fma", gemm,     packed_a_floats, pack_a,
+                              packed_a,   packed_b_floats, pack_b,   packed_b};
+  return impl;
+}
+
+}  // namespace kernels
+}  // namespace loadrun
