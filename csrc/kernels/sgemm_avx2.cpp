@@ -7,13 +7,18 @@
 // panel into 12 FMAs (8 loads for 12 FMAs: the two FMA pipes stay fed, and
 // 12 independent chains cover the 4-cycle FMA latency x 2 pipes).
 //
-// Blocking for this machine (AMD EPYC Zen 4: 32 KiB L1d, 1 MiB L2 per core,
-// 32 MiB L3 shared):
-//   KC = 256: a 256x16 B micro-panel (16 KiB) plus a 6x256 A micro-panel
-//             (6 KiB) stay in the 32 KiB L1 while a row of tiles is computed;
-//   MC = 144: the packed 144x256 A block (144 KiB) stays in L2 (1 MiB),
-//             leaving room for the B panel stream;
-//   NC = 4080: the 256x4080 B block (4 MiB) lives in L3.
+// Blocking for this machine (AMD EPYC Zen 4: 32 KiB L1d and 1 MiB L2 per
+// core, 32 MiB L3 shared), chosen by measurement around the cache sizes:
+//   KC = 512: a 512x16 B micro-panel (32 KiB, the size of L1) is reused by
+//             every 6-row A micro-panel of the block, from L1 and, for the
+//             part L1 cannot hold, L2 with the kernel's prefetches ahead; the
+//             A micro-panel (12 KiB) streams from L2. A deeper k block than
+//             the L1-only 256 halves the passes over C and the per-tile
+//             overhead: +3% at 1024^3, and k <= 512 (most layers) is one pass;
+//   MC = 96:  the packed 96x512 A block (192 KiB) stays in L2 beside the B
+//             panels in flight;
+//   NC = 4080: the 512x4080 B block (8 MiB) lives in L3; n up to 4080 packs
+//             each k block of B once.
 // Loops (outer to inner): jc (NC) > pc (KC, pack B) > ic (MC, pack A) > jr
 // (16) > ir (6) > micro-kernel. The first pc block applies beta to C (beta
 // == 0 never reads C, so it may hold NaN), later ones accumulate, and the
@@ -46,9 +51,8 @@ namespace {
 using namespace avx2;
 
 constexpr int64_t kMR = 6, kNR = 16;
-static int64_t envi(const char* n, int64_t d) { const char* v = getenv(n); return v ? atoll(v) : d; }
-static const int64_t kKC = envi("T_KC", 256), kMC = envi("T_MC", 144), kNC = envi("T_NC", 4080);
-
+constexpr int64_t kKC = 512, kMC = 96, kNC = 4080;
+static_assert(kMC % kMR == 0 && kNC % kNR == 0, "blocks hold whole panels");
 
 // A grow-only, 64-byte aligned scratch buffer (one per thread and purpose).
 struct Scratch {
@@ -73,47 +77,6 @@ thread_local Scratch tl_pack_a, tl_pack_b, tl_vec;
 
 // ---- packing ---------------------------------------------------------------
 
-// Rows [i0, i0+mc) x cols [p0, p0+kc) of op(A) into panels of 6 (stride kc*6).
-void pack_a_block(const float* a, int64_t lda, bool ta, int64_t i0, int64_t mc, int64_t p0,
-                  int64_t kc, float* dst) {
-  for (int64_t ib = 0; ib < mc; ib += kMR, dst += kc * kMR) {
-    const int64_t mr = imin(kMR, mc - ib);
-    const int64_t i = i0 + ib;
-    if (ta) {  // op(A)(i, p) = a[p*lda + i]: 6 contiguous values per step
-      for (int64_t p = 0; p < kc; ++p) {
-        const float* src = a + (p0 + p) * lda + i;
-        float* d = dst + p * kMR;
-        int64_t r = 0;
-        for (; r < mr; ++r) d[r] = src[r];
-        for (; r < kMR; ++r) d[r] = 0.f;
-      }
-    } else if (mr == kMR) {
-      const float* r0 = a + i * lda + p0;
-      const float* r1 = r0 + lda;
-      const float* r2 = r1 + lda;
-      const float* r3 = r2 + lda;
-      const float* r4 = r3 + lda;
-      const float* r5 = r4 + lda;
-      for (int64_t p = 0; p < kc; ++p) {
-        float* d = dst + p * kMR;
-        d[0] = r0[p];
-        d[1] = r1[p];
-        d[2] = r2[p];
-        d[3] = r3[p];
-        d[4] = r4[p];
-        d[5] = r5[p];
-      }
-    } else {
-      for (int64_t p = 0; p < kc; ++p) {
-        float* d = dst + p * kMR;
-        int64_t r = 0;
-        for (; r < mr; ++r) d[r] = a[(i + r) * lda + p0 + p];
-        for (; r < kMR; ++r) d[r] = 0.f;
-      }
-    }
-  }
-}
-
 static inline void transpose8(__m256& r0, __m256& r1, __m256& r2, __m256& r3, __m256& r4,
                               __m256& r5, __m256& r6, __m256& r7) {
   __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
@@ -136,6 +99,69 @@ static inline void transpose8(__m256& r0, __m256& r1, __m256& r2, __m256& r3, __
   r5 = _mm256_permute2f128_ps(u1, u5, 0x31);
   r6 = _mm256_permute2f128_ps(u2, u6, 0x31);
   r7 = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
+// Rows [i0, i0+mc) x cols [p0, p0+kc) of op(A) into panels of 6 (stride kc*6).
+void pack_a_block(const float* a, int64_t lda, bool ta, int64_t i0, int64_t mc, int64_t p0,
+                  int64_t kc, float* dst) {
+  for (int64_t ib = 0; ib < mc; ib += kMR, dst += kc * kMR) {
+    const int64_t mr = imin(kMR, mc - ib);
+    const int64_t i = i0 + ib;
+    if (ta) {  // op(A)(i, p) = a[p*lda + i]: 6 contiguous values per step
+      for (int64_t p = 0; p < kc; ++p) {
+        const float* src = a + (p0 + p) * lda + i;
+        float* d = dst + p * kMR;
+        int64_t r = 0;
+        for (; r < mr; ++r) d[r] = src[r];
+        for (; r < kMR; ++r) d[r] = 0.f;
+      }
+    } else if (mr == kMR) {
+      const float* r0 = a + i * lda + p0;
+      const float* r1 = r0 + lda;
+      const float* r2 = r1 + lda;
+      const float* r3 = r2 + lda;
+      const float* r4 = r3 + lda;
+      const float* r5 = r4 + lda;
+      int64_t p = 0;
+      // 8 steps at a time: an 8x8 transpose of 6 rows (2 rows of zeros), each
+      // column's 6 valid lanes stored in turn (the 2 extra lanes of a store
+      // are overwritten by the next one; the last column stores 6 lanes).
+      const __m256 z = _mm256_setzero_ps();
+      for (; p + 8 <= kc; p += 8) {
+        __m256 v0 = _mm256_loadu_ps(r0 + p), v1 = _mm256_loadu_ps(r1 + p);
+        __m256 v2 = _mm256_loadu_ps(r2 + p), v3 = _mm256_loadu_ps(r3 + p);
+        __m256 v4 = _mm256_loadu_ps(r4 + p), v5 = _mm256_loadu_ps(r5 + p);
+        __m256 v6 = z, v7 = z;
+        transpose8(v0, v1, v2, v3, v4, v5, v6, v7);
+        float* d = dst + p * kMR;
+        _mm256_storeu_ps(d + 0, v0);
+        _mm256_storeu_ps(d + 6, v1);
+        _mm256_storeu_ps(d + 12, v2);
+        _mm256_storeu_ps(d + 18, v3);
+        _mm256_storeu_ps(d + 24, v4);
+        _mm256_storeu_ps(d + 30, v5);
+        _mm256_storeu_ps(d + 36, v6);
+        _mm_storeu_ps(d + 42, _mm256_castps256_ps128(v7));
+        _mm_storel_pi(reinterpret_cast<__m64*>(d + 46), _mm256_extractf128_ps(v7, 1));
+      }
+      for (; p < kc; ++p) {
+        float* d = dst + p * kMR;
+        d[0] = r0[p];
+        d[1] = r1[p];
+        d[2] = r2[p];
+        d[3] = r3[p];
+        d[4] = r4[p];
+        d[5] = r5[p];
+      }
+    } else {
+      for (int64_t p = 0; p < kc; ++p) {
+        float* d = dst + p * kMR;
+        int64_t r = 0;
+        for (; r < mr; ++r) d[r] = a[(i + r) * lda + p0 + p];
+        for (; r < kMR; ++r) d[r] = 0.f;
+      }
+    }
+  }
 }
 
 // Rows [p0, p0+kc) x cols [j0, j0+nc) of op(B) into panels of 16 (stride kc*16).

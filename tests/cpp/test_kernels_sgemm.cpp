@@ -1,6 +1,6 @@
 // Every SGEMM implementation table (portable, and AVX2+FMA where the CPU has
 // it) and the public dispatch functions against a double-precision reference:
-// awkward sizes around the 6x16 tile and the KC/MC blocks, transposes,
+// awkward sizes around the 6x16 tile and the KC/MC/NC blocks, transposes,
 // leading dimensions larger than the width, beta 0 (C pre-filled with NaN, so
 // an unwritten or wrongly read element fails), 1 and 0.5, alpha != 1, every
 // epilogue (bias per row / per column, each activation), packed A and packed
@@ -191,7 +191,7 @@ void run_case(const SgemmImpl* impl, const char* impl_name, const Case& cs, Path
 
 void test_impl(const SgemmImpl* impl, const char* name) {
   const int64_t sizes[] = {1, 5, 6, 7, 15, 16, 17, 31, 97, 255};
-  const int64_t ks[] = {1, 7, 16, 97, 300};
+  const int64_t ks[] = {1, 7, 16, 97, 600};
   const Act acts[] = {Act::kNone,  Act::kRelu, Act::kRelu6,    Act::kHardSwish,
                       Act::kSigmoid, Act::kClip, Act::kLeakyRelu};
   const float betas[] = {0.f, 1.f, 0.5f};
@@ -214,8 +214,8 @@ void test_impl(const SgemmImpl* impl, const char* name) {
         ++idx;
       }
   // Every combination of transposes, beta, bias and activation on shapes that
-  // cross the KC (256) and MC (144) blocks, with ld padding (paths in turn).
-  const int64_t shapes[][3] = {{31, 97, 17}, {150, 20, 260}, {1, 40, 300}, {45, 1, 300}};
+  // cross the AVX2 KC (512) and MC (96) blocks, with ld padding (paths in turn).
+  const int64_t shapes[][3] = {{31, 97, 17}, {100, 9, 530}, {1, 40, 600}, {45, 1, 600}};
   for (const auto& sh : shapes)
     for (int t = 0; t < 4; ++t)
       for (float beta : betas)
