@@ -214,8 +214,9 @@ void test_impl(const SgemmImpl* impl, const char* name) {
         ++idx;
       }
   // Every combination of transposes, beta, bias and activation on shapes that
-  // cross the AVX2 KC (512) and MC (96) blocks, with ld padding (paths in turn).
-  const int64_t shapes[][3] = {{31, 97, 17}, {100, 9, 530}, {1, 40, 600}, {45, 1, 600}};
+  // cross the AVX2 KC (512) and MC (96) blocks, and n > 512 (A packed rather than
+  // read in place), with ld padding (paths in turn).
+  const int64_t shapes[][3] = {{31, 97, 17}, {100, 9, 530}, {13, 530, 37}, {1, 40, 600}, {45, 1, 600}};
   for (const auto& sh : shapes)
     for (int t = 0; t < 4; ++t)
       for (float beta : betas)
