@@ -7,10 +7,13 @@ ONNX Runtime, one thread, in one run.
   round; "cpu" is the same on the thread's CPU time (what the kernel itself
   achieves when other work shares the cores), "pk" with B packed beforehand
   (weight preprocess);
-- op rows: a one-node ONNX model (A an input, B a constant weight) run through
-  loadrun (weight_preprocess=True) and ONNX Runtime (1 thread, all graph
-  optimisations), and numpy's matmul on the same arrays, each the best of
-  many calls from Python (the same per-call overhead for all three).
+- op columns: a one-node ONNX model (A an input, B a constant weight) run
+  through loadrun (weight_preprocess=True) and ONNX Runtime (1 thread, all
+  graph optimisations), and numpy's matmul on the same arrays, each the best
+  of many calls from Python ("run": every engine pays its Python call, input
+  and output copies); "bench" is loadrun's Network.benchmark (timed in C++, no
+  Python per call, as bench/zoo_latency.py times loadrun); "ovh" is each
+  engine's run() time on a 1x1x1 model, the per-call cost outside the kernel.
 Shapes: 1024^3, then the GEMMs of the zoo's bert_tiny (batch 1: hidden 128,
 FFN 512, 2 heads of 64) and mlp (batch 1: three 1024x1024 Linear layers,
 Gemm with transB=1 and a bias).
@@ -100,14 +103,22 @@ def main():
     print(f"FMA peak ({isa}, one core): {peak:.1f} GFLOP/s")
     print("sgemm columns: GFLOP/s and % of peak, best round by wall clock / by thread CPU time; "
           "op columns: GFLOP/s, best call from Python")
-    hdr = (f"{'shape':<28} {'sgemm':>7} {'%pk':>4} {'cpu':>7} {'%pk':>4} {'packed':>7} {'%pk':>4} | "
-           f"{'loadrun':>8} {'ORT':>8} {'numpy':>8} {'lr/ORT':>7}")
-    print(hdr)
     rng = np.random.default_rng(0)
     so = ort.SessionOptions()
     so.intra_op_num_threads = 1
     so.inter_op_num_threads = 1
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    model, _ = one_node_model(1, 1, 1, "matmul", rng)
+    a1 = np.ones((1, 1), np.float32)
+    net1 = loadrun.load(model, weight_preprocess=True)
+    sess1 = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
+    ovh_lr = min(best_time(lambda: net1.run({"a": a1}), min_total) for _ in range(3))
+    ovh_ort = min(best_time(lambda: sess1.run(None, {"a": a1}), min_total) for _ in range(3))
+    print(f"per-call overhead (1x1x1 model, run() from Python): loadrun {ovh_lr * 1e6:.1f} us, "
+          f"ORT {ovh_ort * 1e6:.1f} us")
+    hdr = (f"{'shape':<28} {'sgemm':>6} {'%pk':>3} {'cpu':>6} {'%pk':>3} {'packed':>6} {'%pk':>3} | "
+           f"{'lr run':>6} {'lr bench':>8} {'ORT run':>7} {'numpy':>6} | {'run/ORT':>7} {'bench/ORT':>9}")
+    print(hdr)
     for label, m, n, k, op in SHAPES:
         flops = 2.0 * m * n * k
         tb = op == "gemm_tb"
@@ -124,17 +135,20 @@ def main():
         scale = max(float(np.abs(want).max()), 1e-6)
         assert float(np.abs(y_lr - want).max()) / scale < 1e-4, label
         assert float(np.abs(y_ort - want).max()) / scale < 1e-4, label
+        net.set_inputs({"a": a})
+        iters = max(1, int(min_total / max(flops / 50e9, 1e-6) / 10))
         # Interleave the engines round by round so that noise hits all alike.
-        t_lr = t_ort = t_np = float("inf")
+        t_lr = t_bench = t_ort = t_np = float("inf")
         for _ in range(3):
             t_lr = min(t_lr, best_time(lambda: net.run({"a": a}), min_total))
+            t_bench = min([t_bench] + [ms * 1e-3 for ms in net.benchmark(iters=iters, warmup=1)])
             t_ort = min(t_ort, best_time(lambda: sess.run(None, {"a": a}), min_total))
             t_np = min(t_np, best_time(lambda: ref(a), min_total))
         gf = lambda t: flops / t * 1e-9  # noqa: E731
-        print(f"{label:<28} {g_wall:7.1f} {100 * g_wall / peak:4.0f} {g_cpu:7.1f} {100 * g_cpu / peak:4.0f} "
-              f"{g_pk:7.1f} {100 * g_pk / peak:4.0f} | {gf(t_lr):8.1f} {gf(t_ort):8.1f} {gf(t_np):8.1f} "
-              f"{t_lr / t_ort:7.2f}", flush=True)
-    print("lr/ORT: loadrun time / ORT time for the op (< 1: loadrun faster)")
+        print(f"{label:<28} {g_wall:6.1f} {100 * g_wall / peak:3.0f} {g_cpu:6.1f} {100 * g_cpu / peak:3.0f} "
+              f"{g_pk:6.1f} {100 * g_pk / peak:3.0f} | {gf(t_lr):6.1f} {gf(t_bench):8.1f} {gf(t_ort):7.1f} "
+              f"{gf(t_np):6.1f} | {t_lr / t_ort:7.2f} {t_bench / t_ort:9.2f}", flush=True)
+    print("op columns in GFLOP/s; run/ORT and bench/ORT: loadrun time / ORT run time (< 1: loadrun faster)")
 
 
 if __name__ == "__main__":
