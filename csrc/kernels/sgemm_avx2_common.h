@@ -1,7 +1,9 @@
 // Pieces shared by the AVX2+FMA SGEMM translation units (sgemm_avx2.cpp,
-// sgemm_gemv_avx2.cpp). Include ONLY from *_avx2.cpp files: everything here
-// is compiled with -mavx2 -mfma, so it is `static` (never shared through the
-// linker with code that may run on a CPU without AVX2).
+// sgemm_pack_avx2.cpp, sgemm_gemv_avx2.cpp). Include ONLY from *_avx2.cpp
+// files: the helpers here are compiled with -mavx2 -mfma, so they are
+// `static` (never shared through the linker with code that may run on a CPU
+// without AVX2), and the functions declared here are defined and called only
+// in those files.
 #pragma once
 #include <immintrin.h>
 
@@ -12,6 +14,8 @@
 namespace loadrun {
 namespace kernels {
 namespace avx2 {
+
+constexpr int64_t kMR = 6, kNR = 16;  // the micro-kernel's tile of C
 
 static inline int64_t imin(int64_t a, int64_t b) { return a < b ? a : b; }
 static inline int64_t round_up(int64_t v, int64_t to) { return (v + to - 1) / to * to; }
@@ -73,6 +77,14 @@ static inline void finish_scalar(const float* acc, int64_t count, float alpha, f
     out = v;
   }
 }
+
+// Packing (sgemm_pack_avx2.cpp): rows [i0, i0+mc) x cols [p0, p0+kc) of
+// op(A) into panels of 6 rows (stride kc*6), and rows [p0, p0+kc) x cols
+// [j0, j0+nc) of op(B) into panels of 16 columns (stride kc*16).
+void pack_a_block(const float* a, int64_t lda, bool ta, int64_t i0, int64_t mc, int64_t p0,
+                  int64_t kc, float* dst);
+void pack_b_block(const float* b, int64_t ldb, bool tb, int64_t p0, int64_t kc, int64_t j0,
+                  int64_t nc, float* dst);
 
 // GEMV paths (sgemm_gemv_avx2.cpp). y has n entries at stride incy; x is
 // contiguous with k entries; bias (may be null) is read at stride bias_inc
