@@ -79,10 +79,11 @@ static inline void finish_scalar(const float* acc, int64_t count, float alpha, f
 }
 
 // Packing (sgemm_pack_avx2.cpp): rows [i0, i0+mc) x cols [p0, p0+kc) of
-// op(A) into panels of 6 rows (stride kc*6), and rows [p0, p0+kc) x cols
-// [j0, j0+nc) of op(B) into panels of 16 columns (stride kc*16).
+// op(A) into panels of `panel` rows (6, or 4 for the 4-row kernel; stride
+// kc*panel), and rows [p0, p0+kc) x cols [j0, j0+nc) of op(B) into panels of
+// 16 columns (stride kc*16).
 void pack_a_block(const float* a, int64_t lda, bool ta, int64_t i0, int64_t mc, int64_t p0,
-                  int64_t kc, float* dst);
+                  int64_t kc, float* dst, int64_t panel = kMR);
 void pack_b_block(const float* b, int64_t ldb, bool tb, int64_t p0, int64_t kc, int64_t j0,
                   int64_t nc, float* dst);
 

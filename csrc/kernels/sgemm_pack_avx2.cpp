@@ -1,5 +1,5 @@
 // Packing for the AVX2+FMA SGEMM (sgemm_avx2.cpp): blocks of op(A) into
-// panels of 6 rows and blocks of op(B) into panels of 16 columns, k-major,
+// panels of 6 (or, for the last rows of a block, 4) rows and blocks of op(B) into panels of 16 columns, k-major,
 // zero-padded (formats in sgemm_avx2.cpp). Row-major A is gathered 8 k steps
 // at a time by an 8x8 register transpose (6 real rows); transposed B likewise
 // in 8x8 blocks; the other cases are plain contiguous copies. O(rows*cols).
@@ -39,19 +39,19 @@ inline void transpose8(__m256& r0, __m256& r1, __m256& r2, __m256& r3, __m256& r
 
 // Rows [i0, i0+mc) x cols [p0, p0+kc) of op(A) into panels of 6 (stride kc*6).
 void pack_a_block(const float* a, int64_t lda, bool ta, int64_t i0, int64_t mc, int64_t p0,
-                  int64_t kc, float* dst) {
-  for (int64_t ib = 0; ib < mc; ib += kMR, dst += kc * kMR) {
-    const int64_t mr = imin(kMR, mc - ib);
+                  int64_t kc, float* dst, int64_t panel) {
+  for (int64_t ib = 0; ib < mc; ib += panel, dst += kc * panel) {
+    const int64_t mr = imin(panel, mc - ib);
     const int64_t i = i0 + ib;
-    if (ta) {  // op(A)(i, p) = a[p*lda + i]: 6 contiguous values per step
+    if (ta) {  // op(A)(i, p) = a[p*lda + i]: `panel` contiguous values per step
       for (int64_t p = 0; p < kc; ++p) {
         const float* src = a + (p0 + p) * lda + i;
-        float* d = dst + p * kMR;
+        float* d = dst + p * panel;
         int64_t r = 0;
         for (; r < mr; ++r) d[r] = src[r];
-        for (; r < kMR; ++r) d[r] = 0.f;
+        for (; r < panel; ++r) d[r] = 0.f;
       }
-    } else if (mr == kMR) {
+    } else if (mr == kMR && panel == kMR) {
       const float* r0 = a + i * lda + p0;
       const float* r1 = r0 + lda;
       const float* r2 = r1 + lda;
@@ -91,10 +91,10 @@ void pack_a_block(const float* a, int64_t lda, bool ta, int64_t i0, int64_t mc, 
       }
     } else {
       for (int64_t p = 0; p < kc; ++p) {
-        float* d = dst + p * kMR;
+        float* d = dst + p * panel;
         int64_t r = 0;
         for (; r < mr; ++r) d[r] = a[(i + r) * lda + p0 + p];
-        for (; r < kMR; ++r) d[r] = 0.f;
+        for (; r < panel; ++r) d[r] = 0.f;
       }
     }
   }

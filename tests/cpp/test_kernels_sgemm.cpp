@@ -215,8 +215,10 @@ void test_impl(const SgemmImpl* impl, const char* name) {
       }
   // Every combination of transposes, beta, bias and activation on shapes that
   // cross the AVX2 KC (512) and MC (96) blocks, and n > 512 (A packed rather than
-  // read in place), with ld padding (paths in turn).
-  const int64_t shapes[][3] = {{31, 97, 17}, {100, 9, 530}, {13, 530, 37}, {1, 40, 600}, {45, 1, 600}};
+  // read in place), m % 6 == 2 (the last 8 rows as two 4-row tiles), with ld
+  // padding (paths in turn).
+  const int64_t shapes[][3] = {{31, 97, 17}, {14, 37, 29},  {100, 9, 530}, {13, 530, 37},
+                               {128, 20, 9}, {1, 40, 600},  {45, 1, 600}};
   for (const auto& sh : shapes)
     for (int t = 0; t < 4; ++t)
       for (float beta : betas)
