@@ -6,16 +6,9 @@
 // the inner loop runs along contiguous memory). With transB the rows of op(B)
 // are strided, so that case uses an i-j-k dot product over contiguous rows
 // of A and B instead. O(M*N*K), no workspace.
-// SGEMM (float32): kernels/sgemm.h with the transposes passed through. A C of
-// shape (N,) / (1,N) / (M,1) with beta == 1 becomes the epilogue's bias (added
-// as each tile is stored); any other C is first written to Y as beta*C, and
-// the product accumulates onto it. A constant B is packed once (alpha folded
-// in) by preprocess(); otherwise B is packed into the workspace per run,
-// except for matrix-vector shapes (M == 1 or N == 1), which run the GEMV
-// kernels on B as it is.
+#include "ops/common.h"
 #include "kernels/sgemm.h"
 #include "kernels/sgemm_weights.h"
-#include "ops/common.h"
 
 namespace loadrun {
 
@@ -117,6 +110,13 @@ void gemm_naive(const GemmOp& op, const KernCtx& ctx) {
 const auto kNaive = naive_algo<GemmOp>(gemm_naive);
 
 // ---- SGEMM -------------------------------------------------------------------
+// SGEMM (float32): kernels/sgemm.h with the transposes passed through. A C of
+// shape (N,) / (1,N) / (M,1) with beta == 1 becomes the epilogue's bias (added
+// as each tile is stored); any other C is first written to Y as beta*C, and
+// the product accumulates onto it. A constant B is packed once (alpha folded
+// in) by preprocess(); otherwise B is packed into the workspace per run,
+// except for matrix-vector shapes (M == 1 or N == 1), which run the GEMV
+// kernels on B as it is.
 
 struct GemmDims {
   int64_t m, n, k;

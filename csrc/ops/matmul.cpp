@@ -6,17 +6,11 @@
 // NAIVE: for each output batch, find the A and B matrices it reads through
 // broadcast strides, then the i-k-j triple loop (inner loop contiguous in B
 // and Y). O(batch*M*N*K), no workspace.
-// SGEMM (float32): the packed, cache-blocked kernels of kernels/sgemm.h. When
-// B is shared by every batch and A is not broadcast, the batches fold into
-// one (batch*M) x K by K x N product. A constant B is packed once by
-// preprocess() (weight preprocess); otherwise B is packed into the workspace
-// per run (once per distinct B matrix), except for matrix-vector shapes
-// (M == 1 or N == 1), which run the GEMV kernels on B as it is.
 #include <type_traits>
 
+#include "ops/common.h"
 #include "kernels/sgemm.h"
 #include "kernels/sgemm_weights.h"
-#include "ops/common.h"
 
 namespace loadrun {
 
@@ -128,6 +122,12 @@ void matmul_naive(const MatMulOp&, const KernCtx& ctx) {
 const auto kNaive = naive_algo<MatMulOp>(matmul_naive);
 
 // ---- SGEMM -------------------------------------------------------------------
+// SGEMM (float32): the packed, cache-blocked kernels of kernels/sgemm.h. When
+// B is shared by every batch and A is not broadcast, the batches fold into
+// one (batch*M) x K by K x N product. A constant B is packed once by
+// preprocess() (weight preprocess); otherwise B is packed into the workspace
+// per run (once per distinct B matrix), except for matrix-vector shapes
+// (M == 1 or N == 1), which run the GEMV kernels on B as it is.
 
 // How an SGEMM MatMul runs: `rows` rows of A per product (batch*M when the
 // batches fold into one product), `products` products.
