@@ -20,6 +20,9 @@ using namespace loadrun;
 namespace {
 
 DType dtype_of(const py::dtype& dt) {
+  // bfloat16, float8, int4 ... arrive as ml_dtypes' NumPy types, known by name
+  DType named;
+  if (dtype_from_name(py::str(dt.attr("name")), &named) && dtype_is_storage_only(named)) return named;
   char k = dt.kind();
   size_t sz = dt.itemsize();
   if (k == 'f' && sz == 4) return DType::Float32;

@@ -32,6 +32,8 @@ class Attrs {
   std::string get_string(const std::string& name, const std::string& def) const;
   std::vector<int64_t> get_ints(const std::string& name, const std::vector<int64_t>& def = {}) const;
   std::vector<double> get_floats(const std::string& name, const std::vector<double>& def = {}) const;
+  std::vector<std::string> get_strings(const std::string& name,
+                                       const std::vector<std::string>& def = {}) const;
   // Throws ModelError naming the attribute when absent.
   int64_t require_int(const std::string& name) const;
   const Tensor& require_tensor(const std::string& name) const;

@@ -3,7 +3,8 @@
 // NAIVE: direct loops, one output plane at a time; for each (ic, kh, kw) it
 // adds w * input-row to the output row over the valid ow range, so the
 // innermost loop is a contiguous multiply-add the compiler vectorises when
-// stride is 1. O(N*OC*IC/g*KH*KW*OH*OW), no workspace.
+// stride is 1. O(N*OC*IC/g*KH*KW*OH*OW), no workspace. float16 computes in
+// float32 (rounded once at the end).
 #include "ops/common.h"
 #include "ops/spatial.h"
 
@@ -135,6 +136,8 @@ void conv_naive_t(const ConvOp& op, const KernCtx& ctx) {
 }
 
 void conv_naive(const ConvOp& op, const KernCtx& ctx) {
+  if (ctx.input(0).dtype() == DType::Float16)
+    return run_f16_as_f32(ctx, [&](const KernCtx& c) { conv_naive_t<float>(op, c); });
   LR_DISPATCH_FLOAT(ctx.input(0).dtype(), "Conv", conv_naive_t<T>(op, ctx));
 }
 

@@ -3,7 +3,11 @@
 A Network knows its inputs and outputs, runs on a dict of NumPy arrays and
 benchmarks with the timing loop in C++. Input shapes decide the compiled
 plan: symbolic dims take the shape the caller gives, else 1 for a leading
-batch dim; a run with new shapes compiles (once) for them.
+batch dim; a run with new shapes compiles (once) for them. So do the values
+of small integer inputs that decide shapes (axes, pads, a target shape). Where
+shapes depend on tensor contents (NonZero, Unique, ...) the nodes concerned
+are inferred at every run: `outputs` then gives the shapes of the last run
+(-1 before the first).
 """
 from typing import NamedTuple
 
@@ -142,6 +146,7 @@ class Network:
         """Give the inputs later benchmark() runs use (compiles for their shapes)."""
         arrays = self._arrays(feeds)
         self.compile({s.name: list(a.shape) for s, a in zip(self._model.inputs, arrays)})
+        self._core.bind_inputs(arrays)  # inputs whose values decide shapes pick their plan
         self._feeds = arrays
 
     def benchmark(self, iters=10, warmup=1):

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import onnx
+import onnx.defs
 from onnx import helper, numpy_helper
 
 from loadrun import _core
@@ -153,7 +154,32 @@ def model_opset(model):
     for imp in model.opset_import:
         if norm_domain(imp.domain) == "":
             return imp.version
-    return MIN_OPSET if not model.opset_import else 1
+    # No ai.onnx import (an ai.onnx.ml-only model, say): no ai.onnx op to date.
+    return onnx.defs.onnx_opset_version()
+
+
+def _same_since(op_type, opset):
+    """Is op_type defined at `opset` exactly as at MIN_OPSET?"""
+    try:
+        old = onnx.defs.get_schema(op_type, opset, "")
+        new = onnx.defs.get_schema(op_type, MIN_OPSET, "")
+    except onnx.defs.SchemaError:
+        return False
+    return old.since_version == new.since_version
+
+
+def effective_opset(model, opset):
+    """Models older than MIN_OPSET import as MIN_OPSET when none of their ops
+    changed definition in between (Not, Abs... at opset 1); else one error."""
+    if opset >= MIN_OPSET:
+        return opset
+    changed = sorted({n.op_type for n in model.graph.node
+                      if norm_domain(n.domain) == "" and not _same_since(n.op_type, opset)})
+    if changed:
+        raise UnsupportedError(f"model uses ai.onnx opset {opset}; the oldest supported is {MIN_OPSET} "
+                               f"(older models import when their ops are unchanged since; "
+                               f"{', '.join(changed)} changed)")
+    return MIN_OPSET
 
 
 def input_spec(vi):
@@ -176,9 +202,7 @@ def input_spec(vi):
 
 def import_model(src):
     model = read_model(src)
-    opset = model_opset(model)
-    if opset < MIN_OPSET:
-        raise UnsupportedError(f"model uses ai.onnx opset {opset}; the oldest supported is {MIN_OPSET}")
+    opset = effective_opset(model, model_opset(model))
     check_supported(model)
     g = _core.Graph()
     used = {n for node in model.graph.node for n in node.input} | {o.name for o in model.graph.output}
