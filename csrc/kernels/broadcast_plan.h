@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "kernels/eltwise.h"
 
 namespace loadrun {
 namespace kernels {
@@ -99,6 +100,19 @@ struct BroadcastPlan {
     }
   }
 };
+
+// y = a op b (float32) with NumPy broadcasting: one kernel call per run.
+inline void broadcast_binary(const EltwiseImpl& impl, BinaryKind k, const Tensor& a,
+                             const Tensor& b, Tensor& y) {
+  BroadcastPlan plan(y.shape(), {a.shape(), b.shape()});
+  const float* pa = a.ptr<float>();
+  const float* pb = b.ptr<float>();
+  float* py = y.ptr<float>();
+  const int64_t n = plan.inner, sa = plan.inner_stride[0], sb = plan.inner_stride[1];
+  plan.for_each_run([&](int64_t yo, const int64_t* off) {
+    impl.binary(k, pa + off[0], sa, pb + off[1], sb, py + yo, n);
+  });
+}
 
 }  // namespace kernels
 }  // namespace loadrun
