@@ -64,7 +64,8 @@ void unary(UnaryKind k, const float* x, float* y, int64_t n, float p0, float p1)
       break;
     case UnaryKind::HardSwish:
       map8(x, y, n, [zero, one](__m256 v) {
-        __m256 t = _mm256_fmadd_ps(v, set1(1.f / 6.f), set1(0.5f));
+        // (x + 3) / 6: x + 3 is exact near -3, where x / 6 + 1/2 would cancel.
+        __m256 t = _mm256_mul_ps(_mm256_add_ps(v, set1(3.f)), set1(1.f / 6.f));
         return _mm256_mul_ps(v, _mm256_max_ps(_mm256_min_ps(t, one), zero));
       });
       break;

@@ -34,10 +34,16 @@ void unary(UnaryKind k, const float* x, float* y, int64_t n, float p0, float p1)
       });
       break;
     case UnaryKind::HardSigmoid:
-      map(x, y, n, [p0, p1](float v) { return std::max(0.f, std::min(1.f, p0 * v + p1)); });
+      // In double: the float product is exact there, so a * x + b near its
+      // zero crossing keeps its relative accuracy (as with an FMA).
+      map(x, y, n, [p0, p1](float v) {
+        float t = static_cast<float>(static_cast<double>(p0) * v + p1);
+        return std::max(0.f, std::min(1.f, t));
+      });
       break;
     case UnaryKind::HardSwish:
-      map(x, y, n, [](float v) { return v * std::max(0.f, std::min(1.f, v * (1.f / 6.f) + 0.5f)); });
+      // (x + 3) / 6: x + 3 is exact near -3, where x / 6 + 1/2 would cancel.
+      map(x, y, n, [](float v) { return v * std::max(0.f, std::min(1.f, (v + 3.f) * (1.f / 6.f))); });
       break;
     case UnaryKind::Sigmoid: map(x, y, n, sigmoid1); break;
     case UnaryKind::Swish: map(x, y, n, [p0](float v) { return v * sigmoid1(p0 * v); }); break;
