@@ -452,6 +452,31 @@ def test_global_pool(algo, op, shape):
     compare(node_model(op, {"x": x}), {"x": x}, algo, rtol=0.0 if op == "GlobalMaxPool" else 1e-6)
 
 
+# --- ReduceSum / ReduceMean ------------------------------------------------------
+
+@algos("REDUCE")
+@pytest.mark.parametrize("op", ["ReduceSum", "ReduceMean"])
+@pytest.mark.parametrize("shape,axes", [
+    ((3, 33), [-1]), ((2, 5, 7), [2]), ((2, 8, 9, 9), [2, 3]), ((2, 8, 9, 9), [-2, -1]), ((1, 17), [1]),
+    ((4, 9, 6), [1]), ((4, 9, 6), [0]), ((4, 9, 6), [0, 1]), ((2, 1, 7, 3), [1, 2]), ((1, 1), [0, 1]),
+    ((5, 7), None), ((2, 3, 4), [0, 2]),  # not one block: the NAIVE loop inside
+])
+@pytest.mark.parametrize("keepdims", [0, 1])
+def test_reduce(algo, op, shape, axes, keepdims):
+    x = f32(*shape)
+    inits = [("axes", np.array(axes, np.int64))] if axes is not None else []
+    model = node_model(op, {"x": x}, initializers=inits, opset=18, keepdims=keepdims)
+    compare(model, {"x": x}, algo, rtol=1e-5)
+
+
+@algos("REDUCE")
+def test_reduce_max_stays_naive(algo):
+    x = f32(3, 4)
+    model = node_model("ReduceMax", {"x": x}, initializers=[("axes", np.array([1], np.int64))], opset=18)
+    _, steps = run(model, {"x": x}, algo)
+    assert steps[0][1] == "NAIVE"
+
+
 # --- Transpose ----------------------------------------------------------------------
 
 @algos("TRANSPOSE")

@@ -2,9 +2,10 @@
 // and erfc (for |x| >= 1), used by eltwise_avx2.cpp. Include only from
 // *_avx2.cpp files (the only ones compiled with -mavx2 -mfma).
 //
-// Method and accuracy (float32 results, relative error against a double
-// reference; the polynomial coefficients were fitted for this file by
-// iteratively reweighted least squares towards minimax relative error):
+// Method and design accuracy (float32 results, relative error against a
+// double reference; the polynomial coefficients were fitted for this file by
+// iteratively reweighted least squares towards minimax relative error; the
+// tested bounds are in eltwise.h):
 // - exp: x = n ln2 + r, |r| <= ln2/2 (Cody-Waite, ln2 in two parts),
 //   e^r = 1 + r + r^2 P4(r), scaled by 2^n in two steps (so n = 128 and
 //   n = -126 both work). <= 3e-7 for x in [-87.33, 88.72]; above +inf,
