@@ -3,8 +3,7 @@
 Both run in this process on the same input, interleaved round by round so
 that machine noise hits both alike; the figure is the median per model and
 the ratio loadrun/ORT. ORT gets intra_op_num_threads=1 and all graph
-optimisations. Usage: python bench/zoo_latency.py [--rounds 5] [--algo NAIVE] [models...]
-(--algo runs that algorithm wherever it is usable, e.g. NAIVE for a baseline).
+optimisations. Usage: python bench/zoo_latency.py [--rounds 5] [models...]
 """
 import argparse
 import os
@@ -46,7 +45,6 @@ def main():
     ap.add_argument("models", nargs="*")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--iters", type=int, default=1, help="timed runs per round and engine")
-    ap.add_argument("--algo", default=None, help="prefer this algorithm (e.g. NAIVE)")
     args = ap.parse_args()
     names = args.models or [n for n, _ in zoo.list_models()]
     print(f"machine: {cpu_model()}, {os.cpu_count()} logical cores; loadrun {loadrun.__version__}, "
@@ -54,7 +52,7 @@ def main():
     print(f"{'model':<12} {'loadrun ms':>11} {'ORT ms':>9} {'ratio':>7}")
     for name in names:
         model = zoo.build(name)
-        net = loadrun.load(model, algo=args.algo)
+        net = loadrun.load(model)
         feeds = feeds_for(net)
         net.set_inputs(feeds)
         so = ort.SessionOptions()
