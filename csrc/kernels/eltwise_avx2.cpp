@@ -345,6 +345,10 @@ inline void tr8(__m256& r0, __m256& r1, __m256& r2, __m256& r3, __m256& r4, __m2
 
 void transpose32(const float* src, int64_t lds, float* dst, int64_t ldd, int64_t rows,
                  int64_t cols) {
+  // Edges move as 32-bit words (integer dtypes too; the register shuffles
+  // of the 8x8 tiles never change bits).
+  const uint32_t* su = reinterpret_cast<const uint32_t*>(src);
+  uint32_t* du = reinterpret_cast<uint32_t*>(dst);
   constexpr int64_t B = 32;
   for (int64_t r0 = 0; r0 < rows; r0 += B) {
     const int64_t r1 = std::min(rows, r0 + B);
@@ -371,10 +375,10 @@ void transpose32(const float* src, int64_t lds, float* dst, int64_t ldd, int64_t
           _mm256_storeu_ps(d + 7 * ldd, v7);
         }
         for (; c < c1; ++c)
-          for (int64_t rr = r; rr < r + 8; ++rr) dst[c * ldd + rr] = src[rr * lds + c];
+          for (int64_t rr = r; rr < r + 8; ++rr) du[c * ldd + rr] = su[rr * lds + c];
       }
       for (; r < r1; ++r)
-        for (int64_t c = c0; c < c1; ++c) dst[c * ldd + r] = src[r * lds + c];
+        for (int64_t c = c0; c < c1; ++c) du[c * ldd + r] = su[r * lds + c];
     }
   }
 }

@@ -4,6 +4,7 @@
 // double-precision function through a pointer per element and index
 // broadcasts with a division per dim).
 #include <algorithm>
+#include <cstdint>
 #include <cmath>
 #include <limits>
 
@@ -174,8 +175,12 @@ void row_sum_tap(float* acc, const float* x, int64_t stride, int64_t n) {
   for (int64_t o = 0; o < n; ++o) acc[o] += x[o * stride];
 }
 
-void transpose32(const float* src, int64_t lds, float* dst, int64_t ldd, int64_t rows,
+void transpose32(const float* srcf, int64_t lds, float* dstf, int64_t ldd, int64_t rows,
                  int64_t cols) {
+  // Moved as 32-bit words: the elements may be integers whose bits spell a
+  // signalling NaN, which a float copy could quiet on some targets.
+  const uint32_t* src = reinterpret_cast<const uint32_t*>(srcf);
+  uint32_t* dst = reinterpret_cast<uint32_t*>(dstf);
   constexpr int64_t B = 16;  // tiles keep both sides' lines in cache
   for (int64_t r0 = 0; r0 < rows; r0 += B) {
     const int64_t r1 = std::min(rows, r0 + B);
