@@ -107,6 +107,52 @@ py::list io_list(const std::vector<IOInfo>& infos) {
   return r;
 }
 
+ValueKind kind_named(const std::string& name) {
+  for (ValueKind k : {ValueKind::kTensor, ValueKind::kSequence, ValueKind::kOptionalTensor,
+                      ValueKind::kOptionalSequence})
+    if (name == value_kind_name(k)) return k;
+  throw UnsupportedError(str_cat("value kind '", name, "' is not supported"));
+}
+
+// A graph input of any kind from Python: an array (a tensor, or a present
+// optional tensor), a list of arrays (a sequence), None (an empty optional).
+// Arrays are borrowed: the caller keeps `keep` alive while the Value is used.
+Value value_of(const py::handle& obj, const Var& v, std::vector<py::array>& keep) {
+  auto arr = [&](const py::handle& h) {
+    keep.push_back(py::array::ensure(h, py::array::c_style));
+    LR_CHECK(keep.back(), InputError, "input '", v.name, "': expected an array");
+    return borrow_array(keep.back());
+  };
+  if (obj.is_none()) {
+    LR_CHECK(is_optional(v.kind), InputError, "input '", v.name, "': None given for a ",
+             value_kind_name(v.kind));
+    return Value::none(v.kind, v.dtype);
+  }
+  if (py::isinstance<py::list>(obj) || py::isinstance<py::tuple>(obj)) {
+    std::vector<Tensor> items;
+    for (auto item : obj) items.push_back(arr(item));
+    return Value::sequence(v.dtype, std::move(items));
+  }
+  return Value::of_tensor(arr(obj));
+}
+
+py::object value_to_py(const Value& v) {
+  if (is_optional(v.kind) && !v.present) return py::none();
+  if (content_kind(v.kind) == ValueKind::kTensor) return to_array(v.tensor);
+  py::list r;
+  for (const Tensor& t : v.items) r.append(to_array(t));
+  return r;
+}
+
+std::vector<Value> values_of(const Network& n, const py::list& feeds, std::vector<py::array>& keep) {
+  const Graph& g = n.graph();
+  LR_CHECK(feeds.size() == g.inputs().size(), InputError, "the model has ", g.inputs().size(),
+           " inputs, ", feeds.size(), " given");
+  std::vector<Value> r;
+  for (size_t i = 0; i < feeds.size(); ++i) r.push_back(value_of(feeds[i], g.vars()[g.inputs()[i]], keep));
+  return r;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -205,9 +251,24 @@ PYBIND11_MODULE(_core, m) {
 
   py::class_<Graph, std::shared_ptr<Graph>>(m, "Graph")
       .def(py::init<>())
-      .def("add_input",
-           [](Graph& g, const std::string& name, const std::string& dtype, const Shape& shape) {
-             return g.add_input(name, dtype_named(dtype), shape);
+      .def(
+          "add_input",
+          [](Graph& g, const std::string& name, const std::string& dtype, const Shape& shape,
+             const std::string& kind) {
+            return g.add_input(name, dtype_named(dtype), shape, kind_named(kind));
+          },
+          py::arg("name"), py::arg("dtype"), py::arg("shape"), py::arg("kind") = "tensor")
+      .def("var_kind",
+           [](const Graph& g, const std::string& n) {
+             int id = g.find_var(n);
+             LR_CHECK(id >= 0, ModelError, "no tensor named '", n, "'");
+             return std::string(value_kind_name(g.vars()[id].kind));
+           })
+      .def("var_dtype",
+           [](const Graph& g, const std::string& n) {
+             int id = g.find_var(n);
+             LR_CHECK(id >= 0, ModelError, "no tensor named '", n, "'");
+             return std::string(dtype_name(g.vars()[id].dtype));
            })
       .def("add_const",
            [](Graph& g, const std::string& name, const py::array& value) {
@@ -273,6 +334,39 @@ PYBIND11_MODULE(_core, m) {
              }
              py::list r;
              for (const auto& t : outs) r.append(to_array(t));
+             return r;
+           })
+      // Inputs and outputs of any kind (value_of / value_to_py).
+      .def("run_values",
+           [](Network& n, const py::list& feeds) {
+             std::vector<py::array> keep;
+             std::vector<Value> vs = values_of(n, feeds, keep);
+             std::vector<Value> outs;
+             {
+               py::gil_scoped_release release;
+               outs = n.run_values(vs);
+             }
+             py::list r;
+             for (const auto& v : outs) r.append(value_to_py(v));
+             return r;
+           })
+      .def("bind_values",
+           [](Network& n, const py::list& feeds) {
+             std::vector<py::array> keep;
+             std::vector<Value> vs = values_of(n, feeds, keep);
+             py::gil_scoped_release release;
+             n.bind_values(vs);
+           })
+      .def("input_kinds",
+           [](const Network& n) {
+             std::vector<std::string> r;
+             for (const IOInfo& i : n.inputs()) r.push_back(value_kind_name(i.kind));
+             return r;
+           })
+      .def("output_kinds",
+           [](const Network& n) {
+             std::vector<std::string> r;
+             for (const IOInfo& i : n.outputs()) r.push_back(value_kind_name(i.kind));
              return r;
            })
       .def("bind_inputs",

@@ -22,9 +22,11 @@ int Graph::find_var(const std::string& name) const {
   return it == by_name_.end() ? -1 : it->second;
 }
 
-int Graph::add_input(const std::string& name, DType dtype, const Shape& shape) {
+int Graph::add_input(const std::string& name, DType dtype, const Shape& shape, ValueKind kind) {
   int id = new_var(name);
   Var& v = vars_[id];
+  v.kind = kind;
+  non_tensor_ = non_tensor_ || kind != ValueKind::kTensor;
   v.dtype = dtype;
   v.shape = shape;
   v.is_input = true;
@@ -69,6 +71,10 @@ int Graph::add_opr(const std::string& type, const std::string& domain, const std
   node->op = with_context(str_cat("node '", name, "' (", type, "): "),
                           [&] { return def->create(attrs); });
   node->op->def = def;
+  std::vector<ValueKind> in_kinds, out_kinds(outputs.size(), ValueKind::kTensor);
+  for (int id : node->inputs) in_kinds.push_back(id < 0 ? ValueKind::kTensor : vars_[id].kind);
+  with_context(str_cat("node '", name, "' (", type, "): "),
+               [&] { node->op->value_kinds(in_kinds, out_kinds); });
   for (const auto& out : outputs) {
     if (out.empty()) {  // unused optional output: give it a private name
       int id = new_var(str_cat("__unused_", node->id, "_", node->outputs.size()));
@@ -79,6 +85,10 @@ int Graph::add_opr(const std::string& type, const std::string& domain, const std
     int id = new_var(out);
     vars_[id].producer = node->id;
     node->outputs.push_back(id);
+  }
+  for (size_t o = 0; o < node->outputs.size(); ++o) {
+    vars_[node->outputs[o]].kind = out_kinds[o];
+    non_tensor_ = non_tensor_ || out_kinds[o] != ValueKind::kTensor;
   }
   oprs_.push_back(std::move(node));
   return oprs_.back()->id;

@@ -16,7 +16,9 @@ namespace loadrun {
 struct Var {
   int id = -1;
   std::string name;
-  DType dtype = DType::Float32;
+  ValueKind kind = ValueKind::kTensor;  // sequences and optionals: see core/value.h
+  DType dtype = DType::Float32;         // of a sequence or optional: its elements'
+
   Shape shape;              // declared shape of inputs; -1 = symbolic dim
   int producer = -1;        // opr id, -1 for inputs and constants
   bool is_input = false;
@@ -36,10 +38,12 @@ struct OprNode {
 
 class Graph {
  public:
-  int add_input(const std::string& name, DType dtype, const Shape& shape);
+  int add_input(const std::string& name, DType dtype, const Shape& shape,
+                ValueKind kind = ValueKind::kTensor);
   int add_const(const std::string& name, const Tensor& value);
   // Inputs named "" are absent optional inputs. Throws UnsupportedError for
   // an unknown type and ModelError (naming the node) for bad attributes.
+  // The outputs' kinds come from the op (Op::value_kinds).
   int add_opr(const std::string& type, const std::string& domain, const std::string& name,
               const Attrs& attrs, const std::vector<std::string>& inputs,
               const std::vector<std::string>& outputs);
@@ -51,6 +55,8 @@ class Graph {
   void retype_input(size_t i, DType dtype, const Shape& shape);
 
   int find_var(const std::string& name) const;  // -1 if none
+  // Some var is a sequence or an optional (else every var is a tensor).
+  bool has_non_tensor() const { return non_tensor_; }
   const std::vector<Var>& vars() const { return vars_; }
   const std::vector<std::unique_ptr<OprNode>>& oprs() const { return oprs_; }
   const std::vector<int>& inputs() const { return inputs_; }
@@ -62,6 +68,7 @@ class Graph {
   std::vector<std::unique_ptr<OprNode>> oprs_;
   std::vector<int> inputs_, outputs_;
   std::map<std::string, int> by_name_;
+  bool non_tensor_ = false;
 };
 
 }  // namespace loadrun

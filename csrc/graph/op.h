@@ -3,6 +3,9 @@
 // time: weights, folded shape arithmetic, graph inputs the plan is keyed on;
 // at run time, for nodes whose shapes depend on data: every input);
 // KernCtx carries bound tensors.
+// Sequences and optionals (core/value.h) reach the few ops that read or make
+// them through seq_in / seq_out, at run time only; tensor-only nodes never
+// see those fields filled.
 #pragma once
 #include <memory>
 #include <string>
@@ -10,6 +13,7 @@
 
 #include "core/errors.h"
 #include "core/tensor.h"
+#include "core/value.h"
 
 namespace loadrun {
 
@@ -43,6 +47,15 @@ struct InferCtx {
     LR_CHECK(i < out.size(), ModelError, "output ", i, " does not exist on this node");
     out[i] = Layout(s, dt);
   }
+  // Sequences and optionals (run time only; empty for tensor-only nodes):
+  // per input, its Value when it is not a tensor (in[i] is then null); per
+  // output, its kind (infer sets the layouts of tensor outputs only).
+  std::vector<const Value*> seq_in;
+  std::vector<ValueKind> out_kinds;
+  const Value* seq(size_t i) const { return i < seq_in.size() ? seq_in[i] : nullptr; }
+  bool out_is_tensor(size_t o) const {
+    return o >= out_kinds.size() || out_kinds[o] == ValueKind::kTensor;
+  }
 };
 
 struct KernCtx {
@@ -52,10 +65,17 @@ struct KernCtx {
   size_t workspace_size = 0;
   CompNode* comp_node = nullptr;
   const void* prepared = nullptr;  // the algo's preprocess() result, if any
+  // Sequences and optionals (empty for tensor-only nodes): per input, its
+  // Value when it is not a tensor (in[i] is then null); per output, the Value
+  // to fill when it is not a tensor (its kind is set; out[i] is unused).
+  std::vector<const Value*> seq_in;
+  std::vector<Value*> seq_out;
 
   bool has(size_t i) const { return i < in.size() && in[i] != nullptr; }
   const Tensor& input(size_t i) const { return *in[i]; }
   Tensor& output(size_t i) const { return *out[i]; }
+  const Value* seq(size_t i) const { return i < seq_in.size() ? seq_in[i] : nullptr; }
+  Value* seq_output(size_t o) const { return o < seq_out.size() ? seq_out[o] : nullptr; }
 };
 
 class Op {
@@ -69,6 +89,15 @@ class Op {
   virtual bool shape_only() const { return false; }
   // May compile evaluate this node when every input is a constant?
   virtual bool foldable() const { return true; }
+  // Kinds of the outputs from the inputs' (absent inputs count as tensors),
+  // decided once when the graph is built; `out` comes sized, all tensors.
+  // The default takes tensors only.
+  virtual void value_kinds(const std::vector<ValueKind>& in, std::vector<ValueKind>& out) const {
+    (void)out;
+    for (size_t i = 0; i < in.size(); ++i)
+      LR_CHECK(in[i] == ValueKind::kTensor, UnsupportedError, "input ", i, " is a ",
+               value_kind_name(in[i]), "; this operator takes tensors only");
+  }
   const OpDef* def = nullptr;
 };
 

@@ -1,5 +1,6 @@
-// Identity: the input, unchanged (any dtype).
-// NAIVE: one memcpy. O(n), no workspace.
+// Identity: the input, unchanged (any dtype; a sequence or optional too).
+// NAIVE: one memcpy (a sequence or optional: its elements shared, no copy).
+// O(n), no workspace.
 #include <cstring>
 
 #include "ops/common.h"
@@ -10,13 +11,21 @@ namespace {
 
 struct IdentityOp final : Op {
   explicit IdentityOp(const Attrs&) {}
+  void value_kinds(const std::vector<ValueKind>& in, std::vector<ValueKind>& out) const override {
+    if (!out.empty()) out[0] = in[0];
+  }
   void infer(InferCtx& ctx) const override {
+    if (!ctx.out_is_tensor(0)) return;
     const Layout& x = ctx.input(0);
     ctx.set_output(0, x.shape, x.dtype);
   }
 };
 
 void identity_naive(const IdentityOp&, const KernCtx& ctx) {
+  if (Value* y = ctx.seq_output(0)) {
+    *y = *ctx.seq(0);
+    return;
+  }
   const Tensor& x = ctx.input(0);
   Tensor& y = ctx.output(0);
   if (x.nbytes() && x.raw() != y.raw()) std::memcpy(y.raw(), x.raw(), x.nbytes());

@@ -4,6 +4,8 @@
 // condition is not needed to infer them; otherwise they are the taken
 // branch's, so inference reads the condition (ctx.value), and when even that
 // branch's shapes depend on data, runs it on the input values.
+// Sequences and optionals pass through: a capture or a result may be one
+// (the node's output kinds are the branches', which must agree).
 // NAIVE: run the taken branch's nested network and copy its outputs out.
 // Cost: the branch's, plus one copy of its inputs and outputs.
 #include "ops/common.h"
@@ -31,11 +33,24 @@ struct IfOp final : Op {
     }
   }
 
+  void value_kinds(const std::vector<ValueKind>& in, std::vector<ValueKind>& out) const override {
+    LR_CHECK(!in.empty() && in[0] == ValueKind::kTensor, ModelError, "If: the condition must be a tensor");
+    check_arity(in.size(), out.size());
+    for (size_t o = 0; o < out.size(); ++o) {
+      ValueKind a = then_->output_kind(o), b = else_->output_kind(o);
+      // An optional in one branch and its content in the other: the optional.
+      if (a != b && is_optional(a) && content_kind(a) == b) b = a;
+      if (a != b && is_optional(b) && content_kind(b) == a) a = b;
+      LR_CHECK(a == b, ModelError, "If: output ", o, " is a ", value_kind_name(a),
+               " in then_branch and a ", value_kind_name(b), " in else_branch");
+      out[o] = a;
+    }
+  }
+
   void infer(InferCtx& ctx) const override {
     check_arity(ctx.num_inputs(), ctx.out.size());
     LR_CHECK(ctx.has(0), ModelError, "If: the condition is absent");
-    std::vector<Layout> ins;
-    for (size_t i = 1; i < ctx.num_inputs(); ++i) ins.push_back(ctx.input(i));
+    std::vector<Layout> ins = layouts_of(ctx, 1);
     std::vector<Layout> outs;
     if (!ctx.value_or_null(0)) {
       // Either branch may be invalid for these inputs (the condition guards
@@ -53,10 +68,9 @@ struct IfOp final : Op {
     if (outs.empty() && !ctx.out.empty()) {
       SubGraph& br = truth_of(ctx.value(0, "If cond"), "If cond") ? *then_ : *else_;
       if (!br.infer(ins, &outs)) {
-        std::vector<const Tensor*> feeds;
-        for (size_t i = 1; i < ctx.num_inputs(); ++i) feeds.push_back(&ctx.value(i, "If input"));
         outs.clear();
-        for (const Tensor& t : br.run(feeds)) outs.push_back(t.layout());
+        for (const Value& v : br.run_values(feeds_of(ctx, 1, "If input")))
+          outs.push_back(v.kind == ValueKind::kTensor ? v.tensor.layout() : Layout(Shape{}, v.elem));
       }
     }
     for (size_t o = 0; o < ctx.out.size(); ++o) ctx.set_output(o, outs[o].shape, outs[o].dtype);
@@ -67,15 +81,9 @@ struct IfOp final : Op {
 
 void if_naive(const IfOp& op, const KernCtx& ctx) {
   SubGraph& br = truth_of(ctx.input(0), "If cond") ? *op.then_ : *op.else_;
-  std::vector<const Tensor*> feeds(ctx.in.begin() + 1, ctx.in.end());
-  std::vector<Tensor> outs = br.run(feeds);
-  for (size_t o = 0; o < ctx.out.size(); ++o) {
-    Tensor& y = ctx.output(o);
-    LR_CHECK(outs[o].layout().same_shape_dtype(y.layout()), UnsupportedError, "If: ",
-             br.what(), " output ", o, " is ", outs[o].layout().str(), ", inferred ",
-             y.layout().str());
-    y.copy_from(outs[o]);
-  }
+  std::vector<Value> outs = br.run_values(feeds_of(ctx, 1));
+  for (size_t o = 0; o < ctx.out.size(); ++o)
+    write_output(ctx, o, outs[o], str_cat("If: ", br.what(), " output ", o));
 }
 
 const auto kNaive = naive_algo<IfOp>(if_naive);

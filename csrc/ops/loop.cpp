@@ -10,6 +10,9 @@
 // (M and cond known, the body passes its condition through unchanged) and the
 // body keeps the carried values' layouts, they follow from compiling the body;
 // otherwise inference reads every input's value (ctx.value) and runs the loop.
+// Sequences and optionals pass through as carried values and captures (the
+// output kinds are the body's); when every output is one, inference has no
+// layout to give and the loop runs once, in the kernel.
 // NAIVE: one run of the body's nested network per iteration, carried values
 // and scan slices copied between iterations. Cost: the body's times the trip
 // count, plus those copies; when inference had to run the loop, it runs twice.
@@ -57,6 +60,18 @@ struct LoopOp final : Op {
     return false;
   }
 
+  void value_kinds(const std::vector<ValueKind>& in, std::vector<ValueKind>& out) const override {
+    int64_t n, k;
+    counts(in.size(), out.size(), &n, &k);
+    LR_CHECK(in[0] == ValueKind::kTensor && in[1] == ValueKind::kTensor, ModelError,
+             "Loop: M and cond must be tensors");
+    for (int64_t j = 0; j < n; ++j) out[j] = body->output_kind(1 + j);
+    for (int64_t j = 0; j < k; ++j)
+      LR_CHECK(body->output_kind(1 + n + j) == ValueKind::kTensor, UnsupportedError,
+               "Loop: scan output ", j, " is a ", value_kind_name(body->output_kind(1 + n + j)),
+               "; only tensors are stacked");
+  }
+
   void infer(InferCtx& ctx) const override;
 
   std::unique_ptr<SubGraph> body;
@@ -64,7 +79,7 @@ struct LoopOp final : Op {
 };
 
 struct LoopResult {
-  std::vector<Tensor> carried;
+  std::vector<Value> carried;
   std::vector<std::vector<Tensor>> scans;  // per scan output, per iteration
   int64_t trips = 0;
 };
@@ -75,32 +90,37 @@ Tensor scalar_tensor(DType dt, double v) {
   return t;
 }
 
-LoopResult run_loop(const LoopOp& op, const std::vector<const Tensor*>& in, int64_t n, int64_t k) {
-  int64_t m = in[0] ? in[0]->get_i64(0) : INT64_MAX;
-  if (in[0]) LR_CHECK(in[0]->numel() == 1, ModelError, "Loop: M must have one element");
-  bool cond = in[1] ? truth_of(*in[1], "Loop cond") : true;
+// m, c: M and cond (null when absent); rest: the carried values, then the captures.
+LoopResult run_loop(const LoopOp& op, const Tensor* m_in, const Tensor* c_in,
+                    const std::vector<Value>& rest, int64_t n, int64_t k) {
+  int64_t m = m_in ? m_in->get_i64(0) : INT64_MAX;
+  if (m_in) LR_CHECK(m_in->numel() == 1, ModelError, "Loop: M must have one element");
+  bool cond = c_in ? truth_of(*c_in, "Loop cond") : true;
   LoopResult r;
   r.scans.resize(k);
-  for (int64_t j = 0; j < n; ++j) r.carried.push_back(*in[2 + j]);
-  std::vector<const Tensor*> feeds(in.size());
-  for (size_t c = 2 + n; c < in.size(); ++c) feeds[c] = in[c];
+  r.carried.assign(rest.begin(), rest.begin() + n);
+  std::vector<Value> feeds(2);
+  feeds.insert(feeds.end(), rest.begin(), rest.end());
   for (int64_t i = 0; i < m && cond; ++i) {
     Tensor iter = scalar_tensor(DType::Int64, 0);
     *iter.ptr<int64_t>() = i;
-    Tensor c = scalar_tensor(DType::Bool, 1);
-    feeds[0] = &iter;
-    feeds[1] = &c;
-    for (int64_t j = 0; j < n; ++j) feeds[2 + j] = &r.carried[j];
-    std::vector<Tensor> outs = op.body->run(feeds);
-    cond = truth_of(outs[0], "Loop body cond_out");
+    feeds[0] = Value::of_tensor(iter);
+    feeds[1] = Value::of_tensor(scalar_tensor(DType::Bool, 1));
+    for (int64_t j = 0; j < n; ++j) feeds[2 + j] = r.carried[j];
+    std::vector<Value> outs = op.body->run_values(feeds);
+    cond = truth_of(outs[0].as_kind(ValueKind::kTensor, "Loop body cond_out").tensor,
+                    "Loop body cond_out");
     for (int64_t j = 0; j < n; ++j) {
-      LR_CHECK(outs[1 + j].dtype() == r.carried[j].dtype(), ModelError, "Loop: carried value ", j,
-               " changes dtype from ", dtype_name(r.carried[j].dtype()), " to ",
-               dtype_name(outs[1 + j].dtype()));
-      r.carried[j] = outs[1 + j];
+      const Value& was = r.carried[j];
+      const Value& now = outs[1 + j];
+      if (was.is_tensor() && now.is_tensor())
+        LR_CHECK(now.tensor.dtype() == was.tensor.dtype(), ModelError, "Loop: carried value ", j,
+                 " changes dtype from ", dtype_name(was.tensor.dtype()), " to ",
+                 dtype_name(now.tensor.dtype()));
+      r.carried[j] = now;
     }
     for (int64_t j = 0; j < k; ++j) {
-      const Tensor& s = outs[1 + n + j];
+      const Tensor& s = outs[1 + n + j].tensor;
       if (!r.scans[j].empty())
         LR_CHECK(s.shape() == r.scans[j][0].shape(), UnsupportedError, "Loop: scan output ", j,
                  " changes shape between iterations (", shape_str(r.scans[j][0].shape()), " then ",
@@ -117,8 +137,11 @@ void LoopOp::infer(InferCtx& ctx) const {
   counts(ctx.num_inputs(), ctx.out.size(), &n, &k);
   if (ctx.has(0)) LR_CHECK(ctx.input(0).numel() == 1, ModelError, "Loop: M must have one element");
   if (ctx.has(1)) LR_CHECK(ctx.input(1).numel() == 1, ModelError, "Loop: cond must have one element");
+  bool any_tensor = false;
+  for (size_t o = 0; o < ctx.out.size(); ++o) any_tensor = any_tensor || ctx.out_is_tensor(o);
+  if (!any_tensor) return;  // only sequences and optionals: nothing to infer, the kernel runs it
   std::vector<Layout> ins{Layout({}, DType::Int64), Layout({}, DType::Bool)};
-  for (size_t i = 2; i < ctx.num_inputs(); ++i) ins.push_back(ctx.input(i));
+  for (const Layout& l : layouts_of(ctx, 2)) ins.push_back(l);
 
   // The trip count without running: M known, cond known (or absent), and the
   // body's cond_out is its cond_in.
@@ -141,11 +164,14 @@ void LoopOp::infer(InferCtx& ctx) const {
   }
 
   // Otherwise: run it.
-  std::vector<const Tensor*> in(ctx.num_inputs(), nullptr);
-  for (size_t i = 0; i < ctx.num_inputs(); ++i)
-    if (ctx.has(i)) in[i] = &ctx.value(i, i == 0 ? "Loop M" : i == 1 ? "Loop cond" : "Loop input");
-  LoopResult r = run_loop(*this, in, n, k);
-  for (int64_t j = 0; j < n; ++j) ctx.set_output(j, r.carried[j].shape(), r.carried[j].dtype());
+  const Tensor* mv = ctx.has(0) ? &ctx.value(0, "Loop M") : nullptr;
+  const Tensor* cv = ctx.has(1) ? &ctx.value(1, "Loop cond") : nullptr;
+  LoopResult r = run_loop(*this, mv, cv, feeds_of(ctx, 2, "Loop input"), n, k);
+  for (int64_t j = 0; j < n; ++j) {
+    if (!ctx.out_is_tensor(j)) continue;
+    const Tensor& t = r.carried[j].as_kind(ValueKind::kTensor, "Loop carried value").tensor;
+    ctx.set_output(j, t.shape(), t.dtype());
+  }
   std::vector<Layout> per_iter;
   if (r.trips == 0 && k > 0) {  // no iteration to take a scan output's shape from
     bool ok = body->infer(ins, &per_iter);
@@ -162,14 +188,10 @@ void LoopOp::infer(InferCtx& ctx) const {
 void loop_naive(const LoopOp& op, const KernCtx& ctx) {
   int64_t n, k;
   op.counts(ctx.in.size(), ctx.out.size(), &n, &k);
-  LoopResult r = run_loop(op, ctx.in, n, k);
-  for (int64_t j = 0; j < n; ++j) {
-    Tensor& y = ctx.output(j);
-    LR_CHECK(r.carried[j].layout().same_shape_dtype(y.layout()), UnsupportedError,
-             "Loop: carried value ", j, " ends as ", r.carried[j].layout().str(), ", inferred ",
-             y.layout().str());
-    y.copy_from(r.carried[j]);
-  }
+  LoopResult r = run_loop(op, ctx.has(0) ? &ctx.input(0) : nullptr,
+                          ctx.has(1) ? &ctx.input(1) : nullptr, feeds_of(ctx, 2), n, k);
+  for (int64_t j = 0; j < n; ++j)
+    write_output(ctx, j, r.carried[j], str_cat("Loop: carried value ", j, " at the end"));
   for (int64_t j = 0; j < k; ++j) {
     Tensor& y = ctx.output(n + j);
     LR_CHECK(!y.shape().empty() && y.shape()[0] == r.trips, UnsupportedError, "Loop: ", r.trips,

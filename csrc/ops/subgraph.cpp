@@ -36,15 +36,21 @@ bool SubGraph::infer(const std::vector<Layout>& in, std::vector<Layout>* out) {
     std::vector<DType> dts;
     std::vector<size_t> ranks;
     std::vector<Shape> shapes;
-    for (const Layout& l : in) {
+    for (size_t i = 0; i < in.size(); ++i) {
+      const Layout& l = in[i];
+      bool tensor = i >= num_inputs() || input_kind(i) == ValueKind::kTensor;
       dts.push_back(l.dtype);
-      ranks.push_back(l.ndim());
-      shapes.push_back(l.shape);
+      ranks.push_back(tensor ? l.ndim() : 0);
+      shapes.push_back(tensor ? l.shape : Shape{});
     }
     Network& net = network_for(dts, ranks);
     net.compile(shapes);
     out->clear();
     for (const IOInfo& o : net.outputs()) {
+      if (o.kind != ValueKind::kTensor) {
+        out->emplace_back(Shape{}, o.dtype);
+        continue;
+      }
       for (int64_t d : o.shape)
         if (d < 0) return false;
       out->emplace_back(o.shape, o.dtype);
@@ -66,6 +72,76 @@ std::vector<Tensor> SubGraph::run(const std::vector<const Tensor*>& feeds) {
     }
     return network_for(dts, ranks).run(ts);
   });
+}
+
+std::vector<Value> SubGraph::run_values(const std::vector<Value>& feeds) {
+  return with_context(what_ + ": ", [&] {
+    std::vector<DType> dts;
+    std::vector<size_t> ranks;
+    for (const Value& v : feeds) {
+      bool tensor = v.kind == ValueKind::kTensor;
+      dts.push_back(tensor ? v.tensor.dtype() : v.elem);
+      ranks.push_back(tensor ? v.tensor.ndim() : 0);
+    }
+    return network_for(dts, ranks).run_values(feeds);
+  });
+}
+
+ValueKind SubGraph::input_kind(size_t i) const {
+  return graph_->vars()[graph_->inputs().at(i)].kind;
+}
+
+ValueKind SubGraph::output_kind(size_t o) const {
+  return graph_->vars()[graph_->outputs().at(o)].kind;
+}
+
+std::vector<Value> feeds_of(const KernCtx& ctx, size_t from) {
+  std::vector<Value> r;
+  for (size_t i = from; i < ctx.in.size(); ++i) {
+    if (const Value* v = ctx.seq(i)) {
+      r.push_back(*v);
+      continue;
+    }
+    LR_CHECK(ctx.has(i), ModelError, "a subgraph input (node input ", i, ") is absent");
+    r.push_back(Value::of_tensor(ctx.input(i)));
+  }
+  return r;
+}
+
+std::vector<Value> feeds_of(const InferCtx& ctx, size_t from, const char* what) {
+  std::vector<Value> r;
+  for (size_t i = from; i < ctx.num_inputs(); ++i) {
+    if (const Value* v = ctx.seq(i)) {
+      r.push_back(*v);
+      continue;
+    }
+    r.push_back(Value::of_tensor(ctx.value(i, what)));
+  }
+  return r;
+}
+
+std::vector<Layout> layouts_of(const InferCtx& ctx, size_t from) {
+  std::vector<Layout> r;
+  for (size_t i = from; i < ctx.num_inputs(); ++i) {
+    if (const Value* v = ctx.seq(i)) {
+      r.emplace_back(Shape{}, v->elem);
+      continue;
+    }
+    r.push_back(ctx.input(i));
+  }
+  return r;
+}
+
+void write_output(const KernCtx& ctx, size_t o, const Value& v, const std::string& what) {
+  if (Value* dst = ctx.seq_output(o)) {
+    *dst = v.as_kind(dst->kind, what);
+    return;
+  }
+  Value t = v.as_kind(ValueKind::kTensor, what);
+  Tensor& y = ctx.output(o);
+  LR_CHECK(t.tensor.layout().same_shape_dtype(y.layout()), UnsupportedError, what, " is ",
+           t.tensor.layout().str(), ", inferred ", y.layout().str());
+  y.copy_from(t.tensor);
 }
 
 int64_t num_captures(const Attrs& a) {

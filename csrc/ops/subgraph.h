@@ -5,6 +5,9 @@
 // counts them). The nested Network caches one plan per input-shape signature,
 // as the top level does; a run copies the feeds in and the outputs out.
 //
+// Sequences and optionals pass through: run_values feeds and returns Values
+// of any kind (a capture, a Loop-carried value, an If result may be one).
+//
 // Not thread-safe: a model's ops (and so its nested networks) serve one run at
 // a time, as a Network does.
 #pragma once
@@ -30,9 +33,16 @@ class SubGraph {
 
   // Compiles for inputs of these layouts (or reuses the plan) and gives the
   // output layouts; false when some output shape is only known by running.
+  // A sequence or optional input takes a placeholder layout (layouts_of) and
+  // a sequence or optional output gives one (its contents are only known by
+  // running, and no layout describes them).
   bool infer(const std::vector<Layout>& in, std::vector<Layout>* out);
   // Runs on the feeds (compiling for their shapes if needed); copies of the outputs.
   std::vector<Tensor> run(const std::vector<const Tensor*>& feeds);
+  // The same for inputs and outputs of any kind.
+  std::vector<Value> run_values(const std::vector<Value>& feeds);
+  ValueKind input_kind(size_t i) const;
+  ValueKind output_kind(size_t o) const;
 
  private:
   Network& network_for(const std::vector<DType>& dtypes, const std::vector<size_t>& ranks);
@@ -42,6 +52,20 @@ class SubGraph {
   std::vector<DType> dtypes_;
   std::vector<size_t> ranks_;
 };
+
+// A node's inputs [from, end) as subgraph feeds, tensors and Values alike
+// (tensors are borrowed). Absent inputs: ModelError.
+std::vector<Value> feeds_of(const KernCtx& ctx, size_t from);
+// The same at inference, from the inputs' values (ctx.value: UnsupportedError
+// when one is not known).
+std::vector<Value> feeds_of(const InferCtx& ctx, size_t from, const char* what);
+// Layouts of a node's inputs [from, end) for SubGraph::infer (a sequence or
+// optional gives a placeholder).
+std::vector<Layout> layouts_of(const InferCtx& ctx, size_t from);
+// Output `o` of the node from a subgraph's result `v`: a tensor is copied
+// into the planned output (its layout must be the inferred one), a Value
+// assigned.
+void write_output(const KernCtx& ctx, size_t o, const Value& v, const std::string& what);
 
 // The number of captures the importer appended to a node's inputs.
 int64_t num_captures(const Attrs& a);

@@ -48,6 +48,10 @@ struct Network::Plan {
   std::string value_key;  // keyed plans: bytes of the key inputs' values
   std::vector<int> key_inputs;                             // base only
   std::map<std::string, std::unique_ptr<Plan>> by_value;  // base only
+
+  // Sequences and optionals: per var, its Value (sized only when the graph
+  // has such vars; tensor vars leave theirs unused).
+  std::vector<Value> values;
 };
 
 Network::Network(std::shared_ptr<const Graph> graph, NetworkOptions opt)
@@ -99,6 +103,7 @@ std::unique_ptr<Network::Plan> Network::build_plan(const std::vector<Shape>& inp
   p.tensors.resize(nv);
   p.known.assign(nv, 0);
   p.dyn.assign(nv, 0);
+  if (g.has_non_tensor()) init_values(p);
   std::vector<char> ready(nv, 0);
   for (const Var& v : g.vars()) {
     if (v.is_const) {
@@ -110,6 +115,10 @@ std::unique_ptr<Network::Plan> Network::build_plan(const std::vector<Shape>& inp
   }
   for (size_t i = 0; i < g.inputs().size(); ++i) {
     const Var& v = g.vars()[g.inputs()[i]];
+    if (v.kind != ValueKind::kTensor) {  // a Value: no shape (init_values made it dynamic)
+      ready[v.id] = 1;
+      continue;
+    }
     check_input_shape(v, input_shapes[i]);
     p.layouts[v.id] = Layout(input_shapes[i], v.dtype);
     ready[v.id] = 1;
@@ -231,6 +240,7 @@ std::unique_ptr<Network::Plan> Network::build_plan(const std::vector<Shape>& inp
       step.dynamic = true;
       for (int vid : node.inputs) step.ctx.in.push_back(vid < 0 ? nullptr : &p.tensors[vid]);
       for (int vid : node.outputs) step.ctx.out.push_back(&p.tensors[vid]);
+      if (g.has_non_tensor()) bind_step_values(p, node, step.ctx);
       step.ctx.comp_node = &cpu_;
       p.seq.push_back(std::move(step));
       continue;
@@ -285,7 +295,7 @@ std::vector<IOInfo> Network::inputs() const {
   std::vector<IOInfo> r;
   for (size_t i = 0; i < graph_->inputs().size(); ++i) {
     const Var& v = graph_->vars()[graph_->inputs()[i]];
-    r.push_back({v.name, current_ ? current_->layouts[v.id].shape : v.shape, v.dtype});
+    r.push_back({v.name, current_ ? current_->layouts[v.id].shape : v.shape, v.dtype, v.kind});
   }
   return r;
 }
@@ -295,9 +305,10 @@ std::vector<IOInfo> Network::outputs() const {
   for (int vid : graph_->outputs()) {
     const Var& v = graph_->vars()[vid];
     if (current_) {
-      r.push_back({v.name, current_->layouts[vid].shape, current_->layouts[vid].dtype});
+      r.push_back({v.name, current_->layouts[vid].shape,
+                   v.kind == ValueKind::kTensor ? current_->layouts[vid].dtype : v.dtype, v.kind});
     } else {
-      r.push_back({v.name, v.shape, v.dtype});
+      r.push_back({v.name, v.shape, v.dtype, v.kind});
     }
   }
   return r;
@@ -416,6 +427,7 @@ bool Network::infer_at_compile(Plan& p, const OprNode& node, InferCtx& ic,
                                const std::string& where) {
   for (int vid : node.inputs)
     if (vid >= 0 && p.dyn[vid]) return false;
+  if (graph_->has_non_tensor() && makes_values(node)) return false;
   try {
     with_context(where, [&] { node.op->infer(ic); });
   } catch (const UnsupportedError&) {
@@ -536,11 +548,21 @@ void Network::prepare_dynamic_step(Plan& p, size_t s) {
     ic.values.push_back(t);
   }
   ic.out.assign(node.outputs.size(), Layout(Shape{-1}, DType::Float32));
+  if (!step.ctx.seq_in.empty() || !step.ctx.seq_out.empty()) {  // sequences and optionals
+    ic.seq_in = step.ctx.seq_in;
+    for (const Value* v : step.ctx.seq_out)
+      ic.out_kinds.push_back(v ? v->kind : ValueKind::kTensor);
+  }
   node.op->infer(ic);
   std::string key;
   for (const Layout* l : ic.in) key += l ? l->str() : "{}";
   key += "->";
   for (size_t o = 0; o < node.outputs.size(); ++o) {
+    if (!ic.out_is_tensor(o)) {  // a Value: the kernel fills it
+      ic.out[o] = Layout(Shape{}, DType::Float32);
+      key += value_kind_name(ic.out_kinds[o]);
+      continue;
+    }
     const Layout& l = ic.out[o];
     for (int64_t d : l.shape)
       LR_CHECK(d >= 0, InternalError, "shape inference left output ", o, " unset");
@@ -581,6 +603,117 @@ void Network::prepare_dynamic_step(Plan& p, size_t s) {
   }
   step.ctx.workspace = step.workspace ? p.dyn_workspace.get() : nullptr;
   step.ctx.workspace_size = step.workspace;
+}
+
+// ---------------------------------------------------------------------------
+// Sequences and optionals.
+
+// Gives every non-tensor var its (empty) Value and makes it dynamic: no arena
+// space, and whatever reads it is inferred at run time.
+void Network::init_values(Plan& p) const {
+  const Graph& g = *graph_;
+  p.values.resize(g.vars().size());
+  for (const Var& v : g.vars()) {
+    if (v.kind == ValueKind::kTensor) continue;
+    p.values[v.id].kind = v.kind;
+    p.values[v.id].elem = v.dtype;
+    p.values[v.id].present = !is_optional(v.kind);
+    p.layouts[v.id] = Layout(Shape{-1}, v.dtype);
+    p.dyn[v.id] = 1;
+  }
+}
+
+// Does `node` make a sequence or optional? (Reading one makes it dynamic anyway.)
+bool Network::makes_values(const OprNode& node) const {
+  for (int vid : node.outputs)
+    if (graph_->vars()[vid].kind != ValueKind::kTensor) return true;
+  return false;
+}
+
+// Binds a dynamic step's sequence and optional inputs and outputs (none for
+// a node of tensors only).
+void Network::bind_step_values(Plan& p, const OprNode& node, KernCtx& ctx) const {
+  const Graph& g = *graph_;
+  bool any = makes_values(node);
+  for (int vid : node.inputs) any = any || (vid >= 0 && g.vars()[vid].kind != ValueKind::kTensor);
+  if (!any) return;
+  ctx.seq_in.assign(node.inputs.size(), nullptr);
+  ctx.seq_out.assign(node.outputs.size(), nullptr);
+  for (size_t i = 0; i < node.inputs.size(); ++i) {
+    int vid = node.inputs[i];
+    if (vid < 0 || g.vars()[vid].kind == ValueKind::kTensor) continue;
+    ctx.in[i] = nullptr;
+    ctx.seq_in[i] = &p.values[vid];
+  }
+  for (size_t o = 0; o < node.outputs.size(); ++o) {
+    int vid = node.outputs[o];
+    if (g.vars()[vid].kind != ValueKind::kTensor) ctx.seq_out[o] = &p.values[vid];
+  }
+}
+
+void Network::bind_values(const std::vector<Value>& feeds) {
+  const Graph& g = *graph_;
+  LR_CHECK(feeds.size() == g.inputs().size(), InputError, "the model has ", g.inputs().size(),
+           " inputs, ", feeds.size(), " given");
+  std::vector<Tensor> tensors(feeds.size());
+  std::vector<Value> values(feeds.size());
+  std::vector<Shape> shapes(feeds.size());
+  for (size_t i = 0; i < feeds.size(); ++i) {
+    const Var& v = g.vars()[g.inputs()[i]];
+    std::string what = str_cat("input '", v.name, "'");
+    Value x = feeds[i].as_kind(v.kind, what);
+    if (v.kind == ValueKind::kTensor) {
+      LR_CHECK(!x.tensor.empty() || x.tensor.nbytes() == 0, InputError, what, " has no data");
+      tensors[i] = x.tensor;
+      shapes[i] = x.tensor.shape();
+      continue;
+    }
+    const std::vector<Tensor>* items = &x.items;
+    std::vector<Tensor> one;
+    if (content_kind(v.kind) == ValueKind::kTensor) {
+      if (x.present) one.push_back(x.tensor);
+      items = &one;
+    }
+    for (const Tensor& t : *items)
+      LR_CHECK(t.dtype() == v.dtype, InputError, what, ": expected ", dtype_name(v.dtype),
+               " elements, got ", dtype_name(t.dtype()));
+    // Copies: the caller's memory is borrowed, the plan's Values are owned.
+    Value& dst = values[i];
+    dst.kind = v.kind;
+    dst.elem = v.dtype;
+    dst.present = x.present;
+    if (content_kind(v.kind) == ValueKind::kTensor) {
+      if (x.present) dst.tensor = x.tensor.clone();
+    } else {
+      for (const Tensor& t : x.items) dst.items.push_back(t.clone());
+    }
+  }
+  if (!current_ || current_->key != shapes) compile(shapes);
+  if (current_->base || !current_->key_inputs.empty()) select_value_plan(tensors);
+  for (size_t i = 0; i < feeds.size(); ++i) {
+    int vid = g.inputs()[i];
+    if (g.vars()[vid].kind == ValueKind::kTensor) {
+      set_input(i, tensors[i]);
+    } else {
+      current_->values[vid] = std::move(values[i]);
+    }
+  }
+}
+
+Value Network::output_value(size_t i) const {
+  require_compiled();
+  int vid = graph_->outputs().at(i);
+  if (graph_->vars()[vid].kind == ValueKind::kTensor)
+    return Value::of_tensor(current_->tensors[vid].clone());
+  return current_->values[vid];
+}
+
+std::vector<Value> Network::run_values(const std::vector<Value>& feeds) {
+  bind_values(feeds);
+  execute();
+  std::vector<Value> outs;
+  for (size_t i = 0; i < graph_->outputs().size(); ++i) outs.push_back(output_value(i));
+  return outs;
 }
 
 }  // namespace loadrun

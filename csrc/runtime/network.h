@@ -14,6 +14,12 @@
 //   buffer when it still fits), picks its algorithm (cached per layouts) and
 //   runs it. Output shapes then come from the last run.
 // A model whose shapes are all static compiles and runs exactly as before.
+//
+// Sequences and optionals (core/value.h). A var of those kinds lives in a
+// Value the plan owns, never in the arena; every node that reads or makes one
+// is inferred at run time (as above), so whatever follows from its contents
+// is too. Graphs of tensors only take none of these paths. run_values /
+// bind_values / output_value feed and read inputs and outputs of any kind.
 #pragma once
 #include <map>
 #include <memory>
@@ -35,7 +41,8 @@ struct NetworkOptions {
 struct IOInfo {
   std::string name;
   Shape shape;  // -1 for a dim not yet known (before the first compile)
-  DType dtype;
+  DType dtype;  // of a sequence or optional: its elements'
+  ValueKind kind = ValueKind::kTensor;
 };
 
 struct StepInfo {
@@ -73,6 +80,13 @@ class Network {
   void execute();
   const Tensor& output(size_t i) const;
 
+  // Inputs and outputs of any kind (sequences, optionals), in graph order.
+  // Tensors are copied in and out as run() does; a sequence's elements are
+  // copied in and shared out (they are never written after they are made).
+  std::vector<Value> run_values(const std::vector<Value>& feeds);
+  void bind_values(const std::vector<Value>& feeds);
+  Value output_value(size_t i) const;
+
   // Runs warmup + iters times on the current inputs, timing each run.
   BenchResult benchmark(int iters, int warmup);
 
@@ -96,6 +110,11 @@ class Network {
   void select_value_plan(const std::vector<Tensor>& feeds);
   void execute_dynamic();
   void prepare_dynamic_step(Plan& p, size_t s);
+
+  // Sequences and optionals (see the top of this file).
+  void init_values(Plan& p) const;
+  bool makes_values(const OprNode& node) const;
+  void bind_step_values(Plan& p, const OprNode& node, KernCtx& ctx) const;
 
   std::shared_ptr<const Graph> graph_;
   NetworkOptions opt_;

@@ -7,7 +7,8 @@
 Inputs are given as a list, in graph-input order without initializers, or as
 a dict {name: array}. The model is compiled for the shapes of the arrays fed
 (symbolic or unknown dims take them); feeding new shapes compiles again. The
-ir_version is not checked. loadrun errors (ModelError, UnsupportedError, ...)
+ir_version is not checked.
+Sequence inputs and outputs are lists of arrays; an empty optional is None. loadrun errors (ModelError, UnsupportedError, ...)
 propagate as exceptions.
 """
 import numpy as np
@@ -31,6 +32,7 @@ class LoadrunRep(BackendRep):
         self._imported = imported
         self._net = None
         self.input_names = [s.name for s in imported.inputs]
+        self._kinds = {s.name: s.kind for s in imported.inputs}
         self.output_names = list(imported.outputs)
 
     def _feeds(self, inputs):
@@ -45,9 +47,10 @@ class LoadrunRep(BackendRep):
         return dict(zip(self.input_names, inputs))
 
     def run(self, inputs, **kwargs):
-        feeds = {k: np.asarray(v) for k, v in self._feeds(inputs).items()}
+        feeds = {k: np.asarray(v) if self._kinds.get(k, "tensor") == "tensor" else v
+                 for k, v in self._feeds(inputs).items()}
         if self._net is None:
-            shapes = {k: list(v.shape) for k, v in feeds.items() if k in self.input_names}
+            shapes = {k: list(v.shape) for k, v in feeds.items() if self._kinds.get(k) == "tensor"}
             self._net = Network(self._imported, shapes)
         outs = self._net.run(feeds)
         return [outs[name] for name in self.output_names]

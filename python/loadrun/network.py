@@ -8,6 +8,10 @@ of small integer inputs that decide shapes (axes, pads, a target shape). Where
 shapes depend on tensor contents (NonZero, Unique, ...) the nodes concerned
 are inferred at every run: `outputs` then gives the shapes of the last run
 (-1 before the first).
+
+Sequence and optional inputs and outputs (ONNX seq(...) / optional(...)) are
+Python lists of arrays and, for an empty optional, None; an optional tensor
+that holds a value is an array.
 """
 from typing import NamedTuple
 
@@ -52,6 +56,23 @@ def convert_feed(name, value, dtype):
     return np.asarray(converted, order="C")
 
 
+def convert_value(spec, value):
+    """A feed for input `spec` of any kind: an array for a tensor (or an
+    optional tensor that holds one), a list of arrays for a sequence (or an
+    optional sequence), None for an empty optional."""
+    if spec.kind == "tensor":
+        return convert_feed(spec.name, value, spec.dtype)
+    if value is None:
+        if not spec.kind.startswith("optional"):
+            raise InputError(f"input '{spec.name}' is a {spec.kind}: None is only given for an empty optional")
+        return None
+    if spec.kind in ("sequence", "optional(sequence)"):
+        if isinstance(value, np.ndarray) or not isinstance(value, (list, tuple)):
+            raise InputError(f"input '{spec.name}' is a {spec.kind}: give a list of arrays")
+        return [convert_feed(f"{spec.name}[{i}]", v, spec.dtype) for i, v in enumerate(value)]
+    return convert_feed(spec.name, value, spec.dtype)  # optional(tensor) holding a value
+
+
 class Network:
     def __init__(self, imported, input_shapes=None, *, algo=None, weight_preprocess=False, progress=True,
                  **fast_run):
@@ -62,6 +83,9 @@ class Network:
                                    weight_preprocess=weight_preprocess, progress=progress,
                                    **chooser_options(**fast_run))
         self._specs = {s.name: s for s in imported.inputs}
+        # Some input or output is a sequence or an optional: run through run_values.
+        self._values = (any(s.kind != "tensor" for s in imported.inputs)
+                        or any(k != "tensor" for k in self._core.output_kinds()))
         self._shapes = self._default_shapes(input_shapes or {})
         self._feeds = None
         if self._shapes is not None:
@@ -144,31 +168,43 @@ class Network:
         for spec in self._model.inputs:
             if spec.name not in feeds:
                 raise InputError(f"input '{spec.name}' was not given")
-            arrays.append(convert_feed(spec.name, feeds[spec.name], spec.dtype))
+            arrays.append(convert_value(spec, feeds[spec.name]))
         return arrays
 
+    def _shapes_of(self, arrays):
+        return {s.name: list(np.shape(a)) if s.kind == "tensor" else []
+                for s, a in zip(self._model.inputs, arrays)}
+
     def run(self, feeds):
-        """Run on {input name: array}; returns {output name: array}."""
+        """Run on {input name: array (a list of arrays for a sequence, None for
+        an empty optional)}; returns {output name: array (list, None)}."""
         arrays = self._arrays(feeds)
-        outs = self._core.run(arrays)
-        self._shapes = {s.name: list(a.shape) for s, a in zip(self._model.inputs, arrays)}
+        outs = self._core.run_values(arrays) if self._values else self._core.run(arrays)
+        self._shapes = self._shapes_of(arrays)
         self._feeds = arrays
         return dict(zip(self._model.outputs, outs))
+
+    def _bind(self, arrays):
+        if self._values:
+            self._core.bind_values(arrays)
+        else:
+            self._core.bind_inputs(arrays)  # inputs whose values decide shapes pick their plan
 
     def set_inputs(self, feeds):
         """Give the inputs later benchmark() runs use (compiles for their shapes)."""
         arrays = self._arrays(feeds)
-        self.compile({s.name: list(a.shape) for s, a in zip(self._model.inputs, arrays)})
-        self._core.bind_inputs(arrays)  # inputs whose values decide shapes pick their plan
+        self.compile(self._shapes_of(arrays))
+        self._bind(arrays)
         self._feeds = arrays
 
     def benchmark(self, iters=10, warmup=1):
         """Time `warmup` then `iters` runs in C++; returns Timings (ms per iteration)."""
         if self._shapes is None:
             raise self._unknown_dim_error()
-        if self._feeds is None:
-            self._feeds = [np.zeros(self._shapes[s.name], dtype=numpy_dtype(s.dtype)) for s in self._model.inputs]
-        self._core.bind_inputs(self._feeds)  # compiles if needed, copies the inputs in
+        if self._feeds is None:  # zeros; an empty sequence; an empty optional
+            self._feeds = [np.zeros(self._shapes[s.name], dtype=numpy_dtype(s.dtype)) if s.kind == "tensor"
+                           else [] if s.kind == "sequence" else None for s in self._model.inputs]
+        self._bind(self._feeds)  # compiles if needed, copies the inputs in
         w, it = self._core.benchmark(int(iters), int(warmup))
         return Timings(it, w)
 

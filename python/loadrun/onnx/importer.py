@@ -17,6 +17,12 @@ it, at any depth) reads from outside becomes
     the op how many inputs are captures.
 Subgraph inputs are declared loosely (the op gives them the dtype and rank of
 what it feeds, Graph::retype_input): ONNX lets subgraphs leave them untyped.
+Their kinds (tensor, sequence, optional) are fixed here, from their declared
+types (else, for Loop's carried values, from what the node feeds) and, for
+captures, from the enclosing graph.
+
+Graph inputs may be sequences and optionals (of tensors); the kind of every
+other var follows from the op that makes it (the core's Op::value_kinds).
 """
 import os
 from dataclasses import dataclass, field
@@ -72,10 +78,11 @@ def norm_domain(domain):
 @dataclass
 class InputSpec:
     name: str
-    dtype: str
-    shape: list  # ints; -1 for a symbolic or unknown dim
+    dtype: str  # of a sequence or optional: its elements'
+    shape: list  # ints; -1 for a symbolic or unknown dim; [] for a sequence or optional
     dim_names: list  # the dim_param of symbolic dims, "" elsewhere
     rank_known: bool = True
+    kind: str = "tensor"  # "sequence", "optional(tensor)", "optional(sequence)"
 
 
 @dataclass
@@ -116,7 +123,32 @@ class _Ctx:
         return name
 
 
+def type_kind(tp, what):
+    """(kind, element dtype name) of a TypeProto: a tensor, a sequence of
+    tensors, or an optional of either; UnsupportedError for the rest."""
+    def elem(tt):
+        et = tt.elem_type
+        if et not in ONNX_TO_NAME:
+            raise UnsupportedError(f"{what}: element type {onnx_type_name(et)} is not supported")
+        return ONNX_TO_NAME[et]
+
+    field = tp.WhichOneof("value")
+    if field == "tensor_type":
+        return "tensor", elem(tp.tensor_type)
+    if field == "sequence_type" and tp.sequence_type.elem_type.WhichOneof("value") == "tensor_type":
+        return "sequence", elem(tp.sequence_type.elem_type.tensor_type)
+    if field == "optional_type":
+        kind, dt = type_kind(tp.optional_type.elem_type, what)
+        if kind in ("tensor", "sequence"):
+            return f"optional({kind})", dt
+    raise UnsupportedError(f"{what}: type {field or 'undefined'} is not supported "
+                           "(tensors, sequences of tensors and optionals of those are)")
+
+
 def attr_value(a):
+    if a.type == onnx.AttributeProto.TYPE_PROTO:  # Optional's `type`: "tensor DTYPE" / "sequence DTYPE"
+        kind, dt = type_kind(a.tp, f"attribute '{a.name}'")
+        return f"{kind} {dt}"
     v = helper.get_attribute_value(a)
     if isinstance(v, bytes):
         return v.decode("utf-8", "replace")
@@ -232,7 +264,8 @@ def effective_opset(model, opset):
 def input_spec(vi):
     t = vi.type
     if not t.HasField("tensor_type"):
-        raise UnsupportedError(f"input '{vi.name}': only tensor inputs are supported")
+        kind, dt = type_kind(t, f"input '{vi.name}'")
+        return InputSpec(vi.name, dt, [], [], True, kind)
     et = t.tensor_type.elem_type
     if et not in ONNX_TO_NAME:
         raise UnsupportedError(f"input '{vi.name}': element type {onnx_type_name(et)} is not supported")
@@ -301,8 +334,13 @@ class _GraphImporter:
                     outer += [n for n in free_names(sub) if n not in outer]
                 inline = {n: self.consts[n] for n in outer if n in self.consts}
                 captures = [n for n in outer if n not in inline]
+                captured = [(n, self.g.var_kind(n), self.g.var_dtype(n)) if self.g.has_var(n) else (n, "tensor", "float32")
+                            for n in captures]
+                # Loop's body may leave its inputs untyped: a carried value has the kind the node feeds.
+                fed = ([None, None] + [self.g.var_kind(n) if n and self.g.has_var(n) else None for n in node.input[2:]]
+                       if node.op_type == "Loop" and norm_domain(node.domain) == "" else [])
                 for attr_name, sub in subs:
-                    spec.attrs[attr_name] = import_subgraph(sub, self.opset, inline, captures, f"{name}.{attr_name}")
+                    spec.attrs[attr_name] = import_subgraph(sub, self.opset, inline, captured, f"{name}.{attr_name}", fed)
                 spec.attrs[CAPTURES_ATTR] = len(captures)
             rewrite = REWRITERS.get(spec.op_type) if spec.domain == "" else None
             if rewrite:
@@ -312,16 +350,23 @@ class _GraphImporter:
             self.g.add_op(spec.op_type, spec.domain, spec.name, spec.attrs, spec.inputs, spec.outputs)
 
 
-def import_subgraph(gproto, opset, inline, captures, where):
+def import_subgraph(gproto, opset, inline, captures, where, fed_kinds=()):
     """A core Graph for a GRAPH attribute: inputs are its formal inputs then
-    `captures`; `inline` ({name: array}) are outer constants it reads."""
+    `captures` ([(name, kind, dtype)]); `inline` ({name: array}) are outer
+    constants it reads. fed_kinds: per formal input, the kind the node feeds
+    (or None), for inputs declared without a type."""
     g = _core.Graph()
     imp = _GraphImporter(g, opset, gproto)
-    for vi in gproto.input:
-        et = vi.type.tensor_type.elem_type if vi.type.HasField("tensor_type") else 0
-        g.add_input(vi.name, ONNX_TO_NAME.get(et, "float32"), [])  # retyped by the op
-    for n in captures:
-        g.add_input(n, "float32", [])
+    for i, vi in enumerate(gproto.input):
+        if vi.type.WhichOneof("value") is None:
+            kind, dt = (fed_kinds[i] if i < len(fed_kinds) and fed_kinds[i] else "tensor"), "float32"
+        elif vi.type.HasField("tensor_type"):
+            kind, dt = "tensor", ONNX_TO_NAME.get(vi.type.tensor_type.elem_type, "float32")
+        else:
+            kind, dt = type_kind(vi.type, f"subgraph {where} input '{vi.name}'")
+        g.add_input(vi.name, dt, [], kind)  # dtype and rank retyped by the op
+    for n, kind, dt in captures:
+        g.add_input(n, dt, [], kind)
     for n, arr in inline.items():
         imp.add_const(n, arr)
     imp.add_initializers(gproto)
@@ -345,7 +390,7 @@ def import_model(src):
         if vi.name in imp.consts:
             continue
         spec = input_spec(vi)
-        g.add_input(spec.name, spec.dtype, spec.shape if spec.rank_known else [])
+        g.add_input(spec.name, spec.dtype, spec.shape if spec.rank_known else [], spec.kind)
         inputs.append(spec)
     imp.add_nodes(model.graph)
     outputs = []
