@@ -30,8 +30,16 @@
 // double. bfloat16 is not a loadrun dtype.
 // FlexAttention (ai.onnx.preview, version 1), in the same file: 4-D Q, K, V
 // only, Y = softmax(scale * Q K^T) V with the same GQA head grouping and no
-// bias; it runs as an Attention without mask or cache. Its score_mod /
-// prob_mod subgraph attributes are not supported (UnsupportedError).
+// bias; without modifiers it runs as an Attention without mask or cache.
+// Its score_mod / prob_mod GRAPH attributes each map a (B, Hq, Sq, T) tensor
+// to one of the same shape: score_mod the scaled scores before the softmax,
+// prob_mod the probabilities after it. With either, the op runs them inside:
+// scores = scale * Q K^T rounded to the softmax dtype (softmax_precision,
+// else float64 for float64 inputs and float32 otherwise, as the ONNX
+// reference has it), score_mod, softmax over the last axis (in double,
+// rounded back; a row all -inf gives NaN as Softmax does), prob_mod, then
+// Y = P V accumulated in double. The subgraphs may read outer values
+// (captures, appended to the node's inputs: see subgraph.h).
 // NAIVE: for every (b, h, i): one pass over the T keys computing the dot
 // products (in double), softcap and bias; a max / exp / sum softmax over the
 // row; then Y's row as the probability-weighted sum of the value rows.
@@ -40,6 +48,7 @@
 #include <limits>
 
 #include "ops/elementwise.h"
+#include "ops/subgraph.h"
 
 namespace loadrun {
 
@@ -62,6 +71,9 @@ bool is_float(DType d) { return d == DType::Float32 || d == DType::Float64 || d 
 
 struct AttentionOp final : Op {
   bool flex = false;  // FlexAttention: 4-D Q, K, V only
+  // FlexAttention's modifiers (null when absent) and its captured inputs.
+  std::unique_ptr<SubGraph> score_mod, prob_mod;
+  int64_t captures = 0;
   int64_t is_causal, q_heads, kv_heads, mode, left, right, softmax_precision;
   bool has_scale;
   double scale, softcap;
@@ -155,6 +167,10 @@ struct AttentionOp final : Op {
   }
 
   void infer(InferCtx& ctx) const override {
+    if (flex)
+      LR_CHECK(ctx.num_inputs() == static_cast<size_t>(3 + captures), ModelError,
+               "FlexAttention: ", ctx.num_inputs(), " inputs, expected Q, K, V and ", captures,
+               " captured by its modifiers");
     const Layout& q = ctx.input(0);
     const Layout& k = ctx.input(1);
     const Layout& v = ctx.input(2);
@@ -167,19 +183,19 @@ struct AttentionOp final : Op {
              "Attention: past_key and past_value must be given together");
     AttnGeo g = geometry(q.shape, k.shape, v.shape, ctx.has(4) ? &ctx.input(4).shape : nullptr,
                          ctx.has(5) ? &ctx.input(5).shape : nullptr);
-    for (size_t i = 4; i <= 5; ++i)
+    for (size_t i = 4; i <= 5 && !flex; ++i)
       if (ctx.has(i))
         LR_CHECK(ctx.input(i).dtype == q.dtype, ModelError, "Attention: ",
                  i == 4 ? "past_key" : "past_value", " is ", dtype_name(ctx.input(i).dtype),
                  " but Q is ", dtype_name(q.dtype));
-    if (ctx.has(3)) {
+    if (ctx.has(3) && !flex) {
       const Layout& m = ctx.input(3);
       LR_CHECK(m.dtype == DType::Bool || m.dtype == q.dtype, UnsupportedError,
                "Attention: attn_mask of dtype ", dtype_name(m.dtype),
                " (supported: bool or the query's dtype ", dtype_name(q.dtype), ")");
       check_mask(m.shape, g);
     }
-    if (ctx.has(6)) {
+    if (ctx.has(6) && !flex) {
       const Layout& n = ctx.input(6);
       LR_CHECK(!ctx.has(4), ModelError,
                "Attention: nonpad_kv_seqlen cannot be combined with past_key/past_value");
@@ -245,7 +261,7 @@ void attention_naive_t(const AttentionOp& op, const KernCtx& ctx) {
   const Tensor& qt = ctx.input(0);
   const Tensor& kt = ctx.input(1);
   const Tensor& vt = ctx.input(2);
-  const bool past = ctx.has(4);
+  const bool past = ctx.has(4) && !op.flex;
   AttnGeo g = op.geometry(qt.shape(), kt.shape(), vt.shape(),
                           past ? &ctx.input(4).shape() : nullptr,
                           past ? &ctx.input(5).shape() : nullptr);
@@ -254,8 +270,8 @@ void attention_naive_t(const AttentionOp& op, const KernCtx& ctx) {
   const T* v = vt.ptr<T>();
   const T* pk = past ? ctx.input(4).ptr<T>() : nullptr;
   const T* pv = past ? ctx.input(5).ptr<T>() : nullptr;
-  const int64_t* nonpad = ctx.has(6) ? ctx.input(6).ptr<int64_t>() : nullptr;
-  const bool has_mask = ctx.has(3);
+  const int64_t* nonpad = ctx.has(6) && !op.flex ? ctx.input(6).ptr<int64_t>() : nullptr;
+  const bool has_mask = ctx.has(3) && !op.flex;
   const bool mask_bool = has_mask && ctx.input(3).dtype() == DType::Bool;
   MaskView mv = has_mask ? mask_view(ctx.input(3).shape()) : MaskView{};
   const double scale = op.has_scale ? op.scale : 1.0 / std::sqrt(static_cast<double>(g.D));
@@ -354,7 +370,80 @@ void attention_naive_t(const AttentionOp& op, const KernCtx& ctx) {
   }
 }
 
+// FlexAttention with score_mod / prob_mod (see the top of this file).
+void flex_mod_naive(const AttentionOp& op, const KernCtx& ctx) {
+  const Tensor& qt = ctx.input(0);
+  const Tensor& kt = ctx.input(1);
+  const Tensor& vt = ctx.input(2);
+  AttnGeo g = op.geometry(qt.shape(), kt.shape(), vt.shape(), nullptr, nullptr);
+  DType cdt = qt.dtype() == DType::Float64 ? DType::Float64 : DType::Float32;
+  if (op.softmax_precision == 1) cdt = DType::Float32;
+  if (op.softmax_precision == 10) cdt = DType::Float16;
+  if (op.softmax_precision == 11) cdt = DType::Float64;
+  LR_CHECK(op.softmax_precision != 16, UnsupportedError,
+           "FlexAttention: softmax_precision bfloat16 with score_mod / prob_mod");
+  const double scale = op.has_scale ? op.scale : 1.0 / std::sqrt(static_cast<double>(g.D));
+  const int64_t group = g.Hq / g.Hkv;
+  const Shape sshape{g.B, g.Hq, g.Sq, g.T};
+  std::vector<Value> feeds(1);
+  for (size_t i = 3; i < ctx.in.size(); ++i) {
+    if (const Value* v = ctx.seq(i)) feeds.push_back(*v);
+    else feeds.push_back(Value::of_tensor(ctx.input(i)));
+  }
+  // Runs a modifier on `t`; its result, checked, in the softmax dtype.
+  auto modify = [&](SubGraph& mod, Tensor t) {
+    feeds[0] = Value::of_tensor(t);
+    std::vector<Value> outs = mod.run_values(feeds);
+    LR_CHECK(outs.size() == 1 && outs[0].is_tensor(), ModelError, "FlexAttention: ", mod.what(),
+             " must give one tensor");
+    const Tensor& r = outs[0].tensor;
+    LR_CHECK(r.shape() == sshape, ModelError, "FlexAttention: ", mod.what(), " gives shape ",
+             shape_str(r.shape()), ", expected ", shape_str(sshape));
+    if (r.dtype() == cdt) return r;
+    Tensor c{Layout(sshape, cdt)};
+    for (int64_t i = 0; i < c.numel(); ++i) c.set_f64(i, r.get_f64(i));
+    return c;
+  };
+  Tensor scores{Layout(sshape, cdt)};
+  for (int64_t b = 0; b < g.B; ++b)
+    for (int64_t h = 0; h < g.Hq; ++h)
+      for (int64_t i = 0; i < g.Sq; ++i)
+        for (int64_t j = 0; j < g.T; ++j) {
+          int64_t qo = g.off(b, h, i, g.Hq, g.Sq, g.D), ko = g.off(b, h / group, j, g.Hkv, g.Skv, g.D);
+          double acc = 0;
+          for (int64_t d = 0; d < g.D; ++d) acc += qt.get_f64(qo + d) * kt.get_f64(ko + d);
+          scores.set_f64(((b * g.Hq + h) * g.Sq + i) * g.T + j, acc * scale);
+        }
+  if (op.score_mod) scores = modify(*op.score_mod, scores);
+  Tensor probs{Layout(sshape, cdt)};
+  std::vector<double> row(g.T);
+  for (int64_t r = 0; r < g.B * g.Hq * g.Sq; ++r) {
+    double mx = -std::numeric_limits<double>::infinity(), sum = 0;
+    for (int64_t j = 0; j < g.T; ++j) {
+      row[j] = scores.get_f64(r * g.T + j);
+      mx = std::isnan(row[j]) || row[j] > mx ? row[j] : mx;
+    }
+    for (int64_t j = 0; j < g.T; ++j) sum += (row[j] = std::exp(row[j] - mx));
+    for (int64_t j = 0; j < g.T; ++j) probs.set_f64(r * g.T + j, row[j] / sum);
+  }
+  if (op.prob_mod) probs = modify(*op.prob_mod, probs);
+  Tensor& y = ctx.output(0);
+  for (int64_t b = 0; b < g.B; ++b)
+    for (int64_t h = 0; h < g.Hq; ++h)
+      for (int64_t i = 0; i < g.Sq; ++i) {
+        int64_t pr = ((b * g.Hq + h) * g.Sq + i) * g.T;
+        int64_t yo = g.off(b, h, i, g.Hq, g.Sq, g.Dv);
+        for (int64_t c = 0; c < g.Dv; ++c) {
+          double acc = 0;
+          for (int64_t j = 0; j < g.T; ++j)
+            acc += probs.get_f64(pr + j) * vt.get_f64(g.off(b, h / group, j, g.Hkv, g.Skv, g.Dv) + c);
+          y.set_f64(yo + c, acc);
+        }
+      }
+}
+
 void attention_naive(const AttentionOp& op, const KernCtx& ctx) {
+  if (op.score_mod || op.prob_mod) return flex_mod_naive(op, ctx);
   LR_EW_DISPATCH_FLOAT(ctx.input(0).dtype(), "Attention", attention_naive_t<T>(op, ctx));
 }
 
@@ -371,18 +460,25 @@ void register_op_FlexAttention(OpRegistry& r) {
   d.type = "FlexAttention";
   d.domain = "ai.onnx.preview";
   d.create = [](const Attrs& a) -> std::unique_ptr<Op> {
-    for (const char* g : {"score_mod", "prob_mod"})
-      LR_CHECK(!a.has(g), UnsupportedError, "FlexAttention: the ", g,
-               " subgraph attribute is not supported");
     for (const auto& kv : a.all())
-      LR_CHECK(kv.first == "scale" || kv.first == "softmax_precision", ModelError,
-               "FlexAttention: unknown attribute '", kv.first, "'");
+      LR_CHECK(kv.first == "scale" || kv.first == "softmax_precision" || kv.first == "score_mod" ||
+                   kv.first == "prob_mod" || kv.first == "_loadrun_captures",
+               ModelError, "FlexAttention: unknown attribute '", kv.first, "'");
     auto op = std::make_unique<AttentionOp>(a);
     op->flex = true;
+    op->captures = num_captures(a);
+    if (a.has("score_mod")) op->score_mod = std::make_unique<SubGraph>(a.require_graph("score_mod"), "score_mod");
+    if (a.has("prob_mod")) op->prob_mod = std::make_unique<SubGraph>(a.require_graph("prob_mod"), "prob_mod");
+    for (const auto* m : {op->score_mod.get(), op->prob_mod.get()})
+      if (m)
+        LR_CHECK(m->num_inputs() == static_cast<size_t>(1 + op->captures) && m->num_outputs() == 1,
+                 ModelError, "FlexAttention: ", m->what(), " must take one tensor (and ",
+                 op->captures, " captured) and give one, it has ", m->num_inputs(), " inputs and ",
+                 m->num_outputs(), " outputs");
     return op;
   };
   d.algos = {&kNaive};
-  d.min_inputs = d.max_inputs = 3;
+  d.min_inputs = 3;
   r.add(std::move(d));
 }
 
