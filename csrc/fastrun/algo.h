@@ -29,6 +29,13 @@ class Algo {
   virtual size_t workspace(const Op& op, const InLayouts& in, const OutLayouts& out) const {
     return 0;
   }
+  // The heuristic's hint (MegEngine's is_preferred): an algo that can run a
+  // shape but is seldom the fastest there (Winograd on a few tiles) says no,
+  // and the heuristic takes the first usable algo that is also preferred,
+  // falling back to the first usable one. prefer_algo and profiling ignore it.
+  virtual bool preferred(const Op& op, const InLayouts& in, const OutLayouts& out) const {
+    return true;
+  }
   // Weight preprocessing (--weight-preprocess): an algo may transform the
   // inputs whose values are known at compile time (weights) once, e.g. pack a
   // GEMM operand or Winograd-transform conv filters. values[i] is null where

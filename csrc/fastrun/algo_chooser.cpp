@@ -33,6 +33,7 @@ const Algo* AlgoChooser::choose(const OprNode& node, const InLayouts& in, const 
       if (opt_.prefer_algo == algo->name() && algo->usable(*node.op, in, out)) return algo;
   }
   const Algo* naive = nullptr;
+  const Algo* usable = nullptr;  // first usable fast algo, preferred or not
   for (const Algo* algo : node.def->algos) {
     if (algo->is_naive()) {
       // The reference is the fallback of the heuristic, whatever OPTIMIZED says:
@@ -40,8 +41,12 @@ const Algo* AlgoChooser::choose(const OprNode& node, const InLayouts& in, const 
       if (!naive && algo->usable(*node.op, in, out)) naive = algo;
       continue;
     }
-    if (passes_filters(*algo, node, in, out)) return algo;
+    if (passes_filters(*algo, node, in, out)) {
+      if (algo->preferred(*node.op, in, out)) return algo;
+      if (!usable) usable = algo;
+    }
   }
+  if (usable) return usable;
   LR_CHECK(naive, UnsupportedError, node.label(), ": no algorithm can run these layouts");
   return naive;
 }

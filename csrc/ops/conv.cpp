@@ -3,62 +3,84 @@
 // NAIVE: direct loops, one output plane at a time; for each (ic, kh, kw) it
 // adds w * input-row to the output row over the valid ow range, so the
 // innermost loop is a contiguous multiply-add the compiler vectorises when
-// stride is 1. O(N*OC*IC/g*KH*KW*OH*OW), no workspace.
+// stride is 1; then the fused activation, if any. O(N*OC*IC/g*KH*KW*OH*OW),
+// no workspace. The fast algorithms live in conv_*.cpp.
+#include "ops/conv.h"
+
 #include "ops/common.h"
-#include "ops/spatial.h"
 
 namespace loadrun {
 
 namespace {
 
-struct ConvOp final : Op {
-  SpatialParams sp;
-  int64_t group;
-  explicit ConvOp(const Attrs& a) : sp(SpatialParams::from_attrs(a)), group(a.get_int("group", 1)) {
-    LR_CHECK(group >= 1, ModelError, "group must be >= 1, got ", group);
+kernels::Act act_named(const std::string& s) {
+  using kernels::Act;
+  if (s == "Relu") return Act::kRelu;
+  if (s == "Relu6") return Act::kRelu6;
+  if (s == "Clip") return Act::kClip;
+  if (s == "HardSwish") return Act::kHardSwish;
+  if (s == "Sigmoid") return Act::kSigmoid;
+  if (s == "LeakyRelu") return Act::kLeakyRelu;
+  LR_THROW(ModelError, "unknown fused activation '", s, "'");
+}
+
+}  // namespace
+
+ConvOp::ConvOp(const Attrs& a) : sp(SpatialParams::from_attrs(a)), group(a.get_int("group", 1)) {
+  LR_CHECK(group >= 1, ModelError, "group must be >= 1, got ", group);
+  if (a.has(kActAttr)) {
+    act = act_named(a.get_string(kActAttr, ""));
+    std::vector<double> p = a.get_floats(kActParamsAttr);
+    size_t need = act == kernels::Act::kClip ? 2 : act == kernels::Act::kLeakyRelu ? 1 : 0;
+    LR_CHECK(p.size() == need, ModelError, "fused activation ", a.get_string(kActAttr, ""),
+             " takes ", need, " params, got ", p.size());
+    if (need >= 1) act_p0 = static_cast<float>(p[0]);
+    if (need >= 2) act_p1 = static_cast<float>(p[1]);
   }
-  std::string param_key() const override { return sp.key() + ";g" + std::to_string(group); }
+}
 
-  void infer(InferCtx& ctx) const override {
-    const Layout& x = ctx.input(0);
-    const Layout& w = ctx.input(1);
-    LR_CHECK(x.ndim() == 3 || x.ndim() == 4, UnsupportedError, "Conv on ", x.ndim(),
-             "-D input: only 1-D and 2-D spatial convolutions are supported");
-    LR_CHECK(w.ndim() == x.ndim(), ModelError, "weight rank ", w.ndim(), " != input rank ",
-             x.ndim());
-    LR_CHECK(x.shape[1] == w.shape[1] * group, ModelError, "input has ", x.shape[1],
-             " channels, weight expects ", w.shape[1], " x group ", group);
-    LR_CHECK(w.shape[0] % group == 0, ModelError, "output channels ", w.shape[0],
-             " not divisible by group ", group);
-    if (ctx.has(2)) {
-      const Layout& b = ctx.input(2);
-      LR_CHECK(b.ndim() == 1 && b.shape[0] == w.shape[0], ModelError, "bias shape ",
-               shape_str(b.shape), " does not match ", w.shape[0], " output channels");
-    }
-    std::vector<int64_t> in(x.shape.begin() + 2, x.shape.end());
-    std::vector<int64_t> k(w.shape.begin() + 2, w.shape.end());
-    LR_CHECK(sp.kernel.empty() || sp.kernel == k, ModelError, "kernel_shape attribute ",
-             shape_str(sp.kernel), " disagrees with weight ", shape_str(k));
-    std::vector<int64_t> out = sp.resolve(in, k, nullptr);
-    Shape os{x.shape[0], w.shape[0]};
-    os.insert(os.end(), out.begin(), out.end());
-    ctx.set_output(0, os, x.dtype);
+std::string ConvOp::param_key() const {
+  std::string k = sp.key() + ";g" + std::to_string(group);
+  if (act != kernels::Act::kNone)
+    k += str_cat(";act", static_cast<int>(act), ",", act_p0, ",", act_p1);
+  return k;
+}
+
+void ConvOp::infer(InferCtx& ctx) const {
+  const Layout& x = ctx.input(0);
+  const Layout& w = ctx.input(1);
+  LR_CHECK(x.ndim() == 3 || x.ndim() == 4, UnsupportedError, "Conv on ", x.ndim(),
+           "-D input: only 1-D and 2-D spatial convolutions are supported");
+  LR_CHECK(w.ndim() == x.ndim(), ModelError, "weight rank ", w.ndim(), " != input rank ",
+           x.ndim());
+  LR_CHECK(x.shape[1] == w.shape[1] * group, ModelError, "input has ", x.shape[1],
+           " channels, weight expects ", w.shape[1], " x group ", group);
+  LR_CHECK(w.shape[0] % group == 0, ModelError, "output channels ", w.shape[0],
+           " not divisible by group ", group);
+  if (ctx.has(2)) {
+    const Layout& b = ctx.input(2);
+    LR_CHECK(b.ndim() == 1 && b.shape[0] == w.shape[0], ModelError, "bias shape ",
+             shape_str(b.shape), " does not match ", w.shape[0], " output channels");
   }
-};
+  std::vector<int64_t> in(x.shape.begin() + 2, x.shape.end());
+  std::vector<int64_t> k(w.shape.begin() + 2, w.shape.end());
+  LR_CHECK(sp.kernel.empty() || sp.kernel == k, ModelError, "kernel_shape attribute ",
+           shape_str(sp.kernel), " disagrees with weight ", shape_str(k));
+  std::vector<int64_t> out = sp.resolve(in, k, nullptr);
+  Shape os{x.shape[0], w.shape[0]};
+  os.insert(os.end(), out.begin(), out.end());
+  ctx.set_output(0, os, x.dtype);
+}
 
-// 2-D geometry of one conv call (1-D mapped to H = 1).
-struct Geo {
-  int64_t n, ic, ih, iw, oc, oh, ow, kh, kw, sh, sw, dh, dw, ph, pw;
-};
-
-Geo geometry(const ConvOp& op, const Shape& x, const Shape& w, const Shape& y) {
+ConvGeo conv_geometry(const ConvOp& op, const Shape& x, const Shape& w, const Shape& y) {
   bool one_d = x.size() == 3;
   std::vector<int64_t> in(x.begin() + 2, x.end()), k(w.begin() + 2, w.end()), pads;
   op.sp.resolve(in, k, &pads);
   auto at = [&](const std::vector<int64_t>& v, size_t i, int64_t def) {
     return v.empty() ? def : v[i];
   };
-  Geo g{};
+  ConvGeo g{};
+  g.group = op.group;
   g.n = x[0];
   g.ic = x[1];
   g.oc = y[1];
@@ -88,12 +110,27 @@ Geo geometry(const ConvOp& op, const Shape& x, const Shape& w, const Shape& y) {
   return g;
 }
 
+const ConvOp& as_conv(const Op& op) { return static_cast<const ConvOp&>(op); }
+
+bool conv_geometry_f32(const ConvOp& op, const InLayouts& in, const OutLayouts& out,
+                       ConvGeo* g) {
+  if (in.size() < 2 || !in[0] || !in[1] || out.empty()) return false;
+  if (in[0]->dtype != DType::Float32 || in[1]->dtype != DType::Float32) return false;
+  if (in.size() > 2 && in[2] && in[2]->dtype != DType::Float32) return false;
+  if (!in[0]->is_contiguous() || !in[1]->is_contiguous() || !out[0].is_contiguous()) return false;
+  if (in[0]->format != Format::NCHW) return false;
+  *g = conv_geometry(op, in[0]->shape, in[1]->shape, out[0].shape);
+  return true;
+}
+
+namespace {
+
 template <typename T>
 void conv_naive_t(const ConvOp& op, const KernCtx& ctx) {
   const Tensor& xt = ctx.input(0);
   const Tensor& wt = ctx.input(1);
   Tensor& yt = ctx.output(0);
-  Geo g = geometry(op, xt.shape(), wt.shape(), yt.shape());
+  ConvGeo g = conv_geometry(op, xt.shape(), wt.shape(), yt.shape());
   const T* x = xt.ptr<T>();
   const T* w = wt.ptr<T>();
   const T* bias = ctx.has(2) ? ctx.input(2).ptr<T>() : nullptr;
@@ -130,6 +167,8 @@ void conv_naive_t(const ConvOp& op, const KernCtx& ctx) {
           }
         }
       }
+      if (op.act != kernels::Act::kNone)
+        for (int64_t i = 0; i < g.oh * g.ow; ++i) yp[i] = conv_activate(op, yp[i]);
     }
   }
 }
@@ -142,6 +181,14 @@ const auto kNaive = naive_algo<ConvOp>(conv_naive);
 
 }  // namespace
 
-void register_op_Conv(OpRegistry& r) { register_simple<ConvOp>(r, "Conv", {&kNaive}, 2, 3); }
+// NAIVE first (the reference and the folding algorithm), then the fast ones
+// best-first: the heuristic takes the first usable, preferred one.
+void register_op_Conv(OpRegistry& r) {
+  register_simple<ConvOp>(r, "Conv",
+                          {&kNaive, conv_depthwise_direct_algo(), conv1x1_gemm_algo(),
+                           conv_winograd_f63_algo(), conv_winograd_f43_algo(),
+                           conv_im2col_gemm_algo()},
+                          2, 3);
+}
 
 }  // namespace loadrun

@@ -1,0 +1,103 @@
+// Conv's parsed params and 2-D geometry, shared by the NAIVE algorithm
+// (conv.cpp) and the fast ones (conv_*.cpp). A Conv may carry a fused
+// activation that the graph pass passes/fuse_conv.cpp sets through the
+// loadrun-internal attributes kActAttr / kActParamsAttr; every algorithm
+// applies bias and activation before its output leaves the cache.
+#pragma once
+#include <cmath>
+#include <string>
+
+#include "fastrun/algo.h"
+#include "graph/attrs.h"
+#include "kernels/sgemm.h"
+#include "ops/spatial.h"
+
+namespace loadrun {
+
+// Attribute names the fusion pass writes; not ONNX attributes.
+constexpr const char* kActAttr = "__loadrun_activation";       // "Relu", "Relu6", ...
+constexpr const char* kActParamsAttr = "__loadrun_act_params";  // floats: Clip bounds, slope
+
+struct ConvOp final : Op {
+  SpatialParams sp;
+  int64_t group;
+  kernels::Act act = kernels::Act::kNone;
+  float act_p0 = 0.f, act_p1 = 0.f;  // kClip: [p0, p1]; kLeakyRelu: slope p0
+
+  explicit ConvOp(const Attrs& a);
+  std::string param_key() const override;
+  void infer(InferCtx& ctx) const override;
+
+  // Bias (may be null) and the fused activation, as the kernels take them.
+  kernels::Epilogue epilogue(const float* bias) const {
+    kernels::Epilogue ep;
+    ep.bias = bias;
+    ep.bias_mode = kernels::Epilogue::kPerRow;
+    ep.act = act;
+    ep.p0 = act_p0;
+    ep.p1 = act_p1;
+    return ep;
+  }
+};
+
+// The fused activation in T (NaN stays NaN, like the Relu and Clip ops).
+template <typename T>
+T conv_activate(const ConvOp& op, T v) {
+  using kernels::Act;
+  switch (op.act) {
+    case Act::kNone: return v;
+    case Act::kRelu: return v < T(0) ? T(0) : v;
+    case Act::kRelu6: return v < T(0) ? T(0) : (v > T(6) ? T(6) : v);
+    case Act::kClip: {
+      T lo = static_cast<T>(op.act_p0), hi = static_cast<T>(op.act_p1);
+      v = v < lo ? lo : v;
+      return v > hi ? hi : v;
+    }
+    case Act::kHardSwish: {
+      T g = v / T(6) + T(0.5);
+      g = g < T(0) ? T(0) : (g > T(1) ? T(1) : g);
+      return v * g;
+    }
+    case Act::kSigmoid: return T(1) / (T(1) + std::exp(-v));
+    case Act::kLeakyRelu: return v >= T(0) ? v : v * static_cast<T>(op.act_p0);
+  }
+  return v;
+}
+
+// 2-D geometry of one conv call (1-D mapped to H = 1); ph, pw are the begin
+// pads (the end pads only shape the output size).
+struct ConvGeo {
+  int64_t n, ic, ih, iw, oc, oh, ow, kh, kw, sh, sw, dh, dw, ph, pw;
+  int64_t group;
+  int64_t icg() const { return ic / group; }
+  int64_t ocg() const { return oc / group; }
+};
+
+ConvGeo conv_geometry(const ConvOp& op, const Shape& x, const Shape& w, const Shape& y);
+// From layouts; false when the conv is not a float32 one a fast algo handles
+// (other dtype, non-contiguous, or the weight is missing).
+bool conv_geometry_f32(const ConvOp& op, const InLayouts& in, const OutLayouts& out,
+                       ConvGeo* g);
+
+const ConvOp& as_conv(const Op& op);
+
+// GEMM helpers of CONV1x1_GEMM and IM2COL_GEMM (conv_im2col_gemm.cpp). A group's
+// weights are the GEMM's A operand [ocg x k]; preprocess packs every group's,
+// one after another (conv_pack_weights), else the GEMM reads them raw.
+std::shared_ptr<const void> conv_pack_weights(const float* w, int64_t group, int64_t ocg,
+                                              int64_t k);
+// C[ocg x n] (leading dim ldc) = W_grp * B[k x n] (leading dim ldb), then ep
+// (whose bias already points at the group's first channel).
+void conv_group_gemm(const float* w, const void* prepared, int64_t grp, int64_t ocg, int64_t k,
+                     const float* b, int64_t ldb, float* c, int64_t ldc, int64_t n,
+                     const kernels::Epilogue& ep);
+
+// The fast algorithms (one file each), in the order the heuristic tries them.
+const Algo* conv_depthwise_direct_algo();
+const Algo* conv1x1_gemm_algo();
+const Algo* conv_winograd_f63_algo();
+const Algo* conv_winograd_f43_algo();
+const Algo* conv_direct_small_ic_algo();
+const Algo* conv_im2col_gemm_algo();
+
+}  // namespace loadrun
