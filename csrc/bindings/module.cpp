@@ -156,13 +156,15 @@ PYBIND11_MODULE(_core, m) {
 
   py::class_<Network>(m, "Network")
       .def(py::init([](std::shared_ptr<Graph> g, const std::string& prefer_algo,
-                       bool weight_preprocess) {
+                       bool weight_preprocess, bool optimize) {
              NetworkOptions opt;
              opt.chooser.prefer_algo = prefer_algo;
              opt.weight_preprocess = weight_preprocess;
+             opt.optimize = optimize;
              return std::make_unique<Network>(g, opt);
            }),
-           py::arg("graph"), py::arg("prefer_algo") = "", py::arg("weight_preprocess") = false)
+           py::arg("graph"), py::arg("prefer_algo") = "", py::arg("weight_preprocess") = false,
+           py::arg("optimize") = true)
       .def("compile", &Network::compile, py::call_guard<py::gil_scoped_release>())
       .def("inputs", [](const Network& n) { return io_list(n.inputs()); })
       .def("outputs", [](const Network& n) { return io_list(n.outputs()); })

@@ -69,6 +69,7 @@ int Graph::add_opr(const std::string& type, const std::string& domain, const std
   node->op = with_context(str_cat("node '", name, "' (", type, "): "),
                           [&] { return def->create(attrs); });
   node->op->def = def;
+  node->attrs = attrs;
   for (const auto& out : outputs) {
     if (out.empty()) {  // unused optional output: give it a private name
       int id = new_var(str_cat("__unused_", node->id, "_", node->outputs.size()));

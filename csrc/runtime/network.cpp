@@ -6,6 +6,7 @@
 
 #include "core/errors.h"
 #include "memory/linear_planner.h"
+#include "passes/passes.h"
 
 namespace loadrun {
 
@@ -27,7 +28,9 @@ struct Network::Plan {
 };
 
 Network::Network(std::shared_ptr<const Graph> graph, NetworkOptions opt)
-    : graph_(std::move(graph)), opt_(opt), chooser_(opt.chooser) {}
+    : graph_(opt.optimize ? optimize_graph(std::move(graph)) : std::move(graph)),
+      opt_(opt),
+      chooser_(opt.chooser) {}
 
 Network::~Network() = default;
 

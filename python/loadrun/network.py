@@ -49,10 +49,10 @@ def convert_feed(name, value, dtype):
 
 
 class Network:
-    def __init__(self, imported, input_shapes=None, *, algo=None, weight_preprocess=False):
+    def __init__(self, imported, input_shapes=None, *, algo=None, weight_preprocess=False, optimize=True):
         self._model = imported
         self._core = _core.Network(imported.graph, prefer_algo=algo or "",
-                                   weight_preprocess=weight_preprocess)
+                                   weight_preprocess=weight_preprocess, optimize=optimize)
         self._specs = {s.name: s for s in imported.inputs}
         self._shapes = self._default_shapes(input_shapes or {})
         self._feeds = None
@@ -155,13 +155,14 @@ class Network:
         return Timings(it, w)
 
 
-def load(model, input_shapes=None, *, algo=None, weight_preprocess=False):
+def load(model, input_shapes=None, *, algo=None, weight_preprocess=False, optimize=True):
     """Load an ONNX model (path or ModelProto) and compile it.
 
     input_shapes: {input name: shape} for symbolic dims (else a leading batch
     dim becomes 1; other symbolic dims wait for the first run's arrays).
     algo: run the algorithm of this name wherever it is usable (e.g. "NAIVE").
     weight_preprocess: let algorithms transform constant weights once at compile.
+    optimize: run the graph passes (Conv+BatchNormalization+activation fusion).
     """
     return Network(import_model(model), input_shapes, algo=algo,
-                   weight_preprocess=weight_preprocess)
+                   weight_preprocess=weight_preprocess, optimize=optimize)
