@@ -53,12 +53,16 @@ CASES = [
     ("CONV1x1_GEMM", (1, 6, 7, 9), (4, 3, 1, 1), dict(strides=[2, 2], group=2, pads=[1, 0, 0, 1])),
     ("CONV1x1_GEMM", (1, 17, 1, 1), (19, 17, 1, 1), {}),
     ("CONV1x1_GEMM", (2, 7, 11), (9, 7, 1), dict(strides=[3])),  # 1-D
+    ("CONV1x1_GEMM", (1, 5, 17, 19), (7, 5, 1, 1), {}),  # > kConvGemmSmallN positions: not transposed
+    ("CONV1x1_GEMM", (2, 6, 40, 36), (10, 3, 1, 1), dict(strides=[2, 2], group=2)),
     ("IM2COL_GEMM", (2, 5, 7, 9), (6, 5, 3, 3), dict(strides=[2, 1], pads=[1, 2, 0, 1], dilations=[1, 2])),
     ("IM2COL_GEMM", (1, 6, 11, 5), (4, 3, 3, 3), dict(group=2, pads=[1, 1, 1, 1])),
     ("IM2COL_GEMM", (1, 3, 23, 21), (13, 3, 7, 7), dict(strides=[2, 2], pads=[3, 3, 3, 3])),
     ("IM2COL_GEMM", (1, 4, 1, 1), (3, 4, 3, 3), dict(pads=[1, 1, 1, 1])),
     ("IM2COL_GEMM", (1, 9, 40, 40), (5, 9, 5, 3), dict(pads=[2, 1, 2, 1])),  # several column blocks
     ("IM2COL_GEMM", (2, 3, 10), (5, 3, 3), dict(pads=[1, 2], dilations=[2])),  # 1-D
+    ("IM2COL_GEMM", (2, 4, 19, 17), (6, 2, 3, 3), dict(group=2, pads=[1, 1, 1, 1])),  # 323 positions
+    ("IM2COL_GEMM", (1, 3, 120, 130), (4, 3, 3, 3), dict(pads=[1, 1, 1, 1])),  # column blocks
     ("WINOGRAD_F63", (2, 5, 9, 13), (6, 5, 3, 3), dict(pads=[1, 1, 1, 1])),
     ("WINOGRAD_F63", (1, 19, 30, 31), (21, 19, 3, 3), dict(pads=[1, 0, 2, 1])),
     ("WINOGRAD_F63", (1, 8, 7, 6), (6, 4, 3, 3), dict(group=2)),
@@ -248,7 +252,7 @@ def test_conv_bn_chain_with_residual():
 # -- zoo ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("name,algos", [
-    ("resnet18", {"WINOGRAD_F63", "IM2COL_GEMM", "CONV1x1_GEMM"}),
+    ("resnet18", {"WINOGRAD_F63", "WINOGRAD_F43", "IM2COL_GEMM", "CONV1x1_GEMM"}),
     ("mobilenetv2", {"CONV1x1_GEMM", "DEPTHWISE_DIRECT", "IM2COL_GEMM"}),
 ])
 def test_zoo_fast_vs_ort(name, algos):

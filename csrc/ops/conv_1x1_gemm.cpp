@@ -4,7 +4,8 @@
 // input plane IS the right-hand matrix (no copy); otherwise the strided (and
 // zero-padded) input positions are first gathered into workspace,
 // icg x oh*ow floats. Cost: 2*oc/g*icg*oh*ow flops per image and group.
-// Preprocess packs the weights as the GEMM's A operand. The pointwise convs
+// Small planes run the GEMM transposed (conv.h). Preprocess packs the
+// weights for the GEMM. The pointwise convs
 // of MobileNet and ResNet's bottlenecks and downsamples run here.
 #include <algorithm>
 
@@ -47,15 +48,18 @@ class Conv1x1Gemm final : public Algo {
   }
   size_t workspace(const Op& op, const InLayouts& in, const OutLayouts& out) const override {
     ConvGeo g;
-    if (!conv_geometry_f32(as_conv(op), in, out, &g) || direct(g)) return 0;
-    return static_cast<size_t>(g.icg() * g.oh * g.ow) * sizeof(float);
+    if (!conv_geometry_f32(as_conv(op), in, out, &g)) return 0;
+    int64_t ohw = g.oh * g.ow;
+    int64_t floats = (direct(g) ? 0 : g.icg() * ohw) + (conv_gemm_transposed(ohw) ? ohw * g.ocg() : 0);
+    return static_cast<size_t>(floats) * sizeof(float);
   }
   std::shared_ptr<const void> preprocess(const Op& op, const InLayouts& in,
                                          const std::vector<const Tensor*>& values) const override {
     if (values.size() < 2 || !values[1]) return nullptr;
     const Shape& w = in[1]->shape;
     const ConvOp& c = as_conv(op);
-    return conv_pack_weights(values[1]->ptr<float>(), c.group, w[0] / c.group, w[1]);
+    return conv_pack_weights(values[1]->ptr<float>(), c.group, w[0] / c.group, w[1],
+                             conv_gemm_transposed(conv_out_hw(c, in)));
   }
   void exec(const Op& op_, const KernCtx& ctx) const override {
     const ConvOp& op = as_conv(op_);
@@ -68,18 +72,20 @@ class Conv1x1Gemm final : public Algo {
     const float* bias = ctx.has(2) ? ctx.input(2).ptr<float>() : nullptr;
     float* y = yt.ptr<float>();
     int64_t ohw = g.oh * g.ow, icg = g.icg(), ocg = g.ocg();
-    bool dir = direct(g);
+    bool dir = direct(g), tr = conv_gemm_transposed(ohw);
+    float* gathered = static_cast<float*>(ctx.workspace);
+    float* scratch = gathered + (dir ? 0 : icg * ohw);
     for (int64_t n = 0; n < g.n; ++n) {
       for (int64_t grp = 0; grp < g.group; ++grp) {
         const float* xg = x + (n * g.ic + grp * icg) * g.ih * g.iw;
         const float* b = xg;
         if (!dir) {
-          gather(g, xg, static_cast<float*>(ctx.workspace));
-          b = static_cast<const float*>(ctx.workspace);
+          gather(g, xg, gathered);
+          b = gathered;
         }
         kernels::Epilogue ep = op.epilogue(bias ? bias + grp * ocg : nullptr);
-        conv_group_gemm(w, ctx.prepared, grp, ocg, icg, b, ohw,
-                        y + (n * g.oc + grp * ocg) * ohw, ohw, ohw, ep);
+        conv_group_gemm(w, ctx.prepared, tr, grp, ocg, icg, b, ohw,
+                        y + (n * g.oc + grp * ocg) * ohw, ohw, ohw, ep, scratch);
       }
     }
   }

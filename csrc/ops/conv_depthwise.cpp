@@ -42,10 +42,15 @@ void pad_plane(const ConvGeo& g, const float* x, int64_t rows, int64_t ld, float
       std::copy(xr, xr + (hi - lo), e + lo);
       std::fill(e + hi, e + ld, 0.f);
     } else {
-      for (int64_t q = 0; q < ld; ++q) {
-        int64_t iw = 2 * q - g.pw;
-        e[q] = iw >= 0 && iw < g.iw ? xr[iw] : 0.f;
-        o[q] = iw + 1 >= 0 && iw + 1 < g.iw ? xr[iw + 1] : 0.f;
+      std::fill(e, e + ld, 0.f);
+      std::fill(o, o + ld, 0.f);
+      // E[q] = x[2q - pw], O[q] = x[2q + 1 - pw], for the q that land inside.
+      for (int par = 0; par < 2; ++par) {
+        float* d = par ? o : e;
+        int64_t off = par - g.pw;  // iw = 2q + off
+        int64_t q0 = off >= 0 ? 0 : (-off + 1) / 2;
+        int64_t q1 = std::min(ld, (g.iw - off + 1) / 2);
+        for (int64_t q = q0; q < q1; ++q) d[q] = xr[2 * q + off];
       }
     }
   }

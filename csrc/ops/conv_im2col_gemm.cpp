@@ -3,11 +3,12 @@
 // matrix col[k = icg*kh*kw][n = oh*ow] (zeros where the window hangs over
 // the pads) and Y_grp[ocg x n] = W_grp[ocg x k] * col, with bias and the fused
 // activation in the GEMM's epilogue. The columns are built in blocks of nb
-// output positions, sized so a block (k x nb floats) stays in L2, and each
-// block's GEMM writes straight into the output plane (ldc = oh*ow).
+// output positions (about 2 MiB), and each block's GEMM writes straight into
+// the output plane (ldc = oh*ow); small planes run the GEMM transposed (see
+// conv.h).
 // Cost: the GEMM's 2*oc/g*k*oh*ow flops per image and group, plus writing
-// k*oh*ow floats of columns. Workspace: one column block. Preprocess packs
-// the weights as the GEMM's A operand. The general fallback of the fast
+// k*oh*ow floats of columns. Workspace: one column block (and the
+// transposed result). Preprocess packs the weights for the GEMM. The general fallback of the fast
 // algorithms; also the file of the GEMM helpers CONV1x1_GEMM shares.
 #include <algorithm>
 #include <cstring>
@@ -20,40 +21,78 @@ namespace loadrun {
 
 namespace {
 
-size_t packed_group_floats(int64_t ocg, int64_t k) {
-  size_t f = kernels::sgemm_packed_a_floats(ocg, k);
+size_t packed_group_floats(int64_t ocg, int64_t k, bool transposed) {
+  size_t f = transposed ? kernels::sgemm_packed_b_floats(k, ocg)
+                        : kernels::sgemm_packed_a_floats(ocg, k);
   return (f + 15) / 16 * 16;  // keep every group's block 64-byte aligned
 }
 
 }  // namespace
 
+int64_t conv_out_hw(const ConvOp& op, const InLayouts& in) {
+  const Shape& x = in[0]->shape;
+  const Shape& w = in[1]->shape;
+  std::vector<int64_t> sp(x.begin() + 2, x.end()), k(w.begin() + 2, w.end());
+  std::vector<int64_t> out = op.sp.resolve(sp, k, nullptr);
+  int64_t n = 1;
+  for (int64_t d : out) n *= d;
+  return n;
+}
+
 std::shared_ptr<const void> conv_pack_weights(const float* w, int64_t group, int64_t ocg,
-                                              int64_t k) {
-  size_t per = packed_group_floats(ocg, k);
+                                              int64_t k, bool transposed) {
+  size_t per = packed_group_floats(ocg, k, transposed);
   std::shared_ptr<uint8_t> buf = alloc_aligned(per * group * sizeof(float));
   float* p = reinterpret_cast<float*>(buf.get());
-  for (int64_t g = 0; g < group; ++g)
-    kernels::sgemm_pack_a(false, ocg, k, w + g * ocg * k, k, p + g * per);
+  for (int64_t g = 0; g < group; ++g) {
+    if (transposed) {
+      kernels::sgemm_pack_b(true, k, ocg, w + g * ocg * k, k, p + g * per);
+    } else {
+      kernels::sgemm_pack_a(false, ocg, k, w + g * ocg * k, k, p + g * per);
+    }
+  }
   return buf;
 }
 
-void conv_group_gemm(const float* w, const void* prepared, int64_t grp, int64_t ocg, int64_t k,
-                     const float* b, int64_t ldb, float* c, int64_t ldc, int64_t n,
-                     const kernels::Epilogue& ep) {
-  if (prepared) {
-    const float* pa = static_cast<const float*>(prepared) + grp * packed_group_floats(ocg, k);
-    kernels::sgemm_packed_a(false, ocg, n, k, pa, b, ldb, 0.f, c, ldc, ep);
+void conv_group_gemm(const float* w, const void* prepared, bool transposed, int64_t grp,
+                     int64_t ocg, int64_t k, const float* b, int64_t ldb, float* c, int64_t ldc,
+                     int64_t n, const kernels::Epilogue& ep, float* scratch) {
+  const float* wg = w + grp * ocg * k;
+  const float* pg = prepared ? static_cast<const float*>(prepared) +
+                                   grp * packed_group_floats(ocg, k, transposed)
+                             : nullptr;
+  if (!transposed) {
+    if (pg) {
+      kernels::sgemm_packed_a(false, ocg, n, k, pg, b, ldb, 0.f, c, ldc, ep);
+    } else {
+      kernels::sgemm(false, false, ocg, n, k, 1.f, wg, k, b, ldb, 0.f, c, ldc, ep);
+    }
+    return;
+  }
+  // scratch[n x ocg] = B^T W^T, bias per column (channel), then transpose.
+  kernels::Epilogue ept = ep;
+  ept.bias_mode = kernels::Epilogue::kPerCol;
+  if (pg) {
+    kernels::sgemm_packed_b(true, n, ocg, k, b, ldb, pg, 0.f, scratch, ocg, ept);
   } else {
-    kernels::sgemm(false, false, ocg, n, k, 1.f, w + grp * ocg * k, k, b, ldb, 0.f, c, ldc, ep);
+    kernels::sgemm(true, true, n, ocg, k, 1.f, b, ldb, wg, k, 0.f, scratch, ocg, ept);
+  }
+  constexpr int64_t kB = 16;
+  for (int64_t j0 = 0; j0 < n; j0 += kB) {
+    int64_t j1 = std::min(n, j0 + kB);
+    for (int64_t o = 0; o < ocg; ++o) {
+      float* co = c + o * ldc;
+      for (int64_t j = j0; j < j1; ++j) co[j] = scratch[j * ocg + o];
+    }
   }
 }
 
 namespace {
 
-// Output positions per column block: about 384 KiB of columns, a multiple of
-// 16, at least 64 (or all of them).
+// Output positions per column block: about 2 MiB of columns (the GEMM
+// blocks for the caches itself), a multiple of 16, at least 64 (or all).
 int64_t block_cols(int64_t k, int64_t n) {
-  int64_t nb = (96 * 1024 / std::max<int64_t>(k, 1)) / 16 * 16;
+  int64_t nb = (512 * 1024 / std::max<int64_t>(k, 1)) / 16 * 16;
   nb = std::max<int64_t>(nb, 64);
   return std::min(nb, n);
 }
@@ -108,8 +147,9 @@ class Im2colGemm final : public Algo {
   size_t workspace(const Op& op, const InLayouts& in, const OutLayouts& out) const override {
     ConvGeo g;
     if (!conv_geometry_f32(as_conv(op), in, out, &g)) return 0;
-    int64_t k = g.icg() * g.kh * g.kw;
-    return static_cast<size_t>(k * block_cols(k, g.oh * g.ow)) * sizeof(float);
+    int64_t k = g.icg() * g.kh * g.kw, ohw = g.oh * g.ow, nb = block_cols(k, ohw);
+    int64_t scratch = conv_gemm_transposed(ohw) ? nb * g.ocg() : 0;
+    return static_cast<size_t>(k * nb + scratch) * sizeof(float);
   }
   std::shared_ptr<const void> preprocess(const Op& op, const InLayouts& in,
                                          const std::vector<const Tensor*>& values) const override {
@@ -117,7 +157,8 @@ class Im2colGemm final : public Algo {
     const Shape& w = in[1]->shape;
     int64_t k = dims_product(w, 1, w.size());
     const ConvOp& c = as_conv(op);
-    return conv_pack_weights(values[1]->ptr<float>(), c.group, w[0] / c.group, k);
+    return conv_pack_weights(values[1]->ptr<float>(), c.group, w[0] / c.group, k,
+                             conv_gemm_transposed(conv_out_hw(c, in)));
   }
   void exec(const Op& op_, const KernCtx& ctx) const override {
     const ConvOp& op = as_conv(op_);
@@ -132,6 +173,8 @@ class Im2colGemm final : public Algo {
     float* col = static_cast<float*>(ctx.workspace);
     int64_t k = g.icg() * g.kh * g.kw, ohw = g.oh * g.ow, ocg = g.ocg();
     int64_t nb = block_cols(k, ohw);
+    bool tr = conv_gemm_transposed(ohw);
+    float* scratch = col + k * nb;
     for (int64_t n = 0; n < g.n; ++n) {
       for (int64_t grp = 0; grp < g.group; ++grp) {
         const float* xg = x + (n * g.ic + grp * g.icg()) * g.ih * g.iw;
@@ -140,7 +183,8 @@ class Im2colGemm final : public Algo {
         for (int64_t n0 = 0; n0 < ohw; n0 += nb) {
           int64_t cols = std::min(nb, ohw - n0);
           im2col_block(g, xg, n0, cols, col);
-          conv_group_gemm(w, ctx.prepared, grp, ocg, k, col, cols, yg + n0, ohw, cols, ep);
+          conv_group_gemm(w, ctx.prepared, tr, grp, ocg, k, col, cols, yg + n0, ohw, cols, ep,
+                          scratch);
         }
       }
     }
