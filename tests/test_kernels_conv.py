@@ -67,7 +67,9 @@ CASES = [
     ("WINOGRAD_F63", (1, 19, 30, 31), (21, 19, 3, 3), dict(pads=[1, 0, 2, 1])),
     ("WINOGRAD_F63", (1, 8, 7, 6), (6, 4, 3, 3), dict(group=2)),
     ("WINOGRAD_F63", (1, 3, 1, 1), (5, 3, 3, 3), dict(pads=[1, 1, 1, 1])),
+    ("WINOGRAD_F63", (1, 64, 40, 39), (64, 64, 3, 3), dict(pads=[1, 1, 1, 1])),  # two tile bands
     ("WINOGRAD_F43", (2, 5, 9, 13), (6, 5, 3, 3), dict(pads=[1, 1, 1, 1])),
+    ("WINOGRAD_F43", (1, 96, 30, 26), (96, 96, 3, 3), dict(pads=[1, 1, 1, 1])),  # two tile bands
     ("WINOGRAD_F43", (1, 19, 30, 31), (21, 19, 3, 3), dict(pads=[2, 1, 0, 1])),
     ("WINOGRAD_F43", (1, 8, 1, 1), (4, 4, 3, 3), dict(pads=[1, 1, 1, 1], group=2)),
     ("WINOGRAD_F43", (1, 6, 5, 4), (7, 6, 3, 3), {}),

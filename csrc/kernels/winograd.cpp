@@ -44,12 +44,12 @@ void winograd_filter(int m, const float* g, float* u, int64_t sxi) {
           static_cast<float>(gg[a][0] * G[b][0] + gg[a][1] * G[b][1] + gg[a][2] * G[b][2]);
 }
 
-void winograd_input_row_portable(int m, const float* p, int64_t ld, int64_t ntiles, float* v,
-                                 int64_t sxi) {
+void winograd_input_tiles_portable(int m, const float* p, int64_t ld, int64_t tw,
+                                   int64_t ntiles, float* v, int64_t sxi) {
   int t = m + 2;
   auto in = m == 6 ? wino_in63<float> : wino_in43<float>;
   for (int64_t j = 0; j < ntiles; ++j) {
-    const float* s = p + j * m;
+    const float* s = p + (j / tw) * m * ld + (j % tw) * m;
     float w[8][8], d[8], r[8];
     for (int c = 0; c < t; ++c) {  // columns: W = B^T D
       for (int k = 0; k < t; ++k) d[k] = s[k * ld + c];
@@ -63,12 +63,11 @@ void winograd_input_row_portable(int m, const float* p, int64_t ld, int64_t ntil
   }
 }
 
-void winograd_output_row_portable(int m, const float* mm, int64_t sxi, int64_t ntiles,
-                                  float bias, const Epilogue& ep, float* y, int64_t ldy,
-                                  int64_t rows, int64_t cols) {
+void winograd_output_tiles_portable(int m, const float* mm, int64_t sxi, int64_t tw,
+                                    int64_t ntiles, float bias, const Epilogue& ep, float* y,
+                                    int64_t ldy, int64_t rows, int64_t cols) {
   int t = m + 2;
   auto out = m == 6 ? wino_out63<float> : wino_out43<float>;
-  int64_t nr = std::min<int64_t>(m, rows);
   for (int64_t j = 0; j < ntiles; ++j) {
     float s[8][8], q[8], r[8];
     for (int b = 0; b < t; ++b) {  // columns: S = A^T M
@@ -76,30 +75,32 @@ void winograd_output_row_portable(int m, const float* mm, int64_t sxi, int64_t n
       out(q, r);
       for (int k = 0; k < m; ++k) s[k][b] = r[k];
     }
-    int64_t nc = std::min<int64_t>(m, cols - j * m);
+    int64_t r0 = (j / tw) * m, c0 = (j % tw) * m;
+    int64_t nr = std::min<int64_t>(m, rows - r0), nc = std::min<int64_t>(m, cols - c0);
     for (int k = 0; k < nr; ++k) {  // rows: Y = S A
       out(s[k], r);
-      float* yr = y + k * ldy + j * m;
+      float* yr = y + (r0 + k) * ldy + c0;
       for (int c = 0; c < nc; ++c) yr[c] = apply_act(ep, r[c] + bias);
     }
   }
 }
 
-void winograd_input_row(int m, const float* p, int64_t ld, int64_t ntiles, float* v,
-                        int64_t sxi) {
+void winograd_input_tiles(int m, const float* p, int64_t ld, int64_t tw, int64_t ntiles,
+                          float* v, int64_t sxi) {
 #ifdef LOADRUN_X86_KERNELS
-  if (cpu_features().use_avx2()) return winograd_input_row_avx2(m, p, ld, ntiles, v, sxi);
+  if (cpu_features().use_avx2()) return winograd_input_tiles_avx2(m, p, ld, tw, ntiles, v, sxi);
 #endif
-  winograd_input_row_portable(m, p, ld, ntiles, v, sxi);
+  winograd_input_tiles_portable(m, p, ld, tw, ntiles, v, sxi);
 }
 
-void winograd_output_row(int m, const float* mm, int64_t sxi, int64_t ntiles, float bias,
-                         const Epilogue& ep, float* y, int64_t ldy, int64_t rows, int64_t cols) {
+void winograd_output_tiles(int m, const float* mm, int64_t sxi, int64_t tw, int64_t ntiles,
+                           float bias, const Epilogue& ep, float* y, int64_t ldy, int64_t rows,
+                           int64_t cols) {
 #ifdef LOADRUN_X86_KERNELS
   if (cpu_features().use_avx2())
-    return winograd_output_row_avx2(m, mm, sxi, ntiles, bias, ep, y, ldy, rows, cols);
+    return winograd_output_tiles_avx2(m, mm, sxi, tw, ntiles, bias, ep, y, ldy, rows, cols);
 #endif
-  winograd_output_row_portable(m, mm, sxi, ntiles, bias, ep, y, ldy, rows, cols);
+  winograd_output_tiles_portable(m, mm, sxi, tw, ntiles, bias, ep, y, ldy, rows, cols);
 }
 
 }  // namespace kernels

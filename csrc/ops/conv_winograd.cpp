@@ -167,9 +167,7 @@ void Winograd::exec(const Op& op_, const KernCtx& ctx) const {
             std::copy(xr, xr + (hi - lo), d + lo);
             std::fill(d + hi, d + bd.ld, 0.f);
           }
-          for (int64_t r = 0; r < nr; ++r)
-            kernels::winograd_input_row(m, band + r * m * bd.ld, bd.ld, bd.tw,
-                                        v + ic * nt + r * bd.tw, icg * nt);
+          kernels::winograd_input_tiles(m, band, bd.ld, bd.tw, nt, v + ic * nt, icg * nt);
         }
         // One GEMM per xi: M[xi] (ocg x nt) = U[xi] (ocg x icg) * V[xi] (icg x nt).
         for (int64_t xi = 0; xi < t2; ++xi) {
@@ -187,11 +185,8 @@ void Winograd::exec(const Op& op_, const KernCtx& ctx) const {
         for (int64_t oc = 0; oc < ocg; ++oc) {
           float b = bias ? bias[grp * ocg + oc] : 0.f;
           float* yc = yg + oc * g.oh * g.ow;
-          for (int64_t r = 0; r < nr; ++r) {
-            int64_t oh0 = (tr0 + r) * m;
-            kernels::winograd_output_row(m, mm + oc * nt + r * bd.tw, ocg * nt, bd.tw, b, ep,
-                                         yc + oh0 * g.ow, g.ow, g.oh - oh0, g.ow);
-          }
+          kernels::winograd_output_tiles(m, mm + oc * nt, ocg * nt, bd.tw, nt, b, ep,
+                                         yc + tr0 * m * g.ow, g.ow, g.oh - tr0 * m, g.ow);
         }
       }
     }
