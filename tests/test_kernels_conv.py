@@ -79,6 +79,8 @@ CASES = [
     ("DEPTHWISE_DIRECT", (1, 7, 20, 17), (7, 1, 5, 5), dict(group=7, pads=[2, 1, 0, 2])),
     ("DEPTHWISE_DIRECT", (1, 4, 1, 1), (4, 1, 3, 3), dict(group=4, pads=[1, 1, 1, 1])),
     ("DEPTHWISE_DIRECT", (1, 2, 3, 35), (2, 1, 3, 3), dict(group=2, strides=[2, 2])),
+    ("DEPTHWISE_DIRECT", (2, 3, 12, 40), (3, 1, 3, 3), dict(group=3, strides=[2, 2], pads=[1, 1, 1, 1])),
+    ("DEPTHWISE_DIRECT", (1, 3, 12, 41), (3, 1, 5, 5), dict(group=3, strides=[2, 2], pads=[1, 3, 2, 0])),
 ]
 
 

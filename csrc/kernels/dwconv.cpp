@@ -35,6 +35,16 @@ void dwconv_plane_portable(int k, int s, const float* p0, const float* p1, int64
   }
 }
 
+void deinterleave(const float* src, int64_t n, float* even, float* odd) {
+#ifdef LOADRUN_X86_KERNELS
+  if (cpu_features().use_avx2()) return deinterleave_avx2(src, n, even, odd);
+#endif
+  for (int64_t i = 0; i < n; ++i) {
+    even[i] = src[2 * i];
+    odd[i] = src[2 * i + 1];
+  }
+}
+
 void dwconv_plane(int k, int s, const float* p0, const float* p1, int64_t ld, const float* w,
                   float bias, const Epilogue& ep, float* y, int64_t oh, int64_t ow) {
 #ifdef LOADRUN_X86_KERNELS

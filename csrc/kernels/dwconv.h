@@ -25,7 +25,11 @@ int64_t dwconv_rows(int k, int s, int64_t oh);
 void dwconv_plane(int k, int s, const float* p0, const float* p1, int64_t ld, const float* w,
                   float bias, const Epilogue& ep, float* y, int64_t oh, int64_t ow);
 
+// even[i] = src[2i], odd[i] = src[2i + 1] for i < n (stride-2 padding).
+void deinterleave(const float* src, int64_t n, float* even, float* odd);
+
 // Implementations (dwconv.cpp: portable; dwconv_avx2.cpp: AVX2+FMA).
+void deinterleave_avx2(const float* src, int64_t n, float* even, float* odd);
 void dwconv_plane_portable(int k, int s, const float* p0, const float* p1, int64_t ld,
                            const float* w, float bias, const Epilogue& ep, float* y, int64_t oh,
                            int64_t ow);

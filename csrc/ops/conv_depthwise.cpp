@@ -44,13 +44,18 @@ void pad_plane(const ConvGeo& g, const float* x, int64_t rows, int64_t ld, float
     } else {
       std::fill(e, e + ld, 0.f);
       std::fill(o, o + ld, 0.f);
-      // E[q] = x[2q - pw], O[q] = x[2q + 1 - pw], for the q that land inside.
+      // E[q] = x[2q - pw], O[q] = x[2q + 1 - pw], for the q that land inside:
+      // [qa, qb) where both do (a vector deinterleave), then the edges.
+      int64_t qa = (g.pw + 1) / 2, qb = std::min(ld, (g.iw + g.pw) / 2);
+      if (qb > qa) kernels::deinterleave(xr + 2 * qa - g.pw, qb - qa, e + qa, o + qa);
+      qb = std::max(qa, qb);
       for (int par = 0; par < 2; ++par) {
         float* d = par ? o : e;
         int64_t off = par - g.pw;  // iw = 2q + off
         int64_t q0 = off >= 0 ? 0 : (-off + 1) / 2;
         int64_t q1 = std::min(ld, (g.iw - off + 1) / 2);
-        for (int64_t q = q0; q < q1; ++q) d[q] = xr[2 * q + off];
+        for (int64_t q = q0; q < std::min(q1, qa); ++q) d[q] = xr[2 * q + off];
+        for (int64_t q = std::max(q0, qb); q < q1; ++q) d[q] = xr[2 * q + off];
       }
     }
   }
