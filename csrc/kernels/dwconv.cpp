@@ -8,6 +8,16 @@
 namespace loadrun {
 namespace kernels {
 
+#ifdef LOADRUN_X86_KERNELS
+namespace {
+// Looked up once: the dispatchers run per row or per band.
+bool use_avx2() {
+  static const bool avx2 = cpu_features().use_avx2();
+  return avx2;
+}
+}  // namespace
+#endif
+
 int64_t dwconv_pitch(int k, int s, int64_t ow) {
   int64_t ow8 = (ow + 7) / 8 * 8;
   return s == 1 ? ow8 + k : ow8 + k / 2 + 1;
@@ -37,7 +47,7 @@ void dwconv_plane_portable(int k, int s, const float* p0, const float* p1, int64
 
 void deinterleave(const float* src, int64_t n, float* even, float* odd) {
 #ifdef LOADRUN_X86_KERNELS
-  if (cpu_features().use_avx2()) return deinterleave_avx2(src, n, even, odd);
+  if (use_avx2()) return deinterleave_avx2(src, n, even, odd);
 #endif
   for (int64_t i = 0; i < n; ++i) {
     even[i] = src[2 * i];
@@ -48,7 +58,7 @@ void deinterleave(const float* src, int64_t n, float* even, float* odd) {
 void dwconv_plane(int k, int s, const float* p0, const float* p1, int64_t ld, const float* w,
                   float bias, const Epilogue& ep, float* y, int64_t oh, int64_t ow) {
 #ifdef LOADRUN_X86_KERNELS
-  if (cpu_features().use_avx2()) {
+  if (use_avx2()) {
     dwconv_plane_avx2(k, s, p0, p1, ld, w, bias, ep, y, oh, ow);
     return;
   }

@@ -12,6 +12,16 @@
 namespace loadrun {
 namespace kernels {
 
+#ifdef LOADRUN_X86_KERNELS
+namespace {
+// Looked up once: the dispatchers run per row or per band.
+bool use_avx2() {
+  static const bool avx2 = cpu_features().use_avx2();
+  return avx2;
+}
+}  // namespace
+#endif
+
 namespace {
 
 // G of F(4,3) and F(6,3): row p is the filter's value at interpolation
@@ -88,7 +98,7 @@ void winograd_output_tiles_portable(int m, const float* mm, int64_t sxi, int64_t
 void winograd_input_tiles(int m, const float* p, int64_t ld, int64_t tw, int64_t ntiles,
                           float* v, int64_t sxi) {
 #ifdef LOADRUN_X86_KERNELS
-  if (cpu_features().use_avx2()) return winograd_input_tiles_avx2(m, p, ld, tw, ntiles, v, sxi);
+  if (use_avx2()) return winograd_input_tiles_avx2(m, p, ld, tw, ntiles, v, sxi);
 #endif
   winograd_input_tiles_portable(m, p, ld, tw, ntiles, v, sxi);
 }
@@ -97,7 +107,7 @@ void winograd_output_tiles(int m, const float* mm, int64_t sxi, int64_t tw, int6
                            float bias, const Epilogue& ep, float* y, int64_t ldy, int64_t rows,
                            int64_t cols) {
 #ifdef LOADRUN_X86_KERNELS
-  if (cpu_features().use_avx2())
+  if (use_avx2())
     return winograd_output_tiles_avx2(m, mm, sxi, tw, ntiles, bias, ep, y, ldy, rows, cols);
 #endif
   winograd_output_tiles_portable(m, mm, sxi, tw, ntiles, bias, ep, y, ldy, rows, cols);

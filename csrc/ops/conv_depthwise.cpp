@@ -42,13 +42,15 @@ void pad_plane(const ConvGeo& g, const float* x, int64_t rows, int64_t ld, float
       std::copy(xr, xr + (hi - lo), e + lo);
       std::fill(e + hi, e + ld, 0.f);
     } else {
-      std::fill(e, e + ld, 0.f);
-      std::fill(o, o + ld, 0.f);
       // E[q] = x[2q - pw], O[q] = x[2q + 1 - pw], for the q that land inside:
       // [qa, qb) where both do (a vector deinterleave), then the edges.
-      int64_t qa = (g.pw + 1) / 2, qb = std::min(ld, (g.iw + g.pw) / 2);
-      if (qb > qa) kernels::deinterleave(xr + 2 * qa - g.pw, qb - qa, e + qa, o + qa);
+      int64_t qa = std::min((g.pw + 1) / 2, ld), qb = std::min(ld, (g.iw + g.pw) / 2);
       qb = std::max(qa, qb);
+      std::fill(e, e + qa, 0.f);
+      std::fill(o, o + qa, 0.f);
+      std::fill(e + qb, e + ld, 0.f);
+      std::fill(o + qb, o + ld, 0.f);
+      if (qb > qa) kernels::deinterleave(xr + 2 * qa - g.pw, qb - qa, e + qa, o + qa);
       for (int par = 0; par < 2; ++par) {
         float* d = par ? o : e;
         int64_t off = par - g.pw;  // iw = 2q + off
