@@ -122,13 +122,15 @@ def test_float64_stays_naive():
 
 
 def test_heuristic_choices():
-    def chosen(xs, ws, **attrs):
+    def chosen(xs, ws, pre=True, **attrs):
         m = conv_model(xs, r(*ws), **attrs)
-        return conv_steps(run(m, r(*xs))[1])[0][1]
+        return conv_steps(run(m, r(*xs), weight_preprocess=pre)[1])[0][1]
 
     assert chosen((1, 32, 56, 56), (32, 32, 3, 3), pads=[1] * 4) == "WINOGRAD_F63"
     assert chosen((1, 32, 10, 10), (32, 32, 3, 3), pads=[1] * 4) == "WINOGRAD_F43"
     assert chosen((1, 32, 7, 7), (32, 32, 3, 3), pads=[1] * 4) == "IM2COL_GEMM"
+    # Winograd without weight preprocess transforms the filters on every run.
+    assert chosen((1, 32, 56, 56), (32, 32, 3, 3), pre=False, pads=[1] * 4) == "IM2COL_GEMM"
     assert chosen((1, 32, 7, 7), (16, 32, 1, 1)) == "CONV1x1_GEMM"
     assert chosen((1, 32, 14, 14), (32, 1, 3, 3), group=32, pads=[1] * 4) == "DEPTHWISE_DIRECT"
     assert chosen((1, 3, 32, 32), (16, 3, 7, 7), strides=[2, 2], pads=[3] * 4) == "IM2COL_GEMM"

@@ -20,6 +20,9 @@ class Algo {
     NAIVE = 2,
     USABLE_DEPEND_ON_SHAPE = 4,
     ACCURACY_DEPEND_ON_BATCH = 8,
+    // Fast only with its weights preprocessed (Winograd: the filter transform
+    // costs as much as the conv); the heuristic passes it over otherwise.
+    WANTS_WEIGHT_PREPROCESS = 16,
   };
   virtual ~Algo() = default;
   virtual const char* name() const = 0;

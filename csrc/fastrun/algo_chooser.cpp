@@ -42,7 +42,8 @@ const Algo* AlgoChooser::choose(const OprNode& node, const InLayouts& in, const 
       continue;
     }
     if (passes_filters(*algo, node, in, out)) {
-      if (algo->preferred(*node.op, in, out)) return algo;
+      bool slow = (algo->attributes() & Algo::WANTS_WEIGHT_PREPROCESS) && !opt_.weight_preprocess;
+      if (!slow && algo->preferred(*node.op, in, out)) return algo;
       if (!usable) usable = algo;
     }
   }

@@ -28,6 +28,8 @@ struct ChooserOptions {
   // Non-empty: every opr with a usable algorithm of this name runs it (tests
   // compare each fast algorithm with NAIVE this way); other oprs choose as usual.
   std::string prefer_algo;
+  // Weights will be preprocessed (NetworkOptions::weight_preprocess).
+  bool weight_preprocess = false;
   uint32_t required_attrs() const;   // "positive" set
   uint32_t forbidden_attrs() const;  // "negative" set
 };

@@ -12,7 +12,9 @@
 // Tiles are processed in bands of whole tile rows, sized so V and M of a
 // band stay in cache; each band pads its input rows into workspace first.
 // Preprocess transforms the filters and packs U[xi] as the GEMMs' A operand;
-// otherwise U is computed into workspace on every run.
+// otherwise U is computed into workspace on every run, which costs about as
+// much as the conv (WANTS_WEIGHT_PREPROCESS: the heuristic then prefers
+// IM2COL_GEMM).
 // Accuracy: the transforms' constants (up to 21/4 and 32 in F63) grow the
 // rounding error: against a double-precision reference the relative max
 // error is about 1e-6 (F43) and 1e-5 (F63) for 64..512 channels, against
@@ -67,7 +69,7 @@ class Winograd final : public Algo {
  public:
   Winograd(const char* name, int m) : name_(name), m_(m) {}
   const char* name() const override { return name_; }
-  uint32_t attributes() const override { return REPRODUCIBLE; }
+  uint32_t attributes() const override { return REPRODUCIBLE | WANTS_WEIGHT_PREPROCESS; }
   bool usable(const Op& op, const InLayouts& in, const OutLayouts& out) const override {
     ConvGeo g;
     return conv_geometry_f32(as_conv(op), in, out, &g) && fits(g);

@@ -27,10 +27,17 @@ struct Network::Plan {
   size_t arena_bytes = 0, workspace_bytes = 0;
 };
 
+namespace {
+ChooserOptions with_preprocess(ChooserOptions c, bool weight_preprocess) {
+  c.weight_preprocess = weight_preprocess;
+  return c;
+}
+}  // namespace
+
 Network::Network(std::shared_ptr<const Graph> graph, NetworkOptions opt)
     : graph_(opt.optimize ? optimize_graph(std::move(graph)) : std::move(graph)),
       opt_(opt),
-      chooser_(opt.chooser) {}
+      chooser_(with_preprocess(opt.chooser, opt.weight_preprocess)) {}
 
 Network::~Network() = default;
 
