@@ -3,6 +3,8 @@
 // it) and the dispatch to the AVX2 one. See dwconv.h.
 #include "kernels/dwconv.h"
 
+#include <algorithm>
+
 #include "kernels/cpu_features.h"
 
 namespace loadrun {
@@ -45,13 +47,44 @@ void dwconv_plane_portable(int k, int s, const float* p0, const float* p1, int64
   }
 }
 
-void deinterleave(const float* src, int64_t n, float* even, float* odd) {
+void dwconv_fill(int s, const float* x, int64_t ih, int64_t iw, int64_t ph, int64_t pw,
+                 int64_t rows, int64_t ld, float* p0, float* p1) {
+  int64_t r0 = std::max<int64_t>(0, ph), r1 = std::min(rows, ih + ph);
+  if (s == 1) {
+    int64_t q0 = std::max<int64_t>(0, pw), q1 = std::min(ld, iw + pw);
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* xr = x + (r - ph) * iw + (q0 - pw);
+      std::copy(xr, xr + (q1 - q0), p0 + r * ld + q0);
+    }
+    return;
+  }
+  // [qa, qb): both E[q] = x[2q - pw] and O[q] = x[2q + 1 - pw] inside (a
+  // deinterleave); the columns around it hold one of the two.
+  int64_t qa = std::min((pw + 1) / 2, ld), qb = std::max(qa, std::min(ld, (iw + pw) / 2));
+  for (int64_t r = r0; r < r1; ++r) {
+    const float* xr = x + (r - ph) * iw;
+    float* e = p0 + r * ld;
+    float* o = p1 + r * ld;
+    const float* src = xr + 2 * qa - pw;
+    int64_t n = qb - qa, i = 0;
 #ifdef LOADRUN_X86_KERNELS
-  if (use_avx2()) return deinterleave_avx2(src, n, even, odd);
+    if (use_avx2()) {
+      deinterleave_avx2(src, n, e + qa, o + qa);
+      i = n;
+    }
 #endif
-  for (int64_t i = 0; i < n; ++i) {
-    even[i] = src[2 * i];
-    odd[i] = src[2 * i + 1];
+    for (; i < n; ++i) {
+      e[qa + i] = src[2 * i];
+      o[qa + i] = src[2 * i + 1];
+    }
+    for (int par = 0; par < 2; ++par) {
+      float* d = par ? o : e;
+      int64_t off = par - pw;  // iw = 2q + off
+      int64_t q0 = off >= 0 ? 0 : (-off + 1) / 2;
+      int64_t q1 = std::min(ld, (iw - off + 1) / 2);
+      for (int64_t q = q0; q < std::min(q1, qa); ++q) d[q] = xr[2 * q + off];
+      for (int64_t q = std::max(q0, qb); q < q1; ++q) d[q] = xr[2 * q + off];
+    }
   }
 }
 

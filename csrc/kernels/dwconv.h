@@ -25,10 +25,16 @@ int64_t dwconv_rows(int k, int s, int64_t oh);
 void dwconv_plane(int k, int s, const float* p0, const float* p1, int64_t ld, const float* w,
                   float bias, const Epilogue& ep, float* y, int64_t oh, int64_t ow);
 
-// even[i] = src[2i], odd[i] = src[2i + 1] for i < n (stride-2 padding).
-void deinterleave(const float* src, int64_t n, float* even, float* odd);
+// Writes the input plane x (ih x iw) into the padded plane(s) p0 (and p1,
+// stride 2), `rows` rows of pitch ld, where row r, column q hold input
+// (r - ph, q - pw) (stride 1) or (r - ph, 2q - pw) / (r - ph, 2q + 1 - pw)
+// (stride 2). Only positions inside the input are written: the caller zeroes
+// the planes once, and the pad positions stay zero from channel to channel.
+void dwconv_fill(int s, const float* x, int64_t ih, int64_t iw, int64_t ph, int64_t pw,
+                 int64_t rows, int64_t ld, float* p0, float* p1);
 
 // Implementations (dwconv.cpp: portable; dwconv_avx2.cpp: AVX2+FMA).
+// even[i] = src[2i], odd[i] = src[2i + 1] for i < n.
 void deinterleave_avx2(const float* src, int64_t n, float* even, float* odd);
 void dwconv_plane_portable(int k, int s, const float* p0, const float* p1, int64_t ld,
                            const float* w, float bias, const Epilogue& ep, float* y, int64_t oh,
