@@ -107,7 +107,6 @@ const Algo* conv_depthwise_direct_algo();
 const Algo* conv1x1_gemm_algo();
 const Algo* conv_winograd_f63_algo();
 const Algo* conv_winograd_f43_algo();
-const Algo* conv_direct_small_ic_algo();
 const Algo* conv_im2col_gemm_algo();
 
 }  // namespace loadrun
