@@ -129,7 +129,7 @@ def test_unknown_flag(capsys, model):
     assert code == 2 and "unknown flag --warmup" in err
 
 
-@pytest.mark.parametrize("flag", ["--fast-run", "--fast_run", "-fast-run", "--workspace-limit=100",
+@pytest.mark.parametrize("flag", ["--enable-nchw88", "--enable_nchw88", "-enable-nchw88", "--range=100",
                                   "--enable-nchw44", "--cpu", "--io_dump", "--no-sanity-check"])
 def test_not_supported_flag(capsys, model, flag):
     code, lines, err = run_cli(capsys, model, flag)
@@ -139,7 +139,7 @@ def test_not_supported_flag(capsys, model, flag):
 
 
 def test_not_supported_list_covers_the_spec_flags():
-    for name in ["--fast-run", "--full-run", "--fast-run-algo-policy", "--reproducible", "--io-dump-stderr",
+    for name in ["--io-dump-stderr",
                  "--bin-io-dump", "--bin-out-dump", "--copy-to-host", "--enable-nchw88", "--layout-transform",
                  "--enable-ioc16", "--enable-fuse-conv-bias-with-z", "--fuse-grain", "--enable-jit",
                  "--tensorrt-cache", "--disable-mem-opt", "--record-comp-seq2", "--multithread",
@@ -147,7 +147,10 @@ def test_not_supported_list_covers_the_spec_flags():
                  "--get-static-mem-info", "--c-opr-lib-with-param", "--thread", "--batch-size",
                  "--fitting", "--packed-model-dump", "--pack-model-cryption"]:
         assert name in not_supported.NOT_SUPPORTED
-    for name in ["--iter", "--warmup-iter", "--input", "--model-info", "--verbose", "--json"]:
+    for name in ["--iter", "--warmup-iter", "--input", "--model-info", "--verbose", "--json",
+                 "--fast-run", "--full-run", "--fast-run-algo-policy", "--reproducible",
+                 "--binary-equal-between-batch", "--fast-run-shared-batch-size", "--workspace-limit",
+                 "--weight-preprocess"]:
         assert name not in not_supported.NOT_SUPPORTED
 
 

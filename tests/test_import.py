@@ -36,10 +36,22 @@ def test_unused_imported_domain_is_ignored():
     np.testing.assert_array_equal(loadrun.load(m).run({"x": x})["y"], np.maximum(x, 0))
 
 
-def test_old_opset_refused():
-    m = relu_model(opset=6)
-    with pytest.raises(loadrun.UnsupportedError, match="opset 6"):
+def test_old_opsets():
+    # Relu is defined the same at opset 6 as at 7: the model imports
+    x = np.array([[-1, 2, -3]], np.float32)
+    np.testing.assert_array_equal(loadrun.load(relu_model(opset=6)).run({"x": x})["y"], np.maximum(x, 0))
+    # Add changed at 7 (broadcasting): refused, naming it
+    nodes = [helper.make_node("Relu", ["x"], ["a"]), helper.make_node("Add", ["a", "a"], ["y"])]
+    m = make_model(nodes, [("x", np.float32, [1, 3])], [("y", np.float32, None)], opset=6)
+    with pytest.raises(loadrun.UnsupportedError, match="opset 6.*Add changed"):
         loadrun.load(m)
+    # a model importing only ai.onnx.ml uses no ai.onnx op at all
+    ml = make_model([helper.make_node("Binarizer", ["x"], ["y"], domain="ai.onnx.ml")],
+                    [("x", np.float32, [2])], [("y", np.float32, None)])
+    del ml.opset_import[:]
+    ml.opset_import.append(helper.make_opsetid("ai.onnx.ml", 1))
+    with pytest.raises(loadrun.UnsupportedError, match="Binarizer"):
+        loadrun.load(ml)
 
 
 def test_bad_files(tmp_path):

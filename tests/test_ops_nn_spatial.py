@@ -248,12 +248,12 @@ def test_global_pool(op, shape):
     check_node(op, {"x": r(*shape)})
 
 
-def test_max_pool_indices_unsupported():
+def test_max_pool_indices():
+    # The Indices output is covered in depth by tests/test_ops_misc.py.
     node = helper.make_node("MaxPool", ["x"], ["y", "idx"], kernel_shape=[2, 2])
     m = make_model([node], [("x", np.float32, [1, 1, 4, 4])],
                    [("y", np.float32, None), ("idx", np.int64, None)])
-    with pytest.raises(loadrun.UnsupportedError, match="Indices"):
-        loadrun.load(m)
+    check_model(m, {"x": r(1, 1, 4, 4)})
 
 
 def test_max_pool_unread_indices_dropped():
@@ -388,9 +388,9 @@ def test_upsample_opset7(mode):
 
 
 @pytest.mark.parametrize("attrs,err,match", [
-    ({"mode": "cubic"}, loadrun.UnsupportedError, "cubic"),
-    ({"coordinate_transformation_mode": "tf_crop_and_resize"}, loadrun.UnsupportedError, "tf_crop"),
-    ({"antialias": 1, "mode": "linear"}, loadrun.UnsupportedError, "antialias"),
+    # cubic, tf_crop_and_resize, antialias and keep_aspect_ratio_policy: tests/test_ops_misc.py
+    ({"keep_aspect_ratio_policy": "bogus"}, loadrun.ModelError, "keep_aspect_ratio_policy"),
+    ({"antialias": 2, "mode": "linear"}, loadrun.ModelError, "antialias"),
     ({"mode": "bogus"}, loadrun.ModelError, "mode"),
     ({"nearest_mode": "bogus"}, loadrun.ModelError, "nearest_mode"),
 ])
@@ -400,19 +400,17 @@ def test_resize_bad_or_unsupported_attrs(attrs, err, match):
 
 
 def test_resize_errors():
-    with pytest.raises(loadrun.UnsupportedError, match="keep_aspect_ratio_policy"):
-        loadrun.load(resize_model((1, 1, 4, 4), sizes=[1, 1, 8, 6], keep_aspect_ratio_policy="not_larger"))
     with pytest.raises(loadrun.ModelError, match="exactly one"):
         loadrun.load(resize_model((1, 1, 4, 4), scales=[1, 1, 2, 2], sizes=[1, 1, 8, 8]))
     with pytest.raises(loadrun.ModelError, match="exactly one"):
         loadrun.load(resize_model((1, 1, 4, 4)))
     with pytest.raises(loadrun.ModelError, match="scales has shape"):
         loadrun.load(resize_model((1, 1, 4, 4), scales=[2, 2]))
-    # scales computed at run time: the output shape cannot be known at compile time.
+    # scales fed at run time: inferred then (tests/test_dynamic_shapes.py); bad ones still fail.
     node = helper.make_node("Resize", ["x", "", "s"], ["y"])
     m = make_model([node], [("x", np.float32, [1, 1, 4, 4]), ("s", np.float32, [4])], [("y", np.float32, None)])
-    with pytest.raises(loadrun.UnsupportedError, match="compile time"):
-        loadrun.load(m)
+    with pytest.raises(loadrun.ModelError, match="scales must be positive"):
+        loadrun.load(m).run({"x": np.zeros((1, 1, 4, 4), np.float32), "s": np.array([1, 1, 2, -1], np.float32)})
 
 
 def test_resize_scale_one_is_identity():

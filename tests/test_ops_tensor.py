@@ -101,10 +101,10 @@ def test_reshape_count_mismatch_is_model_error():
         loadrun.load(m)
 
 
-def test_reshape_runtime_shape_is_unsupported():
-    m = node_model("Reshape", {"x": arr((2, 3)), "s": i64(3, 2)}, out_types=[TensorProto.FLOAT])
-    with pytest.raises(loadrun.UnsupportedError, match="compile time"):
-        loadrun.load(m)
+def test_reshape_runtime_shape():
+    # the shape as a graph input: the plan is keyed on its value (tests/test_dynamic_shapes.py)
+    feeds = {"x": arr((2, 3)), "s": i64(3, 2)}
+    check_model(node_model("Reshape", feeds, out_types=[TensorProto.FLOAT]), feeds)
 
 
 # -- Flatten -----------------------------------------------------------------
@@ -575,11 +575,9 @@ def test_range_from_shape_folds():
     assert loadrun.load(m).steps() == []
 
 
-def test_range_runtime_inputs_unsupported_and_zero_delta():
+def test_range_runtime_inputs_and_zero_delta():
     feeds = {"s": np.array(0, np.int64), "l": np.array(5, np.int64), "d": np.array(1, np.int64)}
-    m = node_model("Range", feeds, opset=11)
-    with pytest.raises(loadrun.UnsupportedError, match="compile time"):
-        loadrun.load(m)
+    check_model(node_model("Range", feeds, opset=11), feeds)
     consts = [(n, np.array(v, np.int64)) for n, v in (("s", 0), ("l", 5), ("d", 0))]
     with pytest.raises(loadrun.ModelError, match="delta"):
         loadrun.load(node_model("Range", {}, consts, opset=11))

@@ -8,6 +8,8 @@
 #include <cstring>
 
 #include "core/errors.h"
+#include "fastrun/algo_cache.h"
+#include "fastrun/test_op.h"
 #include "graph/graph.h"
 #include "runtime/network.h"
 
@@ -17,6 +19,9 @@ using namespace loadrun;
 namespace {
 
 DType dtype_of(const py::dtype& dt) {
+  // bfloat16, float8, int4 ... arrive as ml_dtypes' NumPy types, known by name
+  DType named;
+  if (dtype_from_name(py::str(dt.attr("name")), &named) && dtype_is_storage_only(named)) return named;
   char k = dt.kind();
   size_t sz = dt.itemsize();
   if (k == 'f' && sz == 4) return DType::Float32;
@@ -66,6 +71,9 @@ AttrValue attr_of(const py::handle& v) {
   } else if (py::isinstance<py::str>(v) || py::isinstance<py::bytes>(v)) {
     a.kind = AttrValue::kString;
     a.s = v.cast<std::string>();
+  } else if (py::isinstance<Graph>(v)) {
+    a.kind = AttrValue::kGraph;
+    a.g = v.cast<std::shared_ptr<Graph>>();
   } else if (py::isinstance<py::array>(v)) {
     a.kind = AttrValue::kTensor;
     py::array arr = py::array::ensure(v, py::array::c_style);
@@ -131,6 +139,45 @@ PYBIND11_MODULE(_core, m) {
     return r;
   });
 
+  // [(domain, op type, {algo name: attribute bits})]
+  m.def("algo_attributes", [] {
+    py::list r;
+    for (const OpDef* d : OpRegistry::get().all()) {
+      py::dict a;
+      for (const Algo* algo : d->algos) a[py::str(algo->name())] = algo->attributes();
+      r.append(py::make_tuple(d->domain, d->type, a));
+    }
+    return r;
+  });
+
+  // The fast-run cache file, for `loadrun cache`.
+  m.def("fastrun_category", &AlgoCache::this_category);
+  m.def("fastrun_cache_read", [](const std::string& path) {
+    AlgoCache c;
+    std::string why;
+    auto st = c.read_file(path, &why);
+    const char* status = st == AlgoCache::ReadStatus::kOk ? "ok"
+                         : st == AlgoCache::ReadStatus::kMissing ? "missing" : "invalid";
+    py::list entries;
+    for (const auto& cat : c.categories()) {
+      for (const auto& kv : cat.second) {
+        const CacheEntry& e = kv.second;
+        py::list cands;
+        for (const auto& cd : e.candidates)
+          cands.append(py::make_tuple(cd.algo, cd.attributes, cd.time_s, cd.workspace));
+        entries.append(py::make_tuple(cat.first, e.key.op_type, py::bytes(e.key.params),
+                                      e.key.in_layouts, e.key.out_layouts,
+                                      e.key.weight_preprocess, cands));
+      }
+    }
+    return py::make_tuple(status, why, entries);
+  });
+  // Tests only: the FrCopy operator of domain test.fastrun (fastrun/test_op.h).
+  m.def("_register_fastrun_test_op", &register_fastrun_test_op);
+  m.def("fastrun_cache_merge", [](const std::vector<std::string>& inputs, const std::string& out) {
+    return merge_cache_files(inputs, out).size();
+  });
+
   py::class_<Graph, std::shared_ptr<Graph>>(m, "Graph")
       .def(py::init<>())
       .def("add_input",
@@ -156,15 +203,38 @@ PYBIND11_MODULE(_core, m) {
 
   py::class_<Network>(m, "Network")
       .def(py::init([](std::shared_ptr<Graph> g, const std::string& prefer_algo,
-                       bool weight_preprocess, bool optimize) {
+                       bool weight_preprocess, uint32_t strategy, py::object workspace_limit,
+                       bool binary_equal_between_batch, int shared_batch_size,
+                       const std::string& algo_policy, bool progress, bool optimize) {
              NetworkOptions opt;
              opt.chooser.prefer_algo = prefer_algo;
              opt.weight_preprocess = weight_preprocess;
+             opt.chooser.strategy = strategy;
+             if (!workspace_limit.is_none())
+               opt.chooser.workspace_limit = workspace_limit.cast<size_t>();
+             opt.chooser.binary_equal_between_batch = binary_equal_between_batch;
+             opt.chooser.shared_batch_size = shared_batch_size;
+             opt.chooser.algo_policy = algo_policy;
+             opt.chooser.progress = progress;
              opt.optimize = optimize;
              return std::make_unique<Network>(g, opt);
            }),
            py::arg("graph"), py::arg("prefer_algo") = "", py::arg("weight_preprocess") = false,
-           py::arg("optimize") = true)
+           py::arg("strategy") = static_cast<uint32_t>(kHeuristic),
+           py::arg("workspace_limit") = py::none(), py::arg("binary_equal_between_batch") = false,
+           py::arg("shared_batch_size") = 0, py::arg("algo_policy") = "",
+           py::arg("progress") = true, py::arg("optimize") = true)
+      .def("fastrun_log", [](Network& n) { return n.chooser().take_log(); })
+      .def("fastrun_stats",
+           [](Network& n) {
+             const ChooserStats& s = n.chooser().stats();
+             py::dict d;
+             d["cache_hits"] = s.cache_hits;
+             d["cache_misses"] = s.cache_misses;
+             d["profiled"] = s.profiled;
+             d["timed_runs"] = s.timed_runs;
+             return d;
+           })
       .def("compile", &Network::compile, py::call_guard<py::gil_scoped_release>())
       .def("inputs", [](const Network& n) { return io_list(n.inputs()); })
       .def("outputs", [](const Network& n) { return io_list(n.outputs()); })

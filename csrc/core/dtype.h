@@ -1,4 +1,13 @@
 // Element types. Float16 is storage only: kernels compute in float32.
+// The types after Bool are storage-only too (no arithmetic kernels; Cast,
+// the (De)QuantizeLinear family and data movement handle them): bfloat16,
+// the float8 formats, float4 e2m1 and the 4-bit / 2-bit integers.
+// Layout of the sub-byte types: ONE ELEMENT PER BYTE, not packed, the value's
+// bit pattern in the low bits and the high bits zero (two's complement in the
+// low 4 / 2 bits for int4 / int2) -- what ml_dtypes (onnx's NumPy
+// representation) uses, so arrays cross the Python boundary as plain copies.
+// ONNX's packed form exists only in TensorProto files, and onnx.numpy_helper
+// unpacks it on import.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -19,17 +28,52 @@ enum class DType : uint8_t {
   Int64,
   Uint64,
   Bool,
+  BFloat16,
+  Float8E4M3FN,
+  Float8E4M3FNUZ,
+  Float8E5M2,
+  Float8E5M2FNUZ,
+  Float8E8M0,
+  Int4,
+  Uint4,
+  Int2,
+  Uint2,
+  Float4E2M1,
 };
-constexpr int kNumDTypes = 12;
+constexpr int kNumDTypes = 23;
 
 size_t dtype_size(DType dt);
-const char* dtype_name(DType dt);          // "float32", "int64", "bool", ...
+// "float32", "int64", "bool", ...; the storage-only types use ml_dtypes'
+// names ("bfloat16", "float8_e4m3fn", "float8_e8m0fnu", "int4", "float4_e2m1fn").
+const char* dtype_name(DType dt);
 bool dtype_from_name(const std::string& name, DType* out);
 bool dtype_is_float(DType dt);
 bool dtype_is_signed(DType dt);
 
 float half_to_float(uint16_t h);
 uint16_t float_to_half(float f);
+
+// The storage-only types after Bool (bfloat16 ... float4e2m1).
+bool dtype_is_storage_only(DType dt);
+// Element `bits` (the stored byte, or the two bytes of bfloat16) of a
+// storage-only type as a double (exact). float8e8m0 0xFF and the formats'
+// NaN encodings give NaN; e5m2's infinities give infinities.
+double lowp_to_double(DType dt, uint32_t bits);
+// `v` rounded to a storage-only type, as ONNX's Cast does (ml_dtypes'
+// conversions, bit for bit): floats round to nearest even; out of range
+// values saturate to the largest finite value when `saturate` (float8;
+// float4e2m1 always saturates, having no inf/NaN; bfloat16 never does), else
+// become inf (e5m2) or NaN. NaN stays NaN (float4e2m1 has none: it gives a
+// zero of the opposite sign, as ml_dtypes does). Integers truncate toward
+// zero and keep the low 4 / 2 bits (wrap), NaN giving 0. float8e8m0 rounds
+// as float8e8m0_from_float with round mode Up.
+uint32_t lowp_from_double(DType dt, double v, bool saturate);
+// float8e8m0 (unsigned powers of two 2^-127..2^127, 0xFF NaN) from a float:
+// the float's exponent, rounded by the mantissa: Up (any fraction rounds up),
+// Down (truncate) or Nearest (a fraction >= 1/2 rounds up); saturate keeps
+// 2^127 from rounding up to NaN. Inf and NaN give NaN; the sign is dropped.
+enum class E8M0Round : uint8_t { Up, Down, Nearest };
+uint8_t float8e8m0_from_float(float v, bool saturate, E8M0Round mode);
 
 // C++ type of a dtype; bool is stored as one byte.
 template <DType D> struct DTypeTrait;
@@ -47,6 +91,17 @@ LR_DTYPE_TRAIT(Uint32, uint32_t)
 LR_DTYPE_TRAIT(Int64, int64_t)
 LR_DTYPE_TRAIT(Uint64, uint64_t)
 LR_DTYPE_TRAIT(Bool, bool)
+LR_DTYPE_TRAIT(BFloat16, uint16_t)
+LR_DTYPE_TRAIT(Float8E4M3FN, uint8_t)
+LR_DTYPE_TRAIT(Float8E4M3FNUZ, uint8_t)
+LR_DTYPE_TRAIT(Float8E5M2, uint8_t)
+LR_DTYPE_TRAIT(Float8E5M2FNUZ, uint8_t)
+LR_DTYPE_TRAIT(Float8E8M0, uint8_t)
+LR_DTYPE_TRAIT(Int4, uint8_t)
+LR_DTYPE_TRAIT(Uint4, uint8_t)
+LR_DTYPE_TRAIT(Int2, uint8_t)
+LR_DTYPE_TRAIT(Uint2, uint8_t)
+LR_DTYPE_TRAIT(Float4E2M1, uint8_t)
 #undef LR_DTYPE_TRAIT
 
 }  // namespace loadrun

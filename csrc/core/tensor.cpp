@@ -1,5 +1,6 @@
 #include "core/tensor.h"
 
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
@@ -52,7 +53,10 @@ bool Layout::is_contiguous() const { return strides == contiguous_strides(shape)
 std::string Layout::str() const {
   static const char* kMgbNames[kNumDTypes] = {"Float32", "Float16", "Float64", "Int8",
                                               "Uint8",   "Int16",   "Uint16",  "Int32",
-                                              "Uint32",  "Int64",   "Uint64",  "Bool"};
+                                              "Uint32",  "Int64",   "Uint64",  "Bool",
+                                              "BFloat16", "Float8E4M3FN", "Float8E4M3FNUZ",
+                                              "Float8E5M2", "Float8E5M2FNUZ", "Float8E8M0",
+                                              "Int4", "Uint4", "Int2", "Uint2", "Float4E2M1"};
   std::ostringstream os;
   os << "{";
   for (size_t i = 0; i < shape.size(); ++i) {
@@ -114,6 +118,10 @@ Tensor Tensor::reshaped(const Shape& s) const {
 }
 
 double Tensor::get_f64(int64_t i) const {
+  if (dtype_is_storage_only(dtype())) {
+    uint32_t bits = dtype_size(dtype()) == 2 ? ptr<uint16_t>()[i] : ptr<uint8_t>()[i];
+    return lowp_to_double(dtype(), bits);
+  }
   switch (dtype()) {
     case DType::Float16: return half_to_float(ptr<uint16_t>()[i]);
     case DType::Bool: return ptr<uint8_t>()[i] ? 1.0 : 0.0;
@@ -124,7 +132,20 @@ double Tensor::get_f64(int64_t i) const {
   return v;
 }
 
+void Tensor::set_f64(int64_t i, double v) {
+  switch (dtype()) {
+    case DType::Float16: ptr<uint16_t>()[i] = float_to_half(static_cast<float>(v)); return;
+    case DType::Bool: ptr<uint8_t>()[i] = v != 0.0; return;
+    default: break;
+  }
+  LR_DISPATCH_NUMERIC(dtype(), "set_f64", ptr<T>()[i] = static_cast<T>(v));
+}
+
 int64_t Tensor::get_i64(int64_t i) const {
+  if (dtype_is_storage_only(dtype())) {
+    double v = get_f64(i);
+    return std::isfinite(v) ? static_cast<int64_t>(v) : 0;
+  }
   switch (dtype()) {
     case DType::Float16: return static_cast<int64_t>(half_to_float(ptr<uint16_t>()[i]));
     case DType::Bool: return ptr<uint8_t>()[i] ? 1 : 0;

@@ -65,6 +65,8 @@ class Tensor {
   Tensor reshaped(const Shape& s) const;
   // Element i (contiguous order) read as double / int64, whatever the dtype.
   double get_f64(int64_t i) const;
+  // Element i converted from double (float16 rounds, bool is nonzero).
+  void set_f64(int64_t i, double v);
   int64_t get_i64(int64_t i) const;
   std::vector<int64_t> to_i64_vector() const;
 

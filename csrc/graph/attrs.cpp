@@ -47,6 +47,20 @@ std::vector<double> Attrs::get_floats(const std::string& name, const std::vector
   return v->floats;
 }
 
+std::vector<std::string> Attrs::get_strings(const std::string& name,
+                                            const std::vector<std::string>& def) const {
+  auto it = map_.find(name);
+  if (it == map_.end()) return def;
+  const AttrValue& v = it->second;
+  if (v.kind == AttrValue::kStrings) return v.strings;
+  if (v.kind == AttrValue::kString) return {v.s};
+  // An empty list arrives without an element type.
+  bool empty = (v.kind == AttrValue::kInts && v.ints.empty()) ||
+               (v.kind == AttrValue::kFloats && v.floats.empty());
+  LR_CHECK(empty, ModelError, "attribute '", name, "' has the wrong type");
+  return {};
+}
+
 int64_t Attrs::require_int(const std::string& name) const {
   const AttrValue* v = find(name, AttrValue::kInt);
   LR_CHECK(v, ModelError, "required attribute '", name, "' is missing");
@@ -57,6 +71,17 @@ const Tensor& Attrs::require_tensor(const std::string& name) const {
   const AttrValue* v = find(name, AttrValue::kTensor);
   LR_CHECK(v, ModelError, "required tensor attribute '", name, "' is missing");
   return v->t;
+}
+
+std::shared_ptr<Graph> Attrs::get_graph(const std::string& name) const {
+  const AttrValue* v = find(name, AttrValue::kGraph);
+  return v ? v->g : nullptr;
+}
+
+std::shared_ptr<Graph> Attrs::require_graph(const std::string& name) const {
+  const AttrValue* v = find(name, AttrValue::kGraph);
+  LR_CHECK(v && v->g, ModelError, "required graph attribute '", name, "' is missing");
+  return v->g;
 }
 
 }  // namespace loadrun

@@ -91,4 +91,11 @@ void Graph::add_output(const std::string& name) {
   outputs_.push_back(id);
 }
 
+void Graph::retype_input(size_t i, DType dtype, const Shape& shape) {
+  LR_CHECK(i < inputs_.size(), InternalError, "graph input ", i, " does not exist");
+  Var& v = vars_[inputs_[i]];
+  v.dtype = dtype;
+  v.shape = shape;
+}
+
 }  // namespace loadrun

@@ -45,6 +45,11 @@ class Graph {
               const Attrs& attrs, const std::vector<std::string>& inputs,
               const std::vector<std::string>& outputs);
   void add_output(const std::string& name);
+  // Subgraphs only: the op that owns this graph gives input i the dtype and
+  // rank of what it feeds there (an ONNX subgraph may leave them undeclared,
+  // and its captures from enclosing scopes never declare them). Call before
+  // a Network is built on the graph.
+  void retype_input(size_t i, DType dtype, const Shape& shape);
 
   int find_var(const std::string& name) const;  // -1 if none
   const std::vector<Var>& vars() const { return vars_; }

@@ -1,6 +1,8 @@
-// Op: one node's parsed operator (its params), with static shape inference.
-// InferCtx carries input layouts and, where known at compile time, input
-// values (weights, folded shape arithmetic); KernCtx carries bound tensors.
+// Op: one node's parsed operator (its params), with shape inference.
+// InferCtx carries input layouts and, where known, input values (at compile
+// time: weights, folded shape arithmetic, graph inputs the plan is keyed on;
+// at run time, for nodes whose shapes depend on data: every input);
+// KernCtx carries bound tensors.
 #pragma once
 #include <memory>
 #include <string>
@@ -26,13 +28,17 @@ struct InferCtx {
     return *in[i];
   }
   const Tensor* value_or_null(size_t i) const { return i < values.size() ? values[i] : nullptr; }
-  // Value of input i; throws when it is only known at run time.
+  // Value of input i. When it is not known yet, records i in missing_value
+  // and throws UnsupportedError: the compiler then keys the plan on the graph
+  // inputs the value comes from, or infers this node at run time instead.
   const Tensor& value(size_t i, const char* what) const {
     const Tensor* v = value_or_null(i);
+    if (has(i) && !v) missing_value = static_cast<int>(i);
     LR_CHECK(has(i) && v, UnsupportedError, what, " (input ", i,
              ") must be known at compile time (a constant or a shape computation)");
     return *v;
   }
+  mutable int missing_value = -1;  // set by value(): the input whose value was wanted
   void set_output(size_t i, const Shape& s, DType dt) {
     LR_CHECK(i < out.size(), ModelError, "output ", i, " does not exist on this node");
     out[i] = Layout(s, dt);

@@ -1,7 +1,7 @@
 // Elementwise activation functions, one table on the unary machinery of
 // unary.cpp (see unary.h): Relu, LeakyRelu, Sigmoid, HardSigmoid, HardSwish,
 // Elu, Selu, Celu, Gelu (exact or tanh approximation), Softplus, Softsign,
-// Mish, ThresholdedRelu and Shrink.
+// Mish, ThresholdedRelu, Shrink and Swish (x * sigmoid(alpha * x)).
 // NAIVE: one pass over the contiguous input applying the scalar function in
 // double (float16/float32 widen and round back); Relu also runs on signed
 // integers in their own type. O(n), no workspace.
@@ -42,6 +42,7 @@ double f_gelu(double x, const P& p) {
 double f_softplus(double x, const P&) { return softplus(x); }
 double f_softsign(double x, const P&) { return x / (1.0 + std::fabs(x)); }
 double f_mish(double x, const P&) { return x * std::tanh(softplus(x)); }
+double f_swish(double x, const P& p) { return x / (1.0 + std::exp(-p.alpha * x)); }
 double f_thresholded_relu(double x, const P& p) { return x > p.alpha ? x : 0.0; }
 // alpha = lambd, beta = bias.
 double f_shrink(double x, const P& p) {
@@ -116,5 +117,6 @@ void register_op_ThresholdedRelu(OpRegistry& r) {
   reg(r, "ThresholdedRelu", f_thresholded_relu, parse_alpha1);
 }
 void register_op_Shrink(OpRegistry& r) { reg(r, "Shrink", f_shrink, parse_shrink); }
+void register_op_Swish(OpRegistry& r) { reg(r, "Swish", f_swish, parse_alpha1); }
 
 }  // namespace loadrun

@@ -5,11 +5,16 @@
 // to the element each operand reads. O(n * rank), no workspace.
 // Semantics: integers wrap on overflow; integer Div truncates toward zero
 // (as C++ and ONNX Runtime do); Mod follows the divisor's sign unless fmod=1
-// (then the dividend's, like C fmod); integer division or modulo by zero
-// gives 0 rather than trapping. Pow's exponent may have another dtype; the
-// result has the base's. float16 computes in float32. BitShift (unsigned
-// integers only) shifts by the second operand's amount; amounts >= the bit
-// width give 0 (C++ would leave them undefined).
+// (then the dividend's, like C fmod), for integers and floats alike (opset
+// 28: fmod=0 on floats is a - floor(a / b) * b, a zero result taking b's
+// sign, x mod +-inf giving x when the signs agree and b otherwise); integer
+// division or modulo by zero gives 0 rather than trapping. Pow's exponent
+// may have another dtype; the result has the base's. float16 computes in
+// float32. BitShift shifts by the second operand's amount, on any integer
+// dtype (opset 28 admits signed ones): a right shift of a signed value is
+// arithmetic, a left shift drops the bits pushed past the top; amounts that
+// are negative or >= the bit width give what the sign fill alone gives (-1
+// for a right shift of a negative value, else 0).
 #include <cmath>
 
 #include "ops/elementwise.h"
@@ -60,13 +65,8 @@ struct BinaryOp final : Op {
                dtype_name(a.dtype), " and ", dtype_name(b.dtype));
     }
     if (kind == BinKind::BitShift) {
-      LR_CHECK(a.dtype == DType::Uint8 || a.dtype == DType::Uint16 || a.dtype == DType::Uint32 ||
-                   a.dtype == DType::Uint64,
-               ModelError, "BitShift: inputs must be unsigned integers, got ", dtype_name(a.dtype));
-    }
-    if (kind == BinKind::Mod && dtype_is_float(a.dtype)) {
-      LR_CHECK(fmod, ModelError, "Mod: fmod must be 1 for floating point inputs (",
-               dtype_name(a.dtype), ")");
+      LR_CHECK(!dtype_is_float(a.dtype), ModelError, "BitShift: inputs must be integers, got ",
+               dtype_name(a.dtype));
     }
     if (kind == BinKind::PRelu) {
       // The slope broadcasts to X; the output is X's shape.
@@ -108,8 +108,29 @@ C mod_c(C a, C b, bool fmod) {
       return static_cast<C>(a % b);
     }
   } else {
-    return std::fmod(a, b);
+    C r = std::fmod(a, b);
+    if (fmod) return r;
+    // floor semantics: the result takes the divisor's sign.
+    if (r == C(0)) return std::copysign(C(0), b);
+    if ((r < C(0)) != (b < C(0))) r += b;
+    return r;
   }
+}
+
+// Shift x by y bits (LEFT when `left`); see the header for out-of-range y.
+template <typename C>
+C shift_c(C x, C y, bool left) {
+  constexpr int bits = static_cast<int>(sizeof(C) * 8);
+  using U = std::make_unsigned_t<C>;
+  bool neg = false;
+  if constexpr (std::is_signed_v<C>) neg = x < 0;
+  bool out_of_range = y >= C(bits);
+  if constexpr (std::is_signed_v<C>) out_of_range = out_of_range || y < 0;
+  if (out_of_range) return (!left && neg) ? static_cast<C>(~U(0)) : C(0);
+  int n = static_cast<int>(y);
+  if (left) return static_cast<C>(static_cast<U>(static_cast<U>(x) << n));
+  if (neg) return static_cast<C>(~static_cast<U>(static_cast<U>(~static_cast<U>(x)) >> n));
+  return static_cast<C>(static_cast<U>(x) >> n);
 }
 
 // Integer power by squaring (exact, wrapping).
@@ -171,11 +192,10 @@ T binary_s(BinKind k, bool fmod, T a, T b) {
       }
     case BinKind::Pow: return pow_s<T, T>(a, b);
     case BinKind::BitShift:
-      if constexpr (std::is_unsigned_v<C>) {
-        if (y >= C(sizeof(C) * 8)) return C(0);
-        return fmod ? static_cast<C>(x << y) : static_cast<C>(x >> y);
+      if constexpr (std::is_integral_v<C>) {
+        return shift_c(x, y, fmod);
       } else {
-        return a;  // infer admits unsigned integers only
+        return a;  // infer admits integers only
       }
   }
   return a;

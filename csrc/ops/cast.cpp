@@ -6,11 +6,19 @@
 // of range saturate: ONNX leaves them undefined); integer -> narrower integer
 // wraps; anything -> bool is "nonzero" (NaN is true); bool -> number is 0/1;
 // float16 converts through float32.
+// The storage-only types (bfloat16, float8*, float4e2m1, int4/uint4,
+// int2/uint2) convert element by element through a double (from float
+// sources) or an int64 (from integer and bool sources), rounding as ONNX and
+// ml_dtypes do (see lowp_from_double): `saturate` (default 1) clamps float8
+// overflow to the largest finite value, `round_mode` (up / down / nearest)
+// rounds to float8e8m0; integer -> int4/int2 wraps, float -> int4/int2
+// truncates then wraps.
+#include <cmath>
+#include <cstring>
+
 #include "ops/elementwise.h"
 
 namespace loadrun {
-
-namespace {
 
 // ONNX TensorProto.DataType numbers -> loadrun dtypes (or why not).
 bool dtype_of_onnx(int64_t to, DType* out, const char** name) {
@@ -29,10 +37,15 @@ bool dtype_of_onnx(int64_t to, DType* out, const char** name) {
       {10, "FLOAT16", true, DType::Float16},     {11, "DOUBLE", true, DType::Float64},
       {12, "UINT32", true, DType::Uint32},       {13, "UINT64", true, DType::Uint64},
       {14, "COMPLEX64", false, DType::Float32},  {15, "COMPLEX128", false, DType::Float32},
-      {16, "BFLOAT16", false, DType::Float32},   {17, "FLOAT8E4M3FN", false, DType::Float32},
-      {18, "FLOAT8E4M3FNUZ", false, DType::Float32}, {19, "FLOAT8E5M2", false, DType::Float32},
-      {20, "FLOAT8E5M2FNUZ", false, DType::Float32}, {21, "UINT4", false, DType::Float32},
-      {22, "INT4", false, DType::Float32},       {23, "FLOAT4E2M1", false, DType::Float32},
+      {16, "BFLOAT16", true, DType::BFloat16},   {17, "FLOAT8E4M3FN", true, DType::Float8E4M3FN},
+      {18, "FLOAT8E4M3FNUZ", true, DType::Float8E4M3FNUZ},
+      {19, "FLOAT8E5M2", true, DType::Float8E5M2},
+      {20, "FLOAT8E5M2FNUZ", true, DType::Float8E5M2FNUZ},
+      {21, "UINT4", true, DType::Uint4},         {22, "INT4", true, DType::Int4},
+      {23, "FLOAT4E2M1", true, DType::Float4E2M1},
+      {24, "FLOAT8E8M0", true, DType::Float8E8M0},
+      {25, "UINT2", true, DType::Uint2},         {26, "INT2", true, DType::Int2},
+      {27, "FLOAT6E2M3", false, DType::Float32}, {28, "FLOAT6E3M2", false, DType::Float32},
   };
   for (const Entry& e : kTable) {
     if (e.code == to) {
@@ -45,12 +58,26 @@ bool dtype_of_onnx(int64_t to, DType* out, const char** name) {
   return false;
 }
 
+namespace {
+
 struct CastOp final : Op {
   bool like;  // CastLike: the target is input 1's dtype
   DType to = DType::Float32;
   int64_t code = 0;
   const char* unsupported = nullptr;  // name of a valid ONNX type loadrun lacks
+  bool saturate = true;
+  E8M0Round round = E8M0Round::Up;
   CastOp(bool is_like, const Attrs& a) : like(is_like) {
+    saturate = a.get_int("saturate", 1) != 0;
+    std::string rm = a.get_string("round_mode", "up");
+    if (rm == "down") {
+      round = E8M0Round::Down;
+    } else if (rm == "nearest") {
+      round = E8M0Round::Nearest;
+    } else {
+      LR_CHECK(rm == "up", ModelError, "Cast: round_mode must be up, down or nearest, got '", rm,
+               "'");
+    }
     if (like) return;
     code = a.require_int("to");
     const char* name = nullptr;
@@ -60,7 +87,8 @@ struct CastOp final : Op {
     if (!ok) unsupported = name;
   }
   std::string param_key() const override {
-    return like ? std::string("like") : str_cat(static_cast<int>(to));
+    return str_cat(like ? std::string("like") : str_cat(static_cast<int>(to)), ";", saturate, ";",
+                   static_cast<int>(round));
   }
   void infer(InferCtx& ctx) const override {
     LR_CHECK(!unsupported, UnsupportedError, "Cast: target type ", unsupported, " (", code,
@@ -99,9 +127,75 @@ void cast_loop(const Tensor& in, Tensor& out) {
   for (int64_t i = 0; i < n; ++i) y[i] = convert<S, D>(x[i]);
 }
 
-void cast_naive(const CastOp&, const KernCtx& ctx) {
+// Storage-only types: one element at a time through a double or an int64.
+struct Elem {
+  bool is_int;
+  int64_t i;
+  double d;
+};
+
+Elem load_elem(const Tensor& t, int64_t i) {
+  DType dt = t.dtype();
+  if (dtype_is_storage_only(dt)) {
+    double v = t.get_f64(i);
+    if (dtype_is_float(dt)) return {false, 0, v};
+    return {true, static_cast<int64_t>(v), v};
+  }
+  Elem e{false, 0, 0.0};
+  if (dt == DType::Float16 || dt == DType::Float32 || dt == DType::Float64) {
+    e.d = t.get_f64(i);
+  } else if (dt == DType::Uint64) {  // keeps the high bit for the wrap to int4
+    e.is_int = true;
+    e.i = static_cast<int64_t>(t.ptr<uint64_t>()[i]);
+    e.d = static_cast<double>(t.ptr<uint64_t>()[i]);
+  } else {
+    e.is_int = true;
+    e.i = t.get_i64(i);
+    e.d = static_cast<double>(e.i);
+  }
+  return e;
+}
+
+void store_elem(const CastOp& op, Tensor& t, int64_t i, const Elem& e) {
+  DType dt = t.dtype();
+  void* p = static_cast<uint8_t*>(t.raw()) + i * dtype_size(dt);
+  if (dtype_is_storage_only(dt)) {
+    uint32_t bits;
+    if (dt == DType::Float8E8M0) {
+      bits = float8e8m0_from_float(static_cast<float>(e.d), op.saturate, op.round);
+    } else if (!dtype_is_float(dt) && e.is_int) {  // integer -> int4/int2: wrap
+      // the low byte holds the low 4 / 2 bits, exactly, whatever the width
+      bits = lowp_from_double(dt, static_cast<double>(e.i & 0xFF), false);
+    } else {
+      bits = lowp_from_double(dt, e.d, op.saturate);
+    }
+    if (dtype_size(dt) == 2) {
+      uint16_t h = static_cast<uint16_t>(bits);
+      std::memcpy(p, &h, 2);
+    } else {
+      *static_cast<uint8_t*>(p) = static_cast<uint8_t>(bits);
+    }
+    return;
+  }
+  // a storage-only source into an ordinary type: as that type's Cast would
+  LR_EW_DISPATCH_ALL(dt, "Cast", if (e.is_int) {
+    *static_cast<T*>(p) = convert<int64_t, T>(e.i);
+  } else {
+    *static_cast<T*>(p) = convert<double, T>(e.d);
+  });
+}
+
+void cast_naive(const CastOp& op, const KernCtx& ctx) {
   const Tensor& in = ctx.input(0);
   Tensor& out = ctx.output(0);
+  if (dtype_is_storage_only(in.dtype()) || dtype_is_storage_only(out.dtype())) {
+    if (in.dtype() == out.dtype()) {
+      if (in.nbytes()) std::memcpy(out.raw(), in.raw(), in.nbytes());
+      return;
+    }
+    for (int64_t i = 0; i < in.numel(); ++i) store_elem(op, out, i, load_elem(in, i));
+    return;
+  }
   LR_EW_DISPATCH_ALL(in.dtype(), "Cast", using S = T;
                      LR_EW_DISPATCH_ALL(out.dtype(), "Cast", cast_loop<S, T>(in, out)));
 }

@@ -2,6 +2,7 @@
 // and reading small constant inputs (axes, shapes, scales).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -46,5 +47,27 @@ std::vector<int64_t> ints_of(const InferCtx& ctx, size_t i, const char* what);
 
 // Product of dims [begin, end).
 int64_t dims_product(const Shape& s, size_t begin, size_t end);
+
+// ONNX TensorProto.DataType number -> loadrun dtype. False when loadrun lacks
+// the type (`name` is then its ONNX name) or it is no ONNX type (`name` null).
+// Defined in cast.cpp.
+bool dtype_of_onnx(int64_t code, DType* out, const char** name);
+
+// float16 through a float32 kernel: runs `fn` on a context whose float16
+// inputs and outputs are float32 copies, then rounds each float32 output to
+// float16 once (float16 MatMul, Gemm, Conv: computed in float32).
+void run_f16_as_f32(const KernCtx& ctx, const std::function<void(const KernCtx&)>& fn);
+
+}  // namespace loadrun
+
+namespace loadrun {
+
+// float16 support for kernels written for float32/float64: runs fn with a
+// copy of ctx whose float16 inputs and outputs are float32 tensors (inputs
+// widened first, outputs narrowed back after). Other tensors pass through.
+void with_f16_as_f32(const KernCtx& ctx, const std::function<void(const KernCtx&)>& fn);
+
+// Store v into element i of a float tensor (float16/32/64).
+void store_f64(Tensor& t, int64_t i, double v);
 
 }  // namespace loadrun

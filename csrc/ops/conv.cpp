@@ -4,7 +4,8 @@
 // adds w * input-row to the output row over the valid ow range, so the
 // innermost loop is a contiguous multiply-add the compiler vectorises when
 // stride is 1; then the fused activation, if any. O(N*OC*IC/g*KH*KW*OH*OW),
-// no workspace. The fast algorithms live in conv_*.cpp.
+// no workspace. float16 computes in float32 (rounded once at the end). The
+// fast algorithms live in conv_*.cpp.
 #include "ops/conv.h"
 
 #include "ops/common.h"
@@ -174,6 +175,8 @@ void conv_naive_t(const ConvOp& op, const KernCtx& ctx) {
 }
 
 void conv_naive(const ConvOp& op, const KernCtx& ctx) {
+  if (ctx.input(0).dtype() == DType::Float16)
+    return run_f16_as_f32(ctx, [&](const KernCtx& c) { conv_naive_t<float>(op, c); });
   LR_DISPATCH_FLOAT(ctx.input(0).dtype(), "Conv", conv_naive_t<T>(op, ctx));
 }
 

@@ -1,7 +1,12 @@
-// Pooling (ONNX): MaxPool and AveragePool over 1-D, 2-D and 3-D windows
-// (kernel_shape, strides, pads, auto_pad, dilations, ceil_mode;
-// count_include_pad for AveragePool), and GlobalMaxPool / GlobalAveragePool
-// over all spatial dims of any rank >= 3.
+// Pooling (ONNX): MaxPool, AveragePool and LpPool over 1-D, 2-D and 3-D
+// windows (kernel_shape, strides, pads, auto_pad, dilations, ceil_mode;
+// count_include_pad for AveragePool, p for LpPool), and GlobalMaxPool /
+// GlobalAveragePool over all spatial dims of any rank >= 3.
+// LpPool gives (sum of |x|^p over the window's taps inside the input)^(1/p).
+// MaxPool's optional Indices output (int64) holds, for each output, the
+// position of its max (the first one on ties) in X flattened whole, N and C
+// included: row-major spatial order for storage_order 0, column-major (first
+// spatial dim fastest) for storage_order 1.
 // Padding never takes part in a max. For the average, count_include_pad=1
 // divides by the taps that fall inside the padded input [-pad_begin,
 // in + pad_end) and count_include_pad=0 by the taps inside the input; taps
@@ -9,8 +14,9 @@
 // Runtime does).
 // NAIVE: every output element walks its window (1-D/2-D run as 3-D with
 // unit dims). O(numel(Y) * prod(kernel)); global pools O(numel(X)). No
-// workspace. MaxPool's Indices output is UnsupportedError.
+// workspace. LpPool on float16 computes in float32.
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "ops/common.h"
@@ -20,26 +26,37 @@ namespace loadrun {
 
 namespace {
 
-enum class PoolKind { Max, Avg };
+enum class PoolKind { Max, Avg, Lp };
 
 struct PoolOp final : Op {
   PoolKind kind;
   SpatialParams sp;
   bool count_include_pad;
+  int64_t storage_order;  // MaxPool Indices
+  int64_t p;              // LpPool
   PoolOp(const Attrs& a, PoolKind k)
       : kind(k),
         sp(SpatialParams::from_attrs(a)),
-        count_include_pad(a.get_int("count_include_pad", 0) != 0) {
+        count_include_pad(a.get_int("count_include_pad", 0) != 0),
+        storage_order(a.get_int("storage_order", 0)),
+        p(k == PoolKind::Lp ? a.get_int("p", 2) : 0) {
     LR_CHECK(!sp.kernel.empty(), ModelError, "kernel_shape attribute is required");
+    LR_CHECK(storage_order == 0 || storage_order == 1, ModelError,
+             "storage_order must be 0 or 1, got ", storage_order);
+    LR_CHECK(k != PoolKind::Lp || p >= 1, ModelError, "LpPool: p must be >= 1, got ", p);
   }
-  const char* name() const { return kind == PoolKind::Max ? "MaxPool" : "AveragePool"; }
+  const char* name() const {
+    return kind == PoolKind::Max ? "MaxPool" : kind == PoolKind::Avg ? "AveragePool" : "LpPool";
+  }
   std::string param_key() const override {
-    return sp.key() + (count_include_pad ? ";cip" : "");
+    return sp.key() + (count_include_pad ? ";cip" : "") + ";so" + std::to_string(storage_order) +
+           ";p" + std::to_string(p);
   }
 
   void infer(InferCtx& ctx) const override {
-    LR_CHECK(ctx.out.size() == 1, UnsupportedError, name(),
-             ": the Indices output is not supported (only Y)");
+    LR_CHECK(ctx.out.size() == 1 || (kind == PoolKind::Max && ctx.out.size() == 2), ModelError,
+             name(), " has ", kind == PoolKind::Max ? "1 or 2" : "1", " outputs, got ",
+             ctx.out.size());
     const Layout& x = ctx.input(0);
     LR_CHECK(x.ndim() >= 3, ModelError, name(), " input must have rank >= 3 (N, C, spatial...), got ",
              shape_str(x.shape));
@@ -49,11 +66,16 @@ struct PoolOp final : Op {
       LR_CHECK(dtype_is_float(x.dtype), UnsupportedError, "AveragePool on dtype ",
                dtype_name(x.dtype), " is not supported");
     }
+    if (kind == PoolKind::Lp) {
+      LR_CHECK(x.dtype == DType::Float32 || x.dtype == DType::Float64 || x.dtype == DType::Float16,
+               UnsupportedError, "LpPool on dtype ", dtype_name(x.dtype), " is not supported");
+    }
     std::vector<int64_t> in(x.shape.begin() + 2, x.shape.end());
     std::vector<int64_t> out = sp.resolve(in, {}, nullptr);
     Shape os{x.shape[0], x.shape[1]};
     os.insert(os.end(), out.begin(), out.end());
     ctx.set_output(0, os, x.dtype);
+    if (ctx.out.size() == 2) ctx.set_output(1, os, DType::Int64);
   }
 };
 
@@ -67,6 +89,13 @@ struct MaxPoolOp final : Op {
 struct AvgPoolOp final : Op {
   PoolOp p;
   explicit AvgPoolOp(const Attrs& a) : p(a, PoolKind::Avg) {}
+  std::string param_key() const override { return p.param_key(); }
+  void infer(InferCtx& ctx) const override { p.infer(ctx); }
+};
+
+struct LpPoolOp final : Op {
+  PoolOp p;
+  explicit LpPoolOp(const Attrs& a) : p(a, PoolKind::Lp) {}
   std::string param_key() const override { return p.param_key(); }
   void infer(InferCtx& ctx) const override { p.infer(ctx); }
 };
@@ -111,7 +140,9 @@ void pool_naive_t(const PoolOp& op, const KernCtx& ctx) {
   int64_t in_plane = A.in * B.in * C.in, out_plane = A.out * B.out * C.out;
   const T* x = xt.ptr<T>();
   T* y = yt.ptr<T>();
+  int64_t* ind = ctx.out.size() > 1 ? ctx.output(1).ptr<int64_t>() : nullptr;
   bool is_max = op.kind == PoolKind::Max;
+  const double p = static_cast<double>(op.p);
   for (int64_t pl = 0; pl < planes; ++pl) {
     const T* xp = x + pl * in_plane;
     T* yp = y + pl * out_plane;
@@ -119,6 +150,8 @@ void pool_naive_t(const PoolOp& op, const KernCtx& ctx) {
       for (int64_t o1 = 0; o1 < B.out; ++o1) {
         for (int64_t o2 = 0; o2 < C.out; ++o2) {
           T best = lowest<T>();
+          int64_t arg = -1;  // spatial position of the max, as (i0, i1, i2) packed
+          int64_t b0 = 0, b1 = 0, b2 = 0;
           double sum = 0;
           int64_t inside = 0, padded = 0;
           for (int64_t k0 = 0; k0 < A.k; ++k0) {
@@ -136,14 +169,30 @@ void pool_naive_t(const PoolOp& op, const KernCtx& ctx) {
                 if (!in1 || i2 < 0 || i2 >= C.in) continue;
                 ++inside;
                 T v = xp[(i0 * B.in + i1) * C.in + i2];
-                if (v > best) best = v;
-                sum += static_cast<double>(v);
+                if (v > best || arg < 0) {
+                  if (v > best) best = v;
+                  arg = 1;
+                  b0 = i0, b1 = i1, b2 = i2;
+                }
+                if (op.kind == PoolKind::Lp) {
+                  sum += std::pow(std::fabs(static_cast<double>(v)), p);
+                } else {
+                  sum += static_cast<double>(v);
+                }
               }
             }
           }
-          T& out = yp[(o0 * B.out + o1) * C.out + o2];
+          int64_t oi = (o0 * B.out + o1) * C.out + o2;
+          T& out = yp[oi];
           if (is_max) {
             out = best;
+            if (ind) {
+              int64_t pos = op.storage_order == 0 ? (b0 * B.in + b1) * C.in + b2
+                                                  : b0 + A.in * (b1 + B.in * b2);
+              ind[pl * out_plane + oi] = pl * in_plane + pos;
+            }
+          } else if (op.kind == PoolKind::Lp) {
+            out = static_cast<T>(std::pow(sum, 1.0 / p));
           } else {
             int64_t div = op.count_include_pad ? padded : inside;
             out = div > 0 ? static_cast<T>(sum / static_cast<double>(div)) : T(0);
@@ -160,6 +209,12 @@ void max_pool_naive(const MaxPoolOp& op, const KernCtx& ctx) {
 
 void avg_pool_naive(const AvgPoolOp& op, const KernCtx& ctx) {
   LR_DISPATCH_FLOAT(ctx.input(0).dtype(), "AveragePool", pool_naive_t<T>(op.p, ctx));
+}
+
+void lp_pool_naive(const LpPoolOp& op, const KernCtx& ctx) {
+  with_f16_as_f32(ctx, [&](const KernCtx& c) {
+    LR_DISPATCH_FLOAT(c.input(0).dtype(), "LpPool", pool_naive_t<T>(op.p, c));
+  });
 }
 
 // Global pools: one value per (n, c) plane.
@@ -228,6 +283,7 @@ void global_avg_naive(const GlobalAvgPoolOp&, const KernCtx& ctx) {
 
 const auto kMaxNaive = naive_algo<MaxPoolOp>(max_pool_naive);
 const auto kAvgNaive = naive_algo<AvgPoolOp>(avg_pool_naive);
+const auto kLpNaive = naive_algo<LpPoolOp>(lp_pool_naive);
 const auto kGlobalMaxNaive = naive_algo<GlobalMaxPoolOp>(global_max_naive);
 const auto kGlobalAvgNaive = naive_algo<GlobalAvgPoolOp>(global_avg_naive);
 
@@ -236,6 +292,9 @@ const auto kGlobalAvgNaive = naive_algo<GlobalAvgPoolOp>(global_avg_naive);
 void register_op_MaxPool(OpRegistry& r) { register_simple<MaxPoolOp>(r, "MaxPool", {&kMaxNaive}, 1, 1); }
 void register_op_AveragePool(OpRegistry& r) {
   register_simple<AvgPoolOp>(r, "AveragePool", {&kAvgNaive}, 1, 1);
+}
+void register_op_LpPool(OpRegistry& r) {
+  register_simple<LpPoolOp>(r, "LpPool", {&kLpNaive}, 1, 1);
 }
 void register_op_GlobalMaxPool(OpRegistry& r) {
   register_simple<GlobalMaxPoolOp>(r, "GlobalMaxPool", {&kGlobalMaxNaive}, 1, 1);

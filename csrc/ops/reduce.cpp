@@ -9,7 +9,8 @@
 // Each op is one row of a table: start value, per-element step, finish.
 // Floats accumulate in double; integers (Sum, Mean, Max, Min, Prod, L1,
 // SumSquare on int32/int64) in their own type, wrapping on overflow, with
-// Mean an integer division.
+// Mean an integer division. ReduceMax / ReduceMin also take bool (any / all;
+// an empty slice gives false / true).
 // NAIVE: one walk over the input in memory order with an odometer that
 // tracks the output element each input element folds into (stride 0 along
 // reduced dims), then a finishing pass over the output. ReduceLogSumExp walks
@@ -80,7 +81,8 @@ struct ReduceOp final : Op {
     const Layout& x = ctx.input(0);
     DType dt = x.dtype;
     bool ok = dt == DType::Float32 || dt == DType::Float64 ||
-              ((dt == DType::Int32 || dt == DType::Int64) && int_ok(kind));
+              ((dt == DType::Int32 || dt == DType::Int64) && int_ok(kind)) ||
+              (dt == DType::Bool && (kind == RKind::Max || kind == RKind::Min));
     LR_CHECK(ok, UnsupportedError, "dtype ", dtype_name(dt), " is not supported by ",
              def ? def->type : "this reduction");
     if (ctx.has(1)) {
@@ -211,9 +213,29 @@ void reduce_naive_t(const ReduceOp& op, const KernCtx& ctx) {
     y[o] = static_cast<T>(finish<A>(op.kind, acc[o], p.count, shift[o]));
 }
 
+// ReduceMax / ReduceMin on bool: any / all of each slice.
+void reduce_bool(const ReduceOp& op, const KernCtx& ctx) {
+  const Tensor& xt = ctx.input(0);
+  std::vector<int64_t> axes;
+  if (ctx.has(1)) axes = ctx.input(1).to_i64_vector();
+  ReducePlan p = make_plan(xt.shape(), axes, op.keepdims, op.noop);
+  Shape ostride = contiguous_strides(p.out_keep);
+  for (size_t d = 0; d < ostride.size(); ++d)
+    if (p.reduced[d]) ostride[d] = 0;
+  const bool is_max = op.kind == RKind::Max;
+  const uint8_t* x = xt.ptr<uint8_t>();
+  uint8_t* y = ctx.output(0).ptr<uint8_t>();
+  for (int64_t o = 0; o < shape_numel(p.out_keep); ++o) y[o] = is_max ? 0 : 1;
+  walk(xt.shape(), ostride, [&](int64_t i, int64_t o) {
+    if (is_max && x[i]) y[o] = 1;
+    if (!is_max && !x[i]) y[o] = 0;
+  });
+}
+
 void reduce_naive(const ReduceOp& op, const KernCtx& ctx) {
   DType dt = ctx.input(0).dtype();
   switch (dt) {
+    case DType::Bool: reduce_bool(op, ctx); break;
     LR_CASE_DT(Float32, reduce_naive_t<T>(op, ctx))
     LR_CASE_DT(Float64, reduce_naive_t<T>(op, ctx))
     LR_CASE_DT(Int32, reduce_naive_t<T>(op, ctx))

@@ -11,12 +11,28 @@
 // does for those old ops). Coordinates are computed in float32 (one step of
 // half_pixel_symmetric in double) exactly as ONNX Runtime does, so ties in
 // nearest rounding fall the same way.
-// Unsupported (UnsupportedError): cubic, tf_crop_and_resize, antialias=1,
-// keep_aspect_ratio_policy other than stretch.
-// NAIVE: per-axis tables (nearest: one source index; linear: two indices
-// and weights, edges clamped), then one pass over the output, summing the
-// 2^k corners of the k axes that interpolate. Nearest copies elements of any
-// dtype; linear is float32/float64. O(numel(Y) * (rank + 2^k)).
+// tf_crop_and_resize maps output i to roi_start * (in - 1) + i * (roi_end -
+// roi_start) * (in - 1) / (out - 1) (the roi's midpoint when out is 1), the
+// roi input holding the starts then the ends of the resized axes; a source
+// coordinate outside [0, in - 1] gives extrapolation_value. align_corners
+// and tf_crop_and_resize use the integer output length, as the spec text and
+// ONNX Runtime do (the ONNX reference uses in * scale, which differs for
+// scales that do not give a whole length).
+// linear and cubic (Keys kernel with cubic_coeff_a) read taps at integer
+// offsets around the source coordinate, taps outside the input taking the
+// edge value, or, with exclude_outside=1, dropped and the rest renormalised.
+// antialias=1 stretches the kernel by 1 / scale when an axis shrinks (its
+// weights kernel((j - x) * scale) then normalised to sum 1).
+// keep_aspect_ratio_policy not_larger / not_smaller (sizes only) use one
+// scale for every resized axis, the min / max of sizes / in, and output
+// lengths round(scale * in), halves up.
+// NAIVE: per-axis tables (nearest: one source index; linear/cubic: a list
+// of (index, weight) taps, edges clamped), then one pass over the output,
+// summing over the product of the taps of all axes (axes that are not
+// resized have one tap). Nearest copies elements of any dtype; linear and
+// cubic are float16 (computed in float32), float32 and float64.
+// O(numel(Y) * (rank + taps^k)) for k interpolating axes.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -42,6 +58,8 @@ struct ResizeOp final : Op {
   std::string mode_s, coord_s, round_s, policy;
   int64_t antialias;
   std::vector<int64_t> axes;
+  double cubic_a, extrapolation;
+  bool exclude_outside;
 
   explicit ResizeOp(const Attrs& a)
       : mode_s(a.get_string("mode", "nearest")),
@@ -49,7 +67,10 @@ struct ResizeOp final : Op {
         round_s(a.get_string("nearest_mode", "round_prefer_floor")),
         policy(a.get_string("keep_aspect_ratio_policy", "stretch")),
         antialias(a.get_int("antialias", 0)),
-        axes(a.get_ints("axes")) {
+        axes(a.get_ints("axes")),
+        cubic_a(a.get_float("cubic_coeff_a", -0.75)),
+        extrapolation(a.get_float("extrapolation_value", 0.0)),
+        exclude_outside(a.get_int("exclude_outside", 0) != 0) {
     if (mode_s == "nearest") mode = Mode::Nearest;
     else if (mode_s == "linear" || mode_s == "bilinear" || mode_s == "trilinear") mode = Mode::Linear;
     else if (mode_s == "cubic" || mode_s == "bicubic") mode = Mode::Cubic;
@@ -69,19 +90,21 @@ struct ResizeOp final : Op {
     else if (round_s == "simple") round = Round::Simple;
     else LR_THROW(ModelError, "nearest_mode '", round_s,
                   "' is not one of round_prefer_floor, round_prefer_ceil, floor, ceil");
+    LR_CHECK(policy == "stretch" || policy == "not_larger" || policy == "not_smaller", ModelError,
+             "keep_aspect_ratio_policy '", policy,
+             "' is not one of stretch, not_larger, not_smaller");
+    LR_CHECK(antialias == 0 || antialias == 1, ModelError, "antialias must be 0 or 1, got ",
+             antialias);
   }
   std::string param_key() const override {
     std::string r = mode_s + ";" + coord_s + ";" + round_s + ";" + policy + ";a";
     for (int64_t v : axes) r += "," + std::to_string(v);
+    r += str_cat(";", antialias, ";", cubic_a, ";", extrapolation, ";", exclude_outside);
     return r;
   }
 
-  // scales / sizes: the tensors when given (non-empty), else nullptr.
-  Geometry geometry(const Shape& in, const Tensor* scales, const Tensor* sizes) const {
-    int64_t rank = static_cast<int64_t>(in.size());
-    LR_CHECK((scales != nullptr) != (sizes != nullptr), ModelError,
-             "exactly one of scales and sizes must be given (non-empty), found ",
-             scales ? "both" : "neither");
+  // The resized axes, normalised, in the order scales / sizes / roi list them.
+  std::vector<int64_t> resized_axes(int64_t rank) const {
     std::vector<int64_t> ax;
     if (axes.empty()) {
       for (int64_t i = 0; i < rank; ++i) ax.push_back(i);
@@ -92,6 +115,16 @@ struct ResizeOp final : Op {
         ax.push_back(n);
       }
     }
+    return ax;
+  }
+
+  // scales / sizes: the tensors when given (non-empty), else nullptr.
+  Geometry geometry(const Shape& in, const Tensor* scales, const Tensor* sizes) const {
+    int64_t rank = static_cast<int64_t>(in.size());
+    LR_CHECK((scales != nullptr) != (sizes != nullptr), ModelError,
+             "exactly one of scales and sizes must be given (non-empty), found ",
+             scales ? "both" : "neither");
+    std::vector<int64_t> ax = resized_axes(rank);
     const Tensor* given = scales ? scales : sizes;
     LR_CHECK(given->ndim() == 1 && given->numel() == static_cast<int64_t>(ax.size()), ModelError,
              scales ? "scales" : "sizes", " has shape ", shape_str(given->shape()), ", expected {",
@@ -113,33 +146,46 @@ struct ResizeOp final : Op {
         g.scales[a] = in[a] > 0 ? static_cast<float>(n) / static_cast<float>(in[a]) : 1.0f;
       }
     }
+    if (sizes && policy != "stretch" && !ax.empty()) {
+      // One scale for all resized axes: the smallest (not_larger) or largest.
+      float s = g.scales[ax[0]];
+      for (int64_t a : ax)
+        s = policy == "not_larger" ? std::min(s, g.scales[a]) : std::max(s, g.scales[a]);
+      for (int64_t a : ax) {
+        g.scales[a] = s;
+        g.out[a] = static_cast<int64_t>(std::floor(s * static_cast<float>(in[a]) + 0.5f));
+      }
+    }
     return g;
   }
 
   void infer(InferCtx& ctx) const override {
     const Layout& x = ctx.input(0);
-    LR_CHECK(mode != Mode::Cubic, UnsupportedError, "Resize mode '", mode_s,
-             "' is not supported (nearest and linear are)");
-    LR_CHECK(coord != Coord::TfCrop, UnsupportedError,
-             "Resize coordinate_transformation_mode tf_crop_and_resize is not supported");
     LR_CHECK(coord != Coord::TfHalfPixelNN || mode == Mode::Nearest, ModelError,
              "coordinate_transformation_mode tf_half_pixel_for_nn is only for mode nearest");
-    LR_CHECK(antialias == 0, UnsupportedError, "Resize with antialias=1 is not supported");
-    LR_CHECK(mode != Mode::Linear || x.dtype == DType::Float32 || x.dtype == DType::Float64,
-             UnsupportedError, "Resize mode linear on dtype ", dtype_name(x.dtype),
-             " is not supported (float32, float64 are)");
+    LR_CHECK(mode == Mode::Nearest || x.dtype == DType::Float32 || x.dtype == DType::Float64 ||
+                 x.dtype == DType::Float16,
+             UnsupportedError, "Resize mode ", mode_s, " on dtype ", dtype_name(x.dtype),
+             " is not supported (float16, float32, float64 are)");
+    LR_CHECK(mode != Mode::Nearest || coord != Coord::TfCrop || x.dtype != DType::Bool,
+             UnsupportedError, "Resize tf_crop_and_resize on bool is not supported");
     bool has_scales = ctx.has(2) && ctx.input(2).numel() > 0;
     bool has_sizes = ctx.has(3) && ctx.input(3).numel() > 0;
-    LR_CHECK(!has_sizes || policy == "stretch", UnsupportedError,
-             "Resize keep_aspect_ratio_policy '", policy, "' is not supported (only stretch)");
+    if (coord == Coord::TfCrop && ctx.has(1) && ctx.input(1).numel() > 0) {
+      int64_t want = 2 * static_cast<int64_t>(resized_axes(static_cast<int64_t>(x.ndim())).size());
+      LR_CHECK(ctx.input(1).numel() == want, ModelError, "roi has ", ctx.input(1).numel(),
+               " values, expected ", want, " (starts then ends of the resized axes)");
+    }
     const Tensor* scales = has_scales ? &ctx.value(2, "Resize scales") : nullptr;
     const Tensor* sizes = has_sizes ? &ctx.value(3, "Resize sizes") : nullptr;
     Geometry g = geometry(x.shape, scales, sizes);
     ctx.set_output(0, g.out, x.dtype);
   }
 
-  // Input coordinate of output coordinate i along an axis.
-  float source(int64_t i, float scale, int64_t out_len, int64_t in_len) const {
+  // Input coordinate of output coordinate i along an axis (roi: that axis's
+  // start and end, for tf_crop_and_resize).
+  float source(int64_t i, float scale, int64_t out_len, int64_t in_len, float r0 = 0.0f,
+               float r1 = 1.0f) const {
     float x = static_cast<float>(i);
     switch (coord) {
       case Coord::HalfPixel:
@@ -159,10 +205,26 @@ struct ResizeOp final : Op {
         return x / scale;
       case Coord::TfHalfPixelNN:
         return (x + 0.5f) / scale;
-      case Coord::TfCrop:
-        break;
+      case Coord::TfCrop: {
+        float span = static_cast<float>(in_len - 1);
+        return out_len > 1 ? r0 * span + x * (r1 - r0) * span / static_cast<float>(out_len - 1)
+                           : 0.5f * (r0 + r1) * span;
+      }
     }
     return 0.0f;
+  }
+  // tf_crop_and_resize: is a source coordinate outside the input?
+  bool extrapolates(float s, int64_t in_len) const {
+    return coord == Coord::TfCrop && (s < 0.0f || s > static_cast<float>(in_len - 1));
+  }
+
+  double kernel(double t) const {
+    t = std::fabs(t);
+    if (mode == Mode::Linear) return t < 1.0 ? 1.0 - t : 0.0;
+    const double a = cubic_a;
+    if (t <= 1.0) return ((a + 2) * t - (a + 3)) * t * t + 1;
+    if (t < 2.0) return ((a * t - 5 * a) * t + 8 * a) * t - 4 * a;
+    return 0.0;
   }
 
   int64_t nearest(float x, float scale) const {
@@ -188,6 +250,30 @@ const Tensor* given(const KernCtx& ctx, size_t i) {
   return ctx.has(i) && ctx.input(i).numel() > 0 ? &ctx.input(i) : nullptr;
 }
 
+// Per-axis roi (start, end) for tf_crop_and_resize: (0, 1) where not given.
+void roi_of(const ResizeOp& op, const Tensor* roi, size_t rank, std::vector<float>& r0,
+            std::vector<float>& r1) {
+  r0.assign(rank, 0.0f);
+  r1.assign(rank, 1.0f);
+  if (op.coord != Coord::TfCrop || !roi) return;
+  std::vector<int64_t> ax = op.resized_axes(static_cast<int64_t>(rank));
+  LR_CHECK(roi->numel() == static_cast<int64_t>(2 * ax.size()), InputError, "roi has ",
+           roi->numel(), " values, expected ", 2 * ax.size());
+  for (size_t j = 0; j < ax.size(); ++j) {
+    r0[ax[j]] = static_cast<float>(roi->get_f64(static_cast<int64_t>(j)));
+    r1[ax[j]] = static_cast<float>(roi->get_f64(static_cast<int64_t>(j + ax.size())));
+  }
+}
+
+// Writes the double v into element i of t, whatever its (numeric) dtype.
+void store_any(Tensor& t, int64_t i, double v) {
+  if (dtype_is_float(t.dtype())) {
+    store_f64(t, i, v);
+    return;
+  }
+  LR_DISPATCH_NUMERIC(t.dtype(), "Resize", t.ptr<T>()[i] = static_cast<T>(v));
+}
+
 // Walks a multi-index over `shape` in contiguous order.
 bool next_index(std::vector<int64_t>& idx, const Shape& shape) {
   for (size_t d = shape.size(); d-- > 0;) {
@@ -197,14 +283,22 @@ bool next_index(std::vector<int64_t>& idx, const Shape& shape) {
   return false;
 }
 
-void resize_nearest(const ResizeOp& op, const Geometry& g, const Tensor& xt, Tensor& yt) {
+void resize_nearest(const ResizeOp& op, const Geometry& g, const Tensor* roi, const Tensor& xt,
+                    Tensor& yt) {
   const Shape& in = xt.shape();
   size_t rank = in.size();
-  std::vector<std::vector<int64_t>> src(rank);
+  std::vector<float> r0, r1;
+  roi_of(op, roi, rank, r0, r1);
+  std::vector<std::vector<int64_t>> src(rank);  // -1: extrapolate
   for (size_t a = 0; a < rank; ++a) {
     src[a].resize(g.out[a]);
     for (int64_t i = 0; i < g.out[a]; ++i) {
-      int64_t k = op.nearest(op.source(i, g.scales[a], g.out[a], in[a]), g.scales[a]);
+      float s = op.source(i, g.scales[a], g.out[a], in[a], r0[a], r1[a]);
+      if (op.extrapolates(s, in[a])) {
+        src[a][i] = -1;
+        continue;
+      }
+      int64_t k = op.nearest(s, g.scales[a]);
       src[a][i] = k < 0 ? 0 : (k >= in[a] ? in[a] - 1 : k);
     }
   }
@@ -217,68 +311,110 @@ void resize_nearest(const ResizeOp& op, const Geometry& g, const Tensor& xt, Ten
   int64_t o = 0;
   do {
     int64_t off = 0;
-    for (size_t a = 0; a < rank; ++a) off += src[a][idx[a]] * in_strides[a];
-    std::memcpy(y + o * es, x + off * es, es);
+    bool outside = false;
+    for (size_t a = 0; a < rank; ++a) {
+      int64_t k = src[a][idx[a]];
+      if (k < 0) outside = true;
+      else off += k * in_strides[a];
+    }
+    if (outside) store_any(yt, o, op.extrapolation);
+    else std::memcpy(y + o * es, x + off * es, es);
     ++o;
   } while (next_index(idx, g.out));
 }
 
+struct Tap {
+  int64_t idx;
+  double w;
+};
+
+// linear / cubic taps of source coordinate s along an axis of length n.
+std::vector<Tap> interp_taps(const ResizeOp& op, double s, int64_t n, double scale) {
+  const double support = op.mode == Mode::Linear ? 1.0 : 2.0;
+  const double stretch = op.antialias && scale < 1.0 ? scale : 1.0;  // kernel argument factor
+  const double reach = support / stretch;
+  std::vector<Tap> taps;
+  const int64_t lo = static_cast<int64_t>(std::floor(s - reach));
+  const int64_t hi = static_cast<int64_t>(std::ceil(s + reach));
+  double sum = 0;
+  for (int64_t j = lo; j <= hi; ++j) {
+    double w = op.kernel((static_cast<double>(j) - s) * stretch);
+    if (w == 0.0) continue;
+    taps.push_back({j, w});
+    sum += w;
+  }
+  if (op.antialias && sum != 0.0)
+    for (Tap& t : taps) t.w /= sum;
+  if (op.exclude_outside) {
+    double in_sum = 0;
+    std::vector<Tap> kept;
+    for (const Tap& t : taps) {
+      if (t.idx < 0 || t.idx >= n) continue;
+      kept.push_back(t);
+      in_sum += t.w;
+    }
+    if (in_sum != 0.0)
+      for (Tap& t : kept) t.w /= in_sum;
+    taps.swap(kept);
+  }
+  for (Tap& t : taps) t.idx = t.idx < 0 ? 0 : (t.idx >= n ? n - 1 : t.idx);
+  return taps;
+}
+
 template <typename T>
-void resize_linear(const ResizeOp& op, const Geometry& g, const Tensor& xt, Tensor& yt) {
+void resize_interp(const ResizeOp& op, const Geometry& g, const Tensor* roi, const Tensor& xt,
+                   Tensor& yt) {
   const Shape& in = xt.shape();
   size_t rank = in.size();
-  struct Tap {
-    int64_t lo, hi;
-    T wlo, whi;
-  };
-  std::vector<std::vector<Tap>> taps(rank);
-  std::vector<size_t> active;  // axes where some output reads two inputs
+  std::vector<float> r0, r1;
+  roi_of(op, roi, rank, r0, r1);
+  std::vector<std::vector<std::vector<Tap>>> taps(rank);  // axis -> output index -> taps
+  std::vector<std::vector<uint8_t>> outside(rank);
   for (size_t a = 0; a < rank; ++a) {
-    bool two = false;
     taps[a].resize(g.out[a]);
+    outside[a].assign(g.out[a], 0);
     for (int64_t i = 0; i < g.out[a]; ++i) {
-      float s = op.source(i, g.scales[a], g.out[a], in[a]);
-      float top = static_cast<float>(in[a] - 1);
-      s = s < 0.0f ? 0.0f : (s > top ? top : s);
-      int64_t lo = static_cast<int64_t>(s);
-      if (lo > in[a] - 1) lo = in[a] - 1;
-      int64_t hi = lo + 1 > in[a] - 1 ? in[a] - 1 : lo + 1;
-      Tap t{lo, hi, T(1), T(0)};
-      if (hi != lo) {
-        t.whi = static_cast<T>(s - static_cast<float>(lo));
-        t.wlo = static_cast<T>(static_cast<float>(hi) - s);
+      float s = op.source(i, g.scales[a], g.out[a], in[a], r0[a], r1[a]);
+      if (op.extrapolates(s, in[a])) {
+        outside[a][i] = 1;
+        continue;
       }
-      if (t.whi != T(0)) two = true;
-      taps[a][i] = t;
+      taps[a][i] = interp_taps(op, static_cast<double>(s), in[a], static_cast<double>(g.scales[a]));
     }
-    if (two) active.push_back(a);
   }
   if (yt.numel() == 0) return;
   Shape in_strides = contiguous_strides(in);
   const T* x = xt.ptr<T>();
   T* y = yt.ptr<T>();
   std::vector<int64_t> idx(rank, 0);
-  size_t corners = size_t(1) << active.size();
+  std::vector<size_t> k(rank);
   int64_t o = 0;
   do {
-    int64_t base = 0;
-    for (size_t a = 0; a < rank; ++a) base += taps[a][idx[a]].lo * in_strides[a];
-    T acc = T(0);
-    for (size_t c = 0; c < corners; ++c) {
-      T w = T(1);
-      int64_t off = base;
-      for (size_t j = 0; j < active.size(); ++j) {
-        const Tap& t = taps[active[j]][idx[active[j]]];
-        if (c >> j & 1) {
-          w *= t.whi;
-          off += (t.hi - t.lo) * in_strides[active[j]];
-        } else {
-          w *= t.wlo;
-        }
-      }
-      if (w != T(0)) acc += w * x[off];
+    bool ext = false;
+    for (size_t a = 0; a < rank; ++a) ext = ext || outside[a][idx[a]];
+    if (ext) {
+      y[o++] = static_cast<T>(op.extrapolation);
+      continue;
     }
-    y[o++] = acc;
+    double acc = 0;
+    std::fill(k.begin(), k.end(), 0);
+    while (true) {
+      double w = 1;
+      int64_t off = 0;
+      for (size_t a = 0; a < rank; ++a) {
+        const Tap& t = taps[a][idx[a]][k[a]];
+        w *= t.w;
+        off += t.idx * in_strides[a];
+      }
+      acc += w * static_cast<double>(x[off]);
+      size_t a = rank;
+      while (a-- > 0) {
+        if (++k[a] < taps[a][idx[a]].size()) break;
+        k[a] = 0;
+      }
+      if (a == static_cast<size_t>(-1)) break;
+    }
+    y[o++] = static_cast<T>(acc);
   } while (next_index(idx, g.out));
 }
 
@@ -287,11 +423,16 @@ void resize_naive(const ResizeOp& op, const KernCtx& ctx) {
   Tensor& yt = ctx.output(0);
   Geometry g = op.geometry(xt.shape(), given(ctx, 2), given(ctx, 3));
   LR_CHECK(g.out == yt.shape(), InternalError, "Resize output shape changed since compile");
+  const Tensor* roi = given(ctx, 1);
   if (op.mode == Mode::Nearest) {
-    resize_nearest(op, g, xt, yt);
+    resize_nearest(op, g, roi, xt, yt);
     return;
   }
-  LR_DISPATCH_FLOAT(xt.dtype(), "Resize", resize_linear<T>(op, g, xt, yt));
+  with_f16_as_f32(ctx, [&](const KernCtx& c) {
+    const Tensor* r = given(c, 1);
+    LR_DISPATCH_FLOAT(c.input(0).dtype(), "Resize",
+                      resize_interp<T>(op, g, r, c.input(0), c.output(0)));
+  });
 }
 
 const auto kNaive = naive_algo<ResizeOp>(resize_naive);

@@ -1,8 +1,10 @@
 #include "runtime/network.h"
 
+#include <algorithm>
 #include <chrono>
 #include <climits>
 #include <cstring>
+#include <new>
 
 #include "core/errors.h"
 #include "memory/linear_planner.h"
@@ -17,6 +19,7 @@ struct Network::Plan {
     KernCtx ctx;
     size_t workspace;
     std::shared_ptr<const void> prepared;
+    bool dynamic = false;  // inferred, sized and given its algo at run time
   };
   std::vector<Shape> key;
   std::vector<Layout> layouts;    // per var
@@ -25,19 +28,35 @@ struct Network::Plan {
   std::vector<Step> seq;
   std::shared_ptr<uint8_t> arena, workspace;
   size_t arena_bytes = 0, workspace_bytes = 0;
-};
 
-namespace {
-ChooserOptions with_preprocess(ChooserOptions c, bool weight_preprocess) {
-  c.weight_preprocess = weight_preprocess;
-  return c;
-}
-}  // namespace
+  // Dynamic shapes: nodes inferred at run time (Step::dynamic).
+  std::vector<char> dyn;     // per var: layout known only at run time
+  bool has_dynamic = false;  // some step is dynamic: execute() takes execute_dynamic()
+  struct DynBuf {
+    std::shared_ptr<uint8_t> storage;
+    size_t capacity = 0;
+  };
+  std::map<int, DynBuf> dyn_bufs;  // per dynamic var: its own buffer, kept while it fits
+  std::map<std::pair<int, std::string>, std::pair<const Algo*, size_t>> dyn_algos;  // (node, layouts)
+  std::shared_ptr<uint8_t> dyn_workspace;
+  size_t dyn_workspace_bytes = 0;
+
+  // Value-keyed plans. wants: graph inputs (indices) whose values, were they
+  // known, would make more of this plan static. A plan built for shapes alone
+  // is a base; plans built for values of its key_inputs hang off it.
+  std::vector<int> wants;
+  Plan* base = nullptr;   // keyed plans: their base
+  std::string value_key;  // keyed plans: bytes of the key inputs' values
+  std::vector<int> key_inputs;                             // base only
+  std::map<std::string, std::unique_ptr<Plan>> by_value;  // base only
+};
 
 Network::Network(std::shared_ptr<const Graph> graph, NetworkOptions opt)
     : graph_(opt.optimize ? optimize_graph(std::move(graph)) : std::move(graph)),
       opt_(opt),
-      chooser_(with_preprocess(opt.chooser, opt.weight_preprocess)) {}
+      chooser_(opt.chooser) {
+  chooser_.set_weight_preprocess(opt.weight_preprocess);
+}
 
 Network::~Network() = default;
 
@@ -57,9 +76,21 @@ void check_input_shape(const Var& v, const Shape& given) {
   }
 }
 
+// Bytes for the size of `l`; InputError when they cannot be had.
+size_t checked_nbytes(const Layout& l, const std::string& what) {
+  uint64_t n = dtype_size(l.dtype);
+  for (int64_t d : l.shape) {
+    if (d != 0 && n > (uint64_t{1} << 48) / static_cast<uint64_t>(d))
+      LR_THROW(InputError, what, " of shape ", shape_str(l.shape), " is too large to allocate");
+    n *= static_cast<uint64_t>(d);
+  }
+  return static_cast<size_t>(n);
+}
+
 }  // namespace
 
-std::unique_ptr<Network::Plan> Network::build_plan(const std::vector<Shape>& input_shapes) {
+std::unique_ptr<Network::Plan> Network::build_plan(const std::vector<Shape>& input_shapes,
+                                                   const std::vector<const Tensor*>& input_values) {
   const Graph& g = *graph_;
   LR_CHECK(input_shapes.size() == g.inputs().size(), InputError, "the model has ",
            g.inputs().size(), " inputs, ", input_shapes.size(), " shapes given");
@@ -70,6 +101,7 @@ std::unique_ptr<Network::Plan> Network::build_plan(const std::vector<Shape>& inp
   p.layouts.resize(nv);
   p.tensors.resize(nv);
   p.known.assign(nv, 0);
+  p.dyn.assign(nv, 0);
   std::vector<char> ready(nv, 0);
   for (const Var& v : g.vars()) {
     if (v.is_const) {
@@ -84,6 +116,10 @@ std::unique_ptr<Network::Plan> Network::build_plan(const std::vector<Shape>& inp
     check_input_shape(v, input_shapes[i]);
     p.layouts[v.id] = Layout(input_shapes[i], v.dtype);
     ready[v.id] = 1;
+    if (i < input_values.size() && input_values[i]) {  // a value the plan is keyed on
+      p.tensors[v.id] = input_values[i]->clone();
+      p.known[v.id] = 1;
+    }
   }
 
   // Shape inference, folding of what is known, algorithm choice.
@@ -106,11 +142,22 @@ std::unique_ptr<Network::Plan> Network::build_plan(const std::vector<Shape>& inp
       all_known = all_known && p.known[vid];
     }
     ic.out.assign(node.outputs.size(), Layout(Shape{-1}, DType::Float32));
-    with_context(where, [&] { node.op->infer(ic); });
+    if (!infer_at_compile(p, node, ic, where)) {  // shapes known only at run time
+      for (int vid : node.outputs) {
+        p.layouts[vid] = Layout(Shape{-1}, DType::Float32);
+        p.dyn[vid] = 1;
+        ready[vid] = 1;
+      }
+      p.has_dynamic = true;
+      runtime_nodes.push_back(&node);
+      runtime_algos.push_back(nullptr);
+      continue;
+    }
     for (size_t o = 0; o < node.outputs.size(); ++o) {
       const Layout& l = ic.out[o];
       for (int64_t d : l.shape)
         LR_CHECK(d >= 0, InternalError, where, "shape inference left output ", o, " unset");
+      checked_nbytes(l, str_cat(where, "output ", o));
       p.layouts[node.outputs[o]] = l;
       ready[node.outputs[o]] = 1;
     }
@@ -149,7 +196,7 @@ std::unique_ptr<Network::Plan> Network::build_plan(const std::vector<Shape>& inp
     }
     runtime_nodes.push_back(&node);
     runtime_algos.push_back(
-        with_context(where, [&] { return chooser_.choose(node, InLayouts(ic.in), ic.out); }));
+        with_context(where, [&] { return chooser_.choose(node, InLayouts(ic.in), ic.out, ic.values); }));
   }
 
   // Memory: every var computed at run time, and every input, gets arena space.
@@ -157,6 +204,7 @@ std::unique_ptr<Network::Plan> Network::build_plan(const std::vector<Shape>& inp
   std::vector<MemRequest> reqs;
   std::vector<int> req_of(nv, -1);
   auto request = [&](int vid, int step) {
+    if (p.dyn[vid] || p.known[vid]) return;  // own buffers / a keyed input's value
     req_of[vid] = static_cast<int>(reqs.size());
     planned.push_back(vid);
     reqs.push_back({p.layouts[vid].nbytes(), step, step});
@@ -182,6 +230,14 @@ std::unique_ptr<Network::Plan> Network::build_plan(const std::vector<Shape>& inp
   for (size_t s = 0; s < runtime_nodes.size(); ++s) {
     const OprNode& node = *runtime_nodes[s];
     Plan::Step step{&node, runtime_algos[s], {}, 0, nullptr};
+    if (!step.algo) {  // dynamic: bound to its tensors now, sized and given an algo per run
+      step.dynamic = true;
+      for (int vid : node.inputs) step.ctx.in.push_back(vid < 0 ? nullptr : &p.tensors[vid]);
+      for (int vid : node.outputs) step.ctx.out.push_back(&p.tensors[vid]);
+      step.ctx.comp_node = &cpu_;
+      p.seq.push_back(std::move(step));
+      continue;
+    }
     InLayouts in_l;
     OutLayouts out_l;
     std::vector<const Tensor*> values;
@@ -207,6 +263,7 @@ std::unique_ptr<Network::Plan> Network::build_plan(const std::vector<Shape>& inp
   }
   if (p.workspace_bytes) p.workspace = alloc_aligned(p.workspace_bytes);
   for (auto& step : p.seq) {
+    if (step.dynamic) continue;
     step.ctx.workspace = step.workspace ? p.workspace.get() : nullptr;
     step.ctx.workspace_size = step.workspace;
   }
@@ -215,7 +272,11 @@ std::unique_ptr<Network::Plan> Network::build_plan(const std::vector<Shape>& inp
 
 void Network::compile(const std::vector<Shape>& input_shapes) {
   auto it = plans_.find(input_shapes);
-  if (it == plans_.end()) it = plans_.emplace(input_shapes, build_plan(input_shapes)).first;
+  if (it == plans_.end()) {
+    auto plan = build_plan(input_shapes);
+    plan->key_inputs = plan->wants;  // bind_inputs looks for a plan keyed on their values
+    it = plans_.emplace(input_shapes, std::move(plan)).first;
+  }
   current_ = it->second.get();
 }
 
@@ -255,11 +316,18 @@ void Network::set_input(size_t i, const Tensor& src) {
            dtype_name(v.dtype), ", got ", dtype_name(src.dtype()));
   LR_CHECK(src.shape() == dst.shape(), InputError, "input '", v.name, "': expected shape ",
            shape_str(dst.shape()), ", got ", shape_str(src.shape()));
+  if (current_->known[vid]) {  // the plan is keyed on this input's value
+    LR_CHECK(std::memcmp(src.raw(), dst.raw(), src.nbytes()) == 0, InputError, "input '", v.name,
+             "' decides shapes and the plan was built for another value of it: bind all inputs "
+             "together (run / bind_inputs)");
+    return;
+  }
   dst.copy_from(src);
 }
 
 void Network::execute() {
   require_compiled();
+  if (current_->has_dynamic) return execute_dynamic();
   for (auto& step : current_->seq) {
     try {
       step.algo->exec(*step.node->op, step.ctx);
@@ -278,6 +346,7 @@ void Network::bind_inputs(const std::vector<Tensor>& feeds) {
   std::vector<Shape> shapes;
   for (const auto& t : feeds) shapes.push_back(t.shape());
   if (!current_ || current_->key != shapes) compile(shapes);
+  if (current_->base || !current_->key_inputs.empty()) select_value_plan(feeds);
   for (size_t i = 0; i < feeds.size(); ++i) set_input(i, feeds[i]);
 }
 
@@ -307,9 +376,11 @@ std::vector<StepInfo> Network::steps() const {
   require_compiled();
   std::vector<StepInfo> r;
   for (const auto& s : current_->seq) {
-    StepInfo info{s.node->label(), s.algo->name(), {}, {}, s.workspace, s.prepared != nullptr};
-    for (const Tensor* t : s.ctx.in) info.in_layouts.push_back(t ? t->layout().str() : "{}");
-    for (const Tensor* t : s.ctx.out) info.out_layouts.push_back(t->layout().str());
+    StepInfo info{s.node->label(), s.algo ? s.algo->name() : "(run time)", {}, {}, s.workspace,
+                  s.prepared != nullptr};
+    for (const Tensor* t : s.ctx.in)
+      info.in_layouts.push_back(!t ? "{}" : t->empty() ? "{?}" : t->layout().str());
+    for (const Tensor* t : s.ctx.out) info.out_layouts.push_back(t->empty() ? "{?}" : t->layout().str());
     r.push_back(std::move(info));
   }
   return r;
@@ -318,6 +389,201 @@ std::vector<StepInfo> Network::steps() const {
 size_t Network::arena_bytes() const {
   require_compiled();
   return current_->arena_bytes;
+}
+
+// ---------------------------------------------------------------------------
+// Dynamic shapes: value-keyed plans and run-time inference.
+
+namespace {
+
+constexpr int64_t kMaxKeyElems = 64;  // a graph input keys plans when it is this small
+constexpr size_t kMaxValuePlans = 64;  // value-keyed plans kept per shape plan
+
+bool keyable(const Layout& l) {
+  switch (l.dtype) {
+    case DType::Int8: case DType::Uint8: case DType::Int16: case DType::Uint16:
+    case DType::Int32: case DType::Uint32: case DType::Int64: case DType::Uint64:
+      return l.numel() <= kMaxKeyElems;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+// Infers `node` at compile time; false when it must be inferred at run time
+// (an input's layout is only known then, or its inference wants a value that
+// is). A wanted value that follows from small integer graph inputs alone
+// adds those inputs to p.wants.
+bool Network::infer_at_compile(Plan& p, const OprNode& node, InferCtx& ic,
+                               const std::string& where) {
+  for (int vid : node.inputs)
+    if (vid >= 0 && p.dyn[vid]) return false;
+  try {
+    with_context(where, [&] { node.op->infer(ic); });
+  } catch (const UnsupportedError&) {
+    if (ic.missing_value < 0 || static_cast<size_t>(ic.missing_value) >= node.inputs.size())
+      throw;
+    std::vector<int> inputs;
+    std::map<int, bool> memo;
+    if (value_sources(p, node.inputs[ic.missing_value], inputs, memo)) {
+      for (int i : inputs)
+        if (std::find(p.wants.begin(), p.wants.end(), i) == p.wants.end()) p.wants.push_back(i);
+      std::sort(p.wants.begin(), p.wants.end());
+    }
+    return false;
+  }
+  return true;
+}
+
+// True when var `vid`'s value follows, through foldable nodes, from constants
+// and keyable graph inputs; their input indices are added to `inputs`.
+bool Network::value_sources(const Plan& p, int vid, std::vector<int>& inputs,
+                            std::map<int, bool>& memo) const {
+  if (p.known[vid]) return true;
+  if (p.dyn[vid]) return false;
+  auto m = memo.find(vid);
+  if (m != memo.end()) return m->second;
+  const Graph& g = *graph_;
+  const Var& v = g.vars()[vid];
+  bool ok = false;
+  if (v.is_input) {
+    ok = keyable(p.layouts[vid]);
+    if (ok) {
+      auto it = std::find(g.inputs().begin(), g.inputs().end(), vid);
+      inputs.push_back(static_cast<int>(it - g.inputs().begin()));
+    }
+  } else if (v.producer >= 0) {
+    const OprNode& n = *g.oprs()[v.producer];
+    ok = n.op->foldable() && !n.op->shape_only();
+    for (int in : n.inputs)
+      if (ok && in >= 0) ok = value_sources(p, in, inputs, memo);
+  }
+  memo[vid] = ok;
+  return ok;
+}
+
+// Makes current the plan keyed on the feeds' values of the shape plan's key
+// inputs, building (and caching) it when new. Building can reveal more inputs
+// to key on (nodes that could not even be inferred without the first ones'
+// values): the key then grows and the values' plans are rebuilt.
+void Network::select_value_plan(const std::vector<Tensor>& feeds) {
+  Plan* base = current_->base ? current_->base : current_;
+  const Graph& g = *graph_;
+  auto key_of = [&](const std::vector<int>& inputs) {
+    std::string key;
+    for (int i : inputs) {
+      const Tensor& f = feeds.at(i);
+      const Var& v = g.vars()[g.inputs()[i]];
+      LR_CHECK(f.dtype() == v.dtype, InputError, "input '", v.name, "': expected dtype ",
+               dtype_name(v.dtype), ", got ", dtype_name(f.dtype()));
+      key.append(static_cast<const char*>(f.raw()), f.nbytes());
+    }
+    return key;
+  };
+  std::vector<int> inputs = base->key_inputs;
+  for (;;) {
+    std::string key = key_of(inputs);
+    if (inputs == base->key_inputs) {
+      if (current_->base == base && current_->value_key == key) return;  // same values as last run
+      auto it = base->by_value.find(key);
+      if (it != base->by_value.end()) {
+        current_ = it->second.get();
+        return;
+      }
+    }
+    std::vector<const Tensor*> values(g.inputs().size(), nullptr);
+    for (int i : inputs) values[i] = &feeds[i];
+    std::unique_ptr<Plan> plan = build_plan(base->key, values);
+    std::vector<int> more = inputs;
+    for (int i : plan->wants)
+      if (std::find(more.begin(), more.end(), i) == more.end()) more.push_back(i);
+    std::sort(more.begin(), more.end());
+    if (more != inputs) {  // the values revealed more inputs that decide shapes
+      inputs = more;
+      continue;
+    }
+    if (inputs != base->key_inputs || base->by_value.size() >= kMaxValuePlans) {
+      base->by_value.clear();  // plans for another key (or too many): current_ is replaced below
+      base->key_inputs = inputs;
+    }
+    plan->base = base;
+    plan->value_key = key;
+    current_ = (base->by_value[key] = std::move(plan)).get();
+    return;
+  }
+}
+
+// Runs the current plan when some of its steps are inferred at run time.
+void Network::execute_dynamic() {
+  Plan& p = *current_;
+  for (size_t s = 0; s < p.seq.size(); ++s) {
+    Plan::Step& step = p.seq[s];
+    try {
+      if (step.dynamic) prepare_dynamic_step(p, s);
+      step.algo->exec(*step.node->op, step.ctx);
+    } catch (const Error&) {
+      with_context(step.node->label() + ": ", [] { throw; });
+    }
+  }
+}
+
+// Infers dynamic step `s` from its inputs as they are now, sizes its outputs
+// and picks its algorithm (cached per layouts) and workspace.
+void Network::prepare_dynamic_step(Plan& p, size_t s) {
+  Plan::Step& step = p.seq[s];
+  const OprNode& node = *step.node;
+  InferCtx ic;
+  for (const Tensor* t : step.ctx.in) {
+    ic.in.push_back(t ? &t->layout() : nullptr);
+    ic.values.push_back(t);
+  }
+  ic.out.assign(node.outputs.size(), Layout(Shape{-1}, DType::Float32));
+  node.op->infer(ic);
+  std::string key;
+  for (const Layout* l : ic.in) key += l ? l->str() : "{}";
+  key += "->";
+  for (size_t o = 0; o < node.outputs.size(); ++o) {
+    const Layout& l = ic.out[o];
+    for (int64_t d : l.shape)
+      LR_CHECK(d >= 0, InternalError, "shape inference left output ", o, " unset");
+    key += l.str();
+    int vid = node.outputs[o];
+    p.layouts[vid] = l;
+    Tensor& t = p.tensors[vid];
+    if (!t.empty() && t.layout().same_shape_dtype(l)) continue;  // same size as last run
+    Plan::DynBuf& buf = p.dyn_bufs[vid];
+    size_t need = checked_nbytes(l, str_cat("output ", o));  // InputError when absurd
+    if (need > buf.capacity || !buf.storage) {
+      auto fail = [&] {
+        LR_THROW(InputError, "output ", o, " of shape ", shape_str(l.shape), " (", need,
+                 " bytes) cannot be allocated");
+      };
+      try {
+        buf.storage = alloc_aligned(need);
+      } catch (const std::bad_alloc&) {
+        fail();
+      } catch (const InternalError&) {  // alloc_aligned: out of memory
+        fail();
+      }
+      buf.capacity = need;
+    }
+    t = Tensor::view(l, buf.storage, 0);
+  }
+  auto it = p.dyn_algos.find({node.id, key});
+  if (it == p.dyn_algos.end()) {
+    const Algo* algo = chooser_.choose(node, ic.in, ic.out);
+    size_t ws = algo->workspace(*node.op, ic.in, ic.out);
+    it = p.dyn_algos.emplace(std::make_pair(node.id, key), std::make_pair(algo, ws)).first;
+  }
+  step.algo = it->second.first;
+  step.workspace = it->second.second;
+  if (step.workspace > p.dyn_workspace_bytes) {
+    p.dyn_workspace = alloc_aligned(step.workspace);
+    p.dyn_workspace_bytes = step.workspace;
+  }
+  step.ctx.workspace = step.workspace ? p.dyn_workspace.get() : nullptr;
+  step.ctx.workspace_size = step.workspace;
 }
 
 }  // namespace loadrun

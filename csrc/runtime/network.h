@@ -2,6 +2,18 @@
 // folded constants, chosen algorithms, memory plan, comp seq of bound
 // kernels), and the executor that runs it. Plans are cached per input-shape
 // signature, so changing shapes between runs re-infers once and then reuses.
+//
+// Dynamic shapes. When an op's inference needs a value compile cannot know:
+// - if that value is computed from small integer graph inputs only (axes,
+//   pads, a target shape fed as an input), binding inputs picks a plan built
+//   for those inputs' values (cached per value, under the shape plan): the
+//   plan is fully static for them, and a run with other values re-plans once;
+// - otherwise (NonZero, Unique, sizes computed from tensor contents) the node,
+//   and every node reading what it produces, is inferred at run time: each
+//   run infers it with the now-known values, sizes its outputs (keeping the
+//   buffer when it still fits), picks its algorithm (cached per layouts) and
+//   runs it. Output shapes then come from the last run.
+// A model whose shapes are all static compiles and runs exactly as before.
 #pragma once
 #include <map>
 #include <memory>
@@ -70,11 +82,23 @@ class Network {
   std::vector<StepInfo> steps() const;
   size_t arena_bytes() const;
   const Graph& graph() const { return *graph_; }
+  AlgoChooser& chooser() { return chooser_; }  // fast-run log and statistics
 
  private:
   struct Plan;
-  std::unique_ptr<Plan> build_plan(const std::vector<Shape>& input_shapes);
+  // input_values: per graph input, its value when the plan is keyed on it
+  // (null, or shorter than the inputs: unknown until run time).
+  std::unique_ptr<Plan> build_plan(const std::vector<Shape>& input_shapes,
+                                   const std::vector<const Tensor*>& input_values = {});
   void require_compiled() const;
+
+  // Dynamic shapes (see the top of this file).
+  bool infer_at_compile(Plan& p, const OprNode& node, InferCtx& ic, const std::string& where);
+  bool value_sources(const Plan& p, int vid, std::vector<int>& inputs,
+                     std::map<int, bool>& memo) const;
+  void select_value_plan(const std::vector<Tensor>& feeds);
+  void execute_dynamic();
+  void prepare_dynamic_step(Plan& p, size_t s);
 
   std::shared_ptr<const Graph> graph_;
   NetworkOptions opt_;

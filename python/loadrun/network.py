@@ -3,7 +3,11 @@
 A Network knows its inputs and outputs, runs on a dict of NumPy arrays and
 benchmarks with the timing loop in C++. Input shapes decide the compiled
 plan: symbolic dims take the shape the caller gives, else 1 for a leading
-batch dim; a run with new shapes compiles (once) for them.
+batch dim; a run with new shapes compiles (once) for them. So do the values
+of small integer inputs that decide shapes (axes, pads, a target shape). Where
+shapes depend on tensor contents (NonZero, Unique, ...) the nodes concerned
+are inferred at every run: `outputs` then gives the shapes of the last run
+(-1 before the first).
 """
 from typing import NamedTuple
 
@@ -49,10 +53,14 @@ def convert_feed(name, value, dtype):
 
 
 class Network:
-    def __init__(self, imported, input_shapes=None, *, algo=None, weight_preprocess=False, optimize=True):
+    def __init__(self, imported, input_shapes=None, *, algo=None, weight_preprocess=False, progress=True,
+                 optimize=True, **fast_run):
+        from loadrun.fastrun import chooser_options
+
         self._model = imported
         self._core = _core.Network(imported.graph, prefer_algo=algo or "",
-                                   weight_preprocess=weight_preprocess, optimize=optimize)
+                                   weight_preprocess=weight_preprocess, progress=progress, optimize=optimize,
+                                   **chooser_options(**fast_run))
         self._specs = {s.name: s for s in imported.inputs}
         self._shapes = self._default_shapes(input_shapes or {})
         self._feeds = None
@@ -113,6 +121,15 @@ class Network:
     def opset(self):
         return self._model.opset
 
+    def fastrun_log(self):
+        """The fast-run lines (strategy, skipped and profiled candidates, cache
+        misses) logged by the compiles since the last call."""
+        return list(self._core.fastrun_log())
+
+    def fastrun_stats(self):
+        """{cache_hits, cache_misses, profiled, timed_runs} over every compile so far."""
+        return dict(self._core.fastrun_stats())
+
     def steps(self):
         """[(opr, algo, in_layouts, out_layouts, workspace, preprocessed)] of the current plan."""
         return [tuple(s) for s in self._core.steps()]
@@ -142,6 +159,7 @@ class Network:
         """Give the inputs later benchmark() runs use (compiles for their shapes)."""
         arrays = self._arrays(feeds)
         self.compile({s.name: list(a.shape) for s, a in zip(self._model.inputs, arrays)})
+        self._core.bind_inputs(arrays)  # inputs whose values decide shapes pick their plan
         self._feeds = arrays
 
     def benchmark(self, iters=10, warmup=1):
@@ -155,14 +173,30 @@ class Network:
         return Timings(it, w)
 
 
-def load(model, input_shapes=None, *, algo=None, weight_preprocess=False, optimize=True):
+def load(model, input_shapes=None, *, algo=None, weight_preprocess=False, fast_run=False, full_run=False,
+         reproducible=False, binary_equal_between_batch=False, fast_run_shared_batch_size=0,
+         fast_run_algo_policy=None, workspace_limit=None, progress=True, optimize=True):
     """Load an ONNX model (path or ModelProto) and compile it.
 
     input_shapes: {input name: shape} for symbolic dims (else a leading batch
     dim becomes 1; other symbolic dims wait for the first run's arrays).
     algo: run the algorithm of this name wherever it is usable (e.g. "NAIVE").
     weight_preprocess: let algorithms transform constant weights once at compile.
+
+    Fast-run (as load_and_run's flags of the same names; see loadrun.fastrun):
+    fast_run / full_run profile the candidates of every opr on its real shapes
+    and keep the fastest (full_run times NAIVE too); reproducible and
+    binary_equal_between_batch restrict the candidates; fast_run_algo_policy
+    is the cache file (read, completed and written back when profiling; used
+    read-only otherwise); fast_run_shared_batch_size profiles at that batch for
+    every batch; workspace_limit caps an algorithm's scratch bytes. progress:
+    draw a progress bar on stderr while profiling (only when it is a terminal).
+    Conflicting options raise loadrun.fastrun.FastRunOptionError (a ValueError).
     optimize: run the graph passes (Conv+BatchNormalization+activation fusion).
     """
-    return Network(import_model(model), input_shapes, algo=algo,
-                   weight_preprocess=weight_preprocess, optimize=optimize)
+    return Network(import_model(model), input_shapes, algo=algo, weight_preprocess=weight_preprocess,
+                   progress=progress, fast_run=fast_run, full_run=full_run, reproducible=reproducible,
+                   binary_equal_between_batch=binary_equal_between_batch,
+                   fast_run_shared_batch_size=fast_run_shared_batch_size,
+                   fast_run_algo_policy=fast_run_algo_policy, workspace_limit=workspace_limit,
+                   optimize=optimize)

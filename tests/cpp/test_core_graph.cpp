@@ -81,6 +81,51 @@ static void test_conv_relu_and_folding() {
   EXPECT(throws<InputError>([&] { net.run({bad}); }));
 }
 
+// Dynamic shapes through the C++ API: a shape input read by Reshape (the
+// shape plan infers it at run time; bind_inputs picks a plan keyed on its
+// value) and NonZero, whose output size changes from run to run.
+static void test_dynamic_shapes() {
+  auto g = std::make_shared<Graph>();
+  g->add_input("x", DType::Float32, {6});
+  g->add_input("s", DType::Int64, {2});
+  g->add_opr("Reshape", "", "reshape", Attrs(), {"x", "s"}, {"r"});
+  g->add_opr("NonZero", "", "nz", Attrs(), {"x"}, {"n"});
+  g->add_output("r");
+  g->add_output("n");
+  Network net(g);
+  Tensor x(Layout({6}, DType::Float32));
+  for (int i = 0; i < 6; ++i) x.ptr<float>()[i] = (i % 3 == 0) ? 0.0f : static_cast<float>(i);
+  Tensor s(Layout({2}, DType::Int64));
+  s.ptr<int64_t>()[0] = 3;
+  s.ptr<int64_t>()[1] = 2;
+  // The shape plan alone: both nodes are inferred at run time.
+  net.compile({{6}, {2}});
+  EXPECT(net.outputs()[0].shape == Shape{-1});
+  net.set_input(0, x);
+  net.set_input(1, s);
+  net.execute();
+  EXPECT(net.output(0).shape() == (Shape{3, 2}));
+  EXPECT(net.output(1).shape() == (Shape{1, 4}));
+  EXPECT(net.outputs()[1].shape == (Shape{1, 4}));
+  // Binding picks the plan keyed on s: Reshape's output is known before the run.
+  s.ptr<int64_t>()[0] = 2;
+  s.ptr<int64_t>()[1] = 3;
+  net.bind_inputs({x, s});
+  EXPECT(net.outputs()[0].shape == (Shape{2, 3}));
+  Tensor s2 = s.clone();
+  s2.ptr<int64_t>()[0] = 6;
+  s2.ptr<int64_t>()[1] = 1;
+  EXPECT(throws<InputError>([&] { net.set_input(1, s2); }));  // the plan is for s = {2,3}
+  auto outs = net.run({x, s2});
+  EXPECT(outs[0].shape() == (Shape{6, 1}));
+  EXPECT(outs[1].shape() == (Shape{1, 4}) && outs[1].ptr<int64_t>()[3] == 5);
+  x.ptr<float>()[1] = 0.0f;
+  outs = net.run({x, s2});
+  EXPECT(outs[1].shape() == (Shape{1, 3}) && outs[1].ptr<int64_t>()[0] == 2);
+  s2.ptr<int64_t>()[0] = 4;  // 4 x 1 != 6 elements
+  EXPECT(throws<ModelError>([&] { net.run({x, s2}); }));
+}
+
 static void test_errors() {
   Graph g;
   g.add_input("x", DType::Float32, {1});
@@ -102,6 +147,7 @@ static void test_planner_verifier() {
 int main() {
   test_registry();
   test_conv_relu_and_folding();
+  test_dynamic_shapes();
   test_errors();
   test_planner_verifier();
   if (g_failures) {

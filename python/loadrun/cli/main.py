@@ -12,13 +12,13 @@ import os
 import sys
 import time
 
-from loadrun.cli import options_basic
+from loadrun.cli import options_basic, options_fastrun
 from loadrun.cli.argv import Parser, UsageError, normalize
 from loadrun.cli.options import Options
 
 PROG = "load_and_run"
 # option groups, in the order their flags appear in --help
-GROUPS = [options_basic]
+GROUPS = [options_basic, options_fastrun]
 USAGE = f"usage: {PROG} MODEL [--iter N] [--warmup-iter N] [--input SPEC] [--model-info] [--verbose] " \
         "[--json PATH] ...  (--help for all flags)"
 
@@ -124,9 +124,12 @@ def run(opts, out=None):
 
     feeds = lr_inputs.parse_input_arg(opts.input, imported.inputs) if opts.input else {}
     feeds = lr_inputs.default_feeds(imported.inputs, feeds)
-    net = Network(imported, {name: list(a.shape) for name, a in feeds.items()})
+    net = Network(imported, {name: list(a.shape) for name, a in feeds.items()},
+                  weight_preprocess=opts.weight_preprocess, **options_fastrun.fast_run_kwargs(opts))
     net.set_inputs(feeds)
     if opts.verbose:
+        for line in net.fastrun_log():
+            say(line)
         for step in net.steps():
             say(report.step_line(step))
     say(report.testcase_line(0))

@@ -10,15 +10,13 @@ NOT_SUPPORTED = frozenset(
     --thread --share-param-mem --lite --mdl --batch-size
     --fitting --dump-fitting-model --model-dump
     --packed-model-dump --pack-info-json --pack-cache --pack-info-cryption --pack-model-cryption
-    --fast-run --full-run --fast-run-algo-policy --reproducible --binary-equal-between-batch
-    --fast-run-shared-batch-size
     --io-dump --io-dump-stdout --io-dump-stderr --bin-io-dump --bin-out-dump --copy-to-host
     --enable-nchw4 --enable-chwn4 --enable-nchw44 --enable-nchw88 --enable-nchw32 --enable-nchw64
     --enable-nhwcd4 --enable-nchw44-dot --layout-transform --layout-transform-dump
     --enable-ioc16
     --enable-fuse-conv-bias-nonlinearity --enable-fuse-conv-bias-with-z --enable-fuse-preprocess
     --fuse-grain --optimize-for-inference --enable-jit --tensorrt --tensorrt-cache
-    --disable-mem-opt --workspace-limit --weight-preprocess --const-shape --fake-first
+    --disable-mem-opt --const-shape --fake-first
     --no-sanity-check --record-comp-seq --record-comp-seq2
     --cpu --cpu-default --cuda --multithread --multithread-default --multi-thread-core-ids
     --range --check-dispatch --check-var-value --profile --profile-host

@@ -1,5 +1,6 @@
 """The options object every option group writes into, and the run reads."""
 from dataclasses import asdict, dataclass
+from typing import Optional
 
 
 @dataclass
@@ -11,6 +12,15 @@ class Options:
     model_info: bool = False
     verbose: bool = False
     json_path: str = ""
+    # fast run (options_fastrun)
+    fast_run: bool = False
+    full_run: bool = False
+    fast_run_algo_policy: str = ""
+    reproducible: bool = False
+    binary_equal_between_batch: bool = False
+    fast_run_shared_batch_size: int = 0
+    workspace_limit: Optional[int] = None
+    weight_preprocess: bool = False
 
     def as_dict(self):
         """The options for the --json report (the model is reported apart)."""

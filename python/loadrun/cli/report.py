@@ -99,16 +99,29 @@ def network_rows(net):
 
 
 # -- --verbose -------------------------------------------------------------
-def algo_attributes(algo):
-    # Network.steps() does not report attribute bits yet; every algorithm the
-    # core has today is a NAIVE one (NAIVE|REPRODUCIBLE).
-    return ATTR_NAIVE | ATTR_REPRODUCIBLE if algo == "NAIVE" else ATTR_REPRODUCIBLE
+_ATTRS = None
+
+
+def algo_attributes(op_type, algo):
+    """The attribute bits of op_type's algorithm `algo`, from the core registry."""
+    global _ATTRS
+    if _ATTRS is None:
+        from loadrun import _core
+
+        _ATTRS = {}
+        for _domain, typ, algos in _core.algo_attributes():
+            _ATTRS.setdefault(typ, dict(algos))
+    bits = _ATTRS.get(op_type, {}).get(algo)
+    if bits is None:
+        return ATTR_NAIVE | ATTR_REPRODUCIBLE if algo == "NAIVE" else 0
+    return bits
 
 
 def step_line(step):
     """`Type(name): tensor layouts({..}, {..}) -> ({..}): algo=A workspace=0.00MiB attribute=3`."""
     label, algo, ins, outs, workspace = step[:5]
     name, brace, rest = label.rpartition("{")
-    opr = f"{rest.rstrip('}')}({name})" if brace else label
+    op_type = rest.rstrip("}")
+    opr = f"{op_type}({name})" if brace else label
     return (f"{opr}: tensor layouts({', '.join(ins)}) -> ({', '.join(outs)}): algo={algo} "
-            f"workspace={workspace / (1024 * 1024):.2f}MiB attribute={algo_attributes(algo)}")
+            f"workspace={workspace / (1024 * 1024):.2f}MiB attribute={algo_attributes(op_type, algo)}")

@@ -81,13 +81,6 @@ def drop_unused_outputs(spec, ctx, keep, what):
     del spec.outputs[keep:]
 
 
-@rewriter("MaxPool")
-def _max_pool(spec, ctx):
-    # storage_order only concerns Indices, which is never computed.
-    spec.attrs.pop("storage_order", None)
-    drop_unused_outputs(spec, ctx, 1, "the Indices output")
-
-
 @rewriter("BatchNormalization")
 def _batch_norm(spec, ctx):
     from loadrun.errors import UnsupportedError
@@ -217,3 +210,63 @@ def clip_attrs_to_inputs(spec, ctx):
         ctx.add_const(np.array(lo, dtype=np.float32), "clip_min"),
         ctx.add_const(np.array(hi, dtype=np.float32), "clip_max"),
     ]
+
+
+# -- signal.cpp: DFT's axis was an attribute (default 1) before opset 20.
+@rewriter("DFT")
+def _dft(spec, ctx):
+    if ctx.opset < 20:
+        spec.attrs.setdefault("axis", 1)
+        attr_to_input(spec, ctx, "axis", 2)
+# -- gather/scatter family (csrc/ops: scatter, topk) --
+# Scatter (opset 9-10) is ScatterElements under its old name.
+REPLACED_OPS.add("Scatter")
+
+
+@rewriter("Scatter")
+def _scatter(spec, ctx):
+    spec.op_type = "ScatterElements"
+
+
+@rewriter("TopK")
+def _topk(spec, ctx):
+    # Before opset 10, k is an attribute; the core reads it as input 1 (int64 [1]).
+    if ctx.opset < 10:
+        from loadrun.errors import ModelError
+
+        if "k" not in spec.attrs:
+            raise ModelError(f"TopK node '{spec.name}' (opset {ctx.opset}) has no k attribute")
+        spec.attrs["k"] = [int(spec.attrs["k"])]
+        attr_to_input(spec, ctx, "k", 1)
+
+
+# -- scan.cpp: Scan-8 has a leading optional sequence_lens input, a batch axis
+# on every state and scan input (the scan axis is 1) and `directions` for its
+# scan inputs. The C++ op runs it per batch entry (`_batched`); sequence_lens
+# (per-entry lengths) is not supported.
+@rewriter("Scan")
+def _scan8(spec, ctx):
+    if ctx.opset >= 9:
+        return
+    from loadrun.errors import UnsupportedError
+
+    if spec.inputs and spec.inputs[0]:
+        raise UnsupportedError(f"Scan node '{spec.name}': opset-8 sequence_lens is not supported")
+    spec.inputs = spec.inputs[1:]
+    spec.attrs["_batched"] = 1
+    if "directions" in spec.attrs:
+        spec.attrs["scan_input_directions"] = spec.attrs.pop("directions")
+# -- instance_norm.cpp: GroupNormalization-18 takes scale and bias per group
+# (opset 21 made them per channel).
+@rewriter("GroupNormalization")
+def _group_norm(spec, ctx):
+    if ctx.opset < 21:
+        spec.attrs["_scale_per_group"] = 1
+
+
+# -- roi_align.cpp: RoiAlign-10 has no coordinate_transformation_mode; it
+# behaves as output_half_pixel (opset 16 added the attribute, default half_pixel).
+@rewriter("RoiAlign")
+def _roi_align(spec, ctx):
+    if ctx.opset < 16:
+        spec.attrs["coordinate_transformation_mode"] = "output_half_pixel"

@@ -1,0 +1,57 @@
+// SubGraph: an ONNX GRAPH attribute (If's branches, Loop's and Scan's body)
+// run as a nested Network owned by its op. Its inputs are the formal inputs
+// followed by the captures (names read from enclosing scopes, which the
+// importer appends to the node's inputs: the attribute `_loadrun_captures`
+// counts them). The nested Network caches one plan per input-shape signature,
+// as the top level does; a run copies the feeds in and the outputs out.
+//
+// Not thread-safe: a model's ops (and so its nested networks) serve one run at
+// a time, as a Network does.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+#include "graph/attrs.h"
+#include "graph/graph.h"
+#include "runtime/network.h"
+
+namespace loadrun {
+
+class SubGraph {
+ public:
+  SubGraph(std::shared_ptr<Graph> graph, std::string what);
+  ~SubGraph();
+  const Graph& graph() const { return *graph_; }
+  const std::string& what() const { return what_; }
+  size_t num_inputs() const { return graph_->inputs().size(); }
+  size_t num_outputs() const { return graph_->outputs().size(); }
+
+  // Compiles for inputs of these layouts (or reuses the plan) and gives the
+  // output layouts; false when some output shape is only known by running.
+  bool infer(const std::vector<Layout>& in, std::vector<Layout>* out);
+  // Runs on the feeds (compiling for their shapes if needed); copies of the outputs.
+  std::vector<Tensor> run(const std::vector<const Tensor*>& feeds);
+
+ private:
+  Network& network_for(const std::vector<DType>& dtypes, const std::vector<size_t>& ranks);
+  std::shared_ptr<Graph> graph_;
+  std::string what_;
+  std::unique_ptr<Network> net_;
+  std::vector<DType> dtypes_;
+  std::vector<size_t> ranks_;
+};
+
+// The number of captures the importer appended to a node's inputs.
+int64_t num_captures(const Attrs& a);
+
+// The truth of a one-element tensor (a condition); ModelError otherwise.
+bool truth_of(const Tensor& t, const char* what);
+
+// Copies slice `index` along `axis` of `src` into `dst` (whose shape is src's
+// without that axis), or, with `scatter`, `src` into slice `index` of `dst`.
+// Any dtype (bytes are moved).
+void copy_slice(const Tensor& whole, int64_t axis, int64_t index, const Tensor& part, bool scatter);
+
+}  // namespace loadrun
