@@ -11,6 +11,9 @@
 #include "fastrun/algo_cache.h"
 #include "fastrun/test_op.h"
 #include "graph/graph.h"
+#include "kernels/fma_peak.h"
+#include "kernels/sgemm.h"
+#include "kernels/sgemm_bench.h"
 #include "runtime/network.h"
 
 namespace py = pybind11;
@@ -177,6 +180,28 @@ PYBIND11_MODULE(_core, m) {
   m.def("fastrun_cache_merge", [](const std::vector<std::string>& inputs, const std::string& out) {
     return merge_cache_files(inputs, out).size();
   });
+  // Kernel benchmarks (bench/gemm.py).
+  m.def("sgemm_impl_name", [] { return std::string(kernels::sgemm_impl_name()); });
+  m.def(
+      "sgemm_bench",
+      [](int64_t mm, int64_t n, int64_t k, bool trans_b, bool packed_b, int rounds) {
+        kernels::SgemmBench r;
+        {
+          py::gil_scoped_release release;
+          r = kernels::sgemm_bench(mm, n, k, trans_b, packed_b, rounds);
+        }
+        return py::make_tuple(r.seconds, r.gflops, r.cpu_seconds, r.cpu_gflops);
+      },
+      py::arg("m"), py::arg("n"), py::arg("k"), py::arg("trans_b") = false,
+      py::arg("packed_b") = false, py::arg("rounds") = 5);
+  m.def(
+      "fma_peak",
+      [](int repeats) {
+        py::gil_scoped_release release;
+        kernels::FmaPeak r = kernels::fma_peak(repeats);
+        return std::make_pair(r.gflops, std::string(r.isa));
+      },
+      py::arg("repeats") = 20);
 
   py::class_<Graph, std::shared_ptr<Graph>>(m, "Graph")
       .def(py::init<>())

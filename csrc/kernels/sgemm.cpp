@@ -1,5 +1,6 @@
 // SGEMM dispatch: one implementation table chosen at first use from the CPU's
-// features, and the epilogue shared by all implementations.
+// features, the epilogue shared by all implementations, and the weight
+// packing helpers of sgemm_weights.h.
 #include "kernels/sgemm.h"
 
 #include <algorithm>
@@ -7,6 +8,7 @@
 
 #include "kernels/cpu_features.h"
 #include "kernels/sgemm_impl.h"
+#include "kernels/sgemm_weights.h"
 
 namespace loadrun {
 namespace kernels {
@@ -15,7 +17,9 @@ namespace {
 
 const SgemmImpl& impl() {
   static const SgemmImpl& chosen = [] () -> const SgemmImpl& {
-    (void)cpu_features();  // the AVX2+FMA table joins here when it exists
+#ifdef LOADRUN_X86_KERNELS
+    if (cpu_features().use_avx2()) return sgemm_avx2_impl();
+#endif
     return sgemm_portable_impl();
   }();
   return chosen;
@@ -83,6 +87,37 @@ void sgemm_packed_b(bool trans_a, int64_t m, int64_t n, int64_t k, const float* 
 }
 
 const char* sgemm_impl_name() { return impl().name; }
+
+}  // namespace kernels
+}  // namespace loadrun
+
+// ---- sgemm_weights.h --------------------------------------------------------
+
+namespace loadrun {
+namespace kernels {
+
+std::shared_ptr<const SgemmPackedB> sgemm_pack_b_weights(bool trans_b, int64_t k, int64_t n,
+                                                         const float* b, int64_t ldb,
+                                                         int64_t count, int64_t stride,
+                                                         float alpha) {
+  auto p = std::make_shared<SgemmPackedB>();
+  p->per_matrix = sgemm_packed_b_floats(k, n);
+  p->data.resize(p->per_matrix * static_cast<size_t>(count));
+  for (int64_t i = 0; i < count; ++i)
+    sgemm_pack_b(trans_b, k, n, b + i * stride, ldb, p->data.data() + i * p->per_matrix);
+  if (alpha != 1.f)
+    for (float& v : p->data) v *= alpha;
+  return p;
+}
+
+size_t sgemm_packed_b_workspace(int64_t k, int64_t n) {
+  return sgemm_packed_b_floats(k, n) * sizeof(float) + 64;
+}
+
+float* sgemm_workspace_ptr(void* workspace) {
+  uintptr_t p = reinterpret_cast<uintptr_t>(workspace);
+  return reinterpret_cast<float*>((p + 63) & ~uintptr_t(63));
+}
 
 }  // namespace kernels
 }  // namespace loadrun

@@ -21,6 +21,10 @@ struct SgemmImpl {
 };
 
 const SgemmImpl& sgemm_portable_impl();
+#ifdef LOADRUN_X86_KERNELS
+// AVX2+FMA (sgemm_avx2.cpp): call only when cpu_features().use_avx2().
+const SgemmImpl& sgemm_avx2_impl();
+#endif
 
 }  // namespace kernels
 }  // namespace loadrun

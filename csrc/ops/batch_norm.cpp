@@ -9,6 +9,7 @@
 // workspace.
 #include <cmath>
 
+#include "kernels/fast_algo.h"
 #include "ops/common.h"
 
 namespace loadrun {
@@ -80,10 +81,40 @@ void batch_norm_naive(const BatchNormOp& op, const KernCtx& ctx) {
 
 const auto kNaive = naive_algo<BatchNormOp>(batch_norm_naive);
 
+// --- fast algorithms (BATCHNORM_AVX2 / BATCHNORM_PORTABLE), float32: the
+// per-channel a, b of NAIVE, then one scale_shift kernel call per (n, c)
+// plane (AVX2: one FMA per element, so within 1 ulp of NAIVE's mul + add).
+bool batch_norm_fast_usable(const BatchNormOp&, const InLayouts& in, const OutLayouts&) {
+  return in[0]->dtype == DType::Float32;
+}
+
+void batch_norm_fast(const BatchNormOp& op, const KernCtx& ctx, const kernels::EltwiseImpl& impl) {
+  const Tensor& xt = ctx.input(0);
+  const Shape& s = xt.shape();
+  const int64_t n = s[0], c = s[1], plane = dims_product(s, 2, s.size());
+  const float* x = xt.ptr<float>();
+  const float* scale = ctx.input(1).ptr<float>();
+  const float* bias = ctx.input(2).ptr<float>();
+  const float* mean = ctx.input(3).ptr<float>();
+  const float* var = ctx.input(4).ptr<float>();
+  float* y = ctx.output(0).ptr<float>();
+  for (int64_t ch = 0; ch < c; ++ch) {
+    const float a = scale[ch] / std::sqrt(var[ch] + static_cast<float>(op.epsilon));
+    const float b = bias[ch] - a * mean[ch];
+    for (int64_t i = 0; i < n; ++i)
+      impl.scale_shift(x + (i * c + ch) * plane, y + (i * c + ch) * plane, plane, a, b);
+  }
+}
+
+const KernelAlgo<BatchNormOp> kFastAvx2("BATCHNORM_AVX2", true, batch_norm_fast_usable,
+                                        batch_norm_fast);
+const KernelAlgo<BatchNormOp> kFastPortable("BATCHNORM_PORTABLE", false, batch_norm_fast_usable,
+                                            batch_norm_fast);
+
 }  // namespace
 
 void register_op_BatchNormalization(OpRegistry& r) {
-  register_simple<BatchNormOp>(r, "BatchNormalization", {&kNaive}, 5, 5);
+  register_simple<BatchNormOp>(r, "BatchNormalization", {&kNaive, &kFastAvx2, &kFastPortable}, 5, 5);
 }
 
 }  // namespace loadrun

@@ -16,7 +16,10 @@
 // are negative or >= the bit width give what the sign fill alone gives (-1
 // for a right shift of a negative value, else 0).
 #include <cmath>
+#include <limits>
 
+#include "kernels/broadcast_plan.h"
+#include "kernels/fast_algo.h"
 #include "ops/elementwise.h"
 
 namespace loadrun {
@@ -234,11 +237,62 @@ void binary_naive(const BinaryOp& op, const KernCtx& ctx) {
 
 const auto kNaive = naive_algo<BinaryOp>(binary_naive);
 
+// --- fast algorithms (ELEMWISE_AVX2 / ELEMWISE_PORTABLE): float32 Add, Sub,
+// Mul, Div with any broadcast (kernels/broadcast_plan.h collapses it to runs
+// of one kernel call), and Pow with a scalar float32 exponent: 2 squares,
+// 0.5 takes the square root (pow's -0 -> +0 and -inf -> +inf kept), 1
+// copies; other exponents run the NAIVE loop. Results equal NAIVE's bit for
+// bit (the same correctly rounded IEEE operations).
+
+bool binary_fast_usable(const BinaryOp& op, const InLayouts& in, const OutLayouts&) {
+  if (in[0]->dtype != DType::Float32 || in[1]->dtype != DType::Float32) return false;
+  switch (op.kind) {
+    case BinKind::Add:
+    case BinKind::Sub:
+    case BinKind::Mul:
+    case BinKind::Div: return true;
+    case BinKind::Pow: return in[1]->numel() == 1 && broadcast_shapes({in[0]->shape, in[1]->shape}) == in[0]->shape;
+    default: return false;
+  }
+}
+
+void binary_fast(const BinaryOp& op, const KernCtx& ctx, const kernels::EltwiseImpl& impl) {
+  using K = kernels::BinaryKind;
+  const Tensor& a = ctx.input(0);
+  Tensor& y = ctx.output(0);
+  if (op.kind == BinKind::Pow) {
+    const float e = ctx.input(1).ptr<float>()[0];
+    const float* x = a.ptr<float>();
+    float* yp = y.ptr<float>();
+    const int64_t n = a.numel();
+    if (e == 2.f) {
+      impl.unary(kernels::UnaryKind::Square, x, yp, n, 0, 0);
+    } else if (e == 1.f) {
+      impl.unary(kernels::UnaryKind::Copy, x, yp, n, 0, 0);
+    } else if (e == 0.5f) {
+      impl.unary(kernels::UnaryKind::Sqrt, x, yp, n, 0, 0);
+      const float inf = std::numeric_limits<float>::infinity();
+      for (int64_t i = 0; i < n; ++i) yp[i] = x[i] == -inf ? inf : yp[i] + 0.f;
+    } else {
+      binary_naive(op, ctx);
+    }
+    return;
+  }
+  K k = op.kind == BinKind::Add ? K::Add
+        : op.kind == BinKind::Sub ? K::Sub
+        : op.kind == BinKind::Mul ? K::Mul
+                                  : K::Div;
+  kernels::broadcast_binary(impl, k, a, ctx.input(1), y);
+}
+
+const KernelAlgo<BinaryOp> kFastAvx2("ELEMWISE_AVX2", true, binary_fast_usable, binary_fast);
+const KernelAlgo<BinaryOp> kFastPortable("ELEMWISE_PORTABLE", false, binary_fast_usable, binary_fast);
+
 void reg(OpRegistry& r, BinKind k) {
   OpDef d;
   d.type = kind_name(k);
   d.create = [k](const Attrs& a) -> std::unique_ptr<Op> { return std::make_unique<BinaryOp>(k, a); };
-  d.algos = {&kNaive};
+  d.algos = {&kNaive, &kFastAvx2, &kFastPortable};
   d.min_inputs = d.max_inputs = 2;
   r.add(std::move(d));
 }

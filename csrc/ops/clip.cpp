@@ -6,6 +6,7 @@
 // The bounds are single-element tensors of the input's dtype; for float inputs
 // a bound of another float dtype is converted (the opset < 11 rewriter cannot
 // know the input's dtype and gives float32 bounds).
+#include "kernels/fast_algo.h"
 #include "ops/elementwise.h"
 
 namespace loadrun {
@@ -64,8 +65,25 @@ void clip_naive(const ClipOp&, const KernCtx& ctx) {
 
 const auto kNaive = naive_algo<ClipOp>(clip_naive);
 
+// --- fast algorithms (ELEMWISE_AVX2 / ELEMWISE_PORTABLE), float32: the same
+// bounds as NAIVE (absent ones are the float limits), one kernel pass;
+// identical results (NaN stays NaN).
+bool clip_fast_usable(const ClipOp&, const InLayouts& in, const OutLayouts&) {
+  return in[0]->dtype == DType::Float32;
+}
+
+void clip_fast(const ClipOp&, const KernCtx& ctx, const kernels::EltwiseImpl& impl) {
+  float lo = bound<float>(ctx, 1, std::numeric_limits<float>::lowest());
+  float hi = bound<float>(ctx, 2, std::numeric_limits<float>::max());
+  impl.unary(kernels::UnaryKind::Clip, ctx.input(0).ptr<float>(), ctx.output(0).ptr<float>(),
+             ctx.input(0).numel(), lo, hi);
+}
+
+const KernelAlgo<ClipOp> kFastAvx2("ELEMWISE_AVX2", true, clip_fast_usable, clip_fast);
+const KernelAlgo<ClipOp> kFastPortable("ELEMWISE_PORTABLE", false, clip_fast_usable, clip_fast);
+
 }  // namespace
 
-void register_op_Clip(OpRegistry& r) { register_simple<ClipOp>(r, "Clip", {&kNaive}, 1, 3); }
+void register_op_Clip(OpRegistry& r) { register_simple<ClipOp>(r, "Clip", {&kNaive, &kFastAvx2, &kFastPortable}, 1, 3); }
 
 }  // namespace loadrun

@@ -8,6 +8,8 @@
 // of A and B instead. O(M*N*K), no workspace. float16 computes in float32
 // (rounded once at the end).
 #include "ops/common.h"
+#include "kernels/sgemm.h"
+#include "kernels/sgemm_weights.h"
 
 namespace loadrun {
 
@@ -111,8 +113,104 @@ void gemm_naive(const GemmOp& op, const KernCtx& ctx) {
 
 const auto kNaive = naive_algo<GemmOp>(gemm_naive);
 
+// ---- SGEMM -------------------------------------------------------------------
+// SGEMM (float32): kernels/sgemm.h with the transposes passed through. A C of
+// shape (N,) / (1,N) / (M,1) with beta == 1 becomes the epilogue's bias (added
+// as each tile is stored); any other C is first written to Y as beta*C, and
+// the product accumulates onto it. A constant B is packed once (alpha folded
+// in) by preprocess(); otherwise B is packed into the workspace per run,
+// except for matrix-vector shapes (M == 1 or N == 1), which run the GEMV
+// kernels on B as it is.
+
+struct GemmDims {
+  int64_t m, n, k;
+};
+
+GemmDims gemm_dims(const GemmOp& op, const Shape& a, const Shape& b) {
+  return {op.trans_a ? a[1] : a[0], op.trans_b ? b[0] : b[1], op.trans_a ? a[0] : a[1]};
+}
+
+// B is packed per run (into the workspace) unless the product is a GEMV.
+bool gemm_packs_b(const GemmDims& d) { return d.m > 1 && d.n > 1 && d.k > 0; }
+
+class GemmSgemm final : public Algo {
+ public:
+  const char* name() const override { return "SGEMM"; }
+  // The m == 1 (GEMV) and m > 1 kernels sum in different orders.
+  uint32_t attributes() const override { return REPRODUCIBLE | ACCURACY_DEPEND_ON_BATCH; }
+  bool usable(const Op&, const InLayouts& in, const OutLayouts& out) const override {
+    for (size_t i = 0; i < in.size(); ++i)
+      if (in[i] && in[i]->dtype != DType::Float32) return false;
+    return in.size() >= 2 && in[0] && in[1];
+  }
+  size_t workspace(const Op& op, const InLayouts& in, const OutLayouts&) const override {
+    GemmDims d = gemm_dims(static_cast<const GemmOp&>(op), in[0]->shape, in[1]->shape);
+    return gemm_packs_b(d) ? kernels::sgemm_packed_b_workspace(d.k, d.n) : 0;
+  }
+  std::shared_ptr<const void> preprocess(const Op& o, const InLayouts& in,
+                                         const std::vector<const Tensor*>& values) const override {
+    const GemmOp& op = static_cast<const GemmOp&>(o);
+    const Tensor* b = values.size() > 1 ? values[1] : nullptr;
+    GemmDims d = gemm_dims(op, in[0]->shape, in[1]->shape);
+    if (!b || d.n == 1 || d.k == 0) return nullptr;  // n == 1: GEMV on B as it is
+    return kernels::sgemm_pack_b_weights(op.trans_b, d.k, d.n, b->ptr<float>(), b->shape()[1], 1,
+                                         0, static_cast<float>(op.alpha));
+  }
+  void exec(const Op& o, const KernCtx& ctx) const override {
+    const GemmOp& op = static_cast<const GemmOp&>(o);
+    const Tensor& at = ctx.input(0);
+    const Tensor& bt = ctx.input(1);
+    GemmDims d = gemm_dims(op, at.shape(), bt.shape());
+    const int64_t m = d.m, n = d.n, k = d.k, lda = at.shape()[1], ldb = bt.shape()[1];
+    float* y = ctx.output(0).ptr<float>();
+    const float alpha = static_cast<float>(op.alpha);
+
+    // C: the epilogue's bias, or beta*C written to Y first.
+    kernels::Epilogue ep;
+    float beta = 0.f;
+    if (ctx.has(2) && op.beta != 0) {
+      const Tensor& ct = ctx.input(2);
+      const float* c = ct.ptr<float>();
+      Shape cs = ct.shape();
+      while (cs.size() < 2) cs.insert(cs.begin(), 1);
+      if (op.beta == 1 && cs[0] == 1 && cs[1] == n) {
+        ep.bias = c;
+        ep.bias_mode = kernels::Epilogue::kPerCol;
+      } else if (op.beta == 1 && cs[1] == 1 && cs[0] == m) {
+        ep.bias = c;
+        ep.bias_mode = kernels::Epilogue::kPerRow;
+      } else {
+        const float cb = static_cast<float>(op.beta);
+        Shape st = broadcast_strides(ct.shape(), {m, n});
+        for (int64_t i = 0; i < m; ++i)
+          for (int64_t j = 0; j < n; ++j) y[i * n + j] = cb * c[i * st[0] + j * st[1]];
+        beta = 1.f;
+      }
+    }
+
+    const float* a = at.ptr<float>();
+    const auto* packed = static_cast<const kernels::SgemmPackedB*>(ctx.prepared);
+    if (packed) {
+      kernels::sgemm_packed_b(op.trans_a, m, n, k, a, lda, packed->matrix(0), beta, y, n, ep);
+    } else if (gemm_packs_b(d) && ctx.workspace_size >= kernels::sgemm_packed_b_workspace(k, n)) {
+      float* ws = kernels::sgemm_workspace_ptr(ctx.workspace);
+      kernels::sgemm_pack_b(op.trans_b, k, n, bt.ptr<float>(), ldb, ws);
+      if (alpha != 1.f) {
+        const size_t cnt = kernels::sgemm_packed_b_floats(k, n);
+        for (size_t i = 0; i < cnt; ++i) ws[i] *= alpha;
+      }
+      kernels::sgemm_packed_b(op.trans_a, m, n, k, a, lda, ws, beta, y, n, ep);
+    } else {
+      kernels::sgemm(op.trans_a, op.trans_b, m, n, k, alpha, a, lda, bt.ptr<float>(), ldb, beta,
+                     y, n, ep);
+    }
+  }
+};
+
+const GemmSgemm kSgemm;
+
 }  // namespace
 
-void register_op_Gemm(OpRegistry& r) { register_simple<GemmOp>(r, "Gemm", {&kNaive}, 2, 3); }
+void register_op_Gemm(OpRegistry& r) { register_simple<GemmOp>(r, "Gemm", {&kNaive, &kSgemm}, 2, 3); }
 
 }  // namespace loadrun

@@ -10,6 +10,8 @@
 #include <type_traits>
 
 #include "ops/common.h"
+#include "kernels/sgemm.h"
+#include "kernels/sgemm_weights.h"
 
 namespace loadrun {
 
@@ -123,8 +125,98 @@ void matmul_naive(const MatMulOp&, const KernCtx& ctx) {
 
 const auto kNaive = naive_algo<MatMulOp>(matmul_naive);
 
+// ---- SGEMM -------------------------------------------------------------------
+// SGEMM (float32): the packed, cache-blocked kernels of kernels/sgemm.h. When
+// B is shared by every batch and A is not broadcast, the batches fold into
+// one (batch*M) x K by K x N product. A constant B is packed once by
+// preprocess() (weight preprocess); otherwise B is packed into the workspace
+// per run (once per distinct B matrix), except for matrix-vector shapes
+// (M == 1 or N == 1), which run the GEMV kernels on B as it is.
+
+// How an SGEMM MatMul runs: `rows` rows of A per product (batch*M when the
+// batches fold into one product), `products` products.
+struct MatMulPlan {
+  MatMulGeo g;
+  bool fold;  // one product of batch*M rows
+  int64_t rows, products;
+};
+
+MatMulPlan matmul_plan(const Shape& a, const Shape& b) {
+  MatMulPlan p;
+  p.g = matmul_geometry(a, b);
+  const int64_t na = shape_numel(p.g.a_batch), nb = shape_numel(p.g.b_batch),
+                nout = shape_numel(p.g.batch);
+  p.fold = nb == 1 && na == nout;
+  p.rows = p.fold ? nout * p.g.m : p.g.m;
+  p.products = p.fold ? 1 : nout;
+  return p;
+}
+
+// B is packed per run (into the workspace) unless the products are GEMVs.
+bool matmul_packs_b(const MatMulPlan& p) { return p.rows > 1 && p.g.n > 1 && p.g.k > 0; }
+
+class MatMulSgemm final : public Algo {
+ public:
+  const char* name() const override { return "SGEMM"; }
+  // The m == 1 (GEMV) and m > 1 kernels sum in different orders, so a row's
+  // bits may depend on the batch size.
+  uint32_t attributes() const override { return REPRODUCIBLE | ACCURACY_DEPEND_ON_BATCH; }
+  bool usable(const Op&, const InLayouts& in, const OutLayouts& out) const override {
+    return in.size() == 2 && in[0] && in[1] && in[0]->dtype == DType::Float32 &&
+           in[1]->dtype == DType::Float32;
+  }
+  size_t workspace(const Op&, const InLayouts& in, const OutLayouts&) const override {
+    MatMulPlan p = matmul_plan(in[0]->shape, in[1]->shape);
+    return matmul_packs_b(p) ? kernels::sgemm_packed_b_workspace(p.g.k, p.g.n) : 0;
+  }
+  std::shared_ptr<const void> preprocess(const Op&, const InLayouts& in,
+                                         const std::vector<const Tensor*>& values) const override {
+    const Tensor* b = values.size() > 1 ? values[1] : nullptr;
+    if (!b) return nullptr;
+    MatMulGeo g = matmul_geometry(in[0]->shape, in[1]->shape);
+    if (g.n == 1 || g.k == 0) return nullptr;  // GEMV on B as it is
+    return kernels::sgemm_pack_b_weights(false, g.k, g.n, b->ptr<float>(), g.n,
+                                         shape_numel(g.b_batch), g.k * g.n, 1.f);
+  }
+  void exec(const Op&, const KernCtx& ctx) const override {
+    const Tensor& at = ctx.input(0);
+    const Tensor& bt = ctx.input(1);
+    MatMulPlan p = matmul_plan(at.shape(), bt.shape());
+    const int64_t m = p.g.m, n = p.g.n, k = p.g.k;
+    const float* a = at.ptr<float>();
+    const float* b = bt.ptr<float>();
+    float* y = ctx.output(0).ptr<float>();
+    const auto* packed = static_cast<const kernels::SgemmPackedB*>(ctx.prepared);
+    float* ws = nullptr;
+    if (!packed && matmul_packs_b(p) &&
+        ctx.workspace_size >= kernels::sgemm_packed_b_workspace(k, n))
+      ws = kernels::sgemm_workspace_ptr(ctx.workspace);
+    int64_t ws_holds = -1;  // which B matrix the workspace holds
+    auto product = [&](const float* ap, int64_t rows, int64_t bi, float* yp) {
+      if (packed) {
+        kernels::sgemm_packed_b(false, rows, n, k, ap, k, packed->matrix(bi), 0.f, yp, n);
+      } else if (ws) {
+        if (ws_holds != bi) kernels::sgemm_pack_b(false, k, n, b + bi * k * n, n, ws);
+        ws_holds = bi;
+        kernels::sgemm_packed_b(false, rows, n, k, ap, k, ws, 0.f, yp, n);
+      } else {
+        kernels::sgemm(false, false, rows, n, k, 1.f, ap, k, b + bi * k * n, n, 0.f, yp, n);
+      }
+    };
+    if (p.fold) {
+      product(a, p.rows, 0, y);
+      return;
+    }
+    BroadcastIndexer bi(p.g.batch, {p.g.a_batch, p.g.b_batch});
+    for (int64_t bb = 0; bb < bi.numel(); ++bb)
+      product(a + bi.offset(0, bb) * m * k, m, bi.offset(1, bb), y + bb * m * n);
+  }
+};
+
+const MatMulSgemm kSgemm;
+
 }  // namespace
 
-void register_op_MatMul(OpRegistry& r) { register_simple<MatMulOp>(r, "MatMul", {&kNaive}, 2, 2); }
+void register_op_MatMul(OpRegistry& r) { register_simple<MatMulOp>(r, "MatMul", {&kNaive, &kSgemm}, 2, 2); }
 
 }  // namespace loadrun

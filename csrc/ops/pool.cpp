@@ -19,6 +19,7 @@
 #include <cmath>
 #include <limits>
 
+#include "kernels/fast_algo.h"
 #include "ops/common.h"
 #include "ops/spatial.h"
 
@@ -287,20 +288,160 @@ const auto kLpNaive = naive_algo<LpPoolOp>(lp_pool_naive);
 const auto kGlobalMaxNaive = naive_algo<GlobalMaxPoolOp>(global_max_naive);
 const auto kGlobalAvgNaive = naive_algo<GlobalAvgPoolOp>(global_avg_naive);
 
+// --- fast algorithms (POOL_AVX2 / POOL_PORTABLE), float32, 1-D and 2-D
+// windows without dilation, Y only. Per output row, each kernel tap that
+// lands inside the input updates a whole run of outputs at once
+// (row_max_tap / row_sum_tap: contiguous for stride 1, even elements for
+// stride 2), the run's bounds solved per tap so no padding test is left in
+// the inner loop. Max ignores NaN as NAIVE does (identical results);
+// AveragePool sums in float (NAIVE in double) and divides by the separable
+// count rows(oh) * cols(ow) of the same taps NAIVE counts.
+// Global pools: one vectorised sum / max per plane.
+
+bool pool_fast_usable_p(const PoolOp& op, const InLayouts& in, const OutLayouts& out) {
+  if (in[0]->dtype != DType::Float32 || out.size() != 1) return false;
+  if (in[0]->ndim() != 3 && in[0]->ndim() != 4) return false;
+  for (int64_t d : op.sp.dilations)
+    if (d != 1) return false;
+  return true;
+}
+bool max_pool_fast_usable(const MaxPoolOp& op, const InLayouts& in, const OutLayouts& out) {
+  return pool_fast_usable_p(op.p, in, out);
+}
+bool avg_pool_fast_usable(const AvgPoolOp& op, const InLayouts& in, const OutLayouts& out) {
+  return pool_fast_usable_p(op.p, in, out);
+}
+
+// Outputs o in [lo, hi) whose tap k reads an input index inside [0, n).
+void tap_range(const Axis& a, int64_t k, int64_t* lo, int64_t* hi) {
+  // i = o * s - pb + k in [0, n)  <=>  o >= (pb - k) / s  and  o <= (n - 1 + pb - k) / s.
+  int64_t num_lo = a.pb - k, num_hi = a.in - 1 + a.pb - k;
+  int64_t l = num_lo <= 0 ? 0 : (num_lo + a.s - 1) / a.s;
+  int64_t h = num_hi < 0 ? -1 : num_hi / a.s;
+  *lo = std::max<int64_t>(l, 0);
+  *hi = std::min<int64_t>(h + 1, a.out);
+}
+
+// Taps of output o counted by NAIVE's average: inside the padded input
+// (count_include_pad) or inside the input.
+int64_t tap_count(const Axis& a, int64_t o, bool include_pad) {
+  int64_t c = 0;
+  for (int64_t k = 0; k < a.k; ++k) {
+    int64_t i = o * a.s - a.pb + k;
+    if (i < -a.pb || i >= a.in + a.pe) continue;
+    if (include_pad || (i >= 0 && i < a.in)) ++c;
+  }
+  return c;
+}
+
+void pool_fast(const PoolOp& op, const KernCtx& ctx, const kernels::EltwiseImpl& impl) {
+  const Tensor& xt = ctx.input(0);
+  Tensor& yt = ctx.output(0);
+  Axis ax[3];
+  pool_axes(op, xt.shape(), yt.shape(), ax);
+  const Axis &H = ax[1], &W = ax[2];
+  const bool is_max = op.kind == PoolKind::Max;
+  const int64_t planes = xt.shape()[0] * xt.shape()[1];
+  const float* x = xt.ptr<float>();
+  float* y = yt.ptr<float>();
+  std::vector<int64_t> wlo(W.k), whi(W.k);
+  for (int64_t k = 0; k < W.k; ++k) tap_range(W, k, &wlo[k], &whi[k]);
+  std::vector<float> col_cnt, row_cnt;
+  if (!is_max) {
+    for (int64_t o = 0; o < W.out; ++o)
+      col_cnt.push_back(static_cast<float>(tap_count(W, o, op.count_include_pad)));
+    for (int64_t o = 0; o < H.out; ++o)
+      row_cnt.push_back(static_cast<float>(tap_count(H, o, op.count_include_pad)));
+  }
+  const float init = is_max ? -std::numeric_limits<float>::infinity() : 0.f;
+  for (int64_t pl = 0; pl < planes; ++pl) {
+    const float* xp = x + pl * H.in * W.in;
+    float* yp = y + pl * H.out * W.out;
+    for (int64_t oh = 0; oh < H.out; ++oh) {
+      float* yr = yp + oh * W.out;
+      std::fill(yr, yr + W.out, init);
+      for (int64_t kh = 0; kh < H.k; ++kh) {
+        const int64_t ih = oh * H.s - H.pb + kh;
+        if (ih < 0 || ih >= H.in) continue;
+        const float* xr = xp + ih * W.in;
+        for (int64_t kw = 0; kw < W.k; ++kw) {
+          const int64_t lo = wlo[kw], hi = whi[kw];
+          if (lo >= hi) continue;
+          const float* src = xr + lo * W.s - W.pb + kw;
+          if (is_max)
+            impl.row_max_tap(yr + lo, src, W.s, hi - lo);
+          else
+            impl.row_sum_tap(yr + lo, src, W.s, hi - lo);
+        }
+      }
+      if (!is_max) {
+        const float rc = row_cnt[oh];
+        for (int64_t ow = 0; ow < W.out; ++ow) {
+          const float d = rc * col_cnt[ow];
+          yr[ow] = d > 0.f ? yr[ow] / d : 0.f;
+        }
+      }
+    }
+  }
+}
+
+void max_pool_fast(const MaxPoolOp& op, const KernCtx& ctx, const kernels::EltwiseImpl& impl) {
+  pool_fast(op.p, ctx, impl);
+}
+void avg_pool_fast(const AvgPoolOp& op, const KernCtx& ctx, const kernels::EltwiseImpl& impl) {
+  pool_fast(op.p, ctx, impl);
+}
+
+template <class OpT>
+bool global_fast_usable(const OpT&, const InLayouts& in, const OutLayouts&) {
+  return in[0]->dtype == DType::Float32;
+}
+
+template <PoolKind K, class OpT>
+void global_fast(const OpT&, const KernCtx& ctx, const kernels::EltwiseImpl& impl) {
+  const Tensor& xt = ctx.input(0);
+  const Shape& s = xt.shape();
+  const int64_t planes = s[0] * s[1], plane = dims_product(s, 2, s.size());
+  const float* x = xt.ptr<float>();
+  float* y = ctx.output(0).ptr<float>();
+  for (int64_t p = 0; p < planes; ++p) {
+    if (K == PoolKind::Max) {
+      y[p] = impl.max(x + p * plane, plane);
+    } else {
+      y[p] = plane > 0 ? impl.sum(x + p * plane, plane) / static_cast<float>(plane) : 0.f;
+    }
+  }
+}
+
+const KernelAlgo<MaxPoolOp> kMaxAvx2("POOL_AVX2", true, max_pool_fast_usable, max_pool_fast);
+const KernelAlgo<MaxPoolOp> kMaxPortable("POOL_PORTABLE", false, max_pool_fast_usable, max_pool_fast);
+const KernelAlgo<AvgPoolOp> kAvgAvx2("POOL_AVX2", true, avg_pool_fast_usable, avg_pool_fast);
+const KernelAlgo<AvgPoolOp> kAvgPortable("POOL_PORTABLE", false, avg_pool_fast_usable, avg_pool_fast);
+const KernelAlgo<GlobalMaxPoolOp> kGlobalMaxAvx2("POOL_AVX2", true, global_fast_usable<GlobalMaxPoolOp>,
+                                                 global_fast<PoolKind::Max, GlobalMaxPoolOp>);
+const KernelAlgo<GlobalMaxPoolOp> kGlobalMaxPortable("POOL_PORTABLE", false,
+                                                     global_fast_usable<GlobalMaxPoolOp>,
+                                                     global_fast<PoolKind::Max, GlobalMaxPoolOp>);
+const KernelAlgo<GlobalAvgPoolOp> kGlobalAvgAvx2("POOL_AVX2", true, global_fast_usable<GlobalAvgPoolOp>,
+                                                 global_fast<PoolKind::Avg, GlobalAvgPoolOp>);
+const KernelAlgo<GlobalAvgPoolOp> kGlobalAvgPortable("POOL_PORTABLE", false,
+                                                     global_fast_usable<GlobalAvgPoolOp>,
+                                                     global_fast<PoolKind::Avg, GlobalAvgPoolOp>);
+
 }  // namespace
 
-void register_op_MaxPool(OpRegistry& r) { register_simple<MaxPoolOp>(r, "MaxPool", {&kMaxNaive}, 1, 1); }
+void register_op_MaxPool(OpRegistry& r) { register_simple<MaxPoolOp>(r, "MaxPool", {&kMaxNaive, &kMaxAvx2, &kMaxPortable}, 1, 1); }
 void register_op_AveragePool(OpRegistry& r) {
-  register_simple<AvgPoolOp>(r, "AveragePool", {&kAvgNaive}, 1, 1);
+  register_simple<AvgPoolOp>(r, "AveragePool", {&kAvgNaive, &kAvgAvx2, &kAvgPortable}, 1, 1);
 }
 void register_op_LpPool(OpRegistry& r) {
   register_simple<LpPoolOp>(r, "LpPool", {&kLpNaive}, 1, 1);
 }
 void register_op_GlobalMaxPool(OpRegistry& r) {
-  register_simple<GlobalMaxPoolOp>(r, "GlobalMaxPool", {&kGlobalMaxNaive}, 1, 1);
+  register_simple<GlobalMaxPoolOp>(r, "GlobalMaxPool", {&kGlobalMaxNaive, &kGlobalMaxAvx2, &kGlobalMaxPortable}, 1, 1);
 }
 void register_op_GlobalAveragePool(OpRegistry& r) {
-  register_simple<GlobalAvgPoolOp>(r, "GlobalAveragePool", {&kGlobalAvgNaive}, 1, 1);
+  register_simple<GlobalAvgPoolOp>(r, "GlobalAveragePool", {&kGlobalAvgNaive, &kGlobalAvgAvx2, &kGlobalAvgPortable}, 1, 1);
 }
 
 }  // namespace loadrun

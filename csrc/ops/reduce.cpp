@@ -20,6 +20,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "kernels/fast_algo.h"
 #include "ops/common.h"
 
 namespace loadrun {
@@ -247,12 +248,70 @@ void reduce_naive(const ReduceOp& op, const KernCtx& ctx) {
 
 const auto kNaive = naive_algo<ReduceOp>(reduce_naive);
 
+// --- fast algorithms (REDUCE_AVX2 / REDUCE_PORTABLE): ReduceSum and
+// ReduceMean on float32 when the reduced dims (size-1 dims aside) are one
+// contiguous block, i.e. the input is [outer, R, inner] (the last axis:
+// inner = 1; NCHW spatial axes: inner = 1; a middle or leading block:
+// inner > 1). inner = 1: one vectorised row sum per output (float, several
+// partial sums); inner > 1: rows of `inner` added with the Add kernel.
+// Mean divides by R. Other axis sets, and empty slices, run the NAIVE loop
+// (NAIVE accumulates in double: agreement is to about 1e-6 relative).
+bool reduce_fast_usable(const ReduceOp& op, const InLayouts& in, const OutLayouts&) {
+  return (op.kind == RKind::Sum || op.kind == RKind::Mean) && in[0]->dtype == DType::Float32;
+}
+
+void reduce_fast(const ReduceOp& op, const KernCtx& ctx, const kernels::EltwiseImpl& impl) {
+  const Tensor& xt = ctx.input(0);
+  const Shape& xs = xt.shape();
+  std::vector<int64_t> axes;
+  if (ctx.has(1)) axes = ctx.input(1).to_i64_vector();
+  ReducePlan p = make_plan(xs, axes, op.keepdims, op.noop);
+  // The reduced dims of size > 1 must be one run (first..last).
+  int64_t first = -1, last = -1;
+  for (size_t d = 0; d < xs.size(); ++d) {
+    if (!p.reduced[d] || xs[d] == 1) continue;
+    if (first < 0) first = static_cast<int64_t>(d);
+    last = static_cast<int64_t>(d);
+  }
+  bool block = p.count > 0 && first >= 0;
+  for (int64_t d = first; block && d <= last; ++d)
+    block = p.reduced[static_cast<size_t>(d)] || xs[static_cast<size_t>(d)] == 1;
+  if (!block) {
+    reduce_naive(op, ctx);
+    return;
+  }
+  const int64_t outer = dims_product(xs, 0, static_cast<size_t>(first));
+  const int64_t r = p.count;
+  const int64_t inner = dims_product(xs, static_cast<size_t>(last) + 1, xs.size());
+  const float* x = xt.ptr<float>();
+  float* y = ctx.output(0).ptr<float>();
+  const float cnt = static_cast<float>(r);
+  const bool mean = op.kind == RKind::Mean;
+  for (int64_t o = 0; o < outer; ++o) {
+    const float* xo = x + o * r * inner;
+    float* yo = y + o * inner;
+    if (inner == 1) {
+      float sum = impl.sum(xo, r);
+      yo[0] = mean ? sum / cnt : sum;
+      continue;
+    }
+    impl.unary(kernels::UnaryKind::Copy, xo, yo, inner, 0, 0);
+    for (int64_t i = 1; i < r; ++i)
+      impl.binary(kernels::BinaryKind::Add, yo, 1, xo + i * inner, 1, yo, inner);
+    if (mean)
+      for (int64_t j = 0; j < inner; ++j) yo[j] = yo[j] / cnt;
+  }
+}
+
+const KernelAlgo<ReduceOp> kFastAvx2("REDUCE_AVX2", true, reduce_fast_usable, reduce_fast);
+const KernelAlgo<ReduceOp> kFastPortable("REDUCE_PORTABLE", false, reduce_fast_usable, reduce_fast);
+
 template <RKind K>
 void reg(OpRegistry& r, const char* type) {
   OpDef d;
   d.type = type;
   d.create = [](const Attrs& a) -> std::unique_ptr<Op> { return std::make_unique<ReduceOp>(K, a); };
-  d.algos = {&kNaive};
+  d.algos = {&kNaive, &kFastAvx2, &kFastPortable};
   d.min_inputs = 1;
   d.max_inputs = 2;
   r.add(std::move(d));

@@ -9,7 +9,9 @@
 #include "ops/unary.h"
 
 #include <cmath>
+#include <cstring>
 
+#include "kernels/fast_algo.h"
 #include "ops/elementwise.h"
 
 namespace loadrun {
@@ -87,6 +89,50 @@ void unary_naive(const UnaryOp& op, const KernCtx& ctx) {
 
 const auto kNaive = naive_algo<UnaryOp>(unary_naive);
 
+// --- fast algorithms: float32 through the kernel tables of kernels/eltwise.h
+// (ELEMWISE_AVX2 where the CPU has AVX2+FMA, ELEMWISE_PORTABLE everywhere), for the
+// ops that have a kernel; others keep NAIVE. See eltwise.h for the accuracy
+// of the vectorised transcendental functions.
+
+bool fast_unary_kind(const UnaryOp& op, kernels::UnaryKind* k, float* p0, float* p1) {
+  using K = kernels::UnaryKind;
+  static const struct {
+    const char* type;
+    K kind;
+  } kTable[] = {{"Relu", K::Relu},       {"LeakyRelu", K::LeakyRelu}, {"HardSigmoid", K::HardSigmoid},
+                {"HardSwish", K::HardSwish}, {"Sigmoid", K::Sigmoid}, {"Swish", K::Swish},
+                {"Tanh", K::Tanh},       {"Exp", K::Exp},             {"Log", K::Log},
+                {"Erf", K::Erf},         {"Gelu", K::Gelu},           {"Sqrt", K::Sqrt},
+                {"Reciprocal", K::Reciprocal}, {"Neg", K::Neg},       {"Abs", K::Abs}};
+  if (op.spec.bool_out) return false;
+  for (const auto& e : kTable) {
+    if (std::strcmp(e.type, op.spec.type) != 0) continue;
+    *k = e.kind;
+    if (e.kind == K::Gelu && op.p.mode == 1) *k = K::GeluTanh;
+    *p0 = static_cast<float>(op.p.alpha);
+    *p1 = static_cast<float>(op.p.beta);
+    return true;
+  }
+  return false;
+}
+
+bool unary_fast_usable(const UnaryOp& op, const InLayouts& in, const OutLayouts&) {
+  kernels::UnaryKind k = kernels::UnaryKind::Copy;
+  float p0 = 0, p1 = 0;
+  return in[0]->dtype == DType::Float32 && fast_unary_kind(op, &k, &p0, &p1);
+}
+
+void unary_fast(const UnaryOp& op, const KernCtx& ctx, const kernels::EltwiseImpl& impl) {
+  kernels::UnaryKind k = kernels::UnaryKind::Copy;
+  float p0 = 0, p1 = 0;
+  fast_unary_kind(op, &k, &p0, &p1);
+  impl.unary(k, ctx.input(0).ptr<float>(), ctx.output(0).ptr<float>(), ctx.input(0).numel(), p0,
+             p1);
+}
+
+const KernelAlgo<UnaryOp> kUnaryAvx2("ELEMWISE_AVX2", true, unary_fast_usable, unary_fast);
+const KernelAlgo<UnaryOp> kUnaryPortable("ELEMWISE_PORTABLE", false, unary_fast_usable, unary_fast);
+
 // --- the scalar functions ---------------------------------------------------
 
 using P = UnaryParams;
@@ -143,7 +189,7 @@ void register_unary(OpRegistry& r, const UnarySpec& spec) {
   d.create = [spec](const Attrs& a) -> std::unique_ptr<Op> {
     return std::make_unique<UnaryOp>(spec, a);
   };
-  d.algos = {&kNaive};
+  d.algos = {&kNaive, &kUnaryAvx2, &kUnaryPortable};
   d.min_inputs = d.max_inputs = 1;
   r.add(std::move(d));
 }

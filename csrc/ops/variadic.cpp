@@ -5,6 +5,8 @@
 // Max and Min propagate NaN, as ONNX Runtime does. Integers wrap in Sum.
 #include <cmath>
 
+#include "kernels/broadcast_plan.h"
+#include "kernels/fast_algo.h"
 #include "ops/elementwise.h"
 
 namespace loadrun {
@@ -94,13 +96,47 @@ void variadic_naive(const VariadicOp& op, const KernCtx& ctx) {
 
 const auto kNaive = naive_algo<VariadicOp>(variadic_naive);
 
+// --- fast algorithms (ELEMWISE_AVX2 / ELEMWISE_PORTABLE), float32: fold the
+// inputs left to right into the output with the broadcasting binary kernel
+// (y = in0 op in1, then y = y op in_k), Mean dividing at the end. Same
+// operations in the same order as NAIVE, so the same results (NaN
+// propagation of Max/Min included).
+
+bool variadic_fast_usable(const VariadicOp&, const InLayouts& in, const OutLayouts&) {
+  for (const Layout* l : in)
+    if (!l || l->dtype != DType::Float32) return false;
+  return true;
+}
+
+void variadic_fast(const VariadicOp& op, const KernCtx& ctx, const kernels::EltwiseImpl& impl) {
+  using K = kernels::BinaryKind;
+  Tensor& y = ctx.output(0);
+  const size_t nin = ctx.in.size();
+  if (nin == 1) {
+    impl.unary(kernels::UnaryKind::Copy, ctx.input(0).ptr<float>(), y.ptr<float>(), y.numel(), 0, 0);
+    return;
+  }
+  const K k = op.kind == VarKind::Max ? K::Max : op.kind == VarKind::Min ? K::Min : K::Add;
+  kernels::broadcast_binary(impl, k, ctx.input(0), ctx.input(1), y);
+  for (size_t i = 2; i < nin; ++i) kernels::broadcast_binary(impl, k, y, ctx.input(i), y);
+  if (op.kind == VarKind::Mean) {
+    float* yp = y.ptr<float>();
+    const float d = static_cast<float>(nin);
+    for (int64_t i = 0, n = y.numel(); i < n; ++i) yp[i] = yp[i] / d;
+  }
+}
+
+const KernelAlgo<VariadicOp> kFastAvx2("ELEMWISE_AVX2", true, variadic_fast_usable, variadic_fast);
+const KernelAlgo<VariadicOp> kFastPortable("ELEMWISE_PORTABLE", false, variadic_fast_usable,
+                                           variadic_fast);
+
 void reg(OpRegistry& r, VarKind k) {
   OpDef d;
   d.type = kind_name(k);
   d.create = [k](const Attrs& a) -> std::unique_ptr<Op> {
     return std::make_unique<VariadicOp>(k, a);
   };
-  d.algos = {&kNaive};
+  d.algos = {&kNaive, &kFastAvx2, &kFastPortable};
   d.min_inputs = 1;
   r.add(std::move(d));
 }

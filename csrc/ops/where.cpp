@@ -2,6 +2,8 @@
 // broadcasting over all three. X and Y share a dtype, which may be any.
 // NAIVE: one pass over the output with a BroadcastIndexer, copying elements
 // as unsigned integers of the dtype's size. O(n * rank), no workspace.
+#include "kernels/broadcast_plan.h"
+#include "kernels/fast_algo.h"
 #include "ops/elementwise.h"
 
 namespace loadrun {
@@ -51,8 +53,54 @@ void where_naive(const WhereOp&, const KernCtx& ctx) {
 
 const auto kNaive = naive_algo<WhereOp>(where_naive);
 
+// --- fast algorithm (ELEMWISE_PORTABLE; plain loops the compiler
+// vectorises, so no AVX2 twin): the broadcast collapsed to runs
+// (kernels/broadcast_plan.h), each a select loop with the operands' inner
+// strides (0 or 1) known per run. Any dtype, moved as words of its size.
+template <typename U>
+void where_runs(const KernCtx& ctx) {
+  const Tensor& tc = ctx.input(0);
+  const Tensor& tx = ctx.input(1);
+  const Tensor& ty = ctx.input(2);
+  Tensor& out = ctx.output(0);
+  kernels::BroadcastPlan plan(out.shape(), {tc.shape(), tx.shape(), ty.shape()});
+  const bool* c = tc.ptr<bool>();
+  const U* x = tx.ptr<U>();
+  const U* y = ty.ptr<U>();
+  U* o = out.ptr<U>();
+  const int64_t n = plan.inner, sc = plan.inner_stride[0], sx = plan.inner_stride[1],
+                sy = plan.inner_stride[2];
+  plan.for_each_run([&](int64_t oo, const int64_t* off) {
+    const bool* cr = c + off[0];
+    const U* xr = x + off[1];
+    const U* yr = y + off[2];
+    U* orow = o + oo;
+    if (sc && sx && sy) {
+      for (int64_t i = 0; i < n; ++i) orow[i] = cr[i] ? xr[i] : yr[i];
+    } else {
+      for (int64_t i = 0; i < n; ++i) orow[i] = cr[i * sc] ? xr[i * sx] : yr[i * sy];
+    }
+  });
+}
+
+bool where_fast_usable(const WhereOp&, const InLayouts& in, const OutLayouts&) {
+  size_t s = dtype_size(in[1]->dtype);
+  return s == 1 || s == 2 || s == 4 || s == 8;
+}
+
+void where_fast(const WhereOp&, const KernCtx& ctx, const kernels::EltwiseImpl&) {
+  switch (dtype_size(ctx.input(1).dtype())) {
+    case 1: where_runs<uint8_t>(ctx); break;
+    case 2: where_runs<uint16_t>(ctx); break;
+    case 4: where_runs<uint32_t>(ctx); break;
+    default: where_runs<uint64_t>(ctx); break;
+  }
+}
+
+const KernelAlgo<WhereOp> kFastPortable("ELEMWISE_PORTABLE", false, where_fast_usable, where_fast);
+
 }  // namespace
 
-void register_op_Where(OpRegistry& r) { register_simple<WhereOp>(r, "Where", {&kNaive}, 3, 3); }
+void register_op_Where(OpRegistry& r) { register_simple<WhereOp>(r, "Where", {&kNaive, &kFastPortable}, 3, 3); }
 
 }  // namespace loadrun

@@ -1,0 +1,118 @@
+// BroadcastPlan: NumPy broadcasting of up to three operands to an output,
+// reduced to "outer runs x one inner run". Dims of size 1 are dropped and
+// neighbouring dims merged wherever every operand reads them as one
+// contiguous (or one broadcast) block, so the common cases collapse to a
+// single loop: same shape (one run, every stride 1), a scalar operand
+// (stride 0), a bias over the last dim ([outer] runs, bias stride 1 restarting
+// at 0), a per-channel NCHW operand ([N*C] runs of H*W, stride 0 per run).
+// for_each_run() then calls f(out_offset, in_offsets) per run of `inner`
+// elements, each operand's inner stride being inner_stride[k] (0 or 1).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "core/tensor.h"
+#include "kernels/eltwise.h"
+
+namespace loadrun {
+namespace kernels {
+
+struct BroadcastPlan {
+  static constexpr int kMaxOps = 3;
+  int nops = 0;
+  std::vector<int64_t> dims;                  // collapsed outer dims (the inner dim excluded)
+  std::vector<std::vector<int64_t>> strides;  // [op][outer dim], in elements
+  int64_t inner = 1;
+  int64_t inner_stride[kMaxOps] = {0, 0, 0};
+  int64_t numel = 0;
+
+  BroadcastPlan(const Shape& out, const std::vector<Shape>& ins) {
+    nops = static_cast<int>(ins.size());
+    numel = shape_numel(out);
+    const size_t rank = out.size();
+    // Per-operand strides over the output's dims (0 where broadcast).
+    std::vector<std::vector<int64_t>> st(ins.size(), std::vector<int64_t>(rank, 0));
+    for (size_t k = 0; k < ins.size(); ++k) {
+      const Shape& s = ins[k];
+      size_t off = rank - s.size();
+      int64_t acc = 1;
+      for (size_t i = s.size(); i-- > 0;) {
+        st[k][off + i] = s[i] == 1 ? 0 : acc;
+        acc *= s[i];
+      }
+    }
+    // Keep dims of size > 1, merging a dim into the next kept one when every
+    // operand's stride continues across the boundary.
+    std::vector<int64_t> d;
+    std::vector<std::vector<int64_t>> ss(ins.size());
+    for (size_t i = 0; i < rank; ++i) {
+      if (out[i] == 1) continue;
+      bool merge = !d.empty();
+      for (size_t k = 0; merge && k < ins.size(); ++k)
+        merge = ss[k].back() == st[k][i] * out[i];
+      if (merge) {
+        d.back() *= out[i];
+        for (size_t k = 0; k < ins.size(); ++k) ss[k].back() = st[k][i];
+      } else {
+        d.push_back(out[i]);
+        for (size_t k = 0; k < ins.size(); ++k) ss[k].push_back(st[k][i]);
+      }
+    }
+    if (d.empty()) {  // a single element
+      d.push_back(1);
+      for (size_t k = 0; k < ins.size(); ++k) ss[k].push_back(0);
+    }
+    inner = d.back();
+    for (size_t k = 0; k < ins.size(); ++k) {
+      // A broadcast inner dim reads one element; a stride-1 one a run.
+      inner_stride[k] = ss[k].back() == 0 ? 0 : 1;
+      ss[k].pop_back();
+    }
+    d.pop_back();
+    dims = d;
+    strides = ss;
+  }
+
+  // True when some operand's inner stride is neither 0 nor 1 (cannot happen:
+  // the last kept dim is contiguous for every non-broadcast operand).
+  template <class F>
+  void for_each_run(F&& f) const {
+    if (numel == 0) return;
+    const size_t nd = dims.size();
+    std::vector<int64_t> idx(nd, 0);
+    int64_t off[kMaxOps] = {0, 0, 0};
+    int64_t out_off = 0;
+    for (;;) {
+      f(out_off, static_cast<const int64_t*>(off));
+      out_off += inner;
+      size_t d = nd;
+      while (d > 0) {
+        --d;
+        if (++idx[d] < dims[d]) {
+          for (int k = 0; k < nops; ++k) off[k] += strides[k][d];
+          break;
+        }
+        for (int k = 0; k < nops; ++k) off[k] -= strides[k][d] * (dims[d] - 1);
+        idx[d] = 0;
+        if (d == 0) return;
+      }
+      if (nd == 0) return;
+    }
+  }
+};
+
+// y = a op b (float32) with NumPy broadcasting: one kernel call per run.
+inline void broadcast_binary(const EltwiseImpl& impl, BinaryKind k, const Tensor& a,
+                             const Tensor& b, Tensor& y) {
+  BroadcastPlan plan(y.shape(), {a.shape(), b.shape()});
+  const float* pa = a.ptr<float>();
+  const float* pb = b.ptr<float>();
+  float* py = y.ptr<float>();
+  const int64_t n = plan.inner, sa = plan.inner_stride[0], sb = plan.inner_stride[1];
+  plan.for_each_run([&](int64_t yo, const int64_t* off) {
+    impl.binary(k, pa + off[0], sa, pb + off[1], sb, py + yo, n);
+  });
+}
+
+}  // namespace kernels
+}  // namespace loadrun

@@ -1,0 +1,212 @@
+// The portable table of eltwise.h: plain float loops the compiler may
+// vectorise for the baseline ISA, transcendental functions from the C
+// library (in float), no per-element indirection (the NAIVE kernels call a
+// double-precision function through a pointer per element and index
+// broadcasts with a division per dim).
+#include <algorithm>
+#include <cstdint>
+#include <cmath>
+#include <limits>
+
+#include "kernels/cpu_features.h"
+#include "kernels/eltwise.h"
+
+namespace loadrun {
+namespace kernels {
+
+namespace {
+
+template <class F>
+void map(const float* x, float* y, int64_t n, F f) {
+  for (int64_t i = 0; i < n; ++i) y[i] = f(x[i]);
+}
+
+float sigmoid1(float v) { return 1.f / (1.f + std::exp(-v)); }
+
+void unary(UnaryKind k, const float* x, float* y, int64_t n, float p0, float p1) {
+  switch (k) {
+    case UnaryKind::Relu: map(x, y, n, [](float v) { return v > 0.f || v != v ? v : 0.f; }); break;
+    case UnaryKind::LeakyRelu: map(x, y, n, [p0](float v) { return v >= 0.f ? v : v * p0; }); break;
+    case UnaryKind::Clip:
+      map(x, y, n, [p0, p1](float v) {
+        if (v < p0) v = p0;
+        if (v > p1) v = p1;
+        return v;
+      });
+      break;
+    case UnaryKind::HardSigmoid:
+      // In double: the float product is exact there, so a * x + b near its
+      // zero crossing keeps its relative accuracy (as with an FMA).
+      map(x, y, n, [p0, p1](float v) {
+        float t = static_cast<float>(static_cast<double>(p0) * v + p1);
+        return std::max(0.f, std::min(1.f, t));
+      });
+      break;
+    case UnaryKind::HardSwish:
+      // (x + 3) / 6: x + 3 is exact near -3, where x / 6 + 1/2 would cancel.
+      map(x, y, n, [](float v) { return v * std::max(0.f, std::min(1.f, (v + 3.f) * (1.f / 6.f))); });
+      break;
+    case UnaryKind::Sigmoid: map(x, y, n, sigmoid1); break;
+    case UnaryKind::Swish: map(x, y, n, [p0](float v) { return v * sigmoid1(p0 * v); }); break;
+    case UnaryKind::Tanh: map(x, y, n, [](float v) { return std::tanh(v); }); break;
+    case UnaryKind::Exp: map(x, y, n, [](float v) { return std::exp(v); }); break;
+    case UnaryKind::Log: map(x, y, n, [](float v) { return std::log(v); }); break;
+    case UnaryKind::Erf: map(x, y, n, [](float v) { return std::erf(v); }); break;
+    case UnaryKind::Gelu:
+      // erfc keeps the relative accuracy where 1 + erf would cancel (x << 0).
+      map(x, y, n, [](float v) { return 0.5f * v * std::erfc(v * -0.70710678118654752f); });
+      break;
+    case UnaryKind::GeluTanh:
+      // 0.5 (1 + tanh(u)) = sigmoid(2u).
+      map(x, y, n, [](float v) {
+        float u = 0.79788456080286535588f * (v + 0.044715f * v * v * v);
+        return v * sigmoid1(2.f * u);
+      });
+      break;
+    case UnaryKind::Sqrt: map(x, y, n, [](float v) { return std::sqrt(v); }); break;
+    case UnaryKind::Reciprocal: map(x, y, n, [](float v) { return 1.f / v; }); break;
+    case UnaryKind::Neg: map(x, y, n, [](float v) { return -v; }); break;
+    case UnaryKind::Abs: map(x, y, n, [](float v) { return std::fabs(v); }); break;
+    case UnaryKind::Square: map(x, y, n, [](float v) { return v * v; }); break;
+    case UnaryKind::Copy:
+      if (x != y) std::copy(x, x + n, y);
+      break;
+  }
+}
+
+template <class F>
+void bin(const float* a, int64_t sa, const float* b, int64_t sb, float* y, int64_t n, F f) {
+  if (sa && sb) {
+    for (int64_t i = 0; i < n; ++i) y[i] = f(a[i], b[i]);
+  } else if (sa) {
+    const float bv = b[0];
+    for (int64_t i = 0; i < n; ++i) y[i] = f(a[i], bv);
+  } else if (sb) {
+    const float av = a[0];
+    for (int64_t i = 0; i < n; ++i) y[i] = f(av, b[i]);
+  } else {
+    const float v = f(a[0], b[0]);
+    for (int64_t i = 0; i < n; ++i) y[i] = v;
+  }
+}
+
+void binary(BinaryKind k, const float* a, int64_t sa, const float* b, int64_t sb, float* y,
+            int64_t n) {
+  switch (k) {
+    case BinaryKind::Add: bin(a, sa, b, sb, y, n, [](float u, float v) { return u + v; }); break;
+    case BinaryKind::Sub: bin(a, sa, b, sb, y, n, [](float u, float v) { return u - v; }); break;
+    case BinaryKind::Mul: bin(a, sa, b, sb, y, n, [](float u, float v) { return u * v; }); break;
+    case BinaryKind::Div: bin(a, sa, b, sb, y, n, [](float u, float v) { return u / v; }); break;
+    case BinaryKind::Max:
+      bin(a, sa, b, sb, y, n, [](float u, float v) { return u != u ? u : (v != v || u < v ? v : u); });
+      break;
+    case BinaryKind::Min:
+      bin(a, sa, b, sb, y, n, [](float u, float v) { return u != u ? u : (v != v || v < u ? v : u); });
+      break;
+  }
+}
+
+void scale_shift(const float* x, float* y, int64_t n, float a, float b) {
+  for (int64_t i = 0; i < n; ++i) y[i] = a * x[i] + b;
+}
+
+void softmax_row(const float* x, float* y, int64_t n, bool log) {
+  if (n == 0) return;
+  float mx = x[0];
+  for (int64_t i = 1; i < n; ++i) mx = x[i] > mx ? x[i] : mx;
+  float sum = 0.f;
+  if (log) {
+    for (int64_t i = 0; i < n; ++i) sum += std::exp(x[i] - mx);
+    const float ls = mx + std::log(sum);
+    for (int64_t i = 0; i < n; ++i) y[i] = x[i] - ls;
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    float e = std::exp(x[i] - mx);
+    y[i] = e;
+    sum += e;
+  }
+  const float r = 1.f / sum;
+  for (int64_t i = 0; i < n; ++i) y[i] *= r;
+}
+
+void layer_norm_row(const float* x, float* y, int64_t n, const float* scale, const float* bias,
+                    double eps, float* mean_out, float* inv_out) {
+  float s = 0.f;
+  for (int64_t i = 0; i < n; ++i) s += x[i];
+  const float mean = n ? s / static_cast<float>(n) : 0.f;
+  float sq = 0.f;
+  for (int64_t i = 0; i < n; ++i) sq += (x[i] - mean) * (x[i] - mean);
+  const double var = n ? static_cast<double>(sq) / static_cast<double>(n) : 0.0;
+  const float inv = static_cast<float>(1.0 / std::sqrt(var + eps));
+  for (int64_t i = 0; i < n; ++i) {
+    float v = (x[i] - mean) * inv * scale[i];
+    y[i] = bias ? v + bias[i] : v;
+  }
+  *mean_out = mean;
+  *inv_out = inv;
+}
+
+float sum(const float* x, int64_t n) {
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};  // 8 partial sums: fewer roundings, vectorisable
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; ++j) acc[j] += x[i + j];
+  float s = 0.f;
+  for (; i < n; ++i) s += x[i];
+  for (int j = 0; j < 8; ++j) s += acc[j];
+  return s;
+}
+
+float max(const float* x, int64_t n) {
+  float m = -std::numeric_limits<float>::infinity();
+  for (int64_t i = 0; i < n; ++i) m = x[i] > m ? x[i] : m;
+  return m;
+}
+
+void row_max_tap(float* acc, const float* x, int64_t stride, int64_t n) {
+  for (int64_t o = 0; o < n; ++o) {
+    float v = x[o * stride];
+    acc[o] = v > acc[o] ? v : acc[o];
+  }
+}
+
+void row_sum_tap(float* acc, const float* x, int64_t stride, int64_t n) {
+  for (int64_t o = 0; o < n; ++o) acc[o] += x[o * stride];
+}
+
+void transpose32(const float* srcf, int64_t lds, float* dstf, int64_t ldd, int64_t rows,
+                 int64_t cols) {
+  // Moved as 32-bit words: the elements may be integers whose bits spell a
+  // signalling NaN, which a float copy could quiet on some targets.
+  const uint32_t* src = reinterpret_cast<const uint32_t*>(srcf);
+  uint32_t* dst = reinterpret_cast<uint32_t*>(dstf);
+  constexpr int64_t B = 16;  // tiles keep both sides' lines in cache
+  for (int64_t r0 = 0; r0 < rows; r0 += B) {
+    const int64_t r1 = std::min(rows, r0 + B);
+    for (int64_t c0 = 0; c0 < cols; c0 += B) {
+      const int64_t c1 = std::min(cols, c0 + B);
+      for (int64_t c = c0; c < c1; ++c)
+        for (int64_t r = r0; r < r1; ++r) dst[c * ldd + r] = src[r * lds + c];
+    }
+  }
+}
+
+const EltwiseImpl kPortable{"portable", unary,   binary,      scale_shift, softmax_row,
+                            layer_norm_row, sum, max,         row_max_tap, row_sum_tap,
+                            transpose32};
+
+}  // namespace
+
+const EltwiseImpl& eltwise_portable_impl() { return kPortable; }
+
+const EltwiseImpl& eltwise_impl(bool avx2) {
+#if defined(LOADRUN_X86_KERNELS)
+  if (avx2) return eltwise_avx2_impl();
+#endif
+  (void)avx2;
+  return kPortable;
+}
+
+}  // namespace kernels
+}  // namespace loadrun
