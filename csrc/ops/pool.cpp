@@ -67,7 +67,7 @@ struct PoolOp final : Op {
                dtype_name(x.dtype), " is not supported");
     }
     if (kind == PoolKind::Lp) {
-      LR_CHECK(x.dtype == DType::Float32 || x.dtype == DType::Float64 || x.dtype == DType::Float16,
+      LR_CHECK(dtype_is_compute_float(x.dtype),
                UnsupportedError, "LpPool on dtype ", dtype_name(x.dtype), " is not supported");
     }
     std::vector<int64_t> in(x.shape.begin() + 2, x.shape.end());
