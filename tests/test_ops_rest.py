@@ -292,3 +292,158 @@ def test_bfloat16_rounding_is_nearest_even():
                    [TensorProto.BFLOAT16])
     got = run(m, {"a": np.array([1.0]).astype(BF16), "b": np.array([3.0]).astype(BF16)})["y0"]
     assert got.view(np.uint16)[0] == np.array([1 / 3], np.float32).astype(BF16).view(np.uint16)[0]
+
+
+# --------------------------------------------------------------- DeformConv
+
+def deform(x, w, off, b=None, mask=None, dtype=np.float32, **attrs):
+    feeds = {"x": x.astype(dtype), "w": w.astype(dtype), "off": off.astype(dtype)}
+    names = ["x", "w", "off", "b" if b is not None else "", "mask" if mask is not None else ""]
+    if b is not None:
+        feeds["b"] = b.astype(dtype)
+    if mask is not None:
+        feeds["mask"] = mask.astype(dtype)
+    while names[-1] == "":
+        names.pop()
+    return node_model("DeformConv", feeds, [dtype], opset=22, inputs=names, **attrs), feeds
+
+
+@pytest.mark.parametrize("case", [
+    dict(x=(1, 2, 5, 5), w=(3, 2, 3, 3), out=(3, 3)),
+    dict(x=(2, 4, 6, 5), w=(4, 2, 2, 3), out=(3, 2), group=2, strides=[2, 2], pads=[0, 1, 1, 0]),
+    dict(x=(1, 4, 7, 7), w=(2, 4, 3, 3), out=(3, 3), dilations=[2, 2], offset_group=2),
+    dict(x=(1, 2, 4, 4), w=(2, 2, 1, 1), out=(4, 4)),
+    dict(x=(1, 1, 3, 6), w=(1, 1, 3, 2), out=(3, 7), pads=[1, 1, 1, 1], offset_group=1),
+])
+@pytest.mark.parametrize("extras", ["none", "bias", "mask", "both"])
+def test_deform_conv(case, extras):
+    case = dict(case)
+    xs, ws, out = case.pop("x"), case.pop("w"), case.pop("out")
+    og = case.get("offset_group", 1)
+    kn = ws[2] * ws[3]
+    # offsets of a few pixels, fractional, some far outside the input
+    off = r(xs[0], og * kn * 2, *out) * 1.5
+    off.flat[::17] = 40.0
+    b = r(ws[0]) if extras in ("bias", "both") else None
+    mask = rng.random((xs[0], og * kn, *out)) if extras in ("mask", "both") else None
+    m, feeds = deform(r(*xs), r(*ws), off, b, mask, **case)
+    check(m, feeds)
+
+
+def test_deform_conv_float64_and_lowp():
+    m, feeds = deform(r(1, 2, 4, 4), r(2, 2, 2, 2), r(1, 8, 3, 3), r(2), dtype=np.float64)
+    check(m, feeds)
+    # float16: computed in float32, rounded once (ORT in float32 is the oracle)
+    m16, f16 = deform(r(1, 2, 4, 4), r(2, 2, 2, 2), r(1, 8, 3, 3), r(2), dtype=np.float16)
+    m32, f32 = deform(*(f16[k].astype(np.float32) for k in ("x", "w", "off", "b")))
+    got = run(m16, f16)["y0"]
+    assert got.dtype == np.float16
+    assert_close(got.astype(np.float32), ort_run(m32, f32)["y0"].astype(np.float16).astype(np.float32), 2e-3)
+
+
+def test_deform_conv_zero_offsets_is_conv_1d_3d():
+    # Any number of spatial dims: with zero offsets it is a plain Conv (ORT's Conv).
+    for xs, ws, attrs in [((2, 2, 9), (3, 2, 3), dict(strides=[2], pads=[1, 0])),
+                          ((1, 2, 4, 5, 3), (2, 1, 2, 3, 2), dict(group=2, pads=[1, 0, 1, 0, 1, 0]))]:
+        x, w = r(*xs), r(*ws)
+        conv = node_model("Conv", {"x": x}, [np.float32], inits=[("w", w)], **attrs)
+        ref = ort_run(conv, {"x": x})["y0"]
+        kn = int(np.prod(ws[2:]))
+        off = np.zeros((xs[0], kn * (len(xs) - 2), *ref.shape[2:]), np.float32)
+        m, feeds = deform(x, w, off, **attrs)
+        assert_close(run(m, feeds)["y0"], ref)
+
+
+def test_deform_conv_1d_matches_2d_with_height_1():
+    # A 1-D deformable conv is the 2-D one on height 1 with zero vertical offsets.
+    x, w, off = r(1, 2, 8), r(3, 2, 3), r(1, 3, 6) * 2
+    m1, f1 = deform(x, w, off)
+    off2 = np.zeros((1, 6, 1, 6), np.float32)
+    off2[:, 1::2, 0] = off[:, :, :]
+    m2, f2 = deform(x[:, :, None], w[:, :, None], off2)
+    np.testing.assert_allclose(run(m1, f1)["y0"], check(m2, f2)["y0"][:, :, 0], rtol=1e-5, atol=1e-6)
+
+
+def test_deform_conv_errors():
+    with pytest.raises(loadrun.ModelError, match="offset has shape"):
+        loadrun.load(deform(r(1, 2, 5, 5), r(3, 2, 3, 3), r(1, 9, 3, 3))[0])
+    with pytest.raises(loadrun.ModelError, match="mask has shape"):
+        loadrun.load(deform(r(1, 2, 5, 5), r(3, 2, 3, 3), r(1, 18, 3, 3), mask=r(1, 9, 2, 3))[0])
+    with pytest.raises(loadrun.ModelError, match="channels"):
+        loadrun.load(deform(r(1, 3, 5, 5), r(3, 2, 3, 3), r(1, 18, 3, 3))[0])
+    with pytest.raises(loadrun.ModelError, match="offset_group"):
+        loadrun.load(deform(r(1, 3, 5, 5), r(3, 3, 3, 3), r(1, 36, 3, 3), offset_group=2)[0])
+
+
+# ------------------------------------------------------ ConvTranspose (N-D)
+
+@pytest.mark.parametrize("xs,ws,attrs", [
+    ((1, 2, 3, 4, 3), (2, 3, 2, 2, 2), {}),
+    ((2, 4, 3, 3, 2), (4, 1, 3, 2, 2), dict(group=2, strides=[2, 1, 3], dilations=[1, 2, 1],
+                                             pads=[1, 0, 0, 0, 1, 1], output_padding=[1, 0, 2])),
+    ((1, 1, 2, 2, 2), (1, 2, 3, 3, 3), dict(strides=[2, 2, 2], auto_pad="SAME_UPPER")),
+    ((1, 2, 2, 3, 2), (2, 1, 2, 2, 2), dict(output_shape=[4, 6, 5], strides=[2, 2, 2])),
+    ((1, 1, 2, 2, 2, 2), (1, 1, 2, 1, 2, 1), dict(strides=[1, 2, 1, 2])),  # 4 spatial dims
+])
+@pytest.mark.parametrize("bias", [False, True])
+def test_conv_transpose_nd(xs, ws, attrs, bias):
+    if len(xs) == 6 and bias:
+        pytest.skip("once is enough")
+    inits = [("w", r(*ws))] + ([("b", r(ws[1] * attrs.get("group", 1)))] if bias else [])
+    x = r(*xs)
+    m = node_model("ConvTranspose", {"x": x}, [np.float32], inits=inits, **attrs)
+    if len(xs) == 6:  # ORT has no 4-D spatial ConvTranspose: onnx.reference
+        assert_close(run(m, {"x": x})["y0"], ref_run(m, {"x": x})["y0"])
+    else:
+        check(m, {"x": x})
+
+
+# -------------------------------------------- BatchNormalization training
+
+def bn_train(x, outs=3, dtype=np.float32, opset=15, **attrs):
+    c = x.shape[1]
+    inits = [("s", r(c, dtype=dtype)), ("b", r(c, dtype=dtype)), ("m", r(c, dtype=dtype)),
+             ("v", (rng.random(c) + 0.2).astype(dtype))]
+    return node_model("BatchNormalization", {"x": x}, [dtype] * outs, inits=inits, opset=opset,
+                      training_mode=1, **attrs)
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (2, 3, 5), (2, 3, 4, 5), (1, 2, 1, 1, 3), (1, 1, 1, 1)])
+def test_batch_norm_training(shape):
+    x = r(*shape) * 2 + 1
+    m = bn_train(x, 3, epsilon=1e-3, momentum=0.7)
+    got = check(m, {"x": x})
+    # Y alone (ORT insists on all three outputs in training mode; ONNX calls
+    # the running statistics optional): the same Y
+    m.graph.node[0].output[1] = ""
+    m.graph.node[0].output[2] = ""
+    del m.graph.output[1:]
+    np.testing.assert_array_equal(run(m, {"x": x})["y0"], got["y0"])
+
+
+def test_batch_norm_training_defaults_float64_opset14():
+    x = r(3, 2, 4, dtype=np.float64)
+    check(bn_train(x, 3, np.float64), {"x": x})
+    x = r(3, 2, 4)
+    check(bn_train(x, 3, opset=14), {"x": x})
+
+
+def test_batch_norm_training_is_not_inference():
+    # the batch statistics, not input_mean / input_var, normalise Y
+    x = r(8, 2, 3) * 3 + 5
+    m0 = node_model("BatchNormalization", {"x": x}, [np.float32], opset=15,
+                    inits=[("s", np.ones(2, np.float32)), ("b", np.zeros(2, np.float32)),
+                           ("m", np.zeros(2, np.float32)), ("v", np.ones(2, np.float32))], training_mode=1)
+    y = run(m0, {"x": x})["y0"]
+    np.testing.assert_allclose(y.mean(axis=(0, 2)), 0, atol=1e-5)
+    np.testing.assert_allclose(y.var(axis=(0, 2)), 1, atol=1e-3)
+
+
+def test_batch_norm_bad_training_mode():
+    with pytest.raises(loadrun.ModelError, match="training_mode"):
+        loadrun.load(node_model("BatchNormalization", {"x": r(2, 3)}, [np.float32], opset=15,
+                                inits=[(n, r(3)) for n in "sbmv"], training_mode=2))
+    # inference mode whose running statistics are read: unsupported (as before)
+    with pytest.raises(loadrun.UnsupportedError, match="running mean/var"):
+        loadrun.load(node_model("BatchNormalization", {"x": r(2, 3)}, [np.float32] * 3, opset=15,
+                                inits=[(n, r(3)) for n in "sbmv"]))
