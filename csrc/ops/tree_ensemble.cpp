@@ -35,15 +35,14 @@ std::vector<double> tensor_doubles(const Tensor& t) {
   return v;
 }
 
-// erfinv by Newton's method on erf, from a rough start (exact to ~1 ulp).
+// erfinv: a closed-form start refined by Newton steps on erf (to ~1 ulp).
 double erfinv(double y) {
   if (y <= -1) return y == -1 ? -std::numeric_limits<double>::infinity() : NAN;
   if (y >= 1) return y == 1 ? std::numeric_limits<double>::infinity() : NAN;
-  // Start: invert erf(x) ~ tanh-like approximation via the logit of y.
-  double w = -std::log((1.0 - y) * (1.0 + y));
-  double x = std::copysign(std::sqrt(std::sqrt((4.3307 + w / 2) * (4.3307 + w / 2) - w / 0.147) -
-                                     (4.3307 + w / 2)),
-                           y);
+  // Start: Winitzki's closed-form approximation (a = 0.147), then Newton.
+  const double w = -std::log((1.0 - y) * (1.0 + y));
+  const double t = 2.0 / (M_PI * 0.147) - w / 2;
+  double x = std::copysign(std::sqrt(std::sqrt(t * t + w / 0.147) - t), y);
   for (int it = 0; it < 4; ++it) {
     double err = std::erf(x) - y;
     x -= err / (2.0 / std::sqrt(M_PI) * std::exp(-x * x));
@@ -153,7 +152,8 @@ struct TreeEnsembleOp final : Op {
       case GT: return v > s;
       case EQ: return v == s;
       case NEQ: return v != s;
-      default: return std::binary_search(members[i].begin(), members[i].end(), v);
+      default:  // (NaN is no member; binary_search cannot tell)
+        return !std::isnan(v) && std::binary_search(members[i].begin(), members[i].end(), v);
     }
   }
 
