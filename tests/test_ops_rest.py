@@ -709,3 +709,13 @@ def test_tree_ensemble_errors():
     xc = np.array([[1.0]], np.float32)
     with pytest.raises(loadrun.ModelError, match="cycle"):
         run(ml_model("TreeEnsemble", {"x": xc}, [np.float32], **cyc), {"x": xc})
+
+
+@LOWP
+@pytest.mark.parametrize("op,attrs", [("MaxPool", dict(kernel_shape=[2, 2], strides=[2, 1])),
+                                      ("AveragePool", dict(kernel_shape=[3, 2], pads=[1, 0, 1, 1])),
+                                      ("GlobalMaxPool", {}), ("GlobalAveragePool", {}),
+                                      ("ArgMax", dict(axis=1)), ("ArgMin", dict(axis=-1, keepdims=0))])
+def test_lowp_pool_arg(dt, op, attrs):
+    out = [np.int64] if op.startswith("Arg") else None
+    lowp_check(dt, op, {"x": r(2, 3, 5, 4)}, out_types=out, **attrs)
