@@ -175,7 +175,7 @@ void conv_naive_t(const ConvOp& op, const KernCtx& ctx) {
 }
 
 void conv_naive(const ConvOp& op, const KernCtx& ctx) {
-  if (ctx.input(0).dtype() == DType::Float16)
+  if (dtype_is_lowp_float(ctx.input(0).dtype()))
     return run_f16_as_f32(ctx, [&](const KernCtx& c) { conv_naive_t<float>(op, c); });
   LR_DISPATCH_FLOAT(ctx.input(0).dtype(), "Conv", conv_naive_t<T>(op, ctx));
 }
