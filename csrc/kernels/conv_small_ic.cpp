@@ -40,6 +40,8 @@ void conv_small_ic_portable(const SmallIcGeo& g, const float* planes, const floa
                             const Epilogue& ep, float* y) {
   constexpr int B = kSmallIcOcBlock, T = kSmallIcOwTile;
   const int64_t taps = g.ic * g.kh * g.kw, plane = g.rows * g.ld, ohw = g.oh * g.ow;
+  int64_t col_off[16];  // tap column j's offset (phase plane, column): no division per tap
+  for (int64_t j = 0; j < g.kw; ++j) col_off[j] = (j % g.s) * plane + j / g.s;
   for (int64_t ob = 0; ob * B < g.oc; ++ob) {
     const float* wb = wp + ob * taps * B;
     int64_t nob = std::min<int64_t>(B, g.oc - ob * B);
@@ -50,8 +52,7 @@ void conv_small_ic_portable(const SmallIcGeo& g, const float* planes, const floa
         for (int64_t c = 0; c < g.ic; ++c) {
           for (int64_t i = 0; i < g.kh; ++i) {
             for (int64_t j = 0; j < g.kw; ++j, wt += B) {
-              const float* src = planes + (c * g.s + j % g.s) * plane +
-                                 (oh * g.s + i) * g.ld + ow0 + j / g.s;
+              const float* src = planes + c * g.s * plane + (oh * g.s + i) * g.ld + ow0 + col_off[j];
               for (int o = 0; o < B; ++o)
                 for (int t = 0; t < T; ++t) acc[o][t] += wt[o] * src[t];
             }

@@ -43,6 +43,8 @@ void conv_small_ic_avx2(const SmallIcGeo& g, const float* planes, const float* w
                         const Epilogue& ep, float* y) {
   constexpr int B = kSmallIcOcBlock, T = kSmallIcOwTile;
   const int64_t taps = g.ic * g.kh * g.kw, plane = g.rows * g.ld, ohw = g.oh * g.ow;
+  int64_t col_off[16];  // tap column j's offset (phase plane, column): no division per tap
+  for (int64_t j = 0; j < g.kw; ++j) col_off[j] = (j % g.s) * plane + j / g.s;
   for (int64_t ob = 0; ob * B < g.oc; ++ob) {
     const float* wb = wp + ob * taps * B;
     int64_t nob = std::min<int64_t>(B, g.oc - ob * B);
@@ -55,7 +57,7 @@ void conv_small_ic_avx2(const SmallIcGeo& g, const float* planes, const float* w
           for (int64_t i = 0; i < g.kh; ++i) {
             const float* row = planes + c * g.s * plane + (oh * g.s + i) * g.ld + ow0;
             for (int64_t j = 0; j < g.kw; ++j, wt += B) {
-              const float* src = row + (j % g.s) * plane + j / g.s;
+              const float* src = row + col_off[j];
               const __m256 x0 = _mm256_loadu_ps(src), x1 = _mm256_loadu_ps(src + 8);
               __m256 w = _mm256_broadcast_ss(wt + 0);
               c00 = _mm256_fmadd_ps(w, x0, c00);
