@@ -81,6 +81,14 @@ CASES = [
     ("DEPTHWISE_DIRECT", (1, 2, 3, 35), (2, 1, 3, 3), dict(group=2, strides=[2, 2])),
     ("DEPTHWISE_DIRECT", (2, 3, 12, 40), (3, 1, 3, 3), dict(group=3, strides=[2, 2], pads=[1, 1, 1, 1])),
     ("DEPTHWISE_DIRECT", (1, 3, 12, 41), (3, 1, 5, 5), dict(group=3, strides=[2, 2], pads=[1, 3, 2, 0])),
+    ("DIRECT_SMALL_IC", (1, 3, 23, 21), (13, 3, 7, 7), dict(strides=[2, 2], pads=[3, 3, 3, 3])),
+    ("DIRECT_SMALL_IC", (2, 3, 17, 19), (8, 3, 3, 3), dict(strides=[2, 2], pads=[0, 1, 1, 0])),
+    ("DIRECT_SMALL_IC", (1, 3, 30, 35), (32, 3, 3, 3), dict(strides=[2, 2])),
+    ("DIRECT_SMALL_IC", (1, 1, 5, 40), (7, 1, 5, 3), dict(pads=[2, 1, 2, 1])),
+    ("DIRECT_SMALL_IC", (1, 4, 1, 1), (5, 4, 3, 3), dict(pads=[1, 1, 1, 1])),
+    ("DIRECT_SMALL_IC", (2, 2, 9), (5, 2, 3), dict(pads=[2, 0])),  # 1-D
+    ("DIRECT_SMALL_IC", (1, 2, 6, 7), (6, 2, 1, 1), {}),
+    ("DIRECT_SMALL_IC", (1, 3, 64, 70), (12, 3, 11, 11), dict(strides=[2, 2], pads=[5, 4, 5, 6])),
 ]
 
 
@@ -107,6 +115,10 @@ def test_algos_not_usable_elsewhere():
     m = conv_model(x.shape, r(4, 1, 3, 3), group=4, dilations=[2, 2])  # dilated depthwise
     _, steps = run(m, x, algo="DEPTHWISE_DIRECT")
     assert conv_steps(steps)[0][1] != "DEPTHWISE_DIRECT"
+    x = r(1, 3, 9, 9)
+    for attrs in (dict(dilations=[2, 2]), dict(strides=[1, 2]), dict(strides=[3, 3])):
+        _, steps = run(conv_model(x.shape, r(4, 3, 3, 3), **attrs), x, algo="DIRECT_SMALL_IC")
+        assert conv_steps(steps)[0][1] != "DIRECT_SMALL_IC"
 
 
 def test_float64_stays_naive():
@@ -133,7 +145,8 @@ def test_heuristic_choices():
     assert chosen((1, 32, 56, 56), (32, 32, 3, 3), pre=False, pads=[1] * 4) == "IM2COL_GEMM"
     assert chosen((1, 32, 7, 7), (16, 32, 1, 1)) == "CONV1x1_GEMM"
     assert chosen((1, 32, 14, 14), (32, 1, 3, 3), group=32, pads=[1] * 4) == "DEPTHWISE_DIRECT"
-    assert chosen((1, 3, 32, 32), (16, 3, 7, 7), strides=[2, 2], pads=[3] * 4) == "IM2COL_GEMM"
+    assert chosen((1, 3, 32, 32), (16, 3, 7, 7), strides=[2, 2], pads=[3] * 4) == "DIRECT_SMALL_IC"
+    assert chosen((1, 5, 32, 32), (16, 5, 7, 7), strides=[2, 2], pads=[3] * 4) == "IM2COL_GEMM"
 
 
 # -- fusion pass -------------------------------------------------------------
@@ -159,13 +172,14 @@ ACTS = {
     "LeakyRelu": (("LeakyRelu", [], dict(alpha=0.2)), []),
 }
 
-# One shape per algorithm (the default heuristic picks it; asserted below).
+# One shape per algorithm (run by name).
 FUSE_SHAPES = {
     "IM2COL_GEMM": ((1, 3, 13, 11), (10, 3, 7, 7), dict(strides=[2, 2], pads=[3, 3, 3, 3])),
     "CONV1x1_GEMM": ((2, 12, 5, 7), (10, 12, 1, 1), {}),
     "WINOGRAD_F63": ((1, 9, 15, 17), (11, 9, 3, 3), dict(pads=[1, 1, 1, 1])),
     "WINOGRAD_F43": ((1, 9, 9, 10), (11, 9, 3, 3), dict(pads=[1, 1, 1, 1])),
     "DEPTHWISE_DIRECT": ((1, 10, 11, 9), (10, 1, 3, 3), dict(group=10, strides=[2, 2], pads=[1, 1, 1, 1])),
+    "DIRECT_SMALL_IC": ((1, 3, 17, 15), (10, 3, 7, 7), dict(strides=[2, 2], pads=[3, 3, 3, 3])),
     "NAIVE": ((1, 4, 9, 9), (6, 2, 3, 3), dict(group=2, dilations=[2, 2])),
 }
 
@@ -249,17 +263,153 @@ def test_conv_bn_chain_with_residual():
              helper.make_node("Relu", ["s"], ["y"])]
     m = make_model(nodes, [("x", np.float32, [1, 6, 10, 10])], [("y", np.float32, None)],
                    [("w1", r(6, 6, 3, 3)), ("w2", r(6, 6, 3, 3))] + bn_inits(6, "a") + bn_inits(6, "b"))
+    for pre in (False, True):
+        net = loadrun.load(m, weight_preprocess=pre)
+        got = net.run({"x": x})["y"]
+        assert [s[0].split("{")[1] for s in net.steps()] == ["Conv}", "Conv}"]  # Add, Relu fused
+        assert_close(got, ort_run(m, {"x": x})["y"])
+    unfused = loadrun.load(m, optimize=False)
+    assert len(unfused.steps()) == 7
+    assert_close(unfused.run({"x": x})["y"], ort_run(m, {"x": x})["y"])
+
+
+# -- residual (Conv + Add) fusion ---------------------------------------------
+
+def conv_out_shape(xs, ws, attrs):
+    m = conv_model(xs, r(*ws), **attrs)
+    return loadrun.load(m, algo="NAIVE").run({"x": r(*xs)})["y"].shape
+
+
+def residual_model(xs, ws, attrs, rs, bias=True, act=("Relu", [], {}), act_inits=(), swap=False,
+                   r_const=None):
+    """x -> Conv -> BN -> Add(., r) -> act -> y; r a graph input of shape rs (or a constant)."""
+    oc = ws[0]
+    inits = [("w", r(*ws))] + ([("b", r(oc))] if bias else []) + bn_inits(oc) + list(act_inits)
+    nodes = [helper.make_node("Conv", ["x", "w"] + (["b"] if bias else []), ["c"], **attrs),
+             helper.make_node("BatchNormalization", ["c", "bn_s", "bn_b", "bn_m", "bn_v"], ["n"]),
+             helper.make_node("Add", ["r", "n"] if swap else ["n", "r"], ["s" if act else "y"])]
+    if act:
+        nodes.append(helper.make_node(act[0], ["s"] + list(act[1]), ["y"], **act[2]))
+    ins = [("x", np.float32, list(xs))]
+    if r_const is None:
+        ins.append(("r", np.float32, list(rs)))
+    else:
+        inits.append(("r", r_const))
+    return make_model(nodes, ins, [("y", np.float32, None)], inits)
+
+
+@pytest.mark.parametrize("act", ["Relu", "Relu6", "Sigmoid", None])
+@pytest.mark.parametrize("algo", list(FUSE_SHAPES))
+def test_conv_residual_fused_vs_ort(algo, act):
+    xs, ws, attrs = FUSE_SHAPES[algo]
+    ys = conv_out_shape(xs, ws, attrs)
+    act_node, act_inits = ACTS[act] if act else (None, [])
+    for swap in (False, True):
+        m = residual_model(xs, ws, attrs, ys, act=act_node, act_inits=act_inits, swap=swap, bias=swap)
+        feeds = {"x": r(*xs, scale=2.0), "r": r(*ys, scale=2.0)}
+        ref = ort_run(m, feeds)["y"]
+        for pre in (False, True):
+            net = loadrun.load(m, algo=algo, weight_preprocess=pre)
+            got = net.run(feeds)["y"]
+            assert [s[1] for s in net.steps()] == [algo], net.steps()  # BN, Add, act fused
+            tol = RTOL.get(algo, 1e-4) if algo.startswith("WINO") else 1e-4
+            assert_close(got, ref, tol, f"{algo} {act}")
+            if algo != "NAIVE":
+                naive = loadrun.load(m, algo="NAIVE").run(feeds)["y"]
+                assert_close(got, naive, RTOL.get(algo, 1e-5), algo)
+
+
+@pytest.mark.parametrize("xs,ws,attrs", [
+    ((1, 5, 7, 9), (6, 5, 3, 3), dict(pads=[1, 1, 1, 1])),        # 63 positions: transposed GEMM
+    ((2, 5, 19, 17), (7, 5, 3, 3), dict(pads=[1, 1, 1, 1])),      # 323: direct GEMM, edge tiles
+    ((1, 4, 1, 1), (3, 4, 1, 1), {}),                             # 1 position: GEMV path
+    ((1, 6, 23, 21), (8, 3, 3, 3), dict(group=2, strides=[2, 2], pads=[1, 1, 1, 1])),
+])
+@pytest.mark.parametrize("algo", ["IM2COL_GEMM", "CONV1x1_GEMM"])
+def test_conv_residual_gemm_shapes(algo, xs, ws, attrs):
+    if algo == "CONV1x1_GEMM":
+        ws = ws[:2] + (1, 1)
+        attrs = {k: v for k, v in attrs.items() if k != "pads"}
+    ys = conv_out_shape(xs, ws, attrs)
+    m = residual_model(xs, ws, attrs, ys)
+    feeds = {"x": r(*xs), "r": r(*ys)}
+    ref = loadrun.load(m, algo="NAIVE").run(feeds)["y"]
+    assert_close(ref, ort_run(m, feeds)["y"], 1e-4)
+    for pre in (False, True):
+        net = loadrun.load(m, algo=algo, weight_preprocess=pre)
+        assert [s[1] for s in net.steps()] == [algo]
+        assert_close(net.run(feeds)["y"], ref, 1e-5, algo)
+
+
+def test_residual_with_other_consumer_not_fused():
+    """The conv's output is also a graph output: the Add stays."""
+    xs, ws = (1, 4, 6, 6), (5, 4, 3, 3)
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], pads=[1] * 4),
+             helper.make_node("Add", ["c", "r"], ["y"])]
+    m = make_model(nodes, [("x", np.float32, list(xs)), ("r", np.float32, [1, 5, 6, 6])],
+                   [("c", np.float32, None), ("y", np.float32, None)], [("w", r(*ws))])
+    feeds = {"x": r(*xs), "r": r(1, 5, 6, 6)}
+    net = loadrun.load(m)
+    got = net.run(feeds)
+    assert [s[0].split("{")[1] for s in net.steps()] == ["Conv}", "Add}"]
+    ref = ort_run(m, feeds)
+    for k in ("c", "y"):
+        assert_close(got[k], ref[k])
+
+
+def test_constant_broadcast_add_not_fused():
+    xs, ws = (1, 4, 6, 6), (5, 4, 3, 3)
+    m = residual_model(xs, ws, dict(pads=[1] * 4), None, r_const=r(1, 5, 1, 1))
+    feeds = {"x": r(*xs)}
+    net = loadrun.load(m)
+    assert [s[0].split("{")[1] for s in net.steps()] == ["Conv}", "Add}", "Relu}"]
+    assert_close(net.run(feeds)["y"], ort_run(m, feeds)["y"])
+
+
+@pytest.mark.parametrize("rs", [(1, 5, 1, 1), (5, 6, 6), (3, 5, 6, 6), (6,)])
+def test_broadcasting_residual_input_stays_right(rs):
+    """A non-constant residual that broadcasts (shapes are unknown to the pass): fused, only NAIVE
+    takes it, and the result (even one broadcast up to a larger shape) matches ORT."""
+    xs, ws = (1, 4, 6, 6), (5, 4, 3, 3)
+    m = residual_model(xs, ws, dict(pads=[1] * 4), rs)
+    feeds = {"x": r(*xs), "r": r(*rs)}
     net = loadrun.load(m, weight_preprocess=True)
-    got = net.run({"x": x})["y"]
-    assert [s[0].split("{")[1] for s in net.steps()] == ["Conv}", "Conv}", "Add}", "Relu}"]
-    assert_close(got, ort_run(m, {"x": x})["y"])
+    got = net.run(feeds)["y"]
+    assert [s[1] for s in net.steps()] == ["NAIVE"]
+    ref = ort_run(m, feeds)["y"]
+    assert got.shape == ref.shape
+    assert_close(got, ref)
+
+
+def test_resnet_downsample_block_fuses_residual():
+    """Add(main branch conv-BN, shortcut conv-BN) with the shortcut built after the main branch:
+    the fused conv is placed at the Add (its residual is computed first)."""
+    x = r(1, 6, 10, 10)
+    nodes = [helper.make_node("Conv", ["x", "w1"], ["c1"], pads=[1] * 4, strides=[2, 2]),
+             helper.make_node("BatchNormalization", ["c1", "a_s", "a_b", "a_m", "a_v"], ["n1"]),
+             helper.make_node("Relu", ["n1"], ["r1"]),
+             helper.make_node("Conv", ["r1", "w2"], ["c2"], pads=[1] * 4),
+             helper.make_node("BatchNormalization", ["c2", "b_s", "b_b", "b_m", "b_v"], ["n2"]),
+             helper.make_node("Conv", ["x", "w3"], ["c3"], strides=[2, 2]),
+             helper.make_node("BatchNormalization", ["c3", "c_s", "c_b", "c_m", "c_v"], ["n3"]),
+             helper.make_node("Add", ["n2", "n3"], ["s"]),
+             helper.make_node("Relu", ["s"], ["y"])]
+    m = make_model(nodes, [("x", np.float32, [1, 6, 10, 10])], [("y", np.float32, None)],
+                   [("w1", r(8, 6, 3, 3)), ("w2", r(8, 8, 3, 3)), ("w3", r(8, 6, 1, 1))]
+                   + bn_inits(8, "a") + bn_inits(8, "b") + bn_inits(8, "c"))
+    ref = ort_run(m, {"x": x})["y"]
+    for pre in (False, True):
+        net = loadrun.load(m, weight_preprocess=pre)
+        steps = net.steps()
+        assert [s[0].split("{")[1] for s in steps] == ["Conv}"] * 3
+        assert_close(net.run({"x": x})["y"], ref)
 
 
 # -- zoo ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("name,algos", [
-    ("resnet18", {"WINOGRAD_F63", "WINOGRAD_F43", "IM2COL_GEMM", "CONV1x1_GEMM"}),
-    ("mobilenetv2", {"CONV1x1_GEMM", "DEPTHWISE_DIRECT", "IM2COL_GEMM"}),
+    ("resnet18", {"WINOGRAD_F63", "WINOGRAD_F43", "IM2COL_GEMM", "CONV1x1_GEMM", "DIRECT_SMALL_IC"}),
+    ("mobilenetv2", {"CONV1x1_GEMM", "DEPTHWISE_DIRECT", "DIRECT_SMALL_IC"}),
 ])
 def test_zoo_fast_vs_ort(name, algos):
     model = zoo.build(name)
@@ -270,6 +420,8 @@ def test_zoo_fast_vs_ort(name, algos):
     used = {s[1] for s in net.steps() if s[0].endswith("{Conv}")}
     assert used == algos
     assert not any("BatchNormalization" in s[0] for s in net.steps())
+    if name == "resnet18":  # every block's Add (and its Relu) went into a conv
+        assert not any(s[0].endswith(("{Add}", "{Relu}")) for s in net.steps())
     assert rel_err(got, ref) <= 1e-4
 
 

@@ -27,7 +27,10 @@ kernels::Act act_named(const std::string& s) {
 
 }  // namespace
 
-ConvOp::ConvOp(const Attrs& a) : sp(SpatialParams::from_attrs(a)), group(a.get_int("group", 1)) {
+ConvOp::ConvOp(const Attrs& a)
+    : sp(SpatialParams::from_attrs(a)),
+      group(a.get_int("group", 1)),
+      residual(a.get_int(kResidualAttr, 0) != 0) {
   LR_CHECK(group >= 1, ModelError, "group must be >= 1, got ", group);
   if (a.has(kActAttr)) {
     act = act_named(a.get_string(kActAttr, ""));
@@ -44,6 +47,7 @@ std::string ConvOp::param_key() const {
   std::string k = sp.key() + ";g" + std::to_string(group);
   if (act != kernels::Act::kNone)
     k += str_cat(";act", static_cast<int>(act), ",", act_p0, ",", act_p1);
+  if (residual) k += ";res";
   return k;
 }
 
@@ -70,7 +74,37 @@ void ConvOp::infer(InferCtx& ctx) const {
   std::vector<int64_t> out = sp.resolve(in, k, nullptr);
   Shape os{x.shape[0], w.shape[0]};
   os.insert(os.end(), out.begin(), out.end());
+  LR_CHECK(residual == ctx.has(3), ModelError,
+           "Conv takes at most 3 inputs (a 4th only as a fused residual)");
+  if (residual) {
+    const Layout& r = ctx.input(3);
+    LR_CHECK(r.dtype == x.dtype, ModelError, "fused residual dtype differs from the input's");
+    os = broadcast_shapes({os, r.shape});  // the fused Add's output shape
+  }
   ctx.set_output(0, os, x.dtype);
+}
+
+bool conv_residual_ok(const ConvOp& op, const InLayouts& in, const OutLayouts& out) {
+  if (!op.residual) return true;
+  if (in.size() < 4 || !in[3] || out.empty()) return false;
+  const Layout& r = *in[3];
+  if (r.dtype != DType::Float32 || !r.is_contiguous() || r.shape != out[0].shape) return false;
+  // The conv itself must produce the output's shape (no broadcasting up).
+  Shape cs{in[0]->shape[0], in[1]->shape[0]};
+  std::vector<int64_t> sp(in[0]->shape.begin() + 2, in[0]->shape.end());
+  std::vector<int64_t> k(in[1]->shape.begin() + 2, in[1]->shape.end());
+  std::vector<int64_t> o = op.sp.resolve(sp, k, nullptr);
+  cs.insert(cs.end(), o.begin(), o.end());
+  return cs == out[0].shape;
+}
+
+const float* conv_residual(const ConvOp& op, const KernCtx& ctx) {
+  return op.residual ? ctx.input(3).ptr<float>() : nullptr;
+}
+
+void conv_residual_act(const ConvOp& op, const float* r, float* y, int64_t hw) {
+  if (!r) return;
+  for (int64_t i = 0; i < hw; ++i) y[i] = conv_activate(op, y[i] + r[i]);
 }
 
 ConvGeo conv_geometry(const ConvOp& op, const Shape& x, const Shape& w, const Shape& y) {
@@ -126,16 +160,67 @@ bool conv_geometry_f32(const ConvOp& op, const InLayouts& in, const OutLayouts& 
 
 namespace {
 
+// Index of output element `i` (of shape os) in a tensor of shape s that
+// broadcasts to os (dims aligned at the right).
+int64_t broadcast_index(const Shape& os, const Shape& s, int64_t i) {
+  int64_t idx = 0, stride = 1;
+  for (int64_t d = static_cast<int64_t>(os.size()) - 1; d >= 0; --d) {
+    int64_t c = i % os[d];
+    i /= os[d];
+    int64_t sd = d - static_cast<int64_t>(os.size() - s.size());
+    if (sd < 0) continue;
+    if (s[sd] != 1) idx += c * stride;
+    stride *= s[sd];
+  }
+  return idx;
+}
+
+template <typename T>
+void conv_naive_plain(const ConvOp& op, const ConvGeo& g, const T* x, const T* w, const T* bias,
+                      T* y, bool act);
+
 template <typename T>
 void conv_naive_t(const ConvOp& op, const KernCtx& ctx) {
   const Tensor& xt = ctx.input(0);
   const Tensor& wt = ctx.input(1);
   Tensor& yt = ctx.output(0);
-  ConvGeo g = conv_geometry(op, xt.shape(), wt.shape(), yt.shape());
+  // With a residual the conv's own result (act deferred) goes to y, or to a
+  // temporary when the fused Add broadcasts it up; then y = act(conv + r).
+  Shape cs{xt.shape()[0], wt.shape()[0]};
+  {
+    std::vector<int64_t> sp(xt.shape().begin() + 2, xt.shape().end());
+    std::vector<int64_t> k(wt.shape().begin() + 2, wt.shape().end());
+    std::vector<int64_t> o = op.sp.resolve(sp, k, nullptr);
+    cs.insert(cs.end(), o.begin(), o.end());
+  }
+  std::vector<T> tmp;
+  T* y = yt.ptr<T>();
+  T* yc = y;
+  if (op.residual && cs != yt.shape()) {
+    tmp.resize(static_cast<size_t>(shape_numel(cs)));
+    yc = tmp.data();
+  }
+  ConvGeo g = conv_geometry(op, xt.shape(), wt.shape(), cs);
   const T* x = xt.ptr<T>();
   const T* w = wt.ptr<T>();
   const T* bias = ctx.has(2) ? ctx.input(2).ptr<T>() : nullptr;
-  T* y = yt.ptr<T>();
+  conv_naive_plain(op, g, x, w, bias, yc, !op.residual);
+  if (op.residual) {
+    const Tensor& rt = ctx.input(3);
+    const T* r = rt.ptr<T>();
+    const Shape& os = yt.shape();
+    int64_t total = shape_numel(os);
+    for (int64_t i = 0; i < total; ++i) {  // yc is y or a smaller temporary
+      T v = yc[broadcast_index(os, cs, i)] + r[broadcast_index(os, rt.shape(), i)];
+      y[i] = conv_activate(op, v);
+    }
+  }
+}
+
+// The convolution itself (bias; the activation when `act`) into y of g's shape.
+template <typename T>
+void conv_naive_plain(const ConvOp& op, const ConvGeo& g, const T* x, const T* w, const T* bias,
+                      T* y, bool act) {
   int64_t icg = g.ic / op.group, ocg = g.oc / op.group;
   for (int64_t n = 0; n < g.n; ++n) {
     for (int64_t oc = 0; oc < g.oc; ++oc) {
@@ -168,7 +253,7 @@ void conv_naive_t(const ConvOp& op, const KernCtx& ctx) {
           }
         }
       }
-      if (op.act != kernels::Act::kNone)
+      if (act && op.act != kernels::Act::kNone)
         for (int64_t i = 0; i < g.oh * g.ow; ++i) yp[i] = conv_activate(op, yp[i]);
     }
   }
@@ -188,10 +273,10 @@ const auto kNaive = naive_algo<ConvOp>(conv_naive);
 // best-first: the heuristic takes the first usable, preferred one.
 void register_op_Conv(OpRegistry& r) {
   register_simple<ConvOp>(r, "Conv",
-                          {&kNaive, conv_depthwise_direct_algo(), conv1x1_gemm_algo(),
+                          {&kNaive, conv_depthwise_direct_algo(), conv_direct_small_ic_algo(), conv1x1_gemm_algo(),
                            conv_winograd_f63_algo(), conv_winograd_f43_algo(),
                            conv_im2col_gemm_algo()},
-                          2, 3);
+                          2, 4);
 }
 
 }  // namespace loadrun

@@ -17,20 +17,29 @@ namespace loadrun {
 // Attribute names the fusion pass writes; not ONNX attributes.
 constexpr const char* kActAttr = "__loadrun_activation";       // "Relu", "Relu6", ...
 constexpr const char* kActParamsAttr = "__loadrun_act_params";  // floats: Clip bounds, slope
+// Int 1: input 3 is a residual added after the bias, before the activation
+// (Conv + Add fusion). It may broadcast like ONNX Add; the fast algorithms
+// take only one of the output's exact shape (conv_residual_ok).
+constexpr const char* kResidualAttr = "__loadrun_residual";
 
 struct ConvOp final : Op {
   SpatialParams sp;
   int64_t group;
   kernels::Act act = kernels::Act::kNone;
   float act_p0 = 0.f, act_p1 = 0.f;  // kClip: [p0, p1]; kLeakyRelu: slope p0
+  bool residual = false;             // input 3: fused Add (kResidualAttr)
 
   explicit ConvOp(const Attrs& a);
   std::string param_key() const override;
   void infer(InferCtx& ctx) const override;
 
   // Bias (may be null) and the fused activation, as the kernels take them.
-  kernels::Epilogue epilogue(const float* bias) const {
+  // res: the residual at the GEMM's C origin, res_ld its row stride.
+  kernels::Epilogue epilogue(const float* bias, const float* res = nullptr,
+                             int64_t res_ld = 0) const {
     kernels::Epilogue ep;
+    ep.residual = res;
+    ep.res_ld = res_ld;
     ep.bias = bias;
     ep.bias_mode = kernels::Epilogue::kPerRow;
     ep.act = act;
@@ -80,6 +89,14 @@ bool conv_geometry_f32(const ConvOp& op, const InLayouts& in, const OutLayouts& 
                        ConvGeo* g);
 
 const ConvOp& as_conv(const Op& op);
+// True when the conv has no residual, or a float32 contiguous one of the
+// output's shape (what the fast algorithms handle).
+bool conv_residual_ok(const ConvOp& op, const InLayouts& in, const OutLayouts& out);
+// The residual input's data (null without one).
+const float* conv_residual(const ConvOp& op, const KernCtx& ctx);
+// For algorithms whose kernels apply bias and activation but no residual:
+// y[c][i] = act(y[c][i] + r[c][i]) over a plane of hw (r null: nothing).
+void conv_residual_act(const ConvOp& op, const float* r, float* y, int64_t hw);
 
 // GEMM helpers of CONV1x1_GEMM and IM2COL_GEMM (conv_im2col_gemm.cpp). Per
 // image and group, Y_grp[ocg x n] = W_grp[ocg x k] * B[k x n] (B: the input
@@ -104,6 +121,7 @@ void conv_group_gemm(const float* w, const void* prepared, bool transposed, int6
 
 // The fast algorithms (one file each), in the order the heuristic tries them.
 const Algo* conv_depthwise_direct_algo();
+const Algo* conv_direct_small_ic_algo();
 const Algo* conv1x1_gemm_algo();
 const Algo* conv_winograd_f63_algo();
 const Algo* conv_winograd_f43_algo();

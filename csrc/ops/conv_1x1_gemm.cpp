@@ -44,7 +44,8 @@ class Conv1x1Gemm final : public Algo {
   uint32_t attributes() const override { return REPRODUCIBLE; }
   bool usable(const Op& op, const InLayouts& in, const OutLayouts& out) const override {
     ConvGeo g;
-    return conv_geometry_f32(as_conv(op), in, out, &g) && g.kh == 1 && g.kw == 1;
+    return conv_geometry_f32(as_conv(op), in, out, &g) && g.kh == 1 && g.kw == 1 &&
+           conv_residual_ok(as_conv(op), in, out);
   }
   size_t workspace(const Op& op, const InLayouts& in, const OutLayouts& out) const override {
     ConvGeo g;
@@ -75,6 +76,7 @@ class Conv1x1Gemm final : public Algo {
     bool dir = direct(g), tr = conv_gemm_transposed(ohw);
     float* gathered = static_cast<float*>(ctx.workspace);
     float* scratch = gathered + (dir ? 0 : icg * ohw);
+    const float* res = conv_residual(op, ctx);
     for (int64_t n = 0; n < g.n; ++n) {
       for (int64_t grp = 0; grp < g.group; ++grp) {
         const float* xg = x + (n * g.ic + grp * icg) * g.ih * g.iw;
@@ -83,7 +85,9 @@ class Conv1x1Gemm final : public Algo {
           gather(g, xg, gathered);
           b = gathered;
         }
-        kernels::Epilogue ep = op.epilogue(bias ? bias + grp * ocg : nullptr);
+        int64_t yoff = (n * g.oc + grp * ocg) * ohw;
+        kernels::Epilogue ep =
+            op.epilogue(bias ? bias + grp * ocg : nullptr, res ? res + yoff : nullptr, ohw);
         conv_group_gemm(w, ctx.prepared, tr, grp, ocg, icg, b, ohw,
                         y + (n * g.oc + grp * ocg) * ohw, ohw, ohw, ep, scratch);
       }

@@ -30,7 +30,8 @@ class DepthwiseDirect final : public Algo {
   uint32_t attributes() const override { return REPRODUCIBLE; }
   bool usable(const Op& op, const InLayouts& in, const OutLayouts& out) const override {
     ConvGeo g;
-    return conv_geometry_f32(as_conv(op), in, out, &g) && fits(g);
+    return conv_geometry_f32(as_conv(op), in, out, &g) && fits(g) &&
+           conv_residual_ok(as_conv(op), in, out);
   }
   size_t workspace(const Op& op, const InLayouts& in, const OutLayouts& out) const override {
     ConvGeo g;
@@ -54,6 +55,8 @@ class DepthwiseDirect final : public Algo {
     float* p0 = static_cast<float*>(ctx.workspace);
     float* p1 = s == 2 ? p0 + rows * ld : nullptr;
     kernels::Epilogue ep = op.epilogue(nullptr);
+    const float* res = conv_residual(op, ctx);
+    if (res) ep.act = kernels::Act::kNone;  // after the residual, per plane
     std::fill(p0, p0 + rows * ld * s, 0.f);  // the pads stay zero for every channel
     for (int64_t n = 0; n < g.n; ++n) {
       for (int64_t c = 0; c < g.ic; ++c) {
@@ -61,6 +64,10 @@ class DepthwiseDirect final : public Algo {
                              p0, p1);
         kernels::dwconv_plane(k, s, p0, p1, ld, w + c * k * k, bias ? bias[c] : 0.f, ep,
                               y + (n * g.oc + c) * g.oh * g.ow, g.oh, g.ow);
+        if (res) {
+          int64_t off = (n * g.oc + c) * g.oh * g.ow;
+          conv_residual_act(op, res + off, y + off, g.oh * g.ow);
+        }
       }
     }
   }

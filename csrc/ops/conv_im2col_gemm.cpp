@@ -72,6 +72,8 @@ void conv_group_gemm(const float* w, const void* prepared, bool transposed, int6
   // scratch[n x ocg] = B^T W^T, bias per column (channel), then transpose.
   kernels::Epilogue ept = ep;
   ept.bias_mode = kernels::Epilogue::kPerCol;
+  ept.residual = nullptr;  // in C's layout, not scratch's: added below
+  if (ep.residual) ept.act = kernels::Act::kNone;
   if (pg) {
     kernels::sgemm_packed_b(true, n, ocg, k, b, ldb, pg, 0.f, scratch, ocg, ept);
   } else {
@@ -82,7 +84,12 @@ void conv_group_gemm(const float* w, const void* prepared, bool transposed, int6
     int64_t j1 = std::min(n, j0 + kB);
     for (int64_t o = 0; o < ocg; ++o) {
       float* co = c + o * ldc;
-      for (int64_t j = j0; j < j1; ++j) co[j] = scratch[j * ocg + o];
+      if (ep.residual) {
+        const float* r = ep.residual + o * ep.res_ld;
+        for (int64_t j = j0; j < j1; ++j) co[j] = kernels::apply_act(ep, scratch[j * ocg + o] + r[j]);
+      } else {
+        for (int64_t j = j0; j < j1; ++j) co[j] = scratch[j * ocg + o];
+      }
     }
   }
 }
@@ -143,7 +150,7 @@ class Im2colGemm final : public Algo {
   uint32_t attributes() const override { return REPRODUCIBLE; }
   bool usable(const Op& op, const InLayouts& in, const OutLayouts& out) const override {
     ConvGeo g;
-    return conv_geometry_f32(as_conv(op), in, out, &g);
+    return conv_geometry_f32(as_conv(op), in, out, &g) && conv_residual_ok(as_conv(op), in, out);
   }
   size_t workspace(const Op& op, const InLayouts& in, const OutLayouts& out) const override {
     ConvGeo g;
@@ -176,13 +183,16 @@ class Im2colGemm final : public Algo {
     int64_t nb = block_cols(k, ohw);
     bool tr = conv_gemm_transposed(ohw);
     float* scratch = col + k * nb;
+    const float* res = conv_residual(op, ctx);
     for (int64_t n = 0; n < g.n; ++n) {
       for (int64_t grp = 0; grp < g.group; ++grp) {
         const float* xg = x + (n * g.ic + grp * g.icg()) * g.ih * g.iw;
         float* yg = y + (n * g.oc + grp * ocg) * ohw;
-        kernels::Epilogue ep = op.epilogue(bias ? bias + grp * ocg : nullptr);
+        const float* rg = res ? res + (n * g.oc + grp * ocg) * ohw : nullptr;
         for (int64_t n0 = 0; n0 < ohw; n0 += nb) {
           int64_t cols = std::min(nb, ohw - n0);
+          kernels::Epilogue ep =
+              op.epilogue(bias ? bias + grp * ocg : nullptr, rg ? rg + n0 : nullptr, ohw);
           im2col_block(g, xg, n0, cols, col);
           conv_group_gemm(w, ctx.prepared, tr, grp, ocg, k, col, cols, yg + n0, ohw, cols, ep,
                           scratch);

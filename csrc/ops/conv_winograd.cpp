@@ -74,7 +74,8 @@ class Winograd final : public Algo {
   uint32_t attributes() const override { return REPRODUCIBLE | WANTS_WEIGHT_PREPROCESS; }
   bool usable(const Op& op, const InLayouts& in, const OutLayouts& out) const override {
     ConvGeo g;
-    return conv_geometry_f32(as_conv(op), in, out, &g) && fits(g);
+    return conv_geometry_f32(as_conv(op), in, out, &g) && fits(g) &&
+           conv_residual_ok(as_conv(op), in, out);
   }
   bool preferred(const Op& op, const InLayouts& in, const OutLayouts& out) const override {
     ConvGeo g;
@@ -146,6 +147,8 @@ void Winograd::exec(const Op& op_, const KernCtx& ctx) const {
   const float* prepared = static_cast<const float*>(ctx.prepared);
   size_t per = packed_floats(ocg, icg);
   kernels::Epilogue ep = op.epilogue(nullptr);
+  const float* res = conv_residual(op, ctx);
+  if (res) ep.act = kernels::Act::kNone;  // after the residual, per band
 
   for (int64_t grp = 0; grp < g.group; ++grp) {
     if (!prepared) transform_filters(m, g, w, grp, u);
@@ -191,6 +194,11 @@ void Winograd::exec(const Op& op_, const KernCtx& ctx) const {
           float* yc = yg + oc * g.oh * g.ow;
           kernels::winograd_output_tiles(m, mm + oc * nt, ocg * nt, bd.tw, nt, b, ep,
                                          yc + tr0 * m * g.ow, g.ow, g.oh - tr0 * m, g.ow);
+          if (res) {
+            int64_t r0 = tr0 * m, r1 = std::min(g.oh, (tr0 + nr) * m);
+            int64_t off = ((n * g.oc + grp * ocg + oc) * g.oh + r0) * g.ow;
+            conv_residual_act(op, res + off, y + off, (r1 - r0) * g.ow);
+          }
         }
       }
     }

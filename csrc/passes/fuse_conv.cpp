@@ -6,7 +6,15 @@
 //     the BN becomes part of the Conv: with a = scale / sqrt(var + eps),
 //     W'[oc] = a[oc] W[oc] and B'[oc] = a[oc] (B[oc] - mean[oc]) + bias[oc]
 //     (computed in double, stored as new constants).
-//  2. Activation fusion: when the (folded) Conv's output feeds only a Relu,
+//  2. Residual fusion: when the (folded) Conv's output feeds only an Add
+//     whose other input is not a constant (a constant addend is a broadcast
+//     bias-like term: left to the Add), the Add moves into the Conv as its
+//     residual input (ops/conv.h: kResidualAttr; input 3), added after the
+//     bias and before the activation. The fused Conv is placed where the Add
+//     was, so the residual is computed before it. Shapes are not known here:
+//     a residual that broadcasts is still right (the Conv's output takes the
+//     Add's shape; only NAIVE takes such a residual).
+//  3. Activation fusion: when the (folded) Conv's output feeds only a Relu,
 //     Clip (constant or absent bounds; Clip(0, 6) is Relu6), HardSwish,
 //     Sigmoid or LeakyRelu, the activation moves into the Conv as its fused
 //     activation (ops/conv.h: kActAttr), which every Conv algorithm applies
@@ -32,6 +40,8 @@ struct Fusion {
   int out_var = -1;               // the fused conv's output
   Tensor weight, bias;            // folded constants (empty: keep the inputs)
   std::string act;                // "" or an activation name (ops/conv.h)
+  int residual = -1;              // var added as residual (-1: none)
+  int add = -1;                   // the absorbed Add (the fused conv's place)
   std::vector<double> act_params;
 };
 
@@ -83,7 +93,19 @@ class Fuser {
       f.absorbed.push_back(bn->id);
       f.out_var = bn->outputs[0];
     }
-    // 2. Activation.
+    // 2. Residual Add.
+    const OprNode* add = sole_consumer(f.out_var);
+    if (add && is_onnx(*add, "Add") && !removed_.count(add->id) && add->inputs.size() == 2 && add->outputs.size() == 1 &&
+        add->inputs[0] != add->inputs[1]) {
+      int other = add->inputs[0] == f.out_var ? add->inputs[1] : add->inputs[0];
+      if (other >= 0 && !g_.vars()[other].is_const) {
+        f.absorbed.push_back(add->id);
+        f.residual = other;
+        f.add = add->id;
+        f.out_var = add->outputs[0];
+      }
+    }
+    // 3. Activation.
     const OprNode* act = sole_consumer(f.out_var);
     if (act && act->outputs.size() == 1 && act->inputs[0] == f.out_var && activation(*act, &f)) {
       f.absorbed.push_back(act->id);
@@ -175,9 +197,13 @@ class Fuser {
       ng->add_const(bn, f.bias);
       folded[id] = {wn, bn};
     }
-    for (const auto& np : g_.oprs()) {
-      const OprNode& n = *np;
-      if (removed_.count(n.id)) continue;
+    std::map<int, int> at_add;  // absorbed Add -> the fused conv emitted there
+    for (auto& [id, f] : fusions_)
+      if (f.add >= 0) at_add[f.add] = id;
+    for (const auto& np0 : g_.oprs()) {
+      auto aa = at_add.find(np0->id);
+      const OprNode& n = aa != at_add.end() ? *g_.oprs()[aa->second] : *np0;
+      if (aa == at_add.end() && (removed_.count(n.id) || deferred(n.id))) continue;
       std::vector<std::string> ins, outs;
       for (int vid : n.inputs) ins.push_back(vid < 0 ? "" : vars[vid].name);
       for (int vid : n.outputs) outs.push_back(vars[vid].name);
@@ -192,6 +218,14 @@ class Fuser {
           ins[2] = fo->second.second;
         }
         outs = {vars[f.out_var].name};
+        if (f.residual >= 0) {
+          ins.resize(4);
+          ins[3] = vars[f.residual].name;
+          AttrValue r;
+          r.kind = AttrValue::kInt;
+          r.i = 1;
+          attrs.set(kResidualAttr, r);
+        }
         if (!f.act.empty()) {
           AttrValue a;
           a.kind = AttrValue::kString;
@@ -207,6 +241,11 @@ class Fuser {
     }
     for (int vid : g_.outputs()) ng->add_output(vars[vid].name);
     return ng;
+  }
+
+  bool deferred(int id) const {
+    auto it = fusions_.find(id);
+    return it != fusions_.end() && it->second.add >= 0;
   }
 
   const Graph& g_;
