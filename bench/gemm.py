@@ -90,10 +90,10 @@ def one_node_model(m, n, k, op, rng):
     return model, ref
 
 
-def main():
+def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer repetitions")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     min_total = 0.1 if args.quick else 0.4
     rounds = 5 if args.quick else 15
 

@@ -3,7 +3,9 @@
 Both run in this process on the same input, interleaved round by round so
 that machine noise hits both alike; the figure is the median per model and
 the ratio loadrun/ORT. ORT gets intra_op_num_threads=1 and all graph
-optimisations. Usage: python bench/zoo_latency.py [--rounds 5] [models...]
+optimisations. Usage: python bench/zoo_latency.py [--rounds 5] [--weight-preprocess]
+[models...] (--weight-preprocess: loadrun transforms weights once at load,
+as ORT always prepacks them).
 """
 import argparse
 import os
@@ -45,14 +47,17 @@ def main():
     ap.add_argument("models", nargs="*")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--iters", type=int, default=1, help="timed runs per round and engine")
+    ap.add_argument("--weight-preprocess", action="store_true",
+                    help="loadrun.load(weight_preprocess=True): packed / Winograd-transformed weights")
     args = ap.parse_args()
     names = args.models or [n for n, _ in zoo.list_models()]
     print(f"machine: {cpu_model()}, {os.cpu_count()} logical cores; loadrun {loadrun.__version__}, "
-          f"onnxruntime {ort.__version__}; 1 thread")
+          f"onnxruntime {ort.__version__}; 1 thread"
+          + ("; loadrun weight preprocess" if args.weight_preprocess else ""))
     print(f"{'model':<12} {'loadrun ms':>11} {'ORT ms':>9} {'ratio':>7}")
     for name in names:
         model = zoo.build(name)
-        net = loadrun.load(model)
+        net = loadrun.load(model, weight_preprocess=args.weight_preprocess)
         feeds = feeds_for(net)
         net.set_inputs(feeds)
         so = ort.SessionOptions()

@@ -171,9 +171,17 @@ def _sweep():
     return np.concatenate(parts).astype(np.float32)
 
 
-def _ref(op, x):
-    from scipy import special
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+_erfc = np.vectorize(math.erfc, otypes=[np.float64])
 
+
+def _expit(x):
+    """1 / (1 + exp(-x)) in float64 without overflow."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _ref(op, x):
     x = x.astype(np.float64)
     with np.errstate(all="ignore"):
         if op == "Exp":
@@ -183,14 +191,14 @@ def _ref(op, x):
         if op == "Tanh":
             return np.tanh(x)
         if op == "Sigmoid":
-            return special.expit(x)
+            return _expit(x)
         if op == "Erf":
-            return special.erf(x)
+            return _erf(x)
         if op == "Gelu":
-            return 0.5 * x * special.erfc(-x / math.sqrt(2.0))
+            return 0.5 * x * _erfc(-x / math.sqrt(2.0))
         if op == "GeluTanh":
             u = math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)
-            return x * special.expit(2 * u)
+            return x * _expit(2 * u)
     raise ValueError(op)
 
 

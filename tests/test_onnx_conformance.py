@@ -241,8 +241,12 @@ _ALIGN_CORNERS = ("the expected output takes in*scale, unrounded, as the resized
 _SEQ_SCALAR = ("onnx's runner cannot compare it: assert_similar_outputs recurses into a sequence output and "
                "calls len() on its first element, a 0-d tensor (TypeError); loadrun's output equals the "
                "expected one (tests/test_sequences.py checks it)")
+_F16_SOFTMAX = ("the expected output computes the float16 Softmax in float16 steps (1-ulp differences, above "
+                "the case's rtol 1e-3); loadrun computes it in float32 and rounds once, as ONNX Runtime does "
+                "(bit-identical to ONNX Runtime)")
 REASON_NOTES = {
     "test_loop16_seq_none": _SEQ_SCALAR,
+    "test_attention_4d_causal_fp16_expanded": _F16_SOFTMAX,
     "test_dft_inverse": _DFT_NOISE,
     "test_dft_inverse_opset19": _DFT_NOISE,
     "test_resize_downsample_scales_cubic_align_corners": _ALIGN_CORNERS,

@@ -431,11 +431,12 @@ def test_dropout_opset7_mask_has_data_dtype():
     assert got["y1"].dtype == np.float32 and (got["y1"] == 1).all()
 
 
-def test_dropout_training_mode_is_unsupported():
-    m = node_model("Dropout", {"x": arr((2, 3))}, [("r", np.array(0.5, np.float32)), ("t", np.array(True))],
+def test_dropout_training_mode_bad_ratio():
+    # (training mode itself: tests/test_ops_rest.py)
+    m = node_model("Dropout", {"x": arr((2, 3))}, [("r", np.array(1.0, np.float32)), ("t", np.array(True))],
                    opset=13, out_types=[TensorProto.FLOAT])
-    with pytest.raises(loadrun.UnsupportedError, match="training"):
-        loadrun.load(m)
+    with pytest.raises(loadrun.LoadrunError, match="ratio"):
+        loadrun.load(m).run({"x": arr((2, 3))})
 
 
 # -- Expand ------------------------------------------------------------------

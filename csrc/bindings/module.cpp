@@ -291,7 +291,7 @@ PYBIND11_MODULE(_core, m) {
       .def(py::init([](std::shared_ptr<Graph> g, const std::string& prefer_algo,
                        bool weight_preprocess, uint32_t strategy, py::object workspace_limit,
                        bool binary_equal_between_batch, int shared_batch_size,
-                       const std::string& algo_policy, bool progress) {
+                       const std::string& algo_policy, bool progress, bool optimize) {
              NetworkOptions opt;
              opt.chooser.prefer_algo = prefer_algo;
              opt.weight_preprocess = weight_preprocess;
@@ -302,13 +302,14 @@ PYBIND11_MODULE(_core, m) {
              opt.chooser.shared_batch_size = shared_batch_size;
              opt.chooser.algo_policy = algo_policy;
              opt.chooser.progress = progress;
+             opt.optimize = optimize;
              return std::make_unique<Network>(g, opt);
            }),
            py::arg("graph"), py::arg("prefer_algo") = "", py::arg("weight_preprocess") = false,
            py::arg("strategy") = static_cast<uint32_t>(kHeuristic),
            py::arg("workspace_limit") = py::none(), py::arg("binary_equal_between_batch") = false,
            py::arg("shared_batch_size") = 0, py::arg("algo_policy") = "",
-           py::arg("progress") = true)
+           py::arg("progress") = true, py::arg("optimize") = true)
       .def("fastrun_log", [](Network& n) { return n.chooser().take_log(); })
       .def("fastrun_stats",
            [](Network& n) {

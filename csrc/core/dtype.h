@@ -1,7 +1,9 @@
 // Element types. Float16 is storage only: kernels compute in float32.
-// The types after Bool are storage-only too (no arithmetic kernels; Cast,
-// the (De)QuantizeLinear family and data movement handle them): bfloat16,
-// the float8 formats, float4 e2m1 and the 4-bit / 2-bit integers.
+// The types after Bool are storage-only too (no arithmetic kernels of their
+// own; Cast, the (De)QuantizeLinear family and data movement handle them):
+// bfloat16, the float8 formats, float4 e2m1 and the 4-bit / 2-bit integers.
+// bfloat16, like float16, is also taken by the float kernels, which compute
+// it in float32 (ops/common.h: with_f16_as_f32; ops/elementwise.h: BHalf).
 // Layout of the sub-byte types: ONE ELEMENT PER BYTE, not packed, the value's
 // bit pattern in the low bits and the high bits zero (two's complement in the
 // low 4 / 2 bits for int4 / int2) -- what ml_dtypes (onnx's NumPy

@@ -20,6 +20,9 @@ class Algo {
     NAIVE = 2,
     USABLE_DEPEND_ON_SHAPE = 4,
     ACCURACY_DEPEND_ON_BATCH = 8,
+    // Fast only with its weights preprocessed (Winograd: the filter transform
+    // costs as much as the conv); the heuristic passes it over otherwise.
+    WANTS_WEIGHT_PREPROCESS = 16,
   };
   virtual ~Algo() = default;
   virtual const char* name() const = 0;
@@ -28,6 +31,13 @@ class Algo {
   virtual bool usable(const Op& op, const InLayouts& in, const OutLayouts& out) const { return true; }
   virtual size_t workspace(const Op& op, const InLayouts& in, const OutLayouts& out) const {
     return 0;
+  }
+  // The heuristic's hint (MegEngine's is_preferred): an algo that can run a
+  // shape but is seldom the fastest there (Winograd on a few tiles) says no,
+  // and the heuristic takes the first usable algo that is also preferred,
+  // falling back to the first usable one. prefer_algo and profiling ignore it.
+  virtual bool preferred(const Op& op, const InLayouts& in, const OutLayouts& out) const {
+    return true;
   }
   // Weight preprocessing (--weight-preprocess): an algo may transform the
   // inputs whose values are known at compile time (weights) once, e.g. pack a

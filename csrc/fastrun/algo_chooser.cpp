@@ -115,6 +115,7 @@ bool AlgoChooser::passes_filters(const Algo& algo, const OprNode& node, const In
 const Algo* AlgoChooser::heuristic(const OprNode& node, const InLayouts& in,
                                    const OutLayouts& out) const {
   const Algo* naive = nullptr;
+  const Algo* usable = nullptr;  // first usable fast algo, preferred or not
   for (const Algo* algo : node.def->algos) {
     if (algo->is_naive()) {
       // The reference is the fallback of the heuristic, whatever OPTIMIZED says:
@@ -122,8 +123,13 @@ const Algo* AlgoChooser::heuristic(const OprNode& node, const InLayouts& in,
       if (!naive && algo->usable(*node.op, in, out)) naive = algo;
       continue;
     }
-    if (passes_filters(*algo, node, in, out)) return algo;
+    if (passes_filters(*algo, node, in, out)) {
+      bool slow = (algo->attributes() & Algo::WANTS_WEIGHT_PREPROCESS) && !opt_.weight_preprocess;
+      if (!slow && algo->preferred(*node.op, in, out)) return algo;
+      if (!usable) usable = algo;
+    }
   }
+  if (usable) return usable;
   LR_CHECK(naive, UnsupportedError, node.label(), ": no algorithm can run these layouts");
   return naive;
 }

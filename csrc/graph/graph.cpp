@@ -71,6 +71,7 @@ int Graph::add_opr(const std::string& type, const std::string& domain, const std
   node->op = with_context(str_cat("node '", name, "' (", type, "): "),
                           [&] { return def->create(attrs); });
   node->op->def = def;
+  node->attrs = attrs;
   std::vector<ValueKind> in_kinds, out_kinds(outputs.size(), ValueKind::kTensor);
   for (int id : node->inputs) in_kinds.push_back(id < 0 ? ValueKind::kTensor : vars_[id].kind);
   with_context(str_cat("node '", name, "' (", type, "): "),

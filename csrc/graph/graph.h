@@ -31,6 +31,7 @@ struct OprNode {
   std::string name;
   const OpDef* def = nullptr;
   std::unique_ptr<Op> op;
+  Attrs attrs;  // what op was created from (graph passes rebuild nodes from it)
   std::vector<int> inputs;  // var ids; -1 = optional input absent
   std::vector<int> outputs;
   std::string label() const;  // "name{Type}"

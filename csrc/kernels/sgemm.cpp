@@ -53,14 +53,41 @@ void apply_epilogue(const Epilogue& ep, float* c, int64_t ldc, int64_t m, int64_
         for (int64_t j = 0; j < n; ++j) ci[j] += bj[j];
       }
     }
+    if (ep.residual) {
+      const float* r = ep.residual + (row0 + i) * ep.res_ld + col0;
+      for (int64_t j = 0; j < n; ++j) ci[j] += r[j];
+    }
     if (ep.act != Act::kNone)
       for (int64_t j = 0; j < n; ++j) ci[j] = apply_act(ep, ci[j]);
   }
 }
 
+namespace {
+
+// The GEMV and k == 0 paths of the implementations know bias and activation
+// only: with a residual they run with the bias, and the residual and the
+// activation follow in one pass over C.
+bool split_residual(const Epilogue& ep, int64_t m, int64_t n, int64_t k, Epilogue* pre,
+                    Epilogue* post) {
+  if (!ep.residual || (m != 1 && n != 1 && k > 0)) return false;
+  *pre = ep;
+  pre->residual = nullptr;
+  pre->act = Act::kNone;
+  *post = ep;
+  post->bias = nullptr;
+  return true;
+}
+
+}  // namespace
+
 void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
            const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
            int64_t ldc, const Epilogue& ep) {
+  Epilogue pre, post;
+  if (split_residual(ep, m, n, k, &pre, &post)) {
+    impl().gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, pre);
+    return apply_epilogue(post, c, ldc, m, n);
+  }
   impl().gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep);
 }
 
@@ -72,6 +99,11 @@ void sgemm_pack_a(bool trans_a, int64_t m, int64_t k, const float* a, int64_t ld
 void sgemm_packed_a(bool trans_b, int64_t m, int64_t n, int64_t k, const float* packed_a,
                     const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
                     const Epilogue& ep) {
+  Epilogue pre, post;
+  if (split_residual(ep, m, n, k, &pre, &post)) {
+    impl().packed_a(trans_b, m, n, k, packed_a, b, ldb, beta, c, ldc, pre);
+    return apply_epilogue(post, c, ldc, m, n);
+  }
   impl().packed_a(trans_b, m, n, k, packed_a, b, ldb, beta, c, ldc, ep);
 }
 
@@ -83,6 +115,11 @@ void sgemm_pack_b(bool trans_b, int64_t k, int64_t n, const float* b, int64_t ld
 void sgemm_packed_b(bool trans_a, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
                     const float* packed_b, float beta, float* c, int64_t ldc,
                     const Epilogue& ep) {
+  Epilogue pre, post;
+  if (split_residual(ep, m, n, k, &pre, &post)) {
+    impl().packed_b(trans_a, m, n, k, a, lda, packed_b, beta, c, ldc, pre);
+    return apply_epilogue(post, c, ldc, m, n);
+  }
   impl().packed_b(trans_a, m, n, k, a, lda, packed_b, beta, c, ldc, ep);
 }
 

@@ -23,7 +23,12 @@ struct Epilogue {
   BiasMode bias_mode = kPerRow;  // per row of C (conv: per output channel) or per column
   Act act = Act::kNone;
   float p0 = 0.f, p1 = 0.f;  // kClip: [p0, p1]; kLeakyRelu: slope p0
-  bool empty() const { return !bias && act == Act::kNone; }
+  // Residual (fused Add, e.g. ResNet's shortcut): added after the bias and
+  // before the activation; C(i, j) of the whole output (the row0/col0
+  // coordinates below) gets residual[i * res_ld + j]. Null: none.
+  const float* residual = nullptr;
+  int64_t res_ld = 0;
+  bool empty() const { return !bias && !residual && act == Act::kNone; }
 };
 
 // Applies ep to the block c[m x n] (leading dim ldc) whose top-left element

@@ -45,6 +45,11 @@ static inline __attribute__((always_inline)) void store_row(float* cr, __m256 v0
         v1 = _mm256_add_ps(v1, _mm256_loadu_ps(ep.bias + col + 8));
       }
     }
+    if (ep.residual) {
+      const float* r = ep.residual + row * ep.res_ld + col;
+      v0 = _mm256_add_ps(v0, _mm256_loadu_ps(r));
+      v1 = _mm256_add_ps(v1, _mm256_loadu_ps(r + 8));
+    }
     v0 = act8(ep, v0);
     v1 = act8(ep, v1);
   }
@@ -65,6 +70,7 @@ static void store_edge(const float* t, float* c, int64_t ldc, int64_t mr, int64_
       if (s.ep) {
         const Epilogue& ep = *s.ep;
         if (ep.bias) v += ep.bias_mode == Epilogue::kPerRow ? ep.bias[row0 + i] : ep.bias[col0 + j];
+        if (ep.residual) v += ep.residual[(row0 + i) * ep.res_ld + col0 + j];
         if (ep.act != Act::kNone) v = apply_act(ep, v);
       }
       cr[j] = v;

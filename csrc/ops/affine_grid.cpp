@@ -21,9 +21,9 @@ struct AffineGridOp final : Op {
   std::string param_key() const override { return align_corners ? "ac" : ""; }
   void infer(InferCtx& ctx) const override {
     const Layout& th = ctx.input(0);
-    LR_CHECK(th.dtype == DType::Float32 || th.dtype == DType::Float64 || th.dtype == DType::Float16,
+    LR_CHECK(dtype_is_compute_float(th.dtype),
              UnsupportedError, "AffineGrid on ", dtype_name(th.dtype),
-             ": supported are float16, float32, float64");
+             ": supported are float16, bfloat16, float32, float64");
     LR_CHECK(ctx.input(1).dtype == DType::Int64 && ctx.input(1).ndim() == 1, ModelError,
              "AffineGrid: size must be a 1-D int64 tensor, got ", ctx.input(1).str());
     std::vector<int64_t> size = ints_of(ctx, 1, "AffineGrid size");

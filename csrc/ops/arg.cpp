@@ -24,8 +24,9 @@ struct ArgOp final : Op {
   std::string param_key() const override { return str_cat(axis, ";", keepdims, ";", last); }
   void infer(InferCtx& ctx) const override {
     const Layout& x = ctx.input(0);
-    LR_CHECK(x.dtype != DType::Bool && x.dtype != DType::Float16, UnsupportedError,
-             "dtype ", dtype_name(x.dtype), " is not supported");
+    LR_CHECK(x.dtype != DType::Bool &&
+                 (!dtype_is_storage_only(x.dtype) || dtype_is_lowp_float(x.dtype)),
+             UnsupportedError, "dtype ", dtype_name(x.dtype), " is not supported");
     size_t a = static_cast<size_t>(normalize_axis(axis, static_cast<int64_t>(x.ndim())));
     LR_CHECK(x.shape[a] > 0, ModelError, "cannot take the ", is_max ? "ArgMax" : "ArgMin",
              " of an empty axis (axis ", a, " of ", shape_str(x.shape), ")");
@@ -65,8 +66,9 @@ void arg_naive_t(const ArgOp& op, const KernCtx& ctx) {
 }
 
 void arg_naive(const ArgOp& op, const KernCtx& ctx) {
-  LR_DISPATCH_NUMERIC(ctx.input(0).dtype(), op.is_max ? "ArgMax" : "ArgMin",
-                      arg_naive_t<T>(op, ctx));
+  with_f16_as_f32(ctx, [&](const KernCtx& c) {  // float16 / bfloat16: exact in float32
+    LR_DISPATCH_NUMERIC(c.input(0).dtype(), op.is_max ? "ArgMax" : "ArgMin", arg_naive_t<T>(op, c));
+  });
 }
 
 const auto kNaive = naive_algo<ArgOp>(arg_naive);

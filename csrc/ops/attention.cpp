@@ -25,9 +25,9 @@
 // QK^T (as the spec and ONNX Runtime have it; the ONNX reference
 // implementation writes it after softcap), 1 after softcap, 2 that plus the
 // bias, 3 the softmax probabilities.
-// Types: float32, float64, float16 (computed in float32 or wider, rounded on
-// output); softmax_precision is accepted and the softmax always runs in
-// double. bfloat16 is not a loadrun dtype.
+// Types: float32, float64, float16 and bfloat16 (computed in float32 or
+// wider, rounded on output); softmax_precision is accepted and the softmax
+// always runs in double.
 // FlexAttention (ai.onnx.preview, version 1), in the same file: 4-D Q, K, V
 // only, Y = softmax(scale * Q K^T) V with the same GQA head grouping and no
 // bias; without modifiers it runs as an Attention without mask or cache.
@@ -67,7 +67,7 @@ struct AttnGeo {
   }
 };
 
-bool is_float(DType d) { return d == DType::Float32 || d == DType::Float64 || d == DType::Float16; }
+bool is_float(DType d) { return dtype_is_compute_float(d); }
 
 struct AttentionOp final : Op {
   bool flex = false;  // FlexAttention: 4-D Q, K, V only

@@ -107,6 +107,8 @@ D convert(S s) {
     return Num<S>::ld(s) != 0;
   } else if constexpr (std::is_same_v<D, Half>) {
     return Half{float_to_half(static_cast<float>(Num<S>::ld(s)))};
+  } else if constexpr (std::is_same_v<D, BHalf>) {  // not reached: bfloat16 takes store_elem
+    return BHalf{float_to_bf16(static_cast<float>(Num<S>::ld(s)))};
   } else if constexpr (std::is_floating_point_v<D>) {
     return static_cast<D>(Num<S>::ld(s));
   } else {  // integer target

@@ -31,9 +31,9 @@ struct CausalConvOp final : Op {
   void infer(InferCtx& ctx) const override {
     const Layout& x = ctx.input(0);
     const Layout& w = ctx.input(1);
-    LR_CHECK(x.dtype == DType::Float32 || x.dtype == DType::Float64 || x.dtype == DType::Float16,
+    LR_CHECK(dtype_is_compute_float(x.dtype),
              UnsupportedError, "CausalConvWithState on ", dtype_name(x.dtype),
-             ": supported are float32, float64 and float16");
+             ": supported are float32, float64, float16 and bfloat16");
     LR_CHECK(x.ndim() == 3, ModelError, "CausalConvWithState: input must be (B, C, L), got ",
              shape_str(x.shape));
     const int64_t B = x.shape[0], C = x.shape[1];

@@ -70,29 +70,7 @@ int64_t dims_product(const Shape& s, size_t begin, size_t end) {
 }
 
 void run_f16_as_f32(const KernCtx& ctx, const std::function<void(const KernCtx&)>& fn) {
-  KernCtx c = ctx;
-  std::vector<Tensor> ins(ctx.in.size()), outs(ctx.out.size());
-  for (size_t i = 0; i < ctx.in.size(); ++i) {
-    if (!ctx.in[i] || ctx.in[i]->dtype() != DType::Float16) continue;
-    const Tensor& t = *ctx.in[i];
-    ins[i] = Tensor(Layout(t.shape(), DType::Float32));
-    const uint16_t* h = t.ptr<uint16_t>();
-    float* f = ins[i].ptr<float>();
-    for (int64_t k = 0; k < t.numel(); ++k) f[k] = half_to_float(h[k]);
-    c.in[i] = &ins[i];
-  }
-  for (size_t i = 0; i < ctx.out.size(); ++i) {
-    if (ctx.out[i]->dtype() != DType::Float16) continue;
-    outs[i] = Tensor(Layout(ctx.out[i]->shape(), DType::Float32));
-    c.out[i] = &outs[i];
-  }
-  fn(c);
-  for (size_t i = 0; i < ctx.out.size(); ++i) {
-    if (outs[i].empty()) continue;
-    const float* f = outs[i].ptr<float>();
-    uint16_t* h = ctx.out[i]->ptr<uint16_t>();
-    for (int64_t k = 0; k < outs[i].numel(); ++k) h[k] = float_to_half(f[k]);
-  }
+  with_f16_as_f32(ctx, fn);
 }
 
 }  // namespace loadrun
@@ -101,8 +79,8 @@ namespace loadrun {
 
 void with_f16_as_f32(const KernCtx& ctx, const std::function<void(const KernCtx&)>& fn) {
   bool any = false;
-  for (const Tensor* t : ctx.in) any = any || (t && t->dtype() == DType::Float16);
-  for (const Tensor* t : ctx.out) any = any || (t && t->dtype() == DType::Float16);
+  for (const Tensor* t : ctx.in) any = any || (t && dtype_is_lowp_float(t->dtype()));
+  for (const Tensor* t : ctx.out) any = any || (t && dtype_is_lowp_float(t->dtype()));
   if (!any) {
     fn(ctx);
     return;
@@ -111,32 +89,41 @@ void with_f16_as_f32(const KernCtx& ctx, const std::function<void(const KernCtx&
   std::vector<Tensor> ins(ctx.in.size()), outs(ctx.out.size());
   for (size_t i = 0; i < ctx.in.size(); ++i) {
     const Tensor* t = ctx.in[i];
-    if (!t || t->dtype() != DType::Float16) continue;
+    if (!t || !dtype_is_lowp_float(t->dtype())) continue;
     ins[i] = Tensor(Layout(t->shape(), DType::Float32));
     const uint16_t* s = t->ptr<uint16_t>();
     float* d = ins[i].ptr<float>();
-    for (int64_t k = 0; k < t->numel(); ++k) d[k] = half_to_float(s[k]);
+    if (t->dtype() == DType::Float16) {
+      for (int64_t k = 0; k < t->numel(); ++k) d[k] = half_to_float(s[k]);
+    } else {
+      for (int64_t k = 0; k < t->numel(); ++k) d[k] = bf16_to_float(s[k]);
+    }
     c.in[i] = &ins[i];
   }
   for (size_t i = 0; i < ctx.out.size(); ++i) {
     Tensor* t = ctx.out[i];
-    if (!t || t->dtype() != DType::Float16) continue;
+    if (!t || !dtype_is_lowp_float(t->dtype())) continue;
     outs[i] = Tensor(Layout(t->shape(), DType::Float32));
     c.out[i] = &outs[i];
   }
   fn(c);
   for (size_t i = 0; i < ctx.out.size(); ++i) {
     Tensor* t = ctx.out[i];
-    if (!t || t->dtype() != DType::Float16) continue;
+    if (!t || !dtype_is_lowp_float(t->dtype())) continue;
     const float* s = outs[i].ptr<float>();
     uint16_t* d = t->ptr<uint16_t>();
-    for (int64_t k = 0; k < t->numel(); ++k) d[k] = float_to_half(s[k]);
+    if (t->dtype() == DType::Float16) {
+      for (int64_t k = 0; k < t->numel(); ++k) d[k] = float_to_half(s[k]);
+    } else {
+      for (int64_t k = 0; k < t->numel(); ++k) d[k] = float_to_bf16(s[k]);
+    }
   }
 }
 
 void store_f64(Tensor& t, int64_t i, double v) {
   switch (t.dtype()) {
     case DType::Float16: t.ptr<uint16_t>()[i] = float_to_half(static_cast<float>(v)); break;
+    case DType::BFloat16: t.ptr<uint16_t>()[i] = float_to_bf16(static_cast<float>(v)); break;
     case DType::Float32: t.ptr<float>()[i] = static_cast<float>(v); break;
     case DType::Float64: t.ptr<double>()[i] = v; break;
     default: LR_THROW(InternalError, "store_f64 on dtype ", dtype_name(t.dtype()));

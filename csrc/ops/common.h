@@ -2,6 +2,7 @@
 // and reading small constant inputs (axes, shapes, scales).
 #pragma once
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <string>
 #include <vector>
@@ -53,21 +54,48 @@ int64_t dims_product(const Shape& s, size_t begin, size_t end);
 // Defined in cast.cpp.
 bool dtype_of_onnx(int64_t code, DType* out, const char** name);
 
-// float16 through a float32 kernel: runs `fn` on a context whose float16
-// inputs and outputs are float32 copies, then rounds each float32 output to
-// float16 once (float16 MatMul, Gemm, Conv: computed in float32).
+// bfloat16 <-> float32. bfloat16 is the top half of a float32, so widening
+// is exact; narrowing rounds to nearest even (overflow gives inf) and keeps
+// NaN a (quiet) NaN -- bit for bit what lowp_from_double and ml_dtypes give.
+inline float bf16_to_float(uint16_t b) {
+  uint32_t u = static_cast<uint32_t>(b) << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+inline uint16_t float_to_bf16(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  if ((u & 0x7FFFFFFFu) > 0x7F800000u) return static_cast<uint16_t>((u >> 16) | 0x40u);
+  u += 0x7FFFu + ((u >> 16) & 1u);
+  return static_cast<uint16_t>(u >> 16);
+}
+
+// The low-precision floats kernels compute in float32: float16, bfloat16.
+inline bool dtype_is_lowp_float(DType dt) { return dt == DType::Float16 || dt == DType::BFloat16; }
+// A float dtype the float kernels take: float32, float64, or a low-precision
+// float computed in float32 (through with_f16_as_f32 / run_f16_as_f32).
+inline bool dtype_is_compute_float(DType dt) {
+  return dt == DType::Float32 || dt == DType::Float64 || dtype_is_lowp_float(dt);
+}
+
+// float16 / bfloat16 through a float32 kernel: runs `fn` on a context whose
+// float16 and bfloat16 inputs and outputs are float32 copies, then rounds each
+// float32 output back to its dtype once (float16 MatMul, Gemm, Conv: computed
+// in float32). Same as with_f16_as_f32.
 void run_f16_as_f32(const KernCtx& ctx, const std::function<void(const KernCtx&)>& fn);
 
 }  // namespace loadrun
 
 namespace loadrun {
 
-// float16 support for kernels written for float32/float64: runs fn with a
-// copy of ctx whose float16 inputs and outputs are float32 tensors (inputs
-// widened first, outputs narrowed back after). Other tensors pass through.
+// float16 and bfloat16 support for kernels written for float32/float64: runs
+// fn with a copy of ctx whose float16 and bfloat16 inputs and outputs are
+// float32 tensors (inputs widened first, outputs rounded back once after).
+// Other tensors pass through; with none of these dtypes, fn(ctx) directly.
 void with_f16_as_f32(const KernCtx& ctx, const std::function<void(const KernCtx&)>& fn);
 
-// Store v into element i of a float tensor (float16/32/64).
+// Store v into element i of a float tensor (float16/32/64, bfloat16).
 void store_f64(Tensor& t, int64_t i, double v);
 
 }  // namespace loadrun

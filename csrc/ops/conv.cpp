@@ -3,63 +3,119 @@
 // NAIVE: direct loops, one output plane at a time; for each (ic, kh, kw) it
 // adds w * input-row to the output row over the valid ow range, so the
 // innermost loop is a contiguous multiply-add the compiler vectorises when
-// stride is 1. O(N*OC*IC/g*KH*KW*OH*OW), no workspace. float16 computes in
-// float32 (rounded once at the end).
+// stride is 1; then the fused activation, if any. O(N*OC*IC/g*KH*KW*OH*OW),
+// no workspace. float16 computes in float32 (rounded once at the end). The
+// fast algorithms live in conv_*.cpp.
+#include "ops/conv.h"
+
 #include "ops/common.h"
-#include "ops/spatial.h"
 
 namespace loadrun {
 
 namespace {
 
-struct ConvOp final : Op {
-  SpatialParams sp;
-  int64_t group;
-  explicit ConvOp(const Attrs& a) : sp(SpatialParams::from_attrs(a)), group(a.get_int("group", 1)) {
-    LR_CHECK(group >= 1, ModelError, "group must be >= 1, got ", group);
+kernels::Act act_named(const std::string& s) {
+  using kernels::Act;
+  if (s == "Relu") return Act::kRelu;
+  if (s == "Relu6") return Act::kRelu6;
+  if (s == "Clip") return Act::kClip;
+  if (s == "HardSwish") return Act::kHardSwish;
+  if (s == "Sigmoid") return Act::kSigmoid;
+  if (s == "LeakyRelu") return Act::kLeakyRelu;
+  LR_THROW(ModelError, "unknown fused activation '", s, "'");
+}
+
+}  // namespace
+
+ConvOp::ConvOp(const Attrs& a)
+    : sp(SpatialParams::from_attrs(a)),
+      group(a.get_int("group", 1)),
+      residual(a.get_int(kResidualAttr, 0) != 0) {
+  LR_CHECK(group >= 1, ModelError, "group must be >= 1, got ", group);
+  if (a.has(kActAttr)) {
+    act = act_named(a.get_string(kActAttr, ""));
+    std::vector<double> p = a.get_floats(kActParamsAttr);
+    size_t need = act == kernels::Act::kClip ? 2 : act == kernels::Act::kLeakyRelu ? 1 : 0;
+    LR_CHECK(p.size() == need, ModelError, "fused activation ", a.get_string(kActAttr, ""),
+             " takes ", need, " params, got ", p.size());
+    if (need >= 1) act_p0 = static_cast<float>(p[0]);
+    if (need >= 2) act_p1 = static_cast<float>(p[1]);
   }
-  std::string param_key() const override { return sp.key() + ";g" + std::to_string(group); }
+}
 
-  void infer(InferCtx& ctx) const override {
-    const Layout& x = ctx.input(0);
-    const Layout& w = ctx.input(1);
-    LR_CHECK(x.ndim() == 3 || x.ndim() == 4, UnsupportedError, "Conv on ", x.ndim(),
-             "-D input: only 1-D and 2-D spatial convolutions are supported");
-    LR_CHECK(w.ndim() == x.ndim(), ModelError, "weight rank ", w.ndim(), " != input rank ",
-             x.ndim());
-    LR_CHECK(x.shape[1] == w.shape[1] * group, ModelError, "input has ", x.shape[1],
-             " channels, weight expects ", w.shape[1], " x group ", group);
-    LR_CHECK(w.shape[0] % group == 0, ModelError, "output channels ", w.shape[0],
-             " not divisible by group ", group);
-    if (ctx.has(2)) {
-      const Layout& b = ctx.input(2);
-      LR_CHECK(b.ndim() == 1 && b.shape[0] == w.shape[0], ModelError, "bias shape ",
-               shape_str(b.shape), " does not match ", w.shape[0], " output channels");
-    }
-    std::vector<int64_t> in(x.shape.begin() + 2, x.shape.end());
-    std::vector<int64_t> k(w.shape.begin() + 2, w.shape.end());
-    LR_CHECK(sp.kernel.empty() || sp.kernel == k, ModelError, "kernel_shape attribute ",
-             shape_str(sp.kernel), " disagrees with weight ", shape_str(k));
-    std::vector<int64_t> out = sp.resolve(in, k, nullptr);
-    Shape os{x.shape[0], w.shape[0]};
-    os.insert(os.end(), out.begin(), out.end());
-    ctx.set_output(0, os, x.dtype);
+std::string ConvOp::param_key() const {
+  std::string k = sp.key() + ";g" + std::to_string(group);
+  if (act != kernels::Act::kNone)
+    k += str_cat(";act", static_cast<int>(act), ",", act_p0, ",", act_p1);
+  if (residual) k += ";res";
+  return k;
+}
+
+void ConvOp::infer(InferCtx& ctx) const {
+  const Layout& x = ctx.input(0);
+  const Layout& w = ctx.input(1);
+  LR_CHECK(x.ndim() == 3 || x.ndim() == 4, UnsupportedError, "Conv on ", x.ndim(),
+           "-D input: only 1-D and 2-D spatial convolutions are supported");
+  LR_CHECK(w.ndim() == x.ndim(), ModelError, "weight rank ", w.ndim(), " != input rank ",
+           x.ndim());
+  LR_CHECK(x.shape[1] == w.shape[1] * group, ModelError, "input has ", x.shape[1],
+           " channels, weight expects ", w.shape[1], " x group ", group);
+  LR_CHECK(w.shape[0] % group == 0, ModelError, "output channels ", w.shape[0],
+           " not divisible by group ", group);
+  if (ctx.has(2)) {
+    const Layout& b = ctx.input(2);
+    LR_CHECK(b.ndim() == 1 && b.shape[0] == w.shape[0], ModelError, "bias shape ",
+             shape_str(b.shape), " does not match ", w.shape[0], " output channels");
   }
-};
+  std::vector<int64_t> in(x.shape.begin() + 2, x.shape.end());
+  std::vector<int64_t> k(w.shape.begin() + 2, w.shape.end());
+  LR_CHECK(sp.kernel.empty() || sp.kernel == k, ModelError, "kernel_shape attribute ",
+           shape_str(sp.kernel), " disagrees with weight ", shape_str(k));
+  std::vector<int64_t> out = sp.resolve(in, k, nullptr);
+  Shape os{x.shape[0], w.shape[0]};
+  os.insert(os.end(), out.begin(), out.end());
+  LR_CHECK(residual == ctx.has(3), ModelError,
+           "Conv takes at most 3 inputs (a 4th only as a fused residual)");
+  if (residual) {
+    const Layout& r = ctx.input(3);
+    LR_CHECK(r.dtype == x.dtype, ModelError, "fused residual dtype differs from the input's");
+    os = broadcast_shapes({os, r.shape});  // the fused Add's output shape
+  }
+  ctx.set_output(0, os, x.dtype);
+}
 
-// 2-D geometry of one conv call (1-D mapped to H = 1).
-struct Geo {
-  int64_t n, ic, ih, iw, oc, oh, ow, kh, kw, sh, sw, dh, dw, ph, pw;
-};
+bool conv_residual_ok(const ConvOp& op, const InLayouts& in, const OutLayouts& out) {
+  if (!op.residual) return true;
+  if (in.size() < 4 || !in[3] || out.empty()) return false;
+  const Layout& r = *in[3];
+  if (r.dtype != DType::Float32 || !r.is_contiguous() || r.shape != out[0].shape) return false;
+  // The conv itself must produce the output's shape (no broadcasting up).
+  Shape cs{in[0]->shape[0], in[1]->shape[0]};
+  std::vector<int64_t> sp(in[0]->shape.begin() + 2, in[0]->shape.end());
+  std::vector<int64_t> k(in[1]->shape.begin() + 2, in[1]->shape.end());
+  std::vector<int64_t> o = op.sp.resolve(sp, k, nullptr);
+  cs.insert(cs.end(), o.begin(), o.end());
+  return cs == out[0].shape;
+}
 
-Geo geometry(const ConvOp& op, const Shape& x, const Shape& w, const Shape& y) {
+const float* conv_residual(const ConvOp& op, const KernCtx& ctx) {
+  return op.residual ? ctx.input(3).ptr<float>() : nullptr;
+}
+
+void conv_residual_act(const ConvOp& op, const float* r, float* y, int64_t hw) {
+  if (!r) return;
+  for (int64_t i = 0; i < hw; ++i) y[i] = conv_activate(op, y[i] + r[i]);
+}
+
+ConvGeo conv_geometry(const ConvOp& op, const Shape& x, const Shape& w, const Shape& y) {
   bool one_d = x.size() == 3;
   std::vector<int64_t> in(x.begin() + 2, x.end()), k(w.begin() + 2, w.end()), pads;
   op.sp.resolve(in, k, &pads);
   auto at = [&](const std::vector<int64_t>& v, size_t i, int64_t def) {
     return v.empty() ? def : v[i];
   };
-  Geo g{};
+  ConvGeo g{};
+  g.group = op.group;
   g.n = x[0];
   g.ic = x[1];
   g.oc = y[1];
@@ -89,16 +145,82 @@ Geo geometry(const ConvOp& op, const Shape& x, const Shape& w, const Shape& y) {
   return g;
 }
 
+const ConvOp& as_conv(const Op& op) { return static_cast<const ConvOp&>(op); }
+
+bool conv_geometry_f32(const ConvOp& op, const InLayouts& in, const OutLayouts& out,
+                       ConvGeo* g) {
+  if (in.size() < 2 || !in[0] || !in[1] || out.empty()) return false;
+  if (in[0]->dtype != DType::Float32 || in[1]->dtype != DType::Float32) return false;
+  if (in.size() > 2 && in[2] && in[2]->dtype != DType::Float32) return false;
+  if (!in[0]->is_contiguous() || !in[1]->is_contiguous() || !out[0].is_contiguous()) return false;
+  if (in[0]->format != Format::NCHW) return false;
+  *g = conv_geometry(op, in[0]->shape, in[1]->shape, out[0].shape);
+  return true;
+}
+
+namespace {
+
+// Index of output element `i` (of shape os) in a tensor of shape s that
+// broadcasts to os (dims aligned at the right).
+int64_t broadcast_index(const Shape& os, const Shape& s, int64_t i) {
+  int64_t idx = 0, stride = 1;
+  for (int64_t d = static_cast<int64_t>(os.size()) - 1; d >= 0; --d) {
+    int64_t c = i % os[d];
+    i /= os[d];
+    int64_t sd = d - static_cast<int64_t>(os.size() - s.size());
+    if (sd < 0) continue;
+    if (s[sd] != 1) idx += c * stride;
+    stride *= s[sd];
+  }
+  return idx;
+}
+
+template <typename T>
+void conv_naive_plain(const ConvOp& op, const ConvGeo& g, const T* x, const T* w, const T* bias,
+                      T* y, bool act);
+
 template <typename T>
 void conv_naive_t(const ConvOp& op, const KernCtx& ctx) {
   const Tensor& xt = ctx.input(0);
   const Tensor& wt = ctx.input(1);
   Tensor& yt = ctx.output(0);
-  Geo g = geometry(op, xt.shape(), wt.shape(), yt.shape());
+  // With a residual the conv's own result (act deferred) goes to y, or to a
+  // temporary when the fused Add broadcasts it up; then y = act(conv + r).
+  Shape cs{xt.shape()[0], wt.shape()[0]};
+  {
+    std::vector<int64_t> sp(xt.shape().begin() + 2, xt.shape().end());
+    std::vector<int64_t> k(wt.shape().begin() + 2, wt.shape().end());
+    std::vector<int64_t> o = op.sp.resolve(sp, k, nullptr);
+    cs.insert(cs.end(), o.begin(), o.end());
+  }
+  std::vector<T> tmp;
+  T* y = yt.ptr<T>();
+  T* yc = y;
+  if (op.residual && cs != yt.shape()) {
+    tmp.resize(static_cast<size_t>(shape_numel(cs)));
+    yc = tmp.data();
+  }
+  ConvGeo g = conv_geometry(op, xt.shape(), wt.shape(), cs);
   const T* x = xt.ptr<T>();
   const T* w = wt.ptr<T>();
   const T* bias = ctx.has(2) ? ctx.input(2).ptr<T>() : nullptr;
-  T* y = yt.ptr<T>();
+  conv_naive_plain(op, g, x, w, bias, yc, !op.residual);
+  if (op.residual) {
+    const Tensor& rt = ctx.input(3);
+    const T* r = rt.ptr<T>();
+    const Shape& os = yt.shape();
+    int64_t total = shape_numel(os);
+    for (int64_t i = 0; i < total; ++i) {  // yc is y or a smaller temporary
+      T v = yc[broadcast_index(os, cs, i)] + r[broadcast_index(os, rt.shape(), i)];
+      y[i] = conv_activate(op, v);
+    }
+  }
+}
+
+// The convolution itself (bias; the activation when `act`) into y of g's shape.
+template <typename T>
+void conv_naive_plain(const ConvOp& op, const ConvGeo& g, const T* x, const T* w, const T* bias,
+                      T* y, bool act) {
   int64_t icg = g.ic / op.group, ocg = g.oc / op.group;
   for (int64_t n = 0; n < g.n; ++n) {
     for (int64_t oc = 0; oc < g.oc; ++oc) {
@@ -131,12 +253,14 @@ void conv_naive_t(const ConvOp& op, const KernCtx& ctx) {
           }
         }
       }
+      if (act && op.act != kernels::Act::kNone)
+        for (int64_t i = 0; i < g.oh * g.ow; ++i) yp[i] = conv_activate(op, yp[i]);
     }
   }
 }
 
 void conv_naive(const ConvOp& op, const KernCtx& ctx) {
-  if (ctx.input(0).dtype() == DType::Float16)
+  if (dtype_is_lowp_float(ctx.input(0).dtype()))
     return run_f16_as_f32(ctx, [&](const KernCtx& c) { conv_naive_t<float>(op, c); });
   LR_DISPATCH_FLOAT(ctx.input(0).dtype(), "Conv", conv_naive_t<T>(op, ctx));
 }
@@ -145,6 +269,14 @@ const auto kNaive = naive_algo<ConvOp>(conv_naive);
 
 }  // namespace
 
-void register_op_Conv(OpRegistry& r) { register_simple<ConvOp>(r, "Conv", {&kNaive}, 2, 3); }
+// NAIVE first (the reference and the folding algorithm), then the fast ones
+// best-first: the heuristic takes the first usable, preferred one.
+void register_op_Conv(OpRegistry& r) {
+  register_simple<ConvOp>(r, "Conv",
+                          {&kNaive, conv_depthwise_direct_algo(), conv_direct_small_ic_algo(), conv1x1_gemm_algo(),
+                           conv_winograd_f63_algo(), conv_winograd_f43_algo(),
+                           conv_im2col_gemm_algo()},
+                          2, 4);
+}
 
 }  // namespace loadrun

@@ -1,5 +1,5 @@
-// ConvTranspose (ONNX): the transpose (gradient) of Conv, 1-D and 2-D
-// spatial, with groups, strides, dilations, pads, output_padding,
+// ConvTranspose (ONNX): the transpose (gradient) of Conv, any number (>= 1)
+// of spatial dims, with groups, strides, dilations, pads, output_padding,
 // output_shape, auto_pad and an optional bias. W is (C_in, C_out/group, k...).
 // Output size per spatial dim: s*(in-1) + output_padding + (k-1)*d + 1
 // - pad_begin - pad_end. With output_shape (or auto_pad SAME_*, whose target
@@ -7,9 +7,11 @@
 // puts the odd element at the end, NOTSET and SAME_LOWER at the beginning;
 // a negative total (output_shape past the natural size) counts as zero and
 // the extra output holds the bias alone.
+// float16 / bfloat16 compute in float32.
 // NAIVE: scatter loop. Y starts as the bias; every input element adds
-// x * w[ic, oc, kh, kw] to Y[oh = ih*s - pad + kh*d, ...] when that lands
-// inside Y. O(N*IC*OC/g*IH*IW*KH*KW), no workspace.
+// x * w[ic, oc, k...] to Y[o = i*s - pad + k*d per dim] when that lands
+// inside Y (odometers over the input and kernel positions).
+// O(N*IC*OC/g*prod(in)*prod(k)), no workspace.
 #include <algorithm>
 
 #include "ops/common.h"
@@ -93,8 +95,8 @@ struct ConvTransposeOp final : Op {
   void infer(InferCtx& ctx) const override {
     const Layout& x = ctx.input(0);
     const Layout& w = ctx.input(1);
-    LR_CHECK(x.ndim() == 3 || x.ndim() == 4, UnsupportedError, "ConvTranspose on ", x.ndim(),
-             "-D input: only 1-D and 2-D spatial transposed convolutions are supported");
+    LR_CHECK(x.ndim() >= 3, ModelError, "ConvTranspose input must have rank >= 3 (N, C, spatial...), got ",
+             shape_str(x.shape));
     LR_CHECK(w.ndim() == x.ndim(), ModelError, "weight rank ", w.ndim(), " != input rank ",
              x.ndim());
     LR_CHECK(w.shape[0] == x.shape[1], ModelError, "input has ", x.shape[1],
@@ -128,48 +130,61 @@ void conv_transpose_naive_t(const ConvTransposeOp& op, const KernCtx& ctx) {
   const Shape& ys = yt.shape();
   std::vector<int64_t> in(xs.begin() + 2, xs.end()), k(ws.begin() + 2, ws.end()), pads;
   op.resolve(in, k, &pads);
-  size_t nd = in.size();
+  const size_t nd = in.size();
   auto at = [](const std::vector<int64_t>& v, size_t i) { return v.empty() ? int64_t(1) : v[i]; };
-  // 2-D geometry; 1-D runs with H = 1.
-  bool one_d = nd == 1;
-  int64_t ih = one_d ? 1 : xs[2], iw = xs[nd + 1];
-  int64_t oh = one_d ? 1 : ys[2], ow = ys[nd + 1];
-  int64_t kh = one_d ? 1 : ws[2], kw = ws[nd + 1];
-  int64_t sh = one_d ? 1 : at(op.sp.strides, 0), sw = at(op.sp.strides, nd - 1);
-  int64_t dh = one_d ? 1 : at(op.sp.dilations, 0), dw = at(op.sp.dilations, nd - 1);
-  int64_t ph = one_d ? 0 : pads[0], pw = pads[nd - 1];
-  int64_t n_batch = xs[0], ic = xs[1], oc = ys[1];
-  int64_t icg = ic / op.group, ocg = oc / op.group;
+  std::vector<int64_t> out(ys.begin() + 2, ys.end()), str(nd), dil(nd);
+  for (size_t d = 0; d < nd; ++d) str[d] = at(op.sp.strides, d), dil[d] = at(op.sp.dilations, d);
+  const int64_t in_n = dims_product(xs, 2, xs.size()), out_n = dims_product(ys, 2, ys.size());
+  const int64_t k_n = dims_product(ws, 2, ws.size());
+  // Per kernel position: its offset along each dim (k*d - pad), flattened.
+  std::vector<int64_t> koff(static_cast<size_t>(k_n) * nd);
+  {
+    std::vector<int64_t> idx(nd, 0);
+    for (int64_t j = 0; j < k_n; ++j) {
+      for (size_t d = 0; d < nd; ++d) koff[j * nd + d] = idx[d] * dil[d] - pads[d];
+      for (size_t d = nd; d-- > 0;) {
+        if (++idx[d] < k[d]) break;
+        idx[d] = 0;
+      }
+    }
+  }
+  const int64_t n_batch = xs[0], ic = xs[1], oc = ys[1];
+  const int64_t icg = ic / op.group, ocg = oc / op.group;
 
   const T* x = xt.ptr<T>();
   const T* w = wt.ptr<T>();
   const T* bias = ctx.has(2) ? ctx.input(2).ptr<T>() : nullptr;
   T* y = yt.ptr<T>();
+  std::vector<int64_t> pos(nd);
   for (int64_t n = 0; n < n_batch; ++n) {
     for (int64_t c = 0; c < oc; ++c) {
-      T* yp = y + (n * oc + c) * oh * ow;
+      T* yp = y + (n * oc + c) * out_n;
       T b = bias ? bias[c] : T(0);
-      for (int64_t i = 0; i < oh * ow; ++i) yp[i] = b;
+      for (int64_t i = 0; i < out_n; ++i) yp[i] = b;
     }
     for (int64_t g = 0; g < op.group; ++g) {
       for (int64_t icl = 0; icl < icg; ++icl) {
         int64_t ci = g * icg + icl;
-        const T* xp = x + (n * ic + ci) * ih * iw;
+        const T* xp = x + (n * ic + ci) * in_n;
         for (int64_t ocl = 0; ocl < ocg; ++ocl) {
-          T* yp = y + (n * oc + g * ocg + ocl) * oh * ow;
-          const T* wp = w + (ci * ocg + ocl) * kh * kw;
-          for (int64_t y0 = 0; y0 < ih; ++y0) {
-            for (int64_t x0 = 0; x0 < iw; ++x0) {
-              T xv = xp[y0 * iw + x0];
-              for (int64_t a = 0; a < kh; ++a) {
-                int64_t yy = y0 * sh - ph + a * dh;
-                if (yy < 0 || yy >= oh) continue;
-                for (int64_t bb = 0; bb < kw; ++bb) {
-                  int64_t xx = x0 * sw - pw + bb * dw;
-                  if (xx < 0 || xx >= ow) continue;
-                  yp[yy * ow + xx] += xv * wp[a * kw + bb];
-                }
+          T* yp = y + (n * oc + g * ocg + ocl) * out_n;
+          const T* wp = w + (ci * ocg + ocl) * k_n;
+          std::fill(pos.begin(), pos.end(), 0);
+          for (int64_t i = 0; i < in_n; ++i) {
+            T xv = xp[i];
+            for (int64_t j = 0; j < k_n; ++j) {
+              int64_t o = 0;
+              bool inside = true;
+              for (size_t d = 0; d < nd && inside; ++d) {
+                int64_t v = pos[d] * str[d] + koff[j * nd + d];
+                inside = v >= 0 && v < out[d];
+                o = o * out[d] + v;
               }
+              if (inside) yp[o] += xv * wp[j];
+            }
+            for (size_t d = nd; d-- > 0;) {
+              if (++pos[d] < in[d]) break;
+              pos[d] = 0;
             }
           }
         }
@@ -179,7 +194,9 @@ void conv_transpose_naive_t(const ConvTransposeOp& op, const KernCtx& ctx) {
 }
 
 void conv_transpose_naive(const ConvTransposeOp& op, const KernCtx& ctx) {
-  LR_DISPATCH_FLOAT(ctx.input(0).dtype(), "ConvTranspose", conv_transpose_naive_t<T>(op, ctx));
+  with_f16_as_f32(ctx, [&](const KernCtx& c) {
+    LR_DISPATCH_FLOAT(c.input(0).dtype(), "ConvTranspose", conv_transpose_naive_t<T>(op, c));
+  });
 }
 
 const auto kNaive = naive_algo<ConvTransposeOp>(conv_transpose_naive);

@@ -18,9 +18,9 @@ struct DetOp final : Op {
   explicit DetOp(const Attrs&) {}
   void infer(InferCtx& ctx) const override {
     const Layout& x = ctx.input(0);
-    LR_CHECK(x.dtype == DType::Float32 || x.dtype == DType::Float64 || x.dtype == DType::Float16,
+    LR_CHECK(dtype_is_compute_float(x.dtype),
              UnsupportedError, "Det on ", dtype_name(x.dtype),
-             ": supported are float16, float32, float64");
+             ": supported are float16, bfloat16, float32, float64");
     LR_CHECK(x.ndim() >= 2 && x.shape[x.ndim() - 1] == x.shape[x.ndim() - 2], ModelError,
              "Det: input must be (*, M, M), got ", shape_str(x.shape));
     ctx.set_output(0, Shape(x.shape.begin(), x.shape.end() - 2), x.dtype);

@@ -7,7 +7,7 @@
 // (no "->") the ellipsis dims followed by the letters that occur exactly once
 // in the whole equation, sorted by ASCII code. Every letter not in the output
 // is summed over. Spaces are ignored. Types: every numeric dtype (integers
-// wrap on overflow; float16 computes in float32 and rounds once).
+// wrap on overflow; float16 and bfloat16 compute in float32 and round once).
 // NAIVE: an explicit loop over the whole index space (every output and every
 // summed label): each operand's element offset is the dot product of the
 // index vector with that operand's per-label strides (repeated labels add

@@ -19,9 +19,14 @@ struct Half {
   uint16_t bits;
 };
 static_assert(sizeof(Half) == 2, "Half must be two bytes");
+// bfloat16 storage, likewise (computes as float, like Half).
+struct BHalf {
+  uint16_t bits;
+};
+static_assert(sizeof(BHalf) == 2, "BHalf must be two bytes");
 
-// How a kernel reads and writes an element: float16 computes as float, every
-// other type as itself.
+// How a kernel reads and writes an element: float16 and bfloat16 compute as
+// float (rounded once per stored result), every other type as itself.
 template <typename T>
 struct Num {
   using C = T;
@@ -33,6 +38,12 @@ struct Num<Half> {
   using C = float;
   static float ld(Half v) { return half_to_float(v.bits); }
   static Half st(float v) { return Half{float_to_half(v)}; }
+};
+template <>
+struct Num<BHalf> {
+  using C = float;
+  static float ld(BHalf v) { return bf16_to_float(v.bits); }
+  static BHalf st(float v) { return BHalf{float_to_bf16(v)}; }
 };
 
 // Unsigned type integer arithmetic is done in (wide enough that no promotion
@@ -82,7 +93,7 @@ D sat_cast(double v) {
 }  // namespace loadrun
 
 // Variadic dispatch: BODY runs with `T` the element type of DT (Half for
-// float16, bool for bool). Commas in BODY are fine.
+// float16, BHalf for bfloat16, bool for bool). Commas in BODY are fine.
 #define LR_EW_CASE(D, TYPE, ...) \
   case ::loadrun::DType::D: {    \
     using T = TYPE;              \
@@ -92,12 +103,13 @@ D sat_cast(double v) {
 #define LR_EW_THROW(DT, WHAT) \
   LR_THROW(UnsupportedError, WHAT, ": dtype ", ::loadrun::dtype_name(DT), " is not supported")
 
-// float32, float64, float16.
+// float32, float64, float16, bfloat16.
 #define LR_EW_DISPATCH_FLOAT(DT, WHAT, ...)              \
   switch (DT) {                                          \
     LR_EW_CASE(Float32, float, __VA_ARGS__)              \
     LR_EW_CASE(Float64, double, __VA_ARGS__)             \
     LR_EW_CASE(Float16, ::loadrun::Half, __VA_ARGS__)    \
+    LR_EW_CASE(BFloat16, ::loadrun::BHalf, __VA_ARGS__)  \
     default: LR_EW_THROW(DT, WHAT);                      \
   }
 // Every integer dtype (not bool).
@@ -116,6 +128,7 @@ D sat_cast(double v) {
     LR_EW_CASE(Float32, float, __VA_ARGS__)              \
     LR_EW_CASE(Float64, double, __VA_ARGS__)             \
     LR_EW_CASE(Float16, ::loadrun::Half, __VA_ARGS__)    \
+    LR_EW_CASE(BFloat16, ::loadrun::BHalf, __VA_ARGS__)  \
     LR_EW_INT_CASES(__VA_ARGS__)                         \
     default: LR_EW_THROW(DT, WHAT);                      \
   }
@@ -125,6 +138,7 @@ D sat_cast(double v) {
     LR_EW_CASE(Float32, float, __VA_ARGS__)              \
     LR_EW_CASE(Float64, double, __VA_ARGS__)             \
     LR_EW_CASE(Float16, ::loadrun::Half, __VA_ARGS__)    \
+    LR_EW_CASE(BFloat16, ::loadrun::BHalf, __VA_ARGS__)  \
     LR_EW_INT_CASES(__VA_ARGS__)                         \
     LR_EW_CASE(Bool, bool, __VA_ARGS__)                  \
     default: LR_EW_THROW(DT, WHAT);                      \

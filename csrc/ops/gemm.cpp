@@ -33,9 +33,9 @@ struct GemmOp final : Op {
     LR_CHECK(b.ndim() == 2, ModelError, "Gemm input B must be 2-D, got shape ", shape_str(b.shape));
     LR_CHECK(a.dtype == b.dtype, ModelError, "Gemm A is ", dtype_name(a.dtype), " but B is ",
              dtype_name(b.dtype));
-    LR_CHECK(a.dtype == DType::Float32 || a.dtype == DType::Float64 || a.dtype == DType::Float16,
+    LR_CHECK(dtype_is_compute_float(a.dtype),
              UnsupportedError, "Gemm on ", dtype_name(a.dtype),
-             ": only float32, float64 and float16 are supported");
+             ": only float32, float64, float16 and bfloat16 are supported");
     int64_t m = trans_a ? a.shape[1] : a.shape[0];
     int64_t ka = trans_a ? a.shape[0] : a.shape[1];
     int64_t kb = trans_b ? b.shape[1] : b.shape[0];
@@ -106,7 +106,7 @@ void gemm_naive_t(const GemmOp& op, const KernCtx& ctx) {
 }
 
 void gemm_naive(const GemmOp& op, const KernCtx& ctx) {
-  if (ctx.input(0).dtype() == DType::Float16)
+  if (dtype_is_lowp_float(ctx.input(0).dtype()))
     return run_f16_as_f32(ctx, [&](const KernCtx& c) { gemm_naive_t<float>(op, c); });
   LR_DISPATCH_FLOAT(ctx.input(0).dtype(), "Gemm", gemm_naive_t<T>(op, ctx));
 }

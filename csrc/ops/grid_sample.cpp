@@ -54,7 +54,7 @@ struct GridSampleOp final : Op {
     const Layout& x = ctx.input(0);
     const Layout& g = ctx.input(1);
     auto fl = [](DType d) {
-      return d == DType::Float32 || d == DType::Float64 || d == DType::Float16;
+      return dtype_is_compute_float(d);
     };
     LR_CHECK(fl(x.dtype), UnsupportedError, "GridSample on ", dtype_name(x.dtype),
              ": supported are float16, float32, float64");

@@ -47,9 +47,9 @@ struct ChannelNormOp final : Op {
 
   void infer(InferCtx& ctx) const override {
     const Layout& x = ctx.input(0);
-    LR_CHECK(x.dtype == DType::Float32 || x.dtype == DType::Float64 || x.dtype == DType::Float16,
+    LR_CHECK(dtype_is_compute_float(x.dtype),
              UnsupportedError, name(), " on ", dtype_name(x.dtype),
-             ": supported are float16, float32, float64");
+             ": supported are float16, bfloat16, float32, float64");
     LR_CHECK(x.ndim() >= 2, ModelError, name(), ": input must be (N, C, ...), got ",
              shape_str(x.shape));
     int64_t c = x.shape[1], g = num_groups(c);
@@ -137,9 +137,9 @@ struct MvnOp final : Op {
   }
   void infer(InferCtx& ctx) const override {
     const Layout& x = ctx.input(0);
-    LR_CHECK(x.dtype == DType::Float32 || x.dtype == DType::Float64 || x.dtype == DType::Float16,
+    LR_CHECK(dtype_is_compute_float(x.dtype),
              UnsupportedError, "MeanVarianceNormalization on ", dtype_name(x.dtype),
-             ": supported are float16, float32, float64");
+             ": supported are float16, bfloat16, float32, float64");
     reduced(x.ndim());
     ctx.set_output(0, x.shape, x.dtype);
   }

@@ -44,9 +44,8 @@ struct LayerNormOp final : Op {
     const Layout& x = ctx.input(0);
     LR_CHECK(ctx.out.size() <= 3, ModelError, "LayerNormalization has at most 3 outputs, got ",
              ctx.out.size());
-    LR_CHECK(x.dtype == DType::Float32 || x.dtype == DType::Float64, UnsupportedError,
-             "LayerNormalization on ", dtype_name(x.dtype),
-             ": only float32 and float64 are supported");
+    LR_CHECK(dtype_is_compute_float(x.dtype), UnsupportedError, "LayerNormalization on ",
+             dtype_name(x.dtype), ": only float16, bfloat16, float32 and float64 are supported");
     LR_CHECK(stash_type == 1, UnsupportedError, "LayerNormalization stash_type ", stash_type,
              ": only 1 (float32) is supported");
     size_t a = static_cast<size_t>(normalize_axis(axis, static_cast<int64_t>(x.ndim())));
@@ -115,7 +114,9 @@ void layer_norm_naive_t(const LayerNormOp& op, const KernCtx& ctx) {
 }
 
 void layer_norm_naive(const LayerNormOp& op, const KernCtx& ctx) {
-  LR_DISPATCH_FLOAT(ctx.input(0).dtype(), "LayerNormalization", layer_norm_naive_t<T>(op, ctx));
+  with_f16_as_f32(ctx, [&](const KernCtx& c) {
+    LR_DISPATCH_FLOAT(c.input(0).dtype(), "LayerNormalization", layer_norm_naive_t<T>(op, c));
+  });
 }
 
 const auto kNaive = naive_algo<LayerNormOp>(layer_norm_naive);

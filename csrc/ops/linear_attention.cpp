@@ -102,9 +102,9 @@ struct LinearAttentionOp final : Op {
 
   void infer(InferCtx& ctx) const override {
     const Layout& q = ctx.input(0);
-    LR_CHECK(q.dtype == DType::Float32 || q.dtype == DType::Float64 || q.dtype == DType::Float16,
+    LR_CHECK(dtype_is_compute_float(q.dtype),
              UnsupportedError, "LinearAttention on ", dtype_name(q.dtype),
-             ": supported are float32, float64 and float16");
+             ": supported are float32, float64, float16 and bfloat16");
     for (size_t i = 1; i < 6; ++i)
       if (ctx.has(i))
         LR_CHECK(ctx.input(i).dtype == q.dtype, UnsupportedError, "LinearAttention: input ", i,

@@ -46,9 +46,9 @@ struct LossOp final : Op {
   void infer(InferCtx& ctx) const override {
     const Layout& x = ctx.input(0);
     const Layout& t = ctx.input(1);
-    LR_CHECK(x.dtype == DType::Float32 || x.dtype == DType::Float64 || x.dtype == DType::Float16,
+    LR_CHECK(dtype_is_compute_float(x.dtype),
              UnsupportedError, name(), " on ", dtype_name(x.dtype),
-             ": supported are float16, float32, float64");
+             ": supported are float16, bfloat16, float32, float64");
     LR_CHECK(t.dtype == DType::Int32 || t.dtype == DType::Int64, ModelError, name(),
              ": target must be int32 or int64, got ", dtype_name(t.dtype));
     LR_CHECK(x.ndim() >= 2, ModelError, name(), ": input must be (N, C, d1..dk), got ",

@@ -19,9 +19,9 @@ struct LpNormOp final : Op {
   std::string param_key() const override { return str_cat(axis, ";", p); }
   void infer(InferCtx& ctx) const override {
     const Layout& x = ctx.input(0);
-    LR_CHECK(x.dtype == DType::Float32 || x.dtype == DType::Float64 || x.dtype == DType::Float16,
+    LR_CHECK(dtype_is_compute_float(x.dtype),
              UnsupportedError, "LpNormalization on ", dtype_name(x.dtype),
-             ": supported are float16, float32, float64");
+             ": supported are float16, bfloat16, float32, float64");
     normalize_axis(axis, static_cast<int64_t>(x.ndim()));
     ctx.set_output(0, x.shape, x.dtype);
   }

@@ -27,9 +27,9 @@ struct LrnOp final : Op {
   std::string param_key() const override { return str_cat(alpha, ";", beta, ";", bias, ";", size); }
   void infer(InferCtx& ctx) const override {
     const Layout& x = ctx.input(0);
-    LR_CHECK(x.dtype == DType::Float32 || x.dtype == DType::Float64 || x.dtype == DType::Float16,
+    LR_CHECK(dtype_is_compute_float(x.dtype),
              UnsupportedError, "LRN on ", dtype_name(x.dtype),
-             ": supported are float16, float32, float64");
+             ": supported are float16, bfloat16, float32, float64");
     LR_CHECK(x.ndim() >= 2, ModelError, "LRN: input must be (N, C, ...), got ", shape_str(x.shape));
     ctx.set_output(0, x.shape, x.dtype);
   }

@@ -2,8 +2,8 @@
 // matrices (M,K) x (K,N); the leading "batch" dims broadcast against each
 // other. A 1-D A is read as (1,K) and a 1-D B as (K,1), and the added dim is
 // dropped from the output. Types: float32, float64, int32, int64, uint32,
-// uint64 (integers wrap on overflow, as in ONNX Runtime), float16 (computed
-// in float32, rounded once at the end).
+// uint64 (integers wrap on overflow, as in ONNX Runtime), float16 and bfloat16
+// (computed in float32, rounded once at the end).
 // NAIVE: for each output batch, find the A and B matrices it reads through
 // broadcast strides, then the i-k-j triple loop (inner loop contiguous in B
 // and Y). O(batch*M*N*K), no workspace.
@@ -57,7 +57,7 @@ MatMulGeo matmul_geometry(const Shape& a, const Shape& b) {
 bool matmul_dtype_ok(DType dt) {
   switch (dt) {
     case DType::Float32: case DType::Float64: case DType::Int32: case DType::Int64:
-    case DType::Uint32: case DType::Uint64: case DType::Float16:
+    case DType::Uint32: case DType::Uint64: case DType::Float16: case DType::BFloat16:
       return true;
     default:
       return false;
@@ -72,7 +72,7 @@ struct MatMulOp final : Op {
     LR_CHECK(a.dtype == b.dtype, ModelError, "MatMul A is ", dtype_name(a.dtype), " but B is ",
              dtype_name(b.dtype));
     LR_CHECK(matmul_dtype_ok(a.dtype), UnsupportedError, "MatMul on ", dtype_name(a.dtype),
-             ": supported are float32, float64, float16, int32, int64, uint32, uint64");
+             ": supported are float32, float64, float16, bfloat16, int32, int64, uint32, uint64");
     ctx.set_output(0, matmul_geometry(a.shape, b.shape).out, a.dtype);
   }
 };
@@ -116,6 +116,7 @@ void matmul_naive(const MatMulOp&, const KernCtx& ctx) {
     LR_CASE_DT(Uint32, matmul_naive_t<T>(ctx))
     LR_CASE_DT(Uint64, matmul_naive_t<T>(ctx))
     case DType::Float16:
+    case DType::BFloat16:
       run_f16_as_f32(ctx, [](const KernCtx& c) { matmul_naive_t<float>(c); });
       break;
     default:

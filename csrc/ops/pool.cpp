@@ -14,7 +14,7 @@
 // Runtime does).
 // NAIVE: every output element walks its window (1-D/2-D run as 3-D with
 // unit dims). O(numel(Y) * prod(kernel)); global pools O(numel(X)). No
-// workspace. LpPool on float16 computes in float32.
+// workspace. float16 and bfloat16 compute in float32.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -64,11 +64,11 @@ struct PoolOp final : Op {
     LR_CHECK(x.ndim() <= 5, UnsupportedError, name(), " on ", x.ndim() - 2,
              "-D spatial input: only 1-D, 2-D and 3-D pooling is supported");
     if (kind == PoolKind::Avg) {
-      LR_CHECK(dtype_is_float(x.dtype), UnsupportedError, "AveragePool on dtype ",
+      LR_CHECK(dtype_is_compute_float(x.dtype), UnsupportedError, "AveragePool on dtype ",
                dtype_name(x.dtype), " is not supported");
     }
     if (kind == PoolKind::Lp) {
-      LR_CHECK(x.dtype == DType::Float32 || x.dtype == DType::Float64 || x.dtype == DType::Float16,
+      LR_CHECK(dtype_is_compute_float(x.dtype),
                UnsupportedError, "LpPool on dtype ", dtype_name(x.dtype), " is not supported");
     }
     std::vector<int64_t> in(x.shape.begin() + 2, x.shape.end());
@@ -204,12 +204,18 @@ void pool_naive_t(const PoolOp& op, const KernCtx& ctx) {
   }
 }
 
+// float16 / bfloat16 run in float32 (with_f16_as_f32: exact for max, one
+// rounding for averages).
 void max_pool_naive(const MaxPoolOp& op, const KernCtx& ctx) {
-  LR_DISPATCH_NUMERIC(ctx.input(0).dtype(), "MaxPool", pool_naive_t<T>(op.p, ctx));
+  with_f16_as_f32(ctx, [&](const KernCtx& c) {
+    LR_DISPATCH_NUMERIC(c.input(0).dtype(), "MaxPool", pool_naive_t<T>(op.p, c));
+  });
 }
 
 void avg_pool_naive(const AvgPoolOp& op, const KernCtx& ctx) {
-  LR_DISPATCH_FLOAT(ctx.input(0).dtype(), "AveragePool", pool_naive_t<T>(op.p, ctx));
+  with_f16_as_f32(ctx, [&](const KernCtx& c) {
+    LR_DISPATCH_FLOAT(c.input(0).dtype(), "AveragePool", pool_naive_t<T>(op.p, c));
+  });
 }
 
 void lp_pool_naive(const LpPoolOp& op, const KernCtx& ctx) {
@@ -228,7 +234,7 @@ struct GlobalPoolOp final : Op {
     LR_CHECK(x.ndim() >= 3, ModelError, nm, " input must have rank >= 3 (N, C, spatial...), got ",
              shape_str(x.shape));
     if (kind == PoolKind::Avg) {
-      LR_CHECK(dtype_is_float(x.dtype), UnsupportedError, nm, " on dtype ", dtype_name(x.dtype),
+      LR_CHECK(dtype_is_compute_float(x.dtype), UnsupportedError, nm, " on dtype ", dtype_name(x.dtype),
                " is not supported");
     }
     Shape os(x.ndim(), 1);
@@ -273,13 +279,16 @@ void global_pool_naive_t(PoolKind kind, const KernCtx& ctx) {
 }
 
 void global_max_naive(const GlobalMaxPoolOp&, const KernCtx& ctx) {
-  LR_DISPATCH_NUMERIC(ctx.input(0).dtype(), "GlobalMaxPool",
-                      global_pool_naive_t<T>(PoolKind::Max, ctx));
+  with_f16_as_f32(ctx, [&](const KernCtx& c) {
+    LR_DISPATCH_NUMERIC(c.input(0).dtype(), "GlobalMaxPool", global_pool_naive_t<T>(PoolKind::Max, c));
+  });
 }
 
 void global_avg_naive(const GlobalAvgPoolOp&, const KernCtx& ctx) {
-  LR_DISPATCH_FLOAT(ctx.input(0).dtype(), "GlobalAveragePool",
-                    global_pool_naive_t<T>(PoolKind::Avg, ctx));
+  with_f16_as_f32(ctx, [&](const KernCtx& c) {
+    LR_DISPATCH_FLOAT(c.input(0).dtype(), "GlobalAveragePool",
+                      global_pool_naive_t<T>(PoolKind::Avg, c));
+  });
 }
 
 const auto kMaxNaive = naive_algo<MaxPoolOp>(max_pool_naive);

@@ -1,6 +1,6 @@
 // Range: start, start + delta, ... up to (not including) limit, from three
-// scalar inputs of one dtype (float16/32/64, int16/32/64; float16 computes in
-// float32). Length
+// scalar inputs of one dtype (float16/32/64, bfloat16, int16/32/64; float16
+// and bfloat16 compute in float32). Length
 // max(ceil((limit - start) / delta), 0), computed exactly for integers. The
 // length depends on the values, so they must be known at compile time.
 // NAIVE: y[i] = start + i * delta. O(n), no workspace.
@@ -13,7 +13,7 @@ namespace loadrun {
 namespace {
 
 bool range_dtype_ok(DType dt) {
-  return dt == DType::Float32 || dt == DType::Float64 || dt == DType::Float16 ||
+  return dtype_is_compute_float(dt) ||
          dt == DType::Int16 || dt == DType::Int32 || dt == DType::Int64;
 }
 
@@ -35,7 +35,7 @@ struct RangeOp final : Op {
   explicit RangeOp(const Attrs&) {}
   void infer(InferCtx& ctx) const override {
     DType dt = ctx.input(0).dtype;
-    LR_CHECK(range_dtype_ok(dt), ModelError, "Range takes float16/32/64 or int16/32/64, got ",
+    LR_CHECK(range_dtype_ok(dt), ModelError, "Range takes float16/32/64, bfloat16 or int16/32/64, got ",
              dtype_name(dt));
     const char* names[3] = {"start", "limit", "delta"};
     for (size_t i = 0; i < 3; ++i) {
@@ -64,10 +64,14 @@ void range_naive(const RangeOp&, const KernCtx& ctx) {
   int64_t n = range_length(start, ctx.input(1), delta);
   LR_CHECK(n == y.numel(), InputError, "Range has ", n, " elements for these inputs, ", y.numel(),
            " when compiled");
-  if (y.dtype() == DType::Float16) {
+  if (dtype_is_lowp_float(y.dtype())) {
     float s = static_cast<float>(start.get_f64(0)), d = static_cast<float>(delta.get_f64(0));
     uint16_t* out = y.ptr<uint16_t>();
-    for (int64_t i = 0; i < y.numel(); ++i) out[i] = float_to_half(s + static_cast<float>(i) * d);
+    const bool half = y.dtype() == DType::Float16;
+    for (int64_t i = 0; i < y.numel(); ++i) {
+      float v = s + static_cast<float>(i) * d;
+      out[i] = half ? float_to_half(v) : float_to_bf16(v);
+    }
     return;
   }
   LR_DISPATCH_NUMERIC(y.dtype(), "Range", range_loop<T>(start, delta, y));

@@ -81,7 +81,7 @@ struct ReduceOp final : Op {
   void infer(InferCtx& ctx) const override {
     const Layout& x = ctx.input(0);
     DType dt = x.dtype;
-    bool ok = dt == DType::Float32 || dt == DType::Float64 ||
+    bool ok = dtype_is_compute_float(dt) ||
               ((dt == DType::Int32 || dt == DType::Int64) && int_ok(kind)) ||
               (dt == DType::Bool && (kind == RKind::Max || kind == RKind::Min));
     LR_CHECK(ok, UnsupportedError, "dtype ", dtype_name(dt), " is not supported by ",
@@ -235,6 +235,9 @@ void reduce_bool(const ReduceOp& op, const KernCtx& ctx) {
 
 void reduce_naive(const ReduceOp& op, const KernCtx& ctx) {
   DType dt = ctx.input(0).dtype();
+  if (dtype_is_lowp_float(dt)) {
+    return with_f16_as_f32(ctx, [&](const KernCtx& c) { reduce_naive_t<float>(op, c); });
+  }
   switch (dt) {
     case DType::Bool: reduce_bool(op, ctx); break;
     LR_CASE_DT(Float32, reduce_naive_t<T>(op, ctx))

@@ -163,10 +163,9 @@ struct ResizeOp final : Op {
     const Layout& x = ctx.input(0);
     LR_CHECK(coord != Coord::TfHalfPixelNN || mode == Mode::Nearest, ModelError,
              "coordinate_transformation_mode tf_half_pixel_for_nn is only for mode nearest");
-    LR_CHECK(mode == Mode::Nearest || x.dtype == DType::Float32 || x.dtype == DType::Float64 ||
-                 x.dtype == DType::Float16,
+    LR_CHECK(mode == Mode::Nearest || dtype_is_compute_float(x.dtype),
              UnsupportedError, "Resize mode ", mode_s, " on dtype ", dtype_name(x.dtype),
-             " is not supported (float16, float32, float64 are)");
+             " is not supported (float16, bfloat16, float32, float64 are)");
     LR_CHECK(mode != Mode::Nearest || coord != Coord::TfCrop || x.dtype != DType::Bool,
              UnsupportedError, "Resize tf_crop_and_resize on bool is not supported");
     bool has_scales = ctx.has(2) && ctx.input(2).numel() > 0;

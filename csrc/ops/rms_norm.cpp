@@ -30,9 +30,9 @@ struct RMSNormOp final : Op {
   void infer(InferCtx& ctx) const override {
     const Layout& x = ctx.input(0);
     const Layout& s = ctx.input(1);
-    LR_CHECK(x.dtype == DType::Float32 || x.dtype == DType::Float64 || x.dtype == DType::Float16,
+    LR_CHECK(dtype_is_compute_float(x.dtype),
              UnsupportedError, "RMSNormalization on ", dtype_name(x.dtype),
-             ": supported are float32, float64 and float16");
+             ": supported are float32, float64, float16 and bfloat16");
     LR_CHECK(s.dtype == x.dtype, UnsupportedError, "RMSNormalization: Scale is ",
              dtype_name(s.dtype), " but X is ", dtype_name(x.dtype),
              "; only equal dtypes are supported");

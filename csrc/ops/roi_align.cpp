@@ -52,9 +52,9 @@ struct RoiAlignOp final : Op {
     const Layout& x = ctx.input(0);
     const Layout& rois = ctx.input(1);
     const Layout& bi = ctx.input(2);
-    LR_CHECK(x.dtype == DType::Float32 || x.dtype == DType::Float64 || x.dtype == DType::Float16,
+    LR_CHECK(dtype_is_compute_float(x.dtype),
              UnsupportedError, "RoiAlign on ", dtype_name(x.dtype),
-             ": supported are float16, float32, float64");
+             ": supported are float16, bfloat16, float32, float64");
     LR_CHECK(x.ndim() == 4, ModelError, "RoiAlign: X must be (N, C, H, W), got ",
              shape_str(x.shape));
     LR_CHECK(rois.ndim() == 2 && rois.shape[1] == 4 && rois.dtype == x.dtype, ModelError,

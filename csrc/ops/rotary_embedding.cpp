@@ -69,9 +69,9 @@ struct RotaryOp final : Op {
     const Layout& x = ctx.input(0);
     const Layout& cs = ctx.input(1);
     const Layout& sn = ctx.input(2);
-    LR_CHECK(x.dtype == DType::Float32 || x.dtype == DType::Float64 || x.dtype == DType::Float16,
+    LR_CHECK(dtype_is_compute_float(x.dtype),
              UnsupportedError, "RotaryEmbedding on ", dtype_name(x.dtype),
-             ": supported are float32, float64 and float16");
+             ": supported are float32, float64, float16 and bfloat16");
     LR_CHECK(cs.dtype == x.dtype && sn.dtype == x.dtype, ModelError,
              "RotaryEmbedding: cos_cache and sin_cache must have the input's dtype ",
              dtype_name(x.dtype));

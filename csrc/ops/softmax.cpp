@@ -33,9 +33,8 @@ struct SoftmaxOp final : Op {
   }
   void infer(InferCtx& ctx) const override {
     const Layout& x = ctx.input(0);
-    LR_CHECK(x.dtype == DType::Float32 || x.dtype == DType::Float64, UnsupportedError,
-             def ? def->type : "Softmax", " on ", dtype_name(x.dtype),
-             ": only float32 and float64 are supported");
+    LR_CHECK(dtype_is_compute_float(x.dtype), UnsupportedError, def ? def->type : "Softmax",
+             " on ", dtype_name(x.dtype), ": only float16/bfloat16/float32/float64 are supported");
     normalize_axis(axis, static_cast<int64_t>(x.ndim()));
     ctx.set_output(0, x.shape, x.dtype);
   }
@@ -91,7 +90,9 @@ void softmax_naive_t(const SoftmaxOp& op, const KernCtx& ctx) {
 }
 
 void softmax_naive(const SoftmaxOp& op, const KernCtx& ctx) {
-  LR_DISPATCH_FLOAT(ctx.input(0).dtype(), "Softmax", softmax_naive_t<T>(op, ctx));
+  with_f16_as_f32(ctx, [&](const KernCtx& c) {
+    LR_DISPATCH_FLOAT(c.input(0).dtype(), "Softmax", softmax_naive_t<T>(op, c));
+  });
 }
 
 const auto kNaive = naive_algo<SoftmaxOp>(softmax_naive);

@@ -18,9 +18,9 @@ struct SwiGLUOp final : Op {
   void infer(InferCtx& ctx) const override {
     const Layout& a = ctx.input(0);
     const Layout& b = ctx.input(1);
-    LR_CHECK(a.dtype == DType::Float32 || a.dtype == DType::Float64 || a.dtype == DType::Float16,
+    LR_CHECK(dtype_is_compute_float(a.dtype),
              UnsupportedError, "SwiGLU on ", dtype_name(a.dtype),
-             ": supported are float32, float64 and float16");
+             ": supported are float32, float64, float16 and bfloat16");
     LR_CHECK(a.dtype == b.dtype, ModelError, "SwiGLU: A is ", dtype_name(a.dtype), " but B is ",
              dtype_name(b.dtype));
     LR_CHECK(a.shape == b.shape, ModelError, "SwiGLU: A ", shape_str(a.shape), " and B ",

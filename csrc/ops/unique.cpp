@@ -112,9 +112,11 @@ struct UniqueOp final : Op {
     split(x.shape(), &outer, &dim, &inner);
     UniqueResult r;
     DType dt = x.dtype();
-    if (dt == DType::Float16) {
+    if (dtype_is_lowp_float(dt)) {  // compare as float32 (exact)
       std::vector<float> f(static_cast<size_t>(x.numel()));
-      for (size_t i = 0; i < f.size(); ++i) f[i] = half_to_float(x.ptr<uint16_t>()[i]);
+      const uint16_t* h = x.ptr<uint16_t>();
+      for (size_t i = 0; i < f.size(); ++i)
+        f[i] = dt == DType::Float16 ? half_to_float(h[i]) : bf16_to_float(h[i]);
       return unique_slices(f.data(), outer, dim, inner, sorted);
     }
     if (dt == DType::Bool) return unique_slices(x.ptr<uint8_t>(), outer, dim, inner, sorted);

@@ -8,6 +8,7 @@
 
 #include "core/errors.h"
 #include "memory/linear_planner.h"
+#include "passes/passes.h"
 
 namespace loadrun {
 
@@ -55,7 +56,9 @@ struct Network::Plan {
 };
 
 Network::Network(std::shared_ptr<const Graph> graph, NetworkOptions opt)
-    : graph_(std::move(graph)), opt_(opt), chooser_(opt.chooser) {
+    : graph_(opt.optimize ? optimize_graph(std::move(graph)) : std::move(graph)),
+      opt_(opt),
+      chooser_(opt.chooser) {
   chooser_.set_weight_preprocess(opt.weight_preprocess);
 }
 

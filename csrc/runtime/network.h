@@ -36,6 +36,9 @@ struct NetworkOptions {
   ChooserOptions chooser;
   // Algorithms transform constant weights once at compile time (Algo::preprocess).
   bool weight_preprocess = false;
+  // Graph passes (passes/passes.h: Conv+BN+activation fusion) run when the
+  // network is built, like ONNX Runtime's default optimisations.
+  bool optimize = true;
 };
 
 struct IOInfo {

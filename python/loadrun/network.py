@@ -75,12 +75,12 @@ def convert_value(spec, value):
 
 class Network:
     def __init__(self, imported, input_shapes=None, *, algo=None, weight_preprocess=False, progress=True,
-                 **fast_run):
+                 optimize=True, **fast_run):
         from loadrun.fastrun import chooser_options
 
         self._model = imported
         self._core = _core.Network(imported.graph, prefer_algo=algo or "",
-                                   weight_preprocess=weight_preprocess, progress=progress,
+                                   weight_preprocess=weight_preprocess, progress=progress, optimize=optimize,
                                    **chooser_options(**fast_run))
         self._specs = {s.name: s for s in imported.inputs}
         # Some input or output is a sequence or an optional: run through run_values.
@@ -211,7 +211,7 @@ class Network:
 
 def load(model, input_shapes=None, *, algo=None, weight_preprocess=False, fast_run=False, full_run=False,
          reproducible=False, binary_equal_between_batch=False, fast_run_shared_batch_size=0,
-         fast_run_algo_policy=None, workspace_limit=None, progress=True):
+         fast_run_algo_policy=None, workspace_limit=None, progress=True, optimize=True):
     """Load an ONNX model (path or ModelProto) and compile it.
 
     input_shapes: {input name: shape} for symbolic dims (else a leading batch
@@ -228,9 +228,11 @@ def load(model, input_shapes=None, *, algo=None, weight_preprocess=False, fast_r
     every batch; workspace_limit caps an algorithm's scratch bytes. progress:
     draw a progress bar on stderr while profiling (only when it is a terminal).
     Conflicting options raise loadrun.fastrun.FastRunOptionError (a ValueError).
+    optimize: run the graph passes (Conv+BatchNormalization+activation fusion).
     """
     return Network(import_model(model), input_shapes, algo=algo, weight_preprocess=weight_preprocess,
                    progress=progress, fast_run=fast_run, full_run=full_run, reproducible=reproducible,
                    binary_equal_between_batch=binary_equal_between_batch,
                    fast_run_shared_batch_size=fast_run_shared_batch_size,
-                   fast_run_algo_policy=fast_run_algo_policy, workspace_limit=workspace_limit)
+                   fast_run_algo_policy=fast_run_algo_policy, workspace_limit=workspace_limit,
+                   optimize=optimize)

@@ -66,8 +66,9 @@ static void test_conv_relu_and_folding() {
     float want = std::fmax(0.0f, -2.0f * static_cast<float>(i - 9));
     EXPECT(outs[0].ptr<float>()[i] == want);
   }
-  // Shape folds at compile time: only Conv and Relu run.
-  EXPECT(net.steps().size() == 2);
+  // Shape folds at compile time and the Relu fuses into the Conv
+  // (passes/fuse_conv.cpp): only the Conv runs.
+  EXPECT(net.steps().size() == 1);
   EXPECT(outs[1].numel() == 4 && outs[1].ptr<int64_t>()[0] == 2);
   // A new batch compiles a second plan; the old one is reused after.
   Tensor x1(Layout({1, 1, 3, 3}, DType::Float32));

@@ -88,7 +88,8 @@ def _batch_norm(spec, ctx):
     if ctx.opset < 9 and "spatial" in spec.attrs:
         if int(spec.attrs.pop("spatial")) == 0:
             raise UnsupportedError(f"BatchNormalization node '{spec.name}': spatial=0 (per-element statistics) is not supported")
-    spec.attrs.pop("momentum", None)  # training only
+    if ctx.opset < 14 or int(spec.attrs.get("training_mode", 0)) == 0:
+        spec.attrs.pop("momentum", None)  # training only
     if ctx.opset < 14:
         # Before opset 14, naming any statistics output means training mode:
         # Y is then normalised with the batch's own mean and variance (ONNX

@@ -1,0 +1,46 @@
+// Depthwise convolution of one channel plane (k x k window, k = 3 or 5,
+// stride 1 or 2, dilation 1) from a zero-padded copy of the input, so the
+// kernels need no bounds checks: P[r][q] is input (r - pad_top, q - pad_left)
+// or 0. Stride 1 reads P itself; stride 2 reads P split into its even and
+// odd columns (E[r][q] = P[r][2q], O[r][q] = P[r][2q+1]), which turns the
+// stride-2 row into two contiguous rows. Bias and the epilogue's activation
+// are applied before each output row is stored.
+#pragma once
+#include <cstdint>
+
+#include "kernels/sgemm.h"
+
+namespace loadrun {
+namespace kernels {
+
+// Row pitch (floats) of the padded planes for an output row of `ow`, and the
+// number of rows; the kernels read up to this pitch (at most 8 floats past
+// the last output's window), so the planes must hold ld floats per row.
+int64_t dwconv_pitch(int k, int s, int64_t ow);
+int64_t dwconv_rows(int k, int s, int64_t oh);
+
+// y[oh x ow] = act(bias + sum_{i,j<k} w[i*k + j] * P[oh*s + i][ow*s + j]).
+// s == 1: p0 = P. s == 2: p0 = E, p1 = O. ld: dwconv_pitch(k, s, ow).
+// ep: its activation only (ep.bias is ignored; the bias is `bias`).
+void dwconv_plane(int k, int s, const float* p0, const float* p1, int64_t ld, const float* w,
+                  float bias, const Epilogue& ep, float* y, int64_t oh, int64_t ow);
+
+// Writes the input plane x (ih x iw) into the padded plane(s) p0 (and p1,
+// stride 2), `rows` rows of pitch ld, where row r, column q hold input
+// (r - ph, q - pw) (stride 1) or (r - ph, 2q - pw) / (r - ph, 2q + 1 - pw)
+// (stride 2). Only positions inside the input are written: the caller zeroes
+// the planes once, and the pad positions stay zero from channel to channel.
+void dwconv_fill(int s, const float* x, int64_t ih, int64_t iw, int64_t ph, int64_t pw,
+                 int64_t rows, int64_t ld, float* p0, float* p1);
+
+// Implementations (dwconv.cpp: portable; dwconv_avx2.cpp: AVX2+FMA).
+// even[i] = src[2i], odd[i] = src[2i + 1] for i < n.
+void deinterleave_avx2(const float* src, int64_t n, float* even, float* odd);
+void dwconv_plane_portable(int k, int s, const float* p0, const float* p1, int64_t ld,
+                           const float* w, float bias, const Epilogue& ep, float* y, int64_t oh,
+                           int64_t ow);
+void dwconv_plane_avx2(int k, int s, const float* p0, const float* p1, int64_t ld, const float* w,
+                       float bias, const Epilogue& ep, float* y, int64_t oh, int64_t ow);
+
+}  // namespace kernels
+}  // namespace loadrun

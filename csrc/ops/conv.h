@@ -1,0 +1,130 @@
+// Conv's parsed params and 2-D geometry, shared by the NAIVE algorithm
+// (conv.cpp) and the fast ones (conv_*.cpp). A Conv may carry a fused
+// activation that the graph pass passes/fuse_conv.cpp sets through the
+// loadrun-internal attributes kActAttr / kActParamsAttr; every algorithm
+// applies bias and activation before its output leaves the cache.
+#pragma once
+#include <cmath>
+#include <string>
+
+#include "fastrun/algo.h"
+#include "graph/attrs.h"
+#include "kernels/sgemm.h"
+#include "ops/spatial.h"
+
+namespace loadrun {
+
+// Attribute names the fusion pass writes; not ONNX attributes.
+constexpr const char* kActAttr = "__loadrun_activation";       // "Relu", "Relu6", ...
+constexpr const char* kActParamsAttr = "__loadrun_act_params";  // floats: Clip bounds, slope
+// Int 1: input 3 is a residual added after the bias, before the activation
+// (Conv + Add fusion). It may broadcast like ONNX Add; the fast algorithms
+// take only one of the output's exact shape (conv_residual_ok).
+constexpr const char* kResidualAttr = "__loadrun_residual";
+
+struct ConvOp final : Op {
+  SpatialParams sp;
+  int64_t group;
+  kernels::Act act = kernels::Act::kNone;
+  float act_p0 = 0.f, act_p1 = 0.f;  // kClip: [p0, p1]; kLeakyRelu: slope p0
+  bool residual = false;             // input 3: fused Add (kResidualAttr)
+
+  explicit ConvOp(const Attrs& a);
+  std::string param_key() const override;
+  void infer(InferCtx& ctx) const override;
+
+  // Bias (may be null) and the fused activation, as the kernels take them.
+  // res: the residual at the GEMM's C origin, res_ld its row stride.
+  kernels::Epilogue epilogue(const float* bias, const float* res = nullptr,
+                             int64_t res_ld = 0) const {
+    kernels::Epilogue ep;
+    ep.residual = res;
+    ep.res_ld = res_ld;
+    ep.bias = bias;
+    ep.bias_mode = kernels::Epilogue::kPerRow;
+    ep.act = act;
+    ep.p0 = act_p0;
+    ep.p1 = act_p1;
+    return ep;
+  }
+};
+
+// The fused activation in T (NaN stays NaN, like the Relu and Clip ops).
+template <typename T>
+T conv_activate(const ConvOp& op, T v) {
+  using kernels::Act;
+  switch (op.act) {
+    case Act::kNone: return v;
+    case Act::kRelu: return v < T(0) ? T(0) : v;
+    case Act::kRelu6: return v < T(0) ? T(0) : (v > T(6) ? T(6) : v);
+    case Act::kClip: {
+      T lo = static_cast<T>(op.act_p0), hi = static_cast<T>(op.act_p1);
+      v = v < lo ? lo : v;
+      return v > hi ? hi : v;
+    }
+    case Act::kHardSwish: {
+      T g = v / T(6) + T(0.5);
+      g = g < T(0) ? T(0) : (g > T(1) ? T(1) : g);
+      return v * g;
+    }
+    case Act::kSigmoid: return T(1) / (T(1) + std::exp(-v));
+    case Act::kLeakyRelu: return v >= T(0) ? v : v * static_cast<T>(op.act_p0);
+  }
+  return v;
+}
+
+// 2-D geometry of one conv call (1-D mapped to H = 1); ph, pw are the begin
+// pads (the end pads only shape the output size).
+struct ConvGeo {
+  int64_t n, ic, ih, iw, oc, oh, ow, kh, kw, sh, sw, dh, dw, ph, pw;
+  int64_t group;
+  int64_t icg() const { return ic / group; }
+  int64_t ocg() const { return oc / group; }
+};
+
+ConvGeo conv_geometry(const ConvOp& op, const Shape& x, const Shape& w, const Shape& y);
+// From layouts; false when the conv is not a float32 one a fast algo handles
+// (other dtype, non-contiguous, or the weight is missing).
+bool conv_geometry_f32(const ConvOp& op, const InLayouts& in, const OutLayouts& out,
+                       ConvGeo* g);
+
+const ConvOp& as_conv(const Op& op);
+// True when the conv has no residual, or a float32 contiguous one of the
+// output's shape (what the fast algorithms handle).
+bool conv_residual_ok(const ConvOp& op, const InLayouts& in, const OutLayouts& out);
+// The residual input's data (null without one).
+const float* conv_residual(const ConvOp& op, const KernCtx& ctx);
+// For algorithms whose kernels apply bias and activation but no residual:
+// y[c][i] = act(y[c][i] + r[c][i]) over a plane of hw (r null: nothing).
+void conv_residual_act(const ConvOp& op, const float* r, float* y, int64_t hw);
+
+// GEMM helpers of CONV1x1_GEMM and IM2COL_GEMM (conv_im2col_gemm.cpp). Per
+// image and group, Y_grp[ocg x n] = W_grp[ocg x k] * B[k x n] (B: the input
+// plane or its im2col columns). Small planes (n <= kConvGemmSmallN) run it
+// transposed, Y^T[n x ocg] = B^T W^T, into scratch and transpose back: the
+// 6x16 micro-kernel then spans 16 channels instead of the few positions
+// (7x7 x 512: 64 against 91 GFLOP/s). Preprocess packs every group's
+// weights, one after another, as the GEMM's A operand (or, transposed, its B
+// operand); unprepared, the GEMM reads them raw.
+constexpr int64_t kConvGemmSmallN = 256;
+inline bool conv_gemm_transposed(int64_t n) { return n <= kConvGemmSmallN; }
+// oh*ow of the conv's output, from its input layouts.
+int64_t conv_out_hw(const ConvOp& op, const InLayouts& in);
+std::shared_ptr<const void> conv_pack_weights(const float* w, int64_t group, int64_t ocg,
+                                              int64_t k, bool transposed);
+// C[ocg x n] (leading dim ldc) = W_grp * B[k x n] (leading dim ldb), then ep
+// (whose bias already points at the group's first channel). Transposed, it
+// needs scratch of n*ocg floats.
+void conv_group_gemm(const float* w, const void* prepared, bool transposed, int64_t grp,
+                     int64_t ocg, int64_t k, const float* b, int64_t ldb, float* c, int64_t ldc,
+                     int64_t n, const kernels::Epilogue& ep, float* scratch);
+
+// The fast algorithms (one file each), in the order the heuristic tries them.
+const Algo* conv_depthwise_direct_algo();
+const Algo* conv_direct_small_ic_algo();
+const Algo* conv1x1_gemm_algo();
+const Algo* conv_winograd_f63_algo();
+const Algo* conv_winograd_f43_algo();
+const Algo* conv_im2col_gemm_algo();
+
+}  // namespace loadrun

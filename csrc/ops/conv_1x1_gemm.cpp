@@ -1,0 +1,104 @@
+// CONV1x1_GEMM: a 1x1 float32 Conv is a matrix product per image and group,
+// Y_grp[ocg x oh*ow] = W_grp[ocg x icg] * X_grp[icg x ih*iw], with bias and
+// the fused activation in the GEMM's epilogue. With stride 1 and no pads the
+// input plane IS the right-hand matrix (no copy); otherwise the strided (and
+// zero-padded) input positions are first gathered into workspace,
+// icg x oh*ow floats. Cost: 2*oc/g*icg*oh*ow flops per image and group.
+// Small planes run the GEMM transposed (conv.h). Preprocess packs the
+// weights for the GEMM. The pointwise convs
+// of MobileNet and ResNet's bottlenecks and downsamples run here.
+#include <algorithm>
+
+#include "ops/common.h"
+#include "ops/conv.h"
+
+namespace loadrun {
+
+namespace {
+
+bool direct(const ConvGeo& g) { return g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0 && g.oh == g.ih && g.ow == g.iw; }
+
+// in[c][oh][ow] = x[c][oh*sh - ph][ow*sw - pw], 0 outside the input.
+void gather(const ConvGeo& g, const float* x, float* in) {
+  for (int64_t c = 0; c < g.icg(); ++c) {
+    const float* xp = x + c * g.ih * g.iw;
+    for (int64_t oh = 0; oh < g.oh; ++oh) {
+      float* d = in + (c * g.oh + oh) * g.ow;
+      int64_t ih = oh * g.sh - g.ph;
+      if (ih < 0 || ih >= g.ih) {
+        std::fill(d, d + g.ow, 0.f);
+        continue;
+      }
+      const float* xr = xp + ih * g.iw;
+      for (int64_t ow = 0; ow < g.ow; ++ow) {
+        int64_t iw = ow * g.sw - g.pw;
+        d[ow] = iw >= 0 && iw < g.iw ? xr[iw] : 0.f;
+      }
+    }
+  }
+}
+
+class Conv1x1Gemm final : public Algo {
+ public:
+  const char* name() const override { return "CONV1x1_GEMM"; }
+  uint32_t attributes() const override { return REPRODUCIBLE; }
+  bool usable(const Op& op, const InLayouts& in, const OutLayouts& out) const override {
+    ConvGeo g;
+    return conv_geometry_f32(as_conv(op), in, out, &g) && g.kh == 1 && g.kw == 1 &&
+           conv_residual_ok(as_conv(op), in, out);
+  }
+  size_t workspace(const Op& op, const InLayouts& in, const OutLayouts& out) const override {
+    ConvGeo g;
+    if (!conv_geometry_f32(as_conv(op), in, out, &g)) return 0;
+    int64_t ohw = g.oh * g.ow;
+    int64_t floats = (direct(g) ? 0 : g.icg() * ohw) + (conv_gemm_transposed(ohw) ? ohw * g.ocg() : 0);
+    return static_cast<size_t>(floats) * sizeof(float);
+  }
+  std::shared_ptr<const void> preprocess(const Op& op, const InLayouts& in,
+                                         const std::vector<const Tensor*>& values) const override {
+    if (values.size() < 2 || !values[1]) return nullptr;
+    const Shape& w = in[1]->shape;
+    const ConvOp& c = as_conv(op);
+    return conv_pack_weights(values[1]->ptr<float>(), c.group, w[0] / c.group, w[1],
+                             conv_gemm_transposed(conv_out_hw(c, in)));
+  }
+  void exec(const Op& op_, const KernCtx& ctx) const override {
+    const ConvOp& op = as_conv(op_);
+    const Tensor& xt = ctx.input(0);
+    const Tensor& wt = ctx.input(1);
+    Tensor& yt = ctx.output(0);
+    ConvGeo g = conv_geometry(op, xt.shape(), wt.shape(), yt.shape());
+    const float* x = xt.ptr<float>();
+    const float* w = wt.ptr<float>();
+    const float* bias = ctx.has(2) ? ctx.input(2).ptr<float>() : nullptr;
+    float* y = yt.ptr<float>();
+    int64_t ohw = g.oh * g.ow, icg = g.icg(), ocg = g.ocg();
+    bool dir = direct(g), tr = conv_gemm_transposed(ohw);
+    float* gathered = static_cast<float*>(ctx.workspace);
+    float* scratch = gathered + (dir ? 0 : icg * ohw);
+    const float* res = conv_residual(op, ctx);
+    for (int64_t n = 0; n < g.n; ++n) {
+      for (int64_t grp = 0; grp < g.group; ++grp) {
+        const float* xg = x + (n * g.ic + grp * icg) * g.ih * g.iw;
+        const float* b = xg;
+        if (!dir) {
+          gather(g, xg, gathered);
+          b = gathered;
+        }
+        int64_t yoff = (n * g.oc + grp * ocg) * ohw;
+        kernels::Epilogue ep =
+            op.epilogue(bias ? bias + grp * ocg : nullptr, res ? res + yoff : nullptr, ohw);
+        conv_group_gemm(w, ctx.prepared, tr, grp, ocg, icg, b, ohw,
+                        y + (n * g.oc + grp * ocg) * ohw, ohw, ohw, ep, scratch);
+      }
+    }
+  }
+};
+
+const Conv1x1Gemm kAlgo;
+
+}  // namespace
+
+const Algo* conv1x1_gemm_algo() { return &kAlgo; }
+
+}  // namespace loadrun

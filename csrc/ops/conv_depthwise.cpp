@@ -1,0 +1,82 @@
+// DEPTHWISE_DIRECT: float32 depthwise Conv (group == input channels ==
+// output channels), square 3x3 or 5x5 window, stride 1 or 2 (both axes the
+// same), dilation 1, any pads. Per image and channel, the input plane is
+// copied into a zero-padded plane in workspace (for stride 2, split into
+// even and odd columns), then kernels/dwconv.h computes the output plane row
+// by row with bias and the fused activation (AVX2+FMA where the CPU has it).
+// The planes are zeroed once per run; each channel only overwrites the
+// input's own positions, so its pads are still zero.
+// Cost: k*k multiply-adds per output plus one copy of the input; workspace
+// one or two padded planes. A depthwise conv as a GEMM has one output row
+// per group, which no GEMM runs well: this is MobileNet's middle conv.
+#include <algorithm>
+
+#include "kernels/dwconv.h"
+#include "ops/common.h"
+#include "ops/conv.h"
+
+namespace loadrun {
+
+namespace {
+
+bool fits(const ConvGeo& g) {
+  return g.group == g.ic && g.oc == g.ic && g.kh == g.kw && (g.kh == 3 || g.kh == 5) &&
+         g.sh == g.sw && (g.sh == 1 || g.sh == 2) && g.dh == 1 && g.dw == 1;
+}
+
+class DepthwiseDirect final : public Algo {
+ public:
+  const char* name() const override { return "DEPTHWISE_DIRECT"; }
+  uint32_t attributes() const override { return REPRODUCIBLE; }
+  bool usable(const Op& op, const InLayouts& in, const OutLayouts& out) const override {
+    ConvGeo g;
+    return conv_geometry_f32(as_conv(op), in, out, &g) && fits(g) &&
+           conv_residual_ok(as_conv(op), in, out);
+  }
+  size_t workspace(const Op& op, const InLayouts& in, const OutLayouts& out) const override {
+    ConvGeo g;
+    if (!conv_geometry_f32(as_conv(op), in, out, &g) || !fits(g)) return 0;
+    int k = static_cast<int>(g.kh), s = static_cast<int>(g.sh);
+    int64_t plane = kernels::dwconv_rows(k, s, g.oh) * kernels::dwconv_pitch(k, s, g.ow);
+    return static_cast<size_t>(plane * s) * sizeof(float);
+  }
+  void exec(const Op& op_, const KernCtx& ctx) const override {
+    const ConvOp& op = as_conv(op_);
+    const Tensor& xt = ctx.input(0);
+    const Tensor& wt = ctx.input(1);
+    Tensor& yt = ctx.output(0);
+    ConvGeo g = conv_geometry(op, xt.shape(), wt.shape(), yt.shape());
+    const float* x = xt.ptr<float>();
+    const float* w = wt.ptr<float>();
+    const float* bias = ctx.has(2) ? ctx.input(2).ptr<float>() : nullptr;
+    float* y = yt.ptr<float>();
+    int k = static_cast<int>(g.kh), s = static_cast<int>(g.sh);
+    int64_t rows = kernels::dwconv_rows(k, s, g.oh), ld = kernels::dwconv_pitch(k, s, g.ow);
+    float* p0 = static_cast<float*>(ctx.workspace);
+    float* p1 = s == 2 ? p0 + rows * ld : nullptr;
+    kernels::Epilogue ep = op.epilogue(nullptr);
+    const float* res = conv_residual(op, ctx);
+    if (res) ep.act = kernels::Act::kNone;  // after the residual, per plane
+    std::fill(p0, p0 + rows * ld * s, 0.f);  // the pads stay zero for every channel
+    for (int64_t n = 0; n < g.n; ++n) {
+      for (int64_t c = 0; c < g.ic; ++c) {
+        kernels::dwconv_fill(s, x + (n * g.ic + c) * g.ih * g.iw, g.ih, g.iw, g.ph, g.pw, rows, ld,
+                             p0, p1);
+        kernels::dwconv_plane(k, s, p0, p1, ld, w + c * k * k, bias ? bias[c] : 0.f, ep,
+                              y + (n * g.oc + c) * g.oh * g.ow, g.oh, g.ow);
+        if (res) {
+          int64_t off = (n * g.oc + c) * g.oh * g.ow;
+          conv_residual_act(op, res + off, y + off, g.oh * g.ow);
+        }
+      }
+    }
+  }
+};
+
+const DepthwiseDirect kAlgo;
+
+}  // namespace
+
+const Algo* conv_depthwise_direct_algo() { return &kAlgo; }
+
+}  // namespace loadrun

@@ -1,0 +1,11 @@
+// The pass pipeline: the order the graph passes run in (see passes.h).
+#include "passes/passes.h"
+
+namespace loadrun {
+
+std::shared_ptr<const Graph> optimize_graph(std::shared_ptr<const Graph> g) {
+  g = fuse_conv_bn_act(std::move(g));
+  return g;
+}
+
+}  // namespace loadrun

@@ -1,0 +1,20 @@
+// Graph passes: rewrites of an imported Graph that a Network applies once,
+// when it is built (NetworkOptions::optimize), before any compile. A pass
+// never changes what the graph computes beyond float rounding, nor the
+// names and order of the graph's inputs and outputs. Graphs are immutable,
+// so a pass that changes something returns a new Graph; one that finds
+// nothing to do returns its argument.
+#pragma once
+#include <memory>
+
+#include "graph/graph.h"
+
+namespace loadrun {
+
+// Conv -> BatchNormalization -> activation chains (fuse_conv.cpp).
+std::shared_ptr<const Graph> fuse_conv_bn_act(std::shared_ptr<const Graph> g);
+
+// Every pass, in order.
+std::shared_ptr<const Graph> optimize_graph(std::shared_ptr<const Graph> g);
+
+}  // namespace loadrun
