@@ -197,6 +197,8 @@ def test_sequence_io_and_identity():
     rep = backend.prepare(m)
     o, n = rep.run([[r(3), r(3)]])
     assert len(o) == 2 and n == 2
+    with pytest.raises(loadrun.InputError, match="run_values"):  # the tensor-only core API says what to use
+        net._core.run([r(2)])
 
 
 def test_empty_and_loop_builds_a_sequence():

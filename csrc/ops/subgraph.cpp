@@ -83,7 +83,7 @@ std::vector<Value> SubGraph::run_values(const std::vector<Value>& feeds) {
       dts.push_back(tensor ? v.tensor.dtype() : v.elem);
       ranks.push_back(tensor ? v.tensor.ndim() : 0);
     }
-    return network_for(dts, ranks).run_values(feeds);
+    return network_for(dts, ranks).run_values(feeds, /*share=*/true);
   });
 }
 
@@ -133,11 +133,17 @@ std::vector<Layout> layouts_of(const InferCtx& ctx, size_t from) {
 }
 
 void write_output(const KernCtx& ctx, size_t o, const Value& v, const std::string& what) {
-  if (Value* dst = ctx.seq_output(o)) {
-    *dst = v.as_kind(dst->kind, what);
+  Value* dst = ctx.seq_output(o);
+  Value t;
+  try {  // a kind the model did not declare: the model is wrong, not the caller's data
+    t = v.as_kind(dst ? dst->kind : ValueKind::kTensor, what);
+  } catch (const InputError& e) {
+    throw ModelError(e.what());
+  }
+  if (dst) {
+    *dst = std::move(t);
     return;
   }
-  Value t = v.as_kind(ValueKind::kTensor, what);
   Tensor& y = ctx.output(o);
   LR_CHECK(t.tensor.layout().same_shape_dtype(y.layout()), UnsupportedError, what, " is ",
            t.tensor.layout().str(), ", inferred ", y.layout().str());

@@ -322,6 +322,8 @@ void Network::set_input(size_t i, const Tensor& src) {
   LR_CHECK(i < graph_->inputs().size(), InputError, "input index ", i, " out of range");
   int vid = graph_->inputs()[i];
   const Var& v = graph_->vars()[vid];
+  LR_CHECK(v.kind == ValueKind::kTensor, InputError, "input '", v.name, "' is a ",
+           value_kind_name(v.kind), ": feed it with run_values / bind_values");
   Tensor& dst = current_->tensors[vid];
   LR_CHECK(src.dtype() == v.dtype, InputError, "input '", v.name, "': expected dtype ",
            dtype_name(v.dtype), ", got ", dtype_name(src.dtype()));
@@ -350,7 +352,10 @@ void Network::execute() {
 
 const Tensor& Network::output(size_t i) const {
   require_compiled();
-  return current_->tensors[graph_->outputs().at(i)];
+  const Var& v = graph_->vars()[graph_->outputs().at(i)];
+  LR_CHECK(v.kind == ValueKind::kTensor, InputError, "output '", v.name, "' is a ",
+           value_kind_name(v.kind), ": read it with output_value / run_values");
+  return current_->tensors[v.id];
 }
 
 void Network::bind_inputs(const std::vector<Tensor>& feeds) {
@@ -654,7 +659,7 @@ void Network::bind_step_values(Plan& p, const OprNode& node, KernCtx& ctx) const
   }
 }
 
-void Network::bind_values(const std::vector<Value>& feeds) {
+void Network::bind_values(const std::vector<Value>& feeds, bool share) {
   const Graph& g = *graph_;
   LR_CHECK(feeds.size() == g.inputs().size(), InputError, "the model has ", g.inputs().size(),
            " inputs, ", feeds.size(), " given");
@@ -680,15 +685,20 @@ void Network::bind_values(const std::vector<Value>& feeds) {
     for (const Tensor& t : *items)
       LR_CHECK(t.dtype() == v.dtype, InputError, what, ": expected ", dtype_name(v.dtype),
                " elements, got ", dtype_name(t.dtype()));
-    // Copies: the caller's memory is borrowed, the plan's Values are owned.
+    // The plan's Values own their elements: the caller's are copied, unless
+    // they are the core's own Values (share), never written once made. A
+    // tensor fed where an optional is expected is copied either way.
     Value& dst = values[i];
     dst.kind = v.kind;
     dst.elem = v.dtype;
     dst.present = x.present;
+    bool copy = !share || feeds[i].kind == ValueKind::kTensor;
     if (content_kind(v.kind) == ValueKind::kTensor) {
-      if (x.present) dst.tensor = x.tensor.clone();
-    } else {
+      if (x.present) dst.tensor = copy ? x.tensor.clone() : x.tensor;
+    } else if (copy) {
       for (const Tensor& t : x.items) dst.items.push_back(t.clone());
+    } else {
+      dst.items = x.items;
     }
   }
   if (!current_ || current_->key != shapes) compile(shapes);
@@ -711,8 +721,8 @@ Value Network::output_value(size_t i) const {
   return current_->values[vid];
 }
 
-std::vector<Value> Network::run_values(const std::vector<Value>& feeds) {
-  bind_values(feeds);
+std::vector<Value> Network::run_values(const std::vector<Value>& feeds, bool share) {
+  bind_values(feeds, share);
   execute();
   std::vector<Value> outs;
   for (size_t i = 0; i < graph_->outputs().size(); ++i) outs.push_back(output_value(i));

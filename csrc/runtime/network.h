@@ -86,8 +86,10 @@ class Network {
   // Inputs and outputs of any kind (sequences, optionals), in graph order.
   // Tensors are copied in and out as run() does; a sequence's elements are
   // copied in and shared out (they are never written after they are made).
-  std::vector<Value> run_values(const std::vector<Value>& feeds);
-  void bind_values(const std::vector<Value>& feeds);
+  // share: the feeds' sequences and optionals are the core's own (a nested
+  // network's, fed by its op): their elements are shared, not copied.
+  std::vector<Value> run_values(const std::vector<Value>& feeds, bool share = false);
+  void bind_values(const std::vector<Value>& feeds, bool share = false);
   Value output_value(size_t i) const;
 
   // Runs warmup + iters times on the current inputs, timing each run.
