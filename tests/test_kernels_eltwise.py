@@ -285,6 +285,17 @@ def test_binary_broadcast(algo, op, sa, sb):
 
 
 @algos("ELEMWISE")
+@pytest.mark.parametrize("sx,ss", [((2, 3, 4), (2, 3, 4)), ((7,), ()), ((2, 8, 5, 7), (8, 1, 1)),
+                                   ((1, 9, 9, 33), (33,)), ((1, 5, 7, 3), (1, 1, 3)), ((0, 3), (3,))])
+def test_prelu_broadcast(algo, sx, ss):
+    # the slope broadcasts to X (per channel NCHW, per channel NHWC as Keras exports it)
+    x, s = f32(*sx), f32(*ss)
+    if x.size >= 4:
+        x.flat[:4] = [np.nan, np.inf, -np.inf, -0.0]
+    compare(node_model("PRelu", {"x": x, "s": s}), {"x": x, "s": s}, algo)
+
+
+@algos("ELEMWISE")
 @pytest.mark.parametrize("e", [2.0, 0.5, 1.0, 3.0, -1.5])
 def test_pow_scalar_exponent(algo, e):
     x = awkward(33, -5, 5)

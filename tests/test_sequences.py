@@ -316,6 +316,18 @@ def test_optional_empty_errors_and_kinds():
                            [helper.make_value_info("y", mp)]))
 
 
+def test_sequences_survive_graph_passes():
+    """A Conv + Relu fusion rebuilds the graph: the sequence input stays one."""
+    w = r(4, 3, 3, 3)
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["c"], ["y"]),
+             helper.make_node("SequenceInsert", ["s", "y"], ["out"])]
+    m = model(nodes, [t_vi("x", F, [1, 3, 5, 5]), seq_vi("s", F)], [seq_vi("out", F)], inits=[("w", w)])
+    net = loadrun.load(m)
+    assert len(net.steps()) == 2  # Conv with the Relu fused, SequenceInsert
+    check_ort(m, {"x": r(1, 3, 5, 5), "s": [r(2)]}, net)
+
+
 def test_tensor_models_unchanged():
     """A tensor-only model has no run-time step and no sequence I/O path."""
     m = model([helper.make_node("Relu", ["x"], ["y"]), helper.make_node("Add", ["y", "x"], ["z"])],

@@ -45,7 +45,7 @@ enum class UnaryKind {
   Copy,
 };
 
-enum class BinaryKind { Add, Sub, Mul, Div, Max, Min };
+enum class BinaryKind { Add, Sub, Mul, Div, Max, Min, PRelu };  // PRelu: a < 0 ? b * a : a
 
 struct EltwiseImpl {
   const char* name;

@@ -101,6 +101,12 @@ struct AddF { static __m256 f(__m256 u, __m256 v) { return _mm256_add_ps(u, v); 
 struct SubF { static __m256 f(__m256 u, __m256 v) { return _mm256_sub_ps(u, v); } };
 struct MulF { static __m256 f(__m256 u, __m256 v) { return _mm256_mul_ps(u, v); } };
 struct DivF { static __m256 f(__m256 u, __m256 v) { return _mm256_div_ps(u, v); } };
+// PRelu: u < 0 ? v * u : u (a NaN u is not < 0 and stays).
+struct PReluF {
+  static __m256 f(__m256 u, __m256 v) {
+    return _mm256_blendv_ps(u, _mm256_mul_ps(v, u), _mm256_cmp_ps(u, _mm256_setzero_ps(), _CMP_LT_OQ));
+  }
+};
 // Max/Min as the NAIVE kernel: a NaN a wins, then a NaN b, else b if it is
 // strictly greater (smaller), else a. max_ps(b, a) = b > a ? b : a, and it
 // returns a when either is NaN; the blend fixes a NaN b.
@@ -153,6 +159,7 @@ void binary(BinaryKind k, const float* a, int64_t sa, const float* b, int64_t sb
     case BinaryKind::Div: bin<DivF>(a, sa, b, sb, y, n); break;
     case BinaryKind::Max: bin<MaxF>(a, sa, b, sb, y, n); break;
     case BinaryKind::Min: bin<MinF>(a, sa, b, sb, y, n); break;
+    case BinaryKind::PRelu: bin<PReluF>(a, sa, b, sb, y, n); break;
   }
 }
 

@@ -103,6 +103,7 @@ void binary(BinaryKind k, const float* a, int64_t sa, const float* b, int64_t sb
     case BinaryKind::Min:
       bin(a, sa, b, sb, y, n, [](float u, float v) { return u != u ? u : (v != v || v < u ? v : u); });
       break;
+    case BinaryKind::PRelu: bin(a, sa, b, sb, y, n, [](float u, float v) { return u < 0.f ? v * u : u; }); break;
   }
 }
 

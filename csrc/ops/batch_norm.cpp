@@ -121,11 +121,12 @@ void batch_norm_naive(const BatchNormOp& op, const KernCtx& ctx) {
 
 const auto kNaive = naive_algo<BatchNormOp>(batch_norm_naive);
 
-// --- fast algorithms (BATCHNORM_AVX2 / BATCHNORM_PORTABLE), float32: the
+// --- fast algorithms (BATCHNORM_AVX2 / BATCHNORM_PORTABLE), float32 inference: the
 // per-channel a, b of NAIVE, then one scale_shift kernel call per (n, c)
 // plane (AVX2: one FMA per element, so within 1 ulp of NAIVE's mul + add).
-bool batch_norm_fast_usable(const BatchNormOp&, const InLayouts& in, const OutLayouts&) {
-  return in[0]->dtype == DType::Float32;
+bool batch_norm_fast_usable(const BatchNormOp& op, const InLayouts& in, const OutLayouts& out) {
+  // Inference only: training mode normalises with the batch's own statistics.
+  return op.training_mode == 0 && out.size() == 1 && in[0]->dtype == DType::Float32;
 }
 
 void batch_norm_fast(const BatchNormOp& op, const KernCtx& ctx, const kernels::EltwiseImpl& impl) {

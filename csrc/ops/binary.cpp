@@ -238,7 +238,7 @@ void binary_naive(const BinaryOp& op, const KernCtx& ctx) {
 const auto kNaive = naive_algo<BinaryOp>(binary_naive);
 
 // --- fast algorithms (ELEMWISE_AVX2 / ELEMWISE_PORTABLE): float32 Add, Sub,
-// Mul, Div with any broadcast (kernels/broadcast_plan.h collapses it to runs
+// Mul, Div and PRelu with any broadcast (kernels/broadcast_plan.h collapses it to runs
 // of one kernel call), and Pow with a scalar float32 exponent: 2 squares,
 // 0.5 takes the square root (pow's -0 -> +0 and -inf -> +inf kept), 1
 // copies; other exponents run the NAIVE loop. Results equal NAIVE's bit for
@@ -250,7 +250,8 @@ bool binary_fast_usable(const BinaryOp& op, const InLayouts& in, const OutLayout
     case BinKind::Add:
     case BinKind::Sub:
     case BinKind::Mul:
-    case BinKind::Div: return true;
+    case BinKind::Div:
+    case BinKind::PRelu: return true;
     case BinKind::Pow: return in[1]->numel() == 1 && broadcast_shapes({in[0]->shape, in[1]->shape}) == in[0]->shape;
     default: return false;
   }
@@ -278,10 +279,11 @@ void binary_fast(const BinaryOp& op, const KernCtx& ctx, const kernels::EltwiseI
     }
     return;
   }
-  K k = op.kind == BinKind::Add ? K::Add
-        : op.kind == BinKind::Sub ? K::Sub
-        : op.kind == BinKind::Mul ? K::Mul
-                                  : K::Div;
+  K k = op.kind == BinKind::Add     ? K::Add
+        : op.kind == BinKind::Sub   ? K::Sub
+        : op.kind == BinKind::Mul   ? K::Mul
+        : op.kind == BinKind::PRelu ? K::PRelu
+                                    : K::Div;
   kernels::broadcast_binary(impl, k, a, ctx.input(1), y);
 }
 

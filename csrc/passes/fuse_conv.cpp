@@ -184,7 +184,8 @@ class Fuser {
   std::shared_ptr<const Graph> rebuild() {
     auto ng = std::make_shared<Graph>();
     const auto& vars = g_.vars();
-    for (int vid : g_.inputs()) ng->add_input(vars[vid].name, vars[vid].dtype, vars[vid].shape);
+    for (int vid : g_.inputs())
+      ng->add_input(vars[vid].name, vars[vid].dtype, vars[vid].shape, vars[vid].kind);
     for (const Var& v : vars)
       if (v.is_const) ng->add_const(v.name, v.value);
     std::map<int, std::pair<std::string, std::string>> folded;  // conv -> weight, bias names
