@@ -432,3 +432,17 @@ def test_loop16_seq_none_result():
     rep = backend.prepare(case.model)
     for ins, outs in case.data_sets:
         same(rep.run(ins)[0], list(outs[0]))
+
+
+def test_cli_times_a_sequence_model(tmp_path, capsys):
+    """load_and_run feeds an empty sequence (and zeros) when no input is given."""
+    from loadrun.cli.main import main
+
+    m = model([helper.make_node("SequenceInsert", ["s", "x"], ["s2"]),
+               helper.make_node("ConcatFromSequence", ["s2"], ["y"], axis=0)],
+              [seq_vi("s", F), t_vi("x", F, [2, 3])], [t_vi("y", F)])
+    path = tmp_path / "seq.onnx"
+    onnx.save(m, str(path))
+    assert main([str(path), "--iter", "2", "--verbose"]) == 0
+    out = capsys.readouterr().out
+    assert "SequenceInsert" in out and "avg_time" in out

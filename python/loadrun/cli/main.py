@@ -124,7 +124,7 @@ def run(opts, out=None):
 
     feeds = lr_inputs.parse_input_arg(opts.input, imported.inputs) if opts.input else {}
     feeds = lr_inputs.default_feeds(imported.inputs, feeds)
-    net = Network(imported, {name: list(a.shape) for name, a in feeds.items()},
+    net = Network(imported, {name: list(a.shape) for name, a in feeds.items() if hasattr(a, "shape")},
                   weight_preprocess=opts.weight_preprocess, **options_fastrun.fast_run_kwargs(opts))
     net.set_inputs(feeds)
     if opts.verbose:

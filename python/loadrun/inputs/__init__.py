@@ -105,10 +105,15 @@ def parse_input_arg(text, model_inputs):
 
 
 def default_feeds(model_inputs, given=None):
-    """Zeros of the model's shape for every input not in `given`; `given` included."""
+    """Zeros of the model's shape for every input not in `given`; `given` included.
+    A sequence input gets an empty list, an optional one None (empty)."""
     feeds = dict(given or {})
     for s in model_inputs:
         if s.name in feeds:
+            continue
+        kind = getattr(s, "kind", "tensor")
+        if kind != "tensor":
+            feeds[s.name] = [] if kind == "sequence" else None
             continue
         dims = list(s.shape)
         for d, v in enumerate(dims):
