@@ -446,3 +446,24 @@ def test_cli_times_a_sequence_model(tmp_path, capsys):
     assert main([str(path), "--iter", "2", "--verbose"]) == 0
     out = capsys.readouterr().out
     assert "SequenceInsert" in out and "avg_time" in out
+
+
+def test_sequences_inside_tensor_subgraphs():
+    """If and Loop of tensors whose subgraphs use sequences inside: their
+    shapes are only known by running, at run time."""
+    then_b = helper.make_graph([helper.make_node("SequenceConstruct", ["x", "x"], ["s"]),
+                                helper.make_node("ConcatFromSequence", ["s"], ["y"], axis=0)],
+                               "then", [], [t_vi("y", F)])
+    else_b = helper.make_graph([helper.make_node("Neg", ["x"], ["y2"])], "else", [], [t_vi("y2", F)])
+    body = helper.make_graph([helper.make_node("Identity", ["c"], ["c_out"]),
+                              helper.make_node("SplitToSequence", ["v"], ["s"], axis=0),
+                              helper.make_node("SequenceInsert", ["s", "x"], ["s2"]),
+                              helper.make_node("ConcatFromSequence", ["s2"], ["v_out"], axis=0)],
+                             "body", [t_vi("i", I64, []), t_vi("c", TP.BOOL, []), t_vi("v", F, None)],
+                             [t_vi("c_out", TP.BOOL, []), t_vi("v_out", F, None)])
+    m = model([helper.make_node("If", ["c"], ["y"], then_branch=then_b, else_branch=else_b),
+               helper.make_node("Loop", ["M", "", "x"], ["v"], body=body)],
+              [t_vi("c", TP.BOOL, []), t_vi("x", F, [2, 3]), t_vi("M", I64, [])], [t_vi("y", F), t_vi("v", F)])
+    net = loadrun.load(m)
+    for c, trips in [(True, 2), (False, 0), (True, 3)]:
+        check_ort(m, {"c": np.array(c), "x": r(2, 3), "M": np.array(trips, np.int64)}, net)
