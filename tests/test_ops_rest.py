@@ -387,8 +387,6 @@ def test_deform_conv_errors():
 ])
 @pytest.mark.parametrize("bias", [False, True])
 def test_conv_transpose_nd(xs, ws, attrs, bias):
-    if len(xs) == 6 and bias:
-        pytest.skip("once is enough")
     inits = [("w", r(*ws))] + ([("b", r(ws[1] * attrs.get("group", 1)))] if bias else [])
     x = r(*xs)
     m = node_model("ConvTranspose", {"x": x}, [np.float32], inits=inits, **attrs)
