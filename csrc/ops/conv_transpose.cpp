@@ -12,7 +12,15 @@
 // x * w[ic, oc, k...] to Y[o = i*s - pad + k*d per dim] when that lands
 // inside Y (odometers over the input and kernel positions).
 // O(N*IC*OC/g*prod(in)*prod(k)), no workspace.
+// DECONV_GEMM (float32, 2 spatial dims): per image and group, the columns
+// col[ocg*kh*kw x ih*iw] = W_g^T (ocg*kh*kw x icg) * X_g (icg x ih*iw) by
+// kernels::sgemm, then col2im scatter-adds each column row into the output
+// plane (which starts as the bias). Cost: the GEMM's 2*ocg*kh*kw*icg*ih*iw
+// flops per image and group plus the scatter; workspace: the column matrix.
 #include <algorithm>
+#include <cstring>
+
+#include "kernels/sgemm.h"
 
 #include "ops/common.h"
 #include "ops/spatial.h"
@@ -201,10 +209,108 @@ void conv_transpose_naive(const ConvTransposeOp& op, const KernCtx& ctx) {
 
 const auto kNaive = naive_algo<ConvTransposeOp>(conv_transpose_naive);
 
+// DECONV_GEMM's geometry (2 spatial dims).
+struct DeconvGeo {
+  int64_t n, ic, ih, iw, oc, oh, ow, kh, kw, sh, sw, dh, dw, ph, pw, group;
+  int64_t icg() const { return ic / group; }
+  int64_t ocg() const { return oc / group; }
+};
+
+DeconvGeo deconv_geo(const ConvTransposeOp& op, const Shape& xs, const Shape& ws,
+                     const Shape& ys) {
+  std::vector<int64_t> in{xs[2], xs[3]}, k{ws[2], ws[3]}, pads;
+  op.resolve(in, k, &pads);
+  auto at = [](const std::vector<int64_t>& v, size_t i) { return v.empty() ? int64_t(1) : v[i]; };
+  DeconvGeo g;
+  g.n = xs[0], g.ic = xs[1], g.ih = xs[2], g.iw = xs[3];
+  g.oc = ys[1], g.oh = ys[2], g.ow = ys[3];
+  g.kh = ws[2], g.kw = ws[3];
+  g.sh = at(op.sp.strides, 0), g.sw = at(op.sp.strides, 1);
+  g.dh = at(op.sp.dilations, 0), g.dw = at(op.sp.dilations, 1);
+  g.ph = pads[0], g.pw = pads[1];
+  g.group = op.group;
+  return g;
+}
+
+// Adds row[ih*iw] (one kernel tap (kh, kw) of one output channel) into the
+// output plane y[oh*ow] at o = i*s - pad + k*d.
+void col2im_add(const DeconvGeo& g, const float* row, int64_t kh, int64_t kw, float* y) {
+  int64_t offh = kh * g.dh - g.ph, offw = kw * g.dw - g.pw;
+  // Input columns iw with 0 <= iw*sw + offw < ow.
+  int64_t a = offw >= 0 ? 0 : (-offw + g.sw - 1) / g.sw;
+  int64_t b = g.ow - offw <= 0 ? 0 : (g.ow - offw + g.sw - 1) / g.sw;
+  b = std::min(b, g.iw);
+  if (a >= b) return;
+  for (int64_t ih = 0; ih < g.ih; ++ih) {
+    int64_t oh = ih * g.sh + offh;
+    if (oh < 0 || oh >= g.oh) continue;
+    const float* r = row + ih * g.iw;
+    float* yr = y + oh * g.ow + offw;  // yr[iw*sw] is input column iw's target
+    if (g.sw == 1) {
+      for (int64_t i = a; i < b; ++i) yr[i] += r[i];
+    } else {
+      for (int64_t i = a; i < b; ++i) yr[i * g.sw] += r[i];
+    }
+  }
+}
+
+class DeconvGemm final : public Algo {
+ public:
+  const char* name() const override { return "DECONV_GEMM"; }
+  uint32_t attributes() const override { return REPRODUCIBLE; }
+  bool usable(const Op& op, const InLayouts& in, const OutLayouts& out) const override {
+    if (in.size() < 2 || !in[0] || !in[1] || out.empty()) return false;
+    for (const Layout* l : in)
+      if (l && (l->dtype != DType::Float32 || l->numel() < 0)) return false;
+    return in[0]->ndim() == 4 && in[1]->ndim() == 4 && out[0].ndim() == 4 &&
+           out[0].dtype == DType::Float32 && out[0].numel() >= 0;
+  }
+  size_t workspace(const Op& op, const InLayouts& in, const OutLayouts& out) const override {
+    if (!usable(op, in, out)) return 0;
+    const Shape& x = in[0]->shape;
+    const Shape& w = in[1]->shape;
+    return static_cast<size_t>(w[1] * w[2] * w[3] * x[2] * x[3]) * sizeof(float);
+  }
+  void exec(const Op& op_, const KernCtx& ctx) const override {
+    const auto& op = static_cast<const ConvTransposeOp&>(op_);
+    const Tensor& xt = ctx.input(0);
+    const Tensor& wt = ctx.input(1);
+    Tensor& yt = ctx.output(0);
+    DeconvGeo g = deconv_geo(op, xt.shape(), wt.shape(), yt.shape());
+    const float* x = xt.ptr<float>();
+    const float* w = wt.ptr<float>();
+    const float* bias = ctx.has(2) ? ctx.input(2).ptr<float>() : nullptr;
+    float* y = yt.ptr<float>();
+    float* col = static_cast<float*>(ctx.workspace);
+    const int64_t icg = g.icg(), ocg = g.ocg(), kk = g.kh * g.kw, ihw = g.ih * g.iw,
+                  ohw = g.oh * g.ow, m = ocg * kk;
+    for (int64_t n = 0; n < g.n; ++n) {
+      for (int64_t c = 0; c < g.oc; ++c) {
+        float* yp = y + (n * g.oc + c) * ohw;
+        std::fill(yp, yp + ohw, bias ? bias[c] : 0.f);
+      }
+      if (ihw == 0 || icg == 0) continue;
+      for (int64_t grp = 0; grp < g.group; ++grp) {
+        const float* xg = x + (n * g.ic + grp * icg) * ihw;
+        const float* wg = w + grp * icg * m;  // icg x (ocg*kh*kw), row-major
+        kernels::sgemm(true, false, m, ihw, icg, 1.f, wg, m, xg, ihw, 0.f, col, ihw);
+        for (int64_t ocl = 0; ocl < ocg; ++ocl) {
+          float* yp = y + (n * g.oc + grp * ocg + ocl) * ohw;
+          for (int64_t kh = 0; kh < g.kh; ++kh)
+            for (int64_t kw = 0; kw < g.kw; ++kw)
+              col2im_add(g, col + ((ocl * g.kh + kh) * g.kw + kw) * ihw, kh, kw, yp);
+        }
+      }
+    }
+  }
+};
+
+const DeconvGemm kDeconvGemm;
+
 }  // namespace
 
 void register_op_ConvTranspose(OpRegistry& r) {
-  register_simple<ConvTransposeOp>(r, "ConvTranspose", {&kNaive}, 2, 3);
+  register_simple<ConvTransposeOp>(r, "ConvTranspose", {&kNaive, &kDeconvGemm}, 2, 3);
 }
 
 }  // namespace loadrun
