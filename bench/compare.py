@@ -20,7 +20,6 @@ import sys
 import tempfile
 import time
 
-import numpy as np
 import onnxruntime as ort
 
 import loadrun
@@ -30,30 +29,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))
 sys.path.insert(0, HERE)
 
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import platform
-
-    return platform.processor() or "unknown"
-
-
-def feeds_for(net):
-    rng = np.random.default_rng(0)
-    feeds = {}
-    for i in net.inputs:
-        shape = [d if d > 0 else 1 for d in i.shape]
-        if i.dtype.startswith(("int", "uint")):
-            feeds[i.name] = rng.integers(0, 2, size=shape).astype(i.dtype)
-        else:
-            feeds[i.name] = rng.standard_normal(shape).astype(i.dtype)
-    return feeds
+from zoo_latency import cpu_model, feeds_for  # noqa: E402
 
 
 def ort_session(model_bytes):

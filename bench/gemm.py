@@ -21,7 +21,6 @@ Usage: python bench/gemm.py [--quick]
 """
 import argparse
 import os
-import platform
 import time
 
 # One thread everywhere, before numpy loads its BLAS.
@@ -49,15 +48,9 @@ SHAPES = [
 
 
 def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
+    from loadrun.cli.machine import describe
 
+    return describe()["cpu"]
 
 def best_time(fn, min_total=0.3, min_calls=5):
     """Best seconds per call over many calls (at least min_total seconds)."""

@@ -9,7 +9,6 @@ as ORT always prepacks them).
 """
 import argparse
 import os
-import platform
 import statistics
 import time
 
@@ -18,27 +17,25 @@ import onnxruntime as ort
 
 import loadrun
 from loadrun import zoo
+from loadrun.cli.machine import describe
+
+
 
 
 def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
+    return describe()["cpu"]
 
 
 def feeds_for(net):
+    """Seeded inputs for a compiled network (a dim not yet known counts as 1)."""
     rng = np.random.default_rng(0)
     feeds = {}
     for i in net.inputs:
-        if i.dtype.startswith("int"):
-            feeds[i.name] = rng.integers(0, 2, size=i.shape).astype(i.dtype)
+        shape = [d if d > 0 else 1 for d in i.shape]
+        if i.dtype.startswith(("int", "uint")):
+            feeds[i.name] = rng.integers(0, 2, size=shape).astype(i.dtype)
         else:
-            feeds[i.name] = rng.standard_normal(i.shape).astype(i.dtype)
+            feeds[i.name] = rng.standard_normal(shape).astype(i.dtype)
     return feeds
 
 

@@ -33,9 +33,9 @@ class SubGraph {
 
   // Compiles for inputs of these layouts (or reuses the plan) and gives the
   // output layouts; false when some output shape is only known by running.
-  // A sequence or optional input takes a placeholder layout (layouts_of) and
-  // a sequence or optional output gives one (its contents are only known by
-  // running, and no layout describes them).
+  // A sequence or optional input stands as a scalar layout of its element
+  // dtype (layouts_of), and a sequence or optional output gives one back
+  // (its contents are only known by running; no layout describes them).
   bool infer(const std::vector<Layout>& in, std::vector<Layout>* out);
   // Runs on the feeds (compiling for their shapes if needed); copies of the outputs.
   std::vector<Tensor> run(const std::vector<const Tensor*>& feeds);
@@ -60,7 +60,7 @@ std::vector<Value> feeds_of(const KernCtx& ctx, size_t from);
 // when one is not known).
 std::vector<Value> feeds_of(const InferCtx& ctx, size_t from, const char* what);
 // Layouts of a node's inputs [from, end) for SubGraph::infer (a sequence or
-// optional gives a placeholder).
+// optional gives a scalar layout of its element dtype).
 std::vector<Layout> layouts_of(const InferCtx& ctx, size_t from);
 // Output `o` of the node from a subgraph's result `v`: a tensor is copied
 // into the planned output (its layout must be the inferred one), a Value
