@@ -133,6 +133,38 @@ def _classify(case, exc):
     return f"{type(exc).__name__}: {first[:160]}"
 
 
+# Cases whose expected data encodes what ONNX leaves undefined, as one
+# library version happens to compute it: float -> int4/uint4/int2/uint2 out of
+# range (the cases' inputs run -9..15 and -3..3; their expected data comes from
+# ml_dtypes at test time, which wraps before 0.7 and gives 0 from 0.7 on).
+# These are checked against loadrun's definition instead (truncate toward
+# zero, saturate to the type's range, NaN -> 0; test_ops_quant.py tests it),
+# computed exactly here, so the result does not depend on a dependency's version.
+_SUB_BYTE_RANGE = {"int4": (-8, 7), "uint4": (0, 15), "int2": (-2, 1), "uint2": (0, 3)}
+
+
+def _defined_refs(case, inputs, refs):
+    import numpy as np
+
+    nodes = [n for n in case.model.graph.node]
+    if not case.name.startswith(("test_cast_", "test_castlike_")) or not inputs:
+        return refs
+    x = np.asarray(inputs[0])
+    if x.dtype.kind != "f" and x.dtype.name not in ("bfloat16",):
+        return refs
+    out = []
+    for r in refs:
+        rng = _SUB_BYTE_RANGE.get(np.asarray(r).dtype.name)
+        if rng is None or not any(n.op_type in ("Cast", "CastLike") for n in nodes):
+            out.append(r)
+            continue
+        lo, hi = rng
+        f = x.astype(np.float64)
+        v = np.clip(np.trunc(np.nan_to_num(f, nan=0.0, posinf=hi, neginf=lo)), lo, hi).astype(np.int8)
+        out.append(v.astype(r.dtype).reshape(r.shape))
+    return out
+
+
 def _run_case(case):
     import numpy as np
     from onnx.backend.test.runner import Runner, _normalize_tensor
@@ -143,7 +175,7 @@ def _run_case(case):
         rep = backend.prepare(case.model, "CPU")
         for inputs, ref_outputs in case.data_sets:
             inputs_ = [_normalize_tensor(x) for x in inputs]
-            refs = [_normalize_tensor(x) for x in ref_outputs]
+            refs = _defined_refs(case, inputs_, [_normalize_tensor(x) for x in ref_outputs])
             with np.errstate(all="ignore"):
                 outs = rep.run(inputs_)
             Runner.assert_similar_outputs(refs, outs, rtol=case.rtol, atol=case.atol)

@@ -1,5 +1,8 @@
 #include "core/dtype.h"
 
+#include "core/errors.h"
+
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -223,13 +226,22 @@ uint32_t lowp_from_double(DType dt, double v, bool saturate) {
   bool sgn = false;
   int nb = int_bits(dt, &sgn);
   if (nb) {
+    // ONNX leaves float -> integer out of range undefined; loadrun saturates,
+    // as it does for every float -> integer Cast (dependency-independent).
     if (std::isnan(v)) return 0;
-    double t = std::trunc(v);
-    // beyond int64 only the low bits matter, and those are 0 for |t| >= 2^63
-    if (!(std::fabs(t) < 9.2e18)) return 0;
-    return static_cast<uint32_t>(static_cast<uint64_t>(static_cast<int64_t>(t)) & ((1u << nb) - 1));
+    double lo = sgn ? -std::ldexp(1.0, nb - 1) : 0.0;
+    double hi = sgn ? std::ldexp(1.0, nb - 1) - 1 : std::ldexp(1.0, nb) - 1;
+    double t = std::min(std::max(std::trunc(v), lo), hi);
+    return static_cast<uint32_t>(static_cast<int64_t>(t)) & ((1u << nb) - 1);
   }
   return 0;
+}
+
+uint32_t lowp_wrap_int(DType dt, int64_t v) {
+  bool sgn = false;
+  int nb = int_bits(dt, &sgn);
+  LR_CHECK(nb, InternalError, "lowp_wrap_int: ", dtype_name(dt), " is not a sub-byte integer");
+  return static_cast<uint32_t>(static_cast<uint64_t>(v) & ((1u << nb) - 1));
 }
 
 uint8_t float8e8m0_from_float(float v, bool saturate, E8M0Round mode) {

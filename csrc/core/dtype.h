@@ -66,10 +66,14 @@ double lowp_to_double(DType dt, uint32_t bits);
 // values saturate to the largest finite value when `saturate` (float8;
 // float4e2m1 always saturates, having no inf/NaN; bfloat16 never does), else
 // become inf (e5m2) or NaN. NaN stays NaN (float4e2m1 has none: it gives a
-// zero of the opposite sign, as ml_dtypes does). Integers truncate toward
-// zero and keep the low 4 / 2 bits (wrap), NaN giving 0. float8e8m0 rounds
+// zero of the opposite sign, as ml_dtypes does). Integers (int4/int2) truncate
+// toward zero and saturate to their range, NaN giving 0 (ONNX leaves float ->
+// integer out of range undefined; this is loadrun's definition). float8e8m0 rounds
 // as float8e8m0_from_float with round mode Up.
 uint32_t lowp_from_double(DType dt, double v, bool saturate);
+// The integer `v` as int4/uint4/int2/uint2 bits: its low 4 / 2 bits (ONNX's
+// rule for integer -> narrower integer: discard the higher bits).
+uint32_t lowp_wrap_int(DType dt, int64_t v);
 // float8e8m0 (unsigned powers of two 2^-127..2^127, 0xFF NaN) from a float:
 // the float's exponent, rounded by the mantissa: Up (any fraction rounds up),
 // Down (truncate) or Nearest (a fraction >= 1/2 rounds up); saturate keeps

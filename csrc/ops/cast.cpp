@@ -11,8 +11,10 @@
 // sources) or an int64 (from integer and bool sources), rounding as ONNX and
 // ml_dtypes do (see lowp_from_double): `saturate` (default 1) clamps float8
 // overflow to the largest finite value, `round_mode` (up / down / nearest)
-// rounds to float8e8m0; integer -> int4/int2 wraps, float -> int4/int2
-// truncates then wraps.
+// rounds to float8e8m0; integer -> int4/int2 wraps (ONNX's rule for
+// integers), float -> int4/int2 truncates then saturates like every float ->
+// integer Cast (ONNX leaves it undefined; ml_dtypes changed its answer in
+// 0.7, so loadrun defines its own and tests it against exact arithmetic).
 #include <cmath>
 #include <cstring>
 
@@ -166,8 +168,7 @@ void store_elem(const CastOp& op, Tensor& t, int64_t i, const Elem& e) {
     if (dt == DType::Float8E8M0) {
       bits = float8e8m0_from_float(static_cast<float>(e.d), op.saturate, op.round);
     } else if (!dtype_is_float(dt) && e.is_int) {  // integer -> int4/int2: wrap
-      // the low byte holds the low 4 / 2 bits, exactly, whatever the width
-      bits = lowp_from_double(dt, static_cast<double>(e.i & 0xFF), false);
+      bits = lowp_wrap_int(dt, e.i);
     } else {
       bits = lowp_from_double(dt, e.d, op.saturate);
     }

@@ -69,7 +69,7 @@ void store_int(Tensor& t, int64_t i, int64_t v) {
     case DType::Int16: t.ptr<int16_t>()[i] = static_cast<int16_t>(v); return;
     case DType::Uint16: t.ptr<uint16_t>()[i] = static_cast<uint16_t>(v); return;
     default:  // int4 / uint4 / int2 / uint2: the low bits, one element per byte
-      t.ptr<uint8_t>()[i] = static_cast<uint8_t>(lowp_from_double(t.dtype(), static_cast<double>(v), false));
+      t.ptr<uint8_t>()[i] = static_cast<uint8_t>(lowp_wrap_int(t.dtype(), v));
       return;
   }
 }
