@@ -25,7 +25,9 @@ constexpr size_t kMemAlignment = 64;  // every offset, and every size as placed
 constexpr int kBeforeFirstStep = -1;
 constexpr int kAfterLastStep = INT_MAX;
 
-inline size_t mem_align(size_t n) { return (n + kMemAlignment - 1) / kMemAlignment * kMemAlignment; }
+inline size_t mem_align(size_t n) {
+  return (n + kMemAlignment - 1) / kMemAlignment * kMemAlignment;
+}
 
 struct MemRequest {
   size_t bytes = 0;

@@ -164,7 +164,9 @@ static void test_linear() {
   EXPECT(p.arena_bytes == 448);
 }
 
-static bool mentions(const std::string& s, const char* what) { return s.find(what) != std::string::npos; }
+static bool mentions(const std::string& s, const char* what) {
+  return s.find(what) != std::string::npos;
+}
 
 static void test_verifier() {
   std::vector<MemRequest> reqs = {{100, 0, 1}, {200, 1, 2}, {50, 2, 3}};
@@ -237,14 +239,16 @@ static std::vector<MemRequest> random_requests(Rng& rng, int steps, Sizes sizes)
   auto last_after = [&](int first) -> int {
     if (rng.chance(8)) return kOut;
     if (rng.chance(3)) return std::max(first, 0);  // never read after it is made
-    int d = rng.chance(70) ? 1 : 1 + rng.below(1 + rng.below(steps));  // skips: short, sometimes long
+    // Most tensors are read by the next step; skips are short, sometimes long.
+    int d = rng.chance(70) ? 1 : 1 + rng.below(1 + rng.below(steps));
     return std::min(std::max(first, 0) + d, steps - 1);
   };
   int inputs = 1 + rng.below(3);
   for (int i = 0; i < inputs; ++i) reqs.push_back({size(), kIn, last_after(kIn)});
   for (int s = 0; s < steps; ++s) {
     int outs = rng.chance(20) ? 2 : 1;
-    for (int o = 0; o < outs; ++o) reqs.push_back({size(), s, s == steps - 1 ? kOut : last_after(s)});
+    for (int o = 0; o < outs; ++o)
+      reqs.push_back({size(), s, s == steps - 1 ? kOut : last_after(s)});
   }
   return reqs;
 }
