@@ -10,6 +10,7 @@ from loadrun.dumps.static_mem_info import (
     chunk_from_request,
     memory_svg,
     static_memory_info,
+    write_graph_json,
     write_static_mem_info,
 )
 
@@ -92,6 +93,13 @@ def test_readable_the_way_graph_info_analyze_reads_it():
         peak = max(peak, int(c["logic_addr_end"]))
     assert peak == 12288
     assert live == {"0": 4096 + 8192, "1": 8192, "2": 8192 + 100}  # b counted in a's bytes at 1
+
+
+def test_graph_json_alone(tmp_path):
+    path = write_graph_json(tmp_path / "new", GRAPH)
+    assert path == tmp_path / "new" / "graph.json"
+    assert json.loads(path.read_text()) == GRAPH
+    assert sorted(p.name for p in (tmp_path / "new").iterdir()) == ["graph.json"]
 
 
 def test_chunk_from_request():

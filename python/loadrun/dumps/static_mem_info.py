@@ -3,7 +3,8 @@
 
 write_static_mem_info(out_dir, chunks, oprs, graph) writes
 
-- DIR/graph.json: `graph` as given (the `graph_exec` description of §6);
+- DIR/graph.json: `graph` as given (the `graph_exec` description of §6;
+  write_graph_json() writes it alone, for the after-compile moment);
 - DIR/StaticMemoryInfo.json: `{"chunk": {id: {id, type, time_begin, time_end,
   logic_addr_begin, logic_addr_end, overwrite_dest_id}}, "opr": {step: {id,
   name}}}`, every value a string, the shape MegEngine's graph_info_analyze.py
@@ -135,6 +136,16 @@ def static_memory_info(chunks, oprs, arena_bytes: Optional[int] = None) -> dict:
     return {"chunk": out_chunks, "opr": out_oprs}
 
 
+def write_graph_json(out_dir: os.PathLike | str, graph: Mapping[str, Any]) -> Path:
+    """DIR/graph.json alone (MegEngine writes it after compiling, before the
+    first run writes the rest); creates DIR; returns the file's path."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / "graph.json", "w") as f:
+        json.dump(graph, f, indent=1)
+    return out / "graph.json"
+
+
 def write_static_mem_info(
     out_dir: os.PathLike | str,
     chunks: Sequence[Mapping[str, Any]],
@@ -147,10 +158,9 @@ def write_static_mem_info(
     planned arena, may exceed the highest chunk end (alignment); weights are
     placed above whichever is larger."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     if graph is not None:
-        with open(out / "graph.json", "w") as f:
-            json.dump(graph, f, indent=1)
+        write_graph_json(out, graph)
+    out.mkdir(parents=True, exist_ok=True)
     with open(out / "StaticMemoryInfo.json", "w") as f:
         json.dump(static_memory_info(chunks, oprs, arena_bytes), f, indent=1)
     with open(out / "memory.svg", "w") as f:
