@@ -291,7 +291,8 @@ PYBIND11_MODULE(_core, m) {
       .def(py::init([](std::shared_ptr<Graph> g, const std::string& prefer_algo,
                        bool weight_preprocess, uint32_t strategy, py::object workspace_limit,
                        bool binary_equal_between_batch, int shared_batch_size,
-                       const std::string& algo_policy, bool progress, bool optimize) {
+                       const std::string& algo_policy, bool progress, bool optimize,
+                       size_t max_plans) {
              NetworkOptions opt;
              opt.chooser.prefer_algo = prefer_algo;
              opt.weight_preprocess = weight_preprocess;
@@ -303,13 +304,28 @@ PYBIND11_MODULE(_core, m) {
              opt.chooser.algo_policy = algo_policy;
              opt.chooser.progress = progress;
              opt.optimize = optimize;
+             opt.max_plans = max_plans;
              return std::make_unique<Network>(g, opt);
            }),
            py::arg("graph"), py::arg("prefer_algo") = "", py::arg("weight_preprocess") = false,
            py::arg("strategy") = static_cast<uint32_t>(kHeuristic),
            py::arg("workspace_limit") = py::none(), py::arg("binary_equal_between_batch") = false,
            py::arg("shared_batch_size") = 0, py::arg("algo_policy") = "",
-           py::arg("progress") = true, py::arg("optimize") = true)
+           py::arg("progress") = true, py::arg("optimize") = true,
+           py::arg("max_plans") = NetworkOptions::kDefaultMaxPlans)
+      .def_property_readonly("num_plans", &Network::num_plans)
+      .def_property_readonly("num_prepared", &Network::num_prepared)
+      .def("benchmark_feeds",
+           [](Network& n, const py::list& feeds, int iters, int warmup) {
+             std::vector<py::array> keep;
+             std::vector<Value> vs = values_of(n, feeds, keep);
+             BenchResult b;
+             {
+               py::gil_scoped_release release;
+               b = n.benchmark_values(vs, iters, warmup);
+             }
+             return py::make_tuple(b.warmup_ms, b.iter_ms);
+           })
       .def("fastrun_log", [](Network& n) { return n.chooser().take_log(); })
       .def("fastrun_stats",
            [](Network& n) {

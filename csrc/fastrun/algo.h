@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "graph/op.h"
@@ -49,8 +50,22 @@ class Algo {
                                                  const std::vector<const Tensor*>& values) const {
     return nullptr;
   }
+  // What preprocess() depends on besides the weights' values: plans for
+  // other input shapes with the same key share one result. The default, every
+  // input's layout, is always safe; an algorithm whose result depends on the
+  // weights' layouts alone says so (then a new batch size reuses it).
+  virtual std::string preprocess_key(const Op& op, const InLayouts& in) const {
+    std::string k;
+    for (const Layout* l : in) k += l ? l->str() : "{}";
+    return k;
+  }
   virtual void exec(const Op& op, const KernCtx& ctx) const = 0;
 };
+
+// preprocess_key of an algorithm whose preprocess reads input `i`'s layout only.
+inline std::string layout_key(const InLayouts& in, size_t i) {
+  return i < in.size() && in[i] ? in[i]->str() : "{}";
+}
 
 // An algo that is a plain function of the concrete op type.
 template <class OpT>

@@ -159,6 +159,10 @@ class Im2colGemm final : public Algo {
     int64_t scratch = conv_gemm_transposed(ohw) ? nb * g.ocg() : 0;
     return static_cast<size_t>(k * nb + scratch) * sizeof(float);
   }
+  std::string preprocess_key(const Op& op, const InLayouts& in) const override {
+    // the packing follows the weights and whether the GEMM runs transposed
+    return layout_key(in, 1) + (conv_gemm_transposed(conv_out_hw(as_conv(op), in)) ? "T" : "N");
+  }
   std::shared_ptr<const void> preprocess(const Op& op, const InLayouts& in,
                                          const std::vector<const Tensor*>& values) const override {
     if (values.size() < 2 || !values[1]) return nullptr;

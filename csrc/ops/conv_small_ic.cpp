@@ -57,6 +57,9 @@ class DirectSmallIc final : public Algo {
                      kernels::conv_small_ic_packed_floats(g.oc, g.ic, g.kh, g.kw);
     return static_cast<size_t>(floats) * sizeof(float);
   }
+  std::string preprocess_key(const Op&, const InLayouts& in) const override {
+    return layout_key(in, 1);
+  }
   std::shared_ptr<const void> preprocess(const Op&, const InLayouts& in,
                                          const std::vector<const Tensor*>& values) const override {
     if (values.size() < 2 || !values[1]) return nullptr;

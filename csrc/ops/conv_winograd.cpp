@@ -97,6 +97,9 @@ class Winograd final : public Algo {
     floats += t2 * g.ocg() * g.icg();  // U, when not preprocessed
     return static_cast<size_t>(floats) * sizeof(float);
   }
+  std::string preprocess_key(const Op&, const InLayouts& in) const override {
+    return layout_key(in, 1);
+  }
   std::shared_ptr<const void> preprocess(const Op& op, const InLayouts& in,
                                          const std::vector<const Tensor*>& values) const override {
     if (values.size() < 2 || !values[1] || in[1]->shape.size() != 4) return nullptr;

@@ -147,6 +147,9 @@ class GemmSgemm final : public Algo {
     GemmDims d = gemm_dims(static_cast<const GemmOp&>(op), in[0]->shape, in[1]->shape);
     return gemm_packs_b(d) ? kernels::sgemm_packed_b_workspace(d.k, d.n) : 0;
   }
+  std::string preprocess_key(const Op&, const InLayouts& in) const override {
+    return layout_key(in, 1);
+  }
   std::shared_ptr<const void> preprocess(const Op& o, const InLayouts& in,
                                          const std::vector<const Tensor*>& values) const override {
     const GemmOp& op = static_cast<const GemmOp&>(o);

@@ -170,6 +170,9 @@ class MatMulSgemm final : public Algo {
     MatMulPlan p = matmul_plan(in[0]->shape, in[1]->shape);
     return matmul_packs_b(p) ? kernels::sgemm_packed_b_workspace(p.g.k, p.g.n) : 0;
   }
+  std::string preprocess_key(const Op&, const InLayouts& in) const override {
+    return layout_key(in, 1);  // B packed: its shape decides k, n and the batch
+  }
   std::shared_ptr<const void> preprocess(const Op&, const InLayouts& in,
                                          const std::vector<const Tensor*>& values) const override {
     const Tensor* b = values.size() > 1 ? values[1] : nullptr;

@@ -32,6 +32,7 @@ Network& SubGraph::network_for(const std::vector<DType>& dtypes, const std::vect
 }
 
 bool SubGraph::infer(const std::vector<Layout>& in, std::vector<Layout>* out) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   return with_context(what_ + ": ", [&] {
     std::vector<DType> dts;
     std::vector<size_t> ranks;
@@ -60,6 +61,7 @@ bool SubGraph::infer(const std::vector<Layout>& in, std::vector<Layout>* out) {
 }
 
 std::vector<Tensor> SubGraph::run(const std::vector<const Tensor*>& feeds) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   return with_context(what_ + ": ", [&] {
     std::vector<DType> dts;
     std::vector<size_t> ranks;
@@ -75,6 +77,7 @@ std::vector<Tensor> SubGraph::run(const std::vector<const Tensor*>& feeds) {
 }
 
 std::vector<Value> SubGraph::run_values(const std::vector<Value>& feeds) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   return with_context(what_ + ": ", [&] {
     std::vector<DType> dts;
     std::vector<size_t> ranks;

@@ -8,10 +8,13 @@
 // Sequences and optionals pass through: run_values feeds and returns Values
 // of any kind (a capture, a Loop-carried value, an If result may be one).
 //
-// Not thread-safe: a model's ops (and so its nested networks) serve one run at
-// a time, as a Network does.
+// Thread safety: the op (and so its SubGraph) is shared by every Network
+// built from one import; infer and run lock the SubGraph, so Networks running
+// at once from several threads take turns in it (each gets its own results:
+// outputs are copied out under the lock).
 #pragma once
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -51,6 +54,7 @@ class SubGraph {
   std::unique_ptr<Network> net_;
   std::vector<DType> dtypes_;
   std::vector<size_t> ranks_;
+  std::recursive_mutex mu_;
 };
 
 // A node's inputs [from, end) as subgraph feeds, tensors and Values alike

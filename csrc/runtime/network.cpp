@@ -22,6 +22,7 @@ struct Network::Plan {
     bool dynamic = false;  // inferred, sized and given its algo at run time
   };
   std::vector<Shape> key;
+  uint64_t last_use = 0;          // Network::use_clock_ when last made current
   std::vector<Layout> layouts;    // per var
   std::vector<Tensor> tensors;    // per var: constants own theirs, the rest view the arena
   std::vector<char> known;        // per var: value known at compile time
@@ -258,8 +259,7 @@ std::unique_ptr<Network::Plan> Network::build_plan(const std::vector<Shape>& inp
     }
     if (opt_.weight_preprocess) {
       std::string where = node.label() + ": ";
-      step.prepared = with_context(
-          where, [&] { return step.algo->preprocess(*node.op, in_l, values); });
+      step.prepared = with_context(where, [&] { return prepared_for(node, *step.algo, in_l, values); });
       step.ctx.prepared = step.prepared.get();
     }
     for (int vid : node.outputs) {
@@ -281,6 +281,7 @@ std::unique_ptr<Network::Plan> Network::build_plan(const std::vector<Shape>& inp
 }
 
 void Network::compile(const std::vector<Shape>& input_shapes) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   auto it = plans_.find(input_shapes);
   if (it == plans_.end()) {
     auto plan = build_plan(input_shapes);
@@ -288,6 +289,53 @@ void Network::compile(const std::vector<Shape>& input_shapes) {
     it = plans_.emplace(input_shapes, std::move(plan)).first;
   }
   current_ = it->second.get();
+  current_->last_use = ++use_clock_;
+  evict_plans();
+}
+
+// Drops the least recently used shape plans beyond opt_.max_plans (never the
+// current one); their arenas go with them, and preprocessed weights no plan
+// uses any more.
+void Network::evict_plans() {
+  size_t keep = std::max<size_t>(opt_.max_plans, 1);
+  while (plans_.size() > keep) {
+    auto victim = plans_.end();
+    for (auto it = plans_.begin(); it != plans_.end(); ++it) {
+      Plan* p = it->second.get();
+      if (p == current_ || (current_ && current_->base == p)) continue;
+      if (victim == plans_.end() || p->last_use < victim->second->last_use) victim = it;
+    }
+    if (victim == plans_.end()) return;
+    plans_.erase(victim);
+  }
+  for (auto it = prepared_.begin(); it != prepared_.end();)
+    it = it->second.expired() ? prepared_.erase(it) : std::next(it);
+}
+
+std::shared_ptr<const void> Network::prepared_for(const OprNode& node, const Algo& algo,
+                                                  const InLayouts& in,
+                                                  const std::vector<const Tensor*>& values) {
+  std::string key = str_cat(node.id, "/", algo.name(), "/", algo.preprocess_key(*node.op, in));
+  auto it = prepared_.find(key);
+  if (it != prepared_.end())
+    if (auto p = it->second.lock()) return p;
+  std::shared_ptr<const void> p = algo.preprocess(*node.op, in, values);
+  if (p) prepared_[key] = p;
+  return p;
+}
+
+size_t Network::num_plans() const {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  size_t n = 0;
+  for (const auto& kv : plans_) n += 1 + kv.second->by_value.size();
+  return n;
+}
+
+size_t Network::num_prepared() const {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  size_t n = 0;
+  for (const auto& kv : prepared_) n += kv.second.expired() ? 0 : 1;
+  return n;
 }
 
 void Network::require_compiled() const {
@@ -295,6 +343,7 @@ void Network::require_compiled() const {
 }
 
 std::vector<IOInfo> Network::inputs() const {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   std::vector<IOInfo> r;
   for (size_t i = 0; i < graph_->inputs().size(); ++i) {
     const Var& v = graph_->vars()[graph_->inputs()[i]];
@@ -304,6 +353,7 @@ std::vector<IOInfo> Network::inputs() const {
 }
 
 std::vector<IOInfo> Network::outputs() const {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   std::vector<IOInfo> r;
   for (int vid : graph_->outputs()) {
     const Var& v = graph_->vars()[vid];
@@ -318,6 +368,7 @@ std::vector<IOInfo> Network::outputs() const {
 }
 
 void Network::set_input(size_t i, const Tensor& src) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   require_compiled();
   LR_CHECK(i < graph_->inputs().size(), InputError, "input index ", i, " out of range");
   int vid = graph_->inputs()[i];
@@ -339,6 +390,7 @@ void Network::set_input(size_t i, const Tensor& src) {
 }
 
 void Network::execute() {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   require_compiled();
   if (current_->has_dynamic) return execute_dynamic();
   for (auto& step : current_->seq) {
@@ -351,6 +403,7 @@ void Network::execute() {
 }
 
 const Tensor& Network::output(size_t i) const {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   require_compiled();
   const Var& v = graph_->vars()[graph_->outputs().at(i)];
   LR_CHECK(v.kind == ValueKind::kTensor, InputError, "output '", v.name, "' is a ",
@@ -359,6 +412,7 @@ const Tensor& Network::output(size_t i) const {
 }
 
 void Network::bind_inputs(const std::vector<Tensor>& feeds) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   std::vector<Shape> shapes;
   for (const auto& t : feeds) shapes.push_back(t.shape());
   if (!current_ || current_->key != shapes) compile(shapes);
@@ -367,6 +421,7 @@ void Network::bind_inputs(const std::vector<Tensor>& feeds) {
 }
 
 std::vector<Tensor> Network::run(const std::vector<Tensor>& feeds) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   bind_inputs(feeds);
   execute();
   std::vector<Tensor> outs;
@@ -375,6 +430,7 @@ std::vector<Tensor> Network::run(const std::vector<Tensor>& feeds) {
 }
 
 BenchResult Network::benchmark(int iters, int warmup) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   require_compiled();
   using clock = std::chrono::steady_clock;
   BenchResult r;
@@ -388,7 +444,14 @@ BenchResult Network::benchmark(int iters, int warmup) {
   return r;
 }
 
+BenchResult Network::benchmark_values(const std::vector<Value>& feeds, int iters, int warmup) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  bind_values(feeds);
+  return benchmark(iters, warmup);
+}
+
 std::vector<StepInfo> Network::steps() const {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   require_compiled();
   std::vector<StepInfo> r;
   for (const auto& s : current_->seq) {
@@ -403,6 +466,7 @@ std::vector<StepInfo> Network::steps() const {
 }
 
 size_t Network::arena_bytes() const {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   require_compiled();
   return current_->arena_bytes;
 }
@@ -413,7 +477,6 @@ size_t Network::arena_bytes() const {
 namespace {
 
 constexpr int64_t kMaxKeyElems = 64;  // a graph input keys plans when it is this small
-constexpr size_t kMaxValuePlans = 64;  // value-keyed plans kept per shape plan
 
 bool keyable(const Layout& l) {
   switch (l.dtype) {
@@ -520,7 +583,7 @@ void Network::select_value_plan(const std::vector<Tensor>& feeds) {
       inputs = more;
       continue;
     }
-    if (inputs != base->key_inputs || base->by_value.size() >= kMaxValuePlans) {
+    if (inputs != base->key_inputs || base->by_value.size() >= std::max<size_t>(opt_.max_plans, 1)) {
       base->by_value.clear();  // plans for another key (or too many): current_ is replaced below
       base->key_inputs = inputs;
     }
@@ -660,6 +723,7 @@ void Network::bind_step_values(Plan& p, const OprNode& node, KernCtx& ctx) const
 }
 
 void Network::bind_values(const std::vector<Value>& feeds, bool share) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   const Graph& g = *graph_;
   LR_CHECK(feeds.size() == g.inputs().size(), InputError, "the model has ", g.inputs().size(),
            " inputs, ", feeds.size(), " given");
@@ -714,6 +778,7 @@ void Network::bind_values(const std::vector<Value>& feeds, bool share) {
 }
 
 Value Network::output_value(size_t i) const {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   require_compiled();
   int vid = graph_->outputs().at(i);
   if (graph_->vars()[vid].kind == ValueKind::kTensor)
@@ -722,6 +787,7 @@ Value Network::output_value(size_t i) const {
 }
 
 std::vector<Value> Network::run_values(const std::vector<Value>& feeds, bool share) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   bind_values(feeds, share);
   execute();
   std::vector<Value> outs;

@@ -23,6 +23,7 @@
 #pragma once
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,11 @@ struct NetworkOptions {
   // Graph passes (passes/passes.h: Conv+BN+activation fusion) run when the
   // network is built, like ONNX Runtime's default optimisations.
   bool optimize = true;
+  // Plans kept for distinct input shapes (least recently used dropped first),
+  // and value-keyed plans kept per shape plan; each holds its own activation
+  // arena. Weights and their preprocessed forms are shared by all plans.
+  size_t max_plans = kDefaultMaxPlans;
+  static constexpr size_t kDefaultMaxPlans = 8;
 };
 
 struct IOInfo {
@@ -61,6 +67,10 @@ struct BenchResult {
   std::vector<double> iter_ms;
 };
 
+// Thread safety: every public member may be called from several threads at
+// once; calls on one Network are serialised (one lock per Network, held for a
+// whole run: bind, execute and copying the outputs out), so each caller gets
+// its own inputs' results. Distinct Networks run concurrently.
 class Network {
  public:
   explicit Network(std::shared_ptr<const Graph> graph, NetworkOptions opt = {});
@@ -94,6 +104,14 @@ class Network {
 
   // Runs warmup + iters times on the current inputs, timing each run.
   BenchResult benchmark(int iters, int warmup);
+  // Binds `feeds` and benchmarks on them under one lock (another thread's
+  // run cannot slip in between).
+  BenchResult benchmark_values(const std::vector<Value>& feeds, int iters, int warmup);
+
+  // Plans kept now (shape plans and their value-keyed plans), and the
+  // preprocessed weights alive (each shared by every plan that uses it).
+  size_t num_plans() const;
+  size_t num_prepared() const;
 
   std::vector<StepInfo> steps() const;
   size_t arena_bytes() const;
@@ -121,12 +139,22 @@ class Network {
   bool makes_values(const OprNode& node) const;
   void bind_step_values(Plan& p, const OprNode& node, KernCtx& ctx) const;
 
+  // Weight preprocessing results shared by every plan: per (node, algo,
+  // Algo::preprocess_key) while some plan uses them.
+  std::shared_ptr<const void> prepared_for(const OprNode& node, const Algo& algo,
+                                           const InLayouts& in,
+                                           const std::vector<const Tensor*>& values);
+  void evict_plans();
+
   std::shared_ptr<const Graph> graph_;
   NetworkOptions opt_;
   CpuCompNode cpu_;
   AlgoChooser chooser_;
   std::map<std::vector<Shape>, std::unique_ptr<Plan>> plans_;
   Plan* current_ = nullptr;
+  uint64_t use_clock_ = 0;  // LRU: plans remember the clock of their last use
+  std::map<std::string, std::weak_ptr<const void>> prepared_;
+  mutable std::recursive_mutex mu_;
 };
 
 }  // namespace loadrun

@@ -23,6 +23,11 @@ from loadrun.onnx.dtypes import numpy_dtype
 from loadrun.onnx.importer import import_model
 
 
+# Plans (one per distinct input shape, each with its own activation arena)
+# kept by default; the least recently used goes first. load(max_plans=N).
+DEFAULT_MAX_PLANS = 8
+
+
 class TensorInfo(NamedTuple):
     name: str
     shape: tuple  # -1 marks a dim not known yet
@@ -75,13 +80,17 @@ def convert_value(spec, value):
 
 class Network:
     def __init__(self, imported, input_shapes=None, *, algo=None, weight_preprocess=False, progress=True,
-                 optimize=True, **fast_run):
+                 optimize=True, max_plans=None, **fast_run):
         from loadrun.fastrun import chooser_options
 
         self._model = imported
+        if max_plans is None:
+            max_plans = DEFAULT_MAX_PLANS
+        if isinstance(max_plans, bool) or not isinstance(max_plans, int) or max_plans < 1:
+            raise InputError(f"max_plans must be a whole number >= 1, got {max_plans!r}")
         self._core = _core.Network(imported.graph, prefer_algo=algo or "",
                                    weight_preprocess=weight_preprocess, progress=progress, optimize=optimize,
-                                   **chooser_options(**fast_run))
+                                   max_plans=max_plans, **chooser_options(**fast_run))
         self._specs = {s.name: s for s in imported.inputs}
         # Some input or output is a sequence or an optional: run through run_values.
         self._values = (any(s.kind != "tensor" for s in imported.inputs)
@@ -204,14 +213,26 @@ class Network:
         if self._feeds is None:  # zeros; an empty sequence; an empty optional
             self._feeds = [np.zeros(self._shapes[s.name], dtype=numpy_dtype(s.dtype)) if s.kind == "tensor"
                            else [] if s.kind == "sequence" else None for s in self._model.inputs]
-        self._bind(self._feeds)  # compiles if needed, copies the inputs in
-        w, it = self._core.benchmark(int(iters), int(warmup))
+        # binds (compiling if needed) and times under one lock: a run from
+        # another thread cannot change the inputs in between
+        w, it = self._core.benchmark_feeds(self._feeds, int(iters), int(warmup))
         return Timings(it, w)
+
+    @property
+    def num_plans(self):
+        """Plans kept now (at most max_plans shape plans, each with at most
+        max_plans value-keyed plans)."""
+        return self._core.num_plans
+
+    @property
+    def num_prepared(self):
+        """Preprocessed weight blocks alive, each shared by every plan using it."""
+        return self._core.num_prepared
 
 
 def load(model, input_shapes=None, *, algo=None, weight_preprocess=False, fast_run=False, full_run=False,
          reproducible=False, binary_equal_between_batch=False, fast_run_shared_batch_size=0,
-         fast_run_algo_policy=None, workspace_limit=None, progress=True, optimize=True):
+         fast_run_algo_policy=None, workspace_limit=None, progress=True, optimize=True, max_plans=None):
     """Load an ONNX model (path or ModelProto) and compile it.
 
     input_shapes: {input name: shape} for symbolic dims (else a leading batch
@@ -229,10 +250,17 @@ def load(model, input_shapes=None, *, algo=None, weight_preprocess=False, fast_r
     draw a progress bar on stderr while profiling (only when it is a terminal).
     Conflicting options raise loadrun.fastrun.FastRunOptionError (a ValueError).
     optimize: run the graph passes (Conv+BatchNormalization+activation fusion).
+    max_plans: compiled plans kept for distinct input shapes (default
+    DEFAULT_MAX_PLANS = 8); the least recently used is dropped, with its
+    activation arena. Weights and their preprocessed forms are shared by all.
+
+    A Network may be run from several threads at once: runs of one Network
+    take turns (one lock per Network), so every caller gets the results of its
+    own inputs; distinct Networks run in parallel (run() releases the GIL).
     """
     return Network(import_model(model), input_shapes, algo=algo, weight_preprocess=weight_preprocess,
                    progress=progress, fast_run=fast_run, full_run=full_run, reproducible=reproducible,
                    binary_equal_between_batch=binary_equal_between_batch,
                    fast_run_shared_batch_size=fast_run_shared_batch_size,
                    fast_run_algo_policy=fast_run_algo_policy, workspace_limit=workspace_limit,
-                   optimize=optimize)
+                   optimize=optimize, max_plans=max_plans)
