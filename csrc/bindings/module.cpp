@@ -292,7 +292,7 @@ PYBIND11_MODULE(_core, m) {
                        bool weight_preprocess, uint32_t strategy, py::object workspace_limit,
                        bool binary_equal_between_batch, int shared_batch_size,
                        const std::string& algo_policy, bool progress, bool optimize,
-                       size_t max_plans) {
+                       size_t max_plans, bool mem_reuse, bool debug_fill_nan) {
              NetworkOptions opt;
              opt.chooser.prefer_algo = prefer_algo;
              opt.weight_preprocess = weight_preprocess;
@@ -305,6 +305,8 @@ PYBIND11_MODULE(_core, m) {
              opt.chooser.progress = progress;
              opt.optimize = optimize;
              opt.max_plans = max_plans;
+             opt.mem_reuse = mem_reuse;
+             opt.debug_fill_nan = debug_fill_nan;
              return std::make_unique<Network>(g, opt);
            }),
            py::arg("graph"), py::arg("prefer_algo") = "", py::arg("weight_preprocess") = false,
@@ -312,7 +314,8 @@ PYBIND11_MODULE(_core, m) {
            py::arg("workspace_limit") = py::none(), py::arg("binary_equal_between_batch") = false,
            py::arg("shared_batch_size") = 0, py::arg("algo_policy") = "",
            py::arg("progress") = true, py::arg("optimize") = true,
-           py::arg("max_plans") = NetworkOptions::kDefaultMaxPlans)
+           py::arg("max_plans") = NetworkOptions::kDefaultMaxPlans, py::arg("mem_reuse") = true,
+           py::arg("debug_fill_nan") = false)
       .def_property_readonly("num_plans", &Network::num_plans)
       .def_property_readonly("num_prepared", &Network::num_prepared)
       .def("benchmark_feeds",
@@ -410,5 +413,49 @@ PYBIND11_MODULE(_core, m) {
                                        s.preprocessed));
              return r;
            })
-      .def_property_readonly("arena_bytes", &Network::arena_bytes);
+      .def_property_readonly("arena_bytes", &Network::arena_bytes)
+      .def("memory_info",
+           [](const Network& n) {
+             MemoryInfo m = n.memory_info();
+             py::dict d;
+             d["arena_bytes"] = m.arena_bytes;
+             d["lower_bound_bytes"] = m.lower_bound_bytes;
+             d["no_reuse_bytes"] = m.no_reuse_bytes;
+             d["workspace_bytes"] = m.workspace_bytes;
+             d["weight_bytes"] = m.weight_bytes;
+             py::list ts;
+             for (const auto& t : m.tensors)
+               ts.append(py::make_tuple(t.name, t.bytes, t.first_use, t.last_use, t.offset, t.buffer));
+             d["tensors"] = ts;
+             d["steps"] = m.steps;
+             return d;
+           })
+      // Observers (runtime/observer.h) from Python, for tests and tools: fn(index,
+      // node label, algo, inputs, outputs, ms) after every step; arrays are copies.
+      .def("add_step_callback",
+           [](Network& n, py::function fn) {
+             struct PyObserver final : StepObserver {
+               py::function fn;
+               void after_step(const StepEvent& e) override {
+                 py::gil_scoped_acquire gil;
+                 py::list ins, outs;
+                 for (const Tensor* t : e.ctx->in) {
+                   if (t && !t->empty()) ins.append(to_array(*t));
+                   else ins.append(py::none());
+                 }
+                 for (const Tensor* t : e.ctx->out) {
+                   if (t && !t->empty()) outs.append(to_array(*t));
+                   else outs.append(py::none());
+                 }
+                 fn(e.index, e.node->label(), std::string(e.algo), ins, outs, e.ms);
+               }
+             };
+             auto o = std::make_shared<PyObserver>();
+             o->fn = std::move(fn);
+             n.add_observer(o);
+             return reinterpret_cast<uintptr_t>(o.get());
+           })
+      .def("remove_step_callback", [](Network& n, uintptr_t id) {
+        n.remove_observer(reinterpret_cast<const StepObserver*>(id));
+      });
 }

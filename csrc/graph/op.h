@@ -98,6 +98,16 @@ class Op {
       LR_CHECK(in[i] == ValueKind::kTensor, UnsupportedError, "input ", i, " is a ",
                value_kind_name(in[i]), "; this operator takes tensors only");
   }
+  // Memory planning (memory/plan_memory.cpp). alias_input: output 0 is a
+  // view of this input (same bytes; Reshape, Flatten, Squeeze, Unsqueeze,
+  // Identity, inference Dropout), so the planner gives both one buffer and
+  // the kernel must leave its output alone when the pointers are equal; -1:
+  // none. inplace_input: output 0 may be written over this input when the
+  // input dies at this step and has the output's layout (elementwise ops,
+  // where element k is read before element k is written, and no other); -1:
+  // none. Either is only a permission: kernels stay correct without it.
+  virtual int alias_input(const std::vector<const Layout*>& in) const { return -1; }
+  virtual int inplace_input(const std::vector<const Layout*>& in) const { return -1; }
   const OpDef* def = nullptr;
 };
 

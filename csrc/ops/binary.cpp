@@ -43,6 +43,11 @@ const char* kind_name(BinKind k) {
 }
 
 struct BinaryOp final : Op {
+  // the operand that is not broadcast (the planner checks it has the output's layout)
+  int inplace_input(const std::vector<const Layout*>& in) const override {
+    if (in.size() != 2 || !in[0] || !in[1]) return -1;
+    return in[0]->numel() >= in[1]->numel() ? 0 : 1;
+  }
   BinKind kind;
   bool fmod;  // Mod: fmod attribute; BitShift: true for direction LEFT
   BinaryOp(BinKind k, const Attrs& a) : kind(k), fmod(a.get_int("fmod", 0) != 0) {

@@ -14,6 +14,7 @@ namespace loadrun {
 namespace {
 
 struct ClipOp final : Op {
+  int inplace_input(const std::vector<const Layout*>&) const override { return 0; }
   explicit ClipOp(const Attrs&) {}
   void infer(InferCtx& ctx) const override {
     const Layout& x = ctx.input(0);

@@ -24,6 +24,10 @@ namespace loadrun {
 namespace {
 
 struct DropoutOp final : Op {
+  // inference (no training_mode input): y is x
+  int alias_input(const std::vector<const Layout*>& in) const override {
+    return in.size() > 2 && in[2] ? -1 : 0;
+  }
   bool mask_like_input;
   bool has_seed;
   int64_t seed;

@@ -10,6 +10,7 @@ namespace loadrun {
 namespace {
 
 struct FlattenOp final : Op {
+  int alias_input(const std::vector<const Layout*>&) const override { return 0; }
   int64_t axis;
   explicit FlattenOp(const Attrs& a) : axis(a.get_int("axis", 1)) {}
   std::string param_key() const override { return std::to_string(axis); }

@@ -10,6 +10,7 @@ namespace loadrun {
 namespace {
 
 struct IdentityOp final : Op {
+  int alias_input(const std::vector<const Layout*>&) const override { return 0; }
   explicit IdentityOp(const Attrs&) {}
   void value_kinds(const std::vector<ValueKind>& in, std::vector<ValueKind>& out) const override {
     if (!out.empty()) out[0] = in[0];

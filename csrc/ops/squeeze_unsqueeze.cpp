@@ -30,6 +30,7 @@ std::vector<char> axes_mask(const std::vector<int64_t>& axes, int64_t rank) {
 }
 
 struct SqueezeOp final : Op {
+  int alias_input(const std::vector<const Layout*>&) const override { return 0; }
   explicit SqueezeOp(const Attrs&) {}
   void infer(InferCtx& ctx) const override {
     const Layout& x = ctx.input(0);
@@ -54,6 +55,7 @@ struct SqueezeOp final : Op {
 };
 
 struct UnsqueezeOp final : Op {
+  int alias_input(const std::vector<const Layout*>&) const override { return 0; }
   explicit UnsqueezeOp(const Attrs&) {}
   void infer(InferCtx& ctx) const override {
     const Layout& x = ctx.input(0);

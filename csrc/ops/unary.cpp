@@ -19,6 +19,7 @@ namespace loadrun {
 namespace {
 
 struct UnaryOp final : Op {
+  int inplace_input(const std::vector<const Layout*>&) const override { return 0; }
   UnarySpec spec;
   UnaryParams p;
   UnaryOp(const UnarySpec& s, const Attrs& a) : spec(s), p(s.parse ? s.parse(a) : UnaryParams{}) {}

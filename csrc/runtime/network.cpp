@@ -3,11 +3,12 @@
 #include <algorithm>
 #include <chrono>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 
 #include "core/errors.h"
-#include "memory/linear_planner.h"
+#include "runtime/plan_memory.h"
 #include "passes/passes.h"
 
 namespace loadrun {
@@ -29,10 +30,11 @@ struct Network::Plan {
   std::vector<Step> seq;
   std::shared_ptr<uint8_t> arena, workspace;
   size_t arena_bytes = 0, workspace_bytes = 0;
+  ActivationPlan mem;  // buffers and their offsets (plan_memory.h)
 
   // Dynamic shapes: nodes inferred at run time (Step::dynamic).
   std::vector<char> dyn;     // per var: layout known only at run time
-  bool has_dynamic = false;  // some step is dynamic: execute() takes execute_dynamic()
+  bool has_dynamic = false;  // some step is dynamic (re-inferred in the execute loop)
   struct DynBuf {
     std::shared_ptr<uint8_t> storage;
     size_t capacity = 0;
@@ -61,6 +63,8 @@ Network::Network(std::shared_ptr<const Graph> graph, NetworkOptions opt)
       opt_(opt),
       chooser_(opt.chooser) {
   chooser_.set_weight_preprocess(opt.weight_preprocess);
+  const char* fill = std::getenv("LOADRUN_DEBUG_FILL_NAN");
+  if (fill && *fill && std::string(fill) != "0") opt_.debug_fill_nan = true;
 }
 
 Network::~Network() = default;
@@ -79,6 +83,15 @@ void check_input_shape(const Var& v, const Shape& given) {
                given[d], " (model shape ", shape_str(v.shape), ", given ", shape_str(given), ")");
     }
   }
+}
+
+// The arena and workspace: not zero-filled (kernels write what they read
+// later); filled with NaN bytes (0xFF) at every run under the debug option.
+std::shared_ptr<uint8_t> alloc_arena(size_t bytes) {
+  size_t n = std::max<size_t>((bytes + 63) / 64 * 64, 64);
+  void* q = std::aligned_alloc(64, n);
+  if (!q) LR_THROW(InputError, "out of memory: the activation arena needs ", bytes, " bytes");
+  return std::shared_ptr<uint8_t>(static_cast<uint8_t*>(q), [](uint8_t* x) { std::free(x); });
 }
 
 // Bytes for the size of `l`; InputError when they cannot be had.
@@ -209,32 +222,39 @@ std::unique_ptr<Network::Plan> Network::build_plan(const std::vector<Shape>& inp
         with_context(where, [&] { return chooser_.choose(node, InLayouts(ic.in), ic.out, ic.values); }));
   }
 
-  // Memory: every var computed at run time, and every input, gets arena space.
-  std::vector<int> planned;
-  std::vector<MemRequest> reqs;
-  std::vector<int> req_of(nv, -1);
-  auto request = [&](int vid, int step) {
-    if (p.dyn[vid] || p.known[vid]) return;  // own buffers / a keyed input's value
-    req_of[vid] = static_cast<int>(reqs.size());
-    planned.push_back(vid);
-    reqs.push_back({p.layouts[vid].nbytes(), step, step});
+  // Plan memory (runtime/plan_memory.h): every var computed at run time, and
+  // every input, gets arena bytes; views share their input's, in-place
+  // outputs take a dying input's.
+  std::vector<char> planned(nv, 0);
+  std::vector<size_t> var_bytes(nv, 0);
+  auto want = [&](int vid) {
+    if (vid < 0 || p.dyn[vid] || p.known[vid]) return;  // own buffers / a keyed input's value
+    planned[vid] = 1;
+    var_bytes[vid] = p.layouts[vid].nbytes();
   };
-  for (int vid : g.inputs()) request(vid, -1);
+  for (int vid : g.inputs()) want(vid);
+  std::vector<MemStepDesc> mem_steps(runtime_nodes.size());
   for (size_t s = 0; s < runtime_nodes.size(); ++s) {
-    for (int vid : runtime_nodes[s]->inputs)
-      if (vid >= 0 && req_of[vid] >= 0) reqs[req_of[vid]].last_use = static_cast<int>(s);
-    for (int vid : runtime_nodes[s]->outputs) request(vid, static_cast<int>(s));
+    const OprNode& node = *runtime_nodes[s];
+    MemStepDesc& d = mem_steps[s];
+    d.inputs = node.inputs;
+    d.outputs = node.outputs;
+    for (int vid : node.outputs) want(vid);
+    if (!runtime_algos[s] || node.outputs.empty()) continue;  // dynamic steps: no views
+    InLayouts in_l;
+    for (int vid : node.inputs) in_l.push_back(vid < 0 || p.dyn[vid] ? nullptr : &p.layouts[vid]);
+    d.alias_input = node.op->alias_input(in_l);
+    int ip = node.op->inplace_input(in_l);
+    if (ip >= 0 && ip < static_cast<int>(node.inputs.size()) && node.inputs[ip] >= 0 &&
+        p.layouts[node.inputs[ip]].same_shape_dtype(p.layouts[node.outputs[0]]))
+      d.inplace_input = ip;
   }
-  for (int vid : g.outputs())
-    if (req_of[vid] >= 0) reqs[req_of[vid]].last_use = INT_MAX;
-  MemPlan mp = plan_linear(reqs);
-  LR_CHECK(verify_plan(reqs, mp), InternalError, "memory plan has overlapping live tensors");
-  p.arena_bytes = mp.arena_bytes;
-  p.arena = alloc_aligned(p.arena_bytes);
-  for (size_t r = 0; r < planned.size(); ++r) {
-    int vid = planned[r];
-    p.tensors[vid] = Tensor::view(p.layouts[vid], p.arena, mp.offsets[r]);
-  }
+  p.mem = plan_activations(mem_steps, var_bytes, planned, g.inputs(), g.outputs(), opt_.mem_reuse);
+  p.arena_bytes = p.mem.plan.arena_bytes;
+  p.arena = alloc_arena(p.arena_bytes);
+  for (size_t vid = 0; vid < nv; ++vid)
+    if (planned[vid])
+      p.tensors[vid] = Tensor::view(p.layouts[vid], p.arena, p.mem.offset_of(static_cast<int>(vid)));
 
   // Comp seq: bind every kernel to its tensors once.
   for (size_t s = 0; s < runtime_nodes.size(); ++s) {
@@ -271,7 +291,7 @@ std::unique_ptr<Network::Plan> Network::build_plan(const std::vector<Shape>& inp
     p.workspace_bytes = std::max(p.workspace_bytes, step.workspace);
     p.seq.push_back(std::move(step));
   }
-  if (p.workspace_bytes) p.workspace = alloc_aligned(p.workspace_bytes);
+  if (p.workspace_bytes) p.workspace = alloc_arena(p.workspace_bytes);
   for (auto& step : p.seq) {
     if (step.dynamic) continue;
     step.ctx.workspace = step.workspace ? p.workspace.get() : nullptr;
@@ -389,17 +409,52 @@ void Network::set_input(size_t i, const Tensor& src) {
   dst.copy_from(src);
 }
 
+// The execute loop: one pass over the bound steps. A dynamic step re-infers
+// and re-binds itself first; observers see every step before and after.
 void Network::execute() {
   std::lock_guard<std::recursive_mutex> lock(mu_);
   require_compiled();
-  if (current_->has_dynamic) return execute_dynamic();
-  for (auto& step : current_->seq) {
+  Plan& p = *current_;
+  const bool observed = !observers_.empty();
+  using clock = std::chrono::steady_clock;
+  for (size_t s = 0; s < p.seq.size(); ++s) {
+    Plan::Step& step = p.seq[s];
     try {
+      if (step.dynamic) prepare_dynamic_step(p, s);
+      if (!observed) {
+        step.algo->exec(*step.node->op, step.ctx);
+        continue;
+      }
+      StepEvent ev{s, step.node, step.algo->name(), &step.ctx, 0.0};
+      for (auto& o : observers_) o->before_step(ev);
+      auto t0 = clock::now();
       step.algo->exec(*step.node->op, step.ctx);
+      ev.ms = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
+      for (auto& o : observers_) o->after_step(ev);
     } catch (const Error&) {
       with_context(step.node->label() + ": ", [] { throw; });
     }
   }
+}
+
+void Network::add_observer(std::shared_ptr<StepObserver> o) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  observers_.push_back(std::move(o));
+}
+
+void Network::remove_observer(const StepObserver* o) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  observers_.erase(std::remove_if(observers_.begin(), observers_.end(),
+                                  [&](const auto& x) { return x.get() == o; }),
+                   observers_.end());
+}
+
+// NaN bytes over the whole arena (inputs are copied in after it), the
+// workspace and the run-time workspace: done when inputs are bound.
+void Network::fill_nan(Plan& p) const {
+  if (p.arena && p.arena_bytes) std::memset(p.arena.get(), 0xFF, p.arena_bytes);
+  if (p.workspace) std::memset(p.workspace.get(), 0xFF, p.workspace_bytes);
+  if (p.dyn_workspace) std::memset(p.dyn_workspace.get(), 0xFF, p.dyn_workspace_bytes);
 }
 
 const Tensor& Network::output(size_t i) const {
@@ -417,6 +472,7 @@ void Network::bind_inputs(const std::vector<Tensor>& feeds) {
   for (const auto& t : feeds) shapes.push_back(t.shape());
   if (!current_ || current_->key != shapes) compile(shapes);
   if (current_->base || !current_->key_inputs.empty()) select_value_plan(feeds);
+  if (opt_.debug_fill_nan) fill_nan(*current_);
   for (size_t i = 0; i < feeds.size(); ++i) set_input(i, feeds[i]);
 }
 
@@ -463,6 +519,29 @@ std::vector<StepInfo> Network::steps() const {
     r.push_back(std::move(info));
   }
   return r;
+}
+
+MemoryInfo Network::memory_info() const {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  require_compiled();
+  const Plan& p = *current_;
+  const Graph& g = *graph_;
+  MemoryInfo m;
+  m.arena_bytes = p.arena_bytes;
+  m.lower_bound_bytes = p.mem.lower_bound;
+  m.no_reuse_bytes = p.mem.no_reuse;
+  m.workspace_bytes = p.workspace_bytes;
+  for (const Var& v : g.vars())
+    if (v.is_const) m.weight_bytes += v.value.nbytes();
+  for (size_t vid = 0; vid < p.mem.buffer_of.size(); ++vid) {
+    int b = p.mem.buffer_of[vid];
+    if (b < 0) continue;
+    const Var& v = g.vars()[vid];
+    int first = p.mem.buffers[b].first_use, last = p.mem.buffers[b].last_use;
+    m.tensors.push_back({v.name, p.layouts[vid].nbytes(), first, last, p.mem.plan.offsets[b], b});
+  }
+  for (const auto& st : p.seq) m.steps.push_back(st.node->label());
+  return m;
 }
 
 size_t Network::arena_bytes() const {
@@ -591,20 +670,6 @@ void Network::select_value_plan(const std::vector<Tensor>& feeds) {
     plan->value_key = key;
     current_ = (base->by_value[key] = std::move(plan)).get();
     return;
-  }
-}
-
-// Runs the current plan when some of its steps are inferred at run time.
-void Network::execute_dynamic() {
-  Plan& p = *current_;
-  for (size_t s = 0; s < p.seq.size(); ++s) {
-    Plan::Step& step = p.seq[s];
-    try {
-      if (step.dynamic) prepare_dynamic_step(p, s);
-      step.algo->exec(*step.node->op, step.ctx);
-    } catch (const Error&) {
-      with_context(step.node->label() + ": ", [] { throw; });
-    }
   }
 }
 
@@ -767,6 +832,7 @@ void Network::bind_values(const std::vector<Value>& feeds, bool share) {
   }
   if (!current_ || current_->key != shapes) compile(shapes);
   if (current_->base || !current_->key_inputs.empty()) select_value_plan(tensors);
+  if (opt_.debug_fill_nan) fill_nan(*current_);
   for (size_t i = 0; i < feeds.size(); ++i) {
     int vid = g.inputs()[i];
     if (g.vars()[vid].kind == ValueKind::kTensor) {

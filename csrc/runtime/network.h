@@ -30,6 +30,7 @@
 #include "fastrun/algo_chooser.h"
 #include "graph/graph.h"
 #include "runtime/comp_node.h"
+#include "runtime/observer.h"
 
 namespace loadrun {
 
@@ -44,6 +45,13 @@ struct NetworkOptions {
   // and value-keyed plans kept per shape plan; each holds its own activation
   // arena. Weights and their preprocessed forms are shared by all plans.
   size_t max_plans = kDefaultMaxPlans;
+  // Static memory reuse (greedy by size, views, in-place); off: every tensor
+  // its own bytes (--disable-mem-opt).
+  bool mem_reuse = true;
+  // Debug: fill the arena and workspace with NaN bytes whenever inputs are
+  // bound (before they are copied in), so a kernel reading memory nothing
+  // wrote shows up (also LOADRUN_DEBUG_FILL_NAN=1).
+  bool debug_fill_nan = false;
   static constexpr size_t kDefaultMaxPlans = 8;
 };
 
@@ -60,6 +68,24 @@ struct StepInfo {
   std::vector<std::string> in_layouts, out_layouts;
   size_t workspace;
   bool preprocessed;  // the algo transformed this step's weights at compile time
+};
+
+// The current plan's memory (--model-info, --get-static-mem-info).
+struct MemoryInfo {
+  size_t arena_bytes = 0;        // the activation arena as planned
+  size_t lower_bound_bytes = 0;  // largest total of buffers live at one step
+  size_t no_reuse_bytes = 0;     // every tensor its own bytes (--disable-mem-opt)
+  size_t workspace_bytes = 0;    // scratch, one buffer sized by the largest need
+  size_t weight_bytes = 0;       // constants as loaded
+  struct TensorMem {
+    std::string name;
+    size_t bytes;
+    int first_use, last_use;  // of its buffer: steps (-1 before the first, INT_MAX after the last)
+    size_t offset;
+    int buffer;  // tensors sharing a buffer are views or in-place writes of each other
+  };
+  std::vector<TensorMem> tensors;
+  std::vector<std::string> steps;  // node label per step
 };
 
 struct BenchResult {
@@ -113,8 +139,13 @@ class Network {
   size_t num_plans() const;
   size_t num_prepared() const;
 
+  // Observers of every step of every run (runtime/observer.h), in order.
+  void add_observer(std::shared_ptr<StepObserver> o);
+  void remove_observer(const StepObserver* o);
+
   std::vector<StepInfo> steps() const;
   size_t arena_bytes() const;
+  MemoryInfo memory_info() const;
   const Graph& graph() const { return *graph_; }
   AlgoChooser& chooser() { return chooser_; }  // fast-run log and statistics
 
@@ -131,7 +162,7 @@ class Network {
   bool value_sources(const Plan& p, int vid, std::vector<int>& inputs,
                      std::map<int, bool>& memo) const;
   void select_value_plan(const std::vector<Tensor>& feeds);
-  void execute_dynamic();
+  void fill_nan(Plan& p) const;
   void prepare_dynamic_step(Plan& p, size_t s);
 
   // Sequences and optionals (see the top of this file).
@@ -154,6 +185,7 @@ class Network {
   Plan* current_ = nullptr;
   uint64_t use_clock_ = 0;  // LRU: plans remember the clock of their last use
   std::map<std::string, std::weak_ptr<const void>> prepared_;
+  std::vector<std::shared_ptr<StepObserver>> observers_;
   mutable std::recursive_mutex mu_;
 };
 

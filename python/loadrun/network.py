@@ -80,7 +80,7 @@ def convert_value(spec, value):
 
 class Network:
     def __init__(self, imported, input_shapes=None, *, algo=None, weight_preprocess=False, progress=True,
-                 optimize=True, max_plans=None, **fast_run):
+                 optimize=True, max_plans=None, disable_mem_opt=False, debug_fill_nan=False, **fast_run):
         from loadrun.fastrun import chooser_options
 
         self._model = imported
@@ -90,7 +90,8 @@ class Network:
             raise InputError(f"max_plans must be a whole number >= 1, got {max_plans!r}")
         self._core = _core.Network(imported.graph, prefer_algo=algo or "",
                                    weight_preprocess=weight_preprocess, progress=progress, optimize=optimize,
-                                   max_plans=max_plans, **chooser_options(**fast_run))
+                                   max_plans=max_plans, mem_reuse=not disable_mem_opt,
+                                   debug_fill_nan=debug_fill_nan, **chooser_options(**fast_run))
         self._specs = {s.name: s for s in imported.inputs}
         # Some input or output is a sequence or an optional: run through run_values.
         self._values = (any(s.kind != "tensor" for s in imported.inputs)
@@ -218,6 +219,20 @@ class Network:
         w, it = self._core.benchmark_feeds(self._feeds, int(iters), int(warmup))
         return Timings(it, w)
 
+    def memory_info(self):
+        """The current plan's memory: arena, lower bound, no-reuse total,
+        workspace and weight bytes, and per arena tensor (name, bytes, first
+        step, last step, offset, buffer)."""
+        return dict(self._core.memory_info())
+
+    def add_step_callback(self, fn):
+        """Call fn(index, node, algo, inputs, outputs, ms) after every step of
+        every run (arrays are copies); returns a handle for remove_step_callback."""
+        return self._core.add_step_callback(fn)
+
+    def remove_step_callback(self, handle):
+        self._core.remove_step_callback(handle)
+
     @property
     def num_plans(self):
         """Plans kept now (at most max_plans shape plans, each with at most
@@ -232,7 +247,8 @@ class Network:
 
 def load(model, input_shapes=None, *, algo=None, weight_preprocess=False, fast_run=False, full_run=False,
          reproducible=False, binary_equal_between_batch=False, fast_run_shared_batch_size=0,
-         fast_run_algo_policy=None, workspace_limit=None, progress=True, optimize=True, max_plans=None):
+         fast_run_algo_policy=None, workspace_limit=None, progress=True, optimize=True, max_plans=None,
+         disable_mem_opt=False, debug_fill_nan=False):
     """Load an ONNX model (path or ModelProto) and compile it.
 
     input_shapes: {input name: shape} for symbolic dims (else a leading batch
@@ -253,6 +269,10 @@ def load(model, input_shapes=None, *, algo=None, weight_preprocess=False, fast_r
     max_plans: compiled plans kept for distinct input shapes (default
     DEFAULT_MAX_PLANS = 8); the least recently used is dropped, with its
     activation arena. Weights and their preprocessed forms are shared by all.
+    disable_mem_opt: every tensor gets its own arena bytes (no reuse, no views,
+    no in-place writes; load_and_run's --disable-mem-opt).
+    debug_fill_nan: fill the arena with NaN bytes before every run (also
+    LOADRUN_DEBUG_FILL_NAN=1), so a kernel reading memory nothing wrote shows.
 
     A Network may be run from several threads at once: runs of one Network
     take turns (one lock per Network), so every caller gets the results of its
@@ -263,4 +283,5 @@ def load(model, input_shapes=None, *, algo=None, weight_preprocess=False, fast_r
                    binary_equal_between_batch=binary_equal_between_batch,
                    fast_run_shared_batch_size=fast_run_shared_batch_size,
                    fast_run_algo_policy=fast_run_algo_policy, workspace_limit=workspace_limit,
-                   optimize=optimize, max_plans=max_plans)
+                   optimize=optimize, max_plans=max_plans, disable_mem_opt=disable_mem_opt,
+                   debug_fill_nan=debug_fill_nan)

@@ -16,11 +16,11 @@ NOT_SUPPORTED = frozenset(
     --enable-ioc16
     --enable-fuse-conv-bias-nonlinearity --enable-fuse-conv-bias-with-z --enable-fuse-preprocess
     --fuse-grain --optimize-for-inference --enable-jit --tensorrt --tensorrt-cache
-    --disable-mem-opt --const-shape --fake-first
+    --const-shape --fake-first
     --no-sanity-check --record-comp-seq --record-comp-seq2
     --cpu --cpu-default --cuda --multithread --multithread-default --multi-thread-core-ids
     --range --check-dispatch --check-var-value --profile --profile-host
-    --disable-assert-throw --wait-gdb --get-static-mem-info
+    --disable-assert-throw --wait-gdb
     --c-opr-lib --c-opr-init-interface --c-opr-lib-with-param
     --flagfile --fromenv --helpmatch
     """.split()

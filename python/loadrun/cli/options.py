@@ -21,6 +21,10 @@ class Options:
     fast_run_shared_batch_size: int = 0
     workspace_limit: Optional[int] = None
     weight_preprocess: bool = False
+    # memory (options_memory)
+    disable_mem_opt: bool = False
+    static_mem_info: str = ""
+    max_plans: Optional[int] = None
 
     def as_dict(self):
         """The options for the --json report (the model is reported apart)."""

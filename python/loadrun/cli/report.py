@@ -125,3 +125,8 @@ def step_line(step):
     opr = f"{op_type}({name})" if brace else label
     return (f"{opr}: tensor layouts({', '.join(ins)}) -> ({', '.join(outs)}): algo={algo} "
             f"workspace={workspace / (1024 * 1024):.2f}MiB attribute={algo_attributes(op_type, algo)}")
+
+
+def memory_line(label, nbytes):
+    """One --model-info memory line: `memory  arena (planned): 1.23 MiB (1290240 bytes)`."""
+    return f"memory  {label}: {nbytes / 2**20:.2f} MiB ({nbytes} bytes)"
