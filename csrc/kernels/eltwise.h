@@ -2,9 +2,9 @@
 // binary functions, per-channel scale+shift (BatchNormalization), row
 // softmax / layer normalisation, 2-D max/average pooling, plane sums/maxima
 // (global pools) and blocked 2-D transposes. Each implementation (portable
-// C++, AVX2+FMA) fills one EltwiseImpl table; operators pick a table through
-// their algorithm (X_AVX2 only where cpu_features().use_avx2(), X_PORTABLE
-// everywhere), so both stay testable on an AVX2 machine.
+// C++, AVX2+FMA) fills one EltwiseImpl table; kernel_table() holds the one
+// of the ISA level in use, and the operators' X_FAST algorithms run it
+// (LOADRUN_ISA=portable forces the portable one: the tests run both).
 //
 // Accuracy of the AVX2 transcendental functions (float32; per element
 // |y - ref| <= rtol |ref| + 2e-36 against double-precision references over
@@ -79,10 +79,6 @@ const EltwiseImpl& eltwise_portable_impl();
 #if defined(LOADRUN_X86_KERNELS)
 const EltwiseImpl& eltwise_avx2_impl();
 #endif
-
-// The AVX2 table when avx2 is true (callers check use_avx2() first), else the
-// portable one.
-const EltwiseImpl& eltwise_impl(bool avx2);
 
 }  // namespace kernels
 }  // namespace loadrun

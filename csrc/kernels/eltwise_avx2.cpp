@@ -1,5 +1,5 @@
 // The AVX2+FMA table of eltwise.h (this file is compiled with -mavx2 -mfma;
-// it is only called after cpu_features().use_avx2()). 8 floats per vector,
+// it runs only from the avx2 kernel table). 8 floats per vector,
 // tails through an 8-float buffer so every element takes the vector path
 // (same results whatever the length). Transcendental functions: vmath_avx2.h.
 #include <immintrin.h>

@@ -8,7 +8,6 @@
 #include <cmath>
 #include <limits>
 
-#include "kernels/cpu_features.h"
 #include "kernels/eltwise.h"
 
 namespace loadrun {
@@ -200,14 +199,6 @@ const EltwiseImpl kPortable{"portable", unary,   binary,      scale_shift, softm
 }  // namespace
 
 const EltwiseImpl& eltwise_portable_impl() { return kPortable; }
-
-const EltwiseImpl& eltwise_impl(bool avx2) {
-#if defined(LOADRUN_X86_KERNELS)
-  if (avx2) return eltwise_avx2_impl();
-#endif
-  (void)avx2;
-  return kPortable;
-}
 
 }  // namespace kernels
 }  // namespace loadrun

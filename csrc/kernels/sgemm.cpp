@@ -1,13 +1,11 @@
-// SGEMM dispatch: one implementation table chosen at first use from the CPU's
-// features, the epilogue shared by all implementations, and the weight
+// SGEMM dispatch: the implementation of kernel_table() (the ISA level's), the epilogue shared by all implementations, and the weight
 // packing helpers of sgemm_weights.h.
 #include "kernels/sgemm.h"
 
 #include <algorithm>
 #include <cmath>
 
-#include "kernels/cpu_features.h"
-#include "kernels/sgemm_impl.h"
+#include "kernels/kernel_table.h"
 #include "kernels/sgemm_weights.h"
 
 namespace loadrun {
@@ -15,15 +13,7 @@ namespace kernels {
 
 namespace {
 
-const SgemmImpl& impl() {
-  static const SgemmImpl& chosen = [] () -> const SgemmImpl& {
-#ifdef LOADRUN_X86_KERNELS
-    if (cpu_features().use_avx2()) return sgemm_avx2_impl();
-#endif
-    return sgemm_portable_impl();
-  }();
-  return chosen;
-}
+const SgemmImpl& impl() { return kernel_table().sgemm; }
 
 }  // namespace
 

@@ -2,7 +2,7 @@
 // interface: C = alpha * op(A) * op(B) + beta * C, then an epilogue (bias and
 // activation) applied while the block is still in cache. All matrices are
 // row-major with leading dimensions; op(X) is X or X^T. The implementation
-// (portable C++ or AVX2+FMA) is chosen once at start-up from cpu_features().
+// (portable C++ or AVX2+FMA) is the one of kernel_table() (kernel_table.h).
 //
 // Weights can be packed once (Algo::preprocess) and reused: pack_a for a
 // constant left operand (conv filters: M = output channels), pack_b for a
