@@ -171,6 +171,8 @@ ACTS = {
     "HardSwish": (("HardSwish", [], {}), []),
     "Sigmoid": (("Sigmoid", [], {}), []),
     "LeakyRelu": (("LeakyRelu", [], dict(alpha=0.2)), []),
+    "HardSigmoid": (("HardSigmoid", [], dict(alpha=0.3, beta=0.4)), []),
+    "Tanh": (("Tanh", [], {}), []),
 }
 
 # One shape per algorithm (run by name).

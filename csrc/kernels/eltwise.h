@@ -20,6 +20,8 @@
 #pragma once
 #include <cstdint>
 
+#include "kernels/activation.h"
+
 namespace loadrun {
 namespace kernels {
 
@@ -45,12 +47,34 @@ enum class UnaryKind {
   Copy,
 };
 
+// The activation (activation.h) a unary kind is, if it is one: both tables
+// run those through the shared definitions.
+inline bool unary_activation(UnaryKind k, Act* a) {
+  switch (k) {
+    case UnaryKind::Relu: *a = Act::kRelu; return true;
+    case UnaryKind::LeakyRelu: *a = Act::kLeakyRelu; return true;
+    case UnaryKind::Clip: *a = Act::kClip; return true;
+    case UnaryKind::HardSigmoid: *a = Act::kHardSigmoid; return true;
+    case UnaryKind::HardSwish: *a = Act::kHardSwish; return true;
+    case UnaryKind::Sigmoid: *a = Act::kSigmoid; return true;
+    case UnaryKind::Swish: *a = Act::kSwish; return true;
+    case UnaryKind::Tanh: *a = Act::kTanh; return true;
+    case UnaryKind::Gelu: *a = Act::kGelu; return true;
+    case UnaryKind::GeluTanh: *a = Act::kGeluTanh; return true;
+    default: return false;
+  }
+}
+
 enum class BinaryKind { Add, Sub, Mul, Div, Max, Min, PRelu };  // PRelu: a < 0 ? b * a : a
 
 struct EltwiseImpl {
   const char* name;
   // y[i] = f(x[i]) for i < n; x may equal y.
   void (*unary)(UnaryKind k, const float* x, float* y, int64_t n, float p0, float p1);
+  // y[i] = activate(a, x[i], p0, p1) (activation.h) for i < n; x may equal
+  // y. The unary activations and every epilogue pass that is not fused into
+  // a kernel's store (after a residual, GEMV tails) run through it.
+  void (*act)(Act a, const float* x, float* y, int64_t n, float p0, float p1);
   // y[i] = a[sa * i] op b[sb * i] with sa, sb in {0, 1}. Max/Min propagate
   // NaN and on ties return a (as the NAIVE kernels do).
   void (*binary)(BinaryKind k, const float* a, int64_t sa, const float* b, int64_t sb, float* y,

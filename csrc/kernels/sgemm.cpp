@@ -17,19 +17,6 @@ const SgemmImpl& impl() { return kernel_table().sgemm; }
 
 }  // namespace
 
-float apply_act(const Epilogue& ep, float v) {
-  switch (ep.act) {
-    case Act::kNone: return v;
-    case Act::kRelu: return v > 0.f ? v : 0.f;
-    case Act::kRelu6: return std::min(std::max(v, 0.f), 6.f);
-    case Act::kHardSwish: return v * std::min(std::max(v + 3.f, 0.f), 6.f) / 6.f;
-    case Act::kSigmoid: return 1.f / (1.f + std::exp(-v));
-    case Act::kClip: return std::min(std::max(v, ep.p0), ep.p1);
-    case Act::kLeakyRelu: return v >= 0.f ? v : v * ep.p0;
-  }
-  return v;
-}
-
 void apply_epilogue(const Epilogue& ep, float* c, int64_t ldc, int64_t m, int64_t n,
                     int64_t row0, int64_t col0) {
   for (int64_t i = 0; i < m; ++i) {
@@ -47,8 +34,7 @@ void apply_epilogue(const Epilogue& ep, float* c, int64_t ldc, int64_t m, int64_
       const float* r = ep.residual + (row0 + i) * ep.res_ld + col0;
       for (int64_t j = 0; j < n; ++j) ci[j] += r[j];
     }
-    if (ep.act != Act::kNone)
-      for (int64_t j = 0; j < n; ++j) ci[j] = apply_act(ep, ci[j]);
+    if (ep.act != Act::kNone) kernel_table().eltwise.act(ep.act, ci, ci, n, ep.p0, ep.p1);
   }
 }
 

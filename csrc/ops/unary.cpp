@@ -135,7 +135,7 @@ const KernelAlgo<UnaryOp> kUnaryFast("ELEMWISE_FAST", unary_fast_usable, unary_f
 // --- the scalar functions ---------------------------------------------------
 
 using P = UnaryParams;
-double f_tanh(double x, const P&) { return std::tanh(x); }
+double f_tanh(double x, const P&) { return kernels::activate(kernels::Act::kTanh, x, 0.f, 0.f); }
 double f_erf(double x, const P&) { return std::erf(x); }
 double f_exp(double x, const P&) { return std::exp(x); }
 double f_log(double x, const P&) { return std::log(x); }
