@@ -76,7 +76,12 @@ void where_runs(const KernCtx& ctx) {
     const U* yr = y + off[2];
     U* orow = o + oo;
     if (sc && sx && sy) {
-      for (int64_t i = 0; i < n; ++i) orow[i] = cr[i] ? xr[i] : yr[i];
+      // A mask select, not a branch: the condition is often random.
+      const uint8_t* cb = reinterpret_cast<const uint8_t*>(cr);
+      for (int64_t i = 0; i < n; ++i) {
+        const U m = static_cast<U>(U(0) - static_cast<U>(cb[i] != 0));
+        orow[i] = static_cast<U>((xr[i] & m) | (yr[i] & static_cast<U>(~m)));
+      }
     } else {
       for (int64_t i = 0; i < n; ++i) orow[i] = cr[i * sc] ? xr[i * sx] : yr[i * sy];
     }
