@@ -1,11 +1,16 @@
 #include "kernels/cpu_features.h"
 
-#include <cstdlib>
 #include <cstring>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #define LOADRUN_X86 1
+#endif
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1 << 20)
+#endif
 #endif
 
 namespace loadrun {
@@ -20,6 +25,10 @@ CpuFeatures detect() {
   f.avx2 = __builtin_cpu_supports("avx2");
   f.fma = __builtin_cpu_supports("fma");
   f.avx512f = __builtin_cpu_supports("avx512f");
+  {  // F16C: CPUID.1:ECX bit 29 (libgcc's __builtin_cpu_supports lacks it)
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    f.f16c = __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 29)) != 0;
+  }
   unsigned regs[12] = {};
   unsigned max_ext = __get_cpuid_max(0x80000000u, nullptr);
   if (max_ext >= 0x80000004u) {
@@ -34,8 +43,9 @@ CpuFeatures detect() {
     while (!f.brand.empty() && f.brand.back() == ' ') f.brand.pop_back();
   }
 #endif
-  const char* isa = std::getenv("LOADRUN_ISA");
-  f.force_portable = isa && std::strcmp(isa, "portable") == 0;
+#if defined(__aarch64__) && defined(__linux__)
+  f.asimd_dotprod = (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
+#endif
   return f;
 }
 

@@ -53,8 +53,8 @@ void where_naive(const WhereOp&, const KernCtx& ctx) {
 
 const auto kNaive = naive_algo<WhereOp>(where_naive);
 
-// --- fast algorithm (ELEMWISE_PORTABLE; plain loops the compiler
-// vectorises, so no AVX2 twin): the broadcast collapsed to runs
+// --- fast algorithm (ELEMWISE_FAST; plain loops the compiler
+// vectorises, no ISA kernels): the broadcast collapsed to runs
 // (kernels/broadcast_plan.h), each a select loop with the operands' inner
 // strides (0 or 1) known per run. Any dtype, moved as words of its size.
 template <typename U>
@@ -75,10 +75,17 @@ void where_runs(const KernCtx& ctx) {
     const U* xr = x + off[1];
     const U* yr = y + off[2];
     U* orow = o + oo;
+    // A mask select, not a branch: the condition is often random (or a
+    // ragged attention mask).
+    const uint8_t* cb = reinterpret_cast<const uint8_t*>(cr);
+    auto sel = [](uint8_t c, U a, U b) {
+      const U m = static_cast<U>(U(0) - static_cast<U>(c != 0));
+      return static_cast<U>((a & m) | (b & static_cast<U>(~m)));
+    };
     if (sc && sx && sy) {
-      for (int64_t i = 0; i < n; ++i) orow[i] = cr[i] ? xr[i] : yr[i];
+      for (int64_t i = 0; i < n; ++i) orow[i] = sel(cb[i], xr[i], yr[i]);
     } else {
-      for (int64_t i = 0; i < n; ++i) orow[i] = cr[i * sc] ? xr[i * sx] : yr[i * sy];
+      for (int64_t i = 0; i < n; ++i) orow[i] = sel(cb[i * sc], xr[i * sx], yr[i * sy]);
     }
   });
 }
@@ -97,10 +104,10 @@ void where_fast(const WhereOp&, const KernCtx& ctx, const kernels::EltwiseImpl&)
   }
 }
 
-const KernelAlgo<WhereOp> kFastPortable("ELEMWISE_PORTABLE", false, where_fast_usable, where_fast);
+const KernelAlgo<WhereOp> kFast("ELEMWISE_FAST", where_fast_usable, where_fast);
 
 }  // namespace
 
-void register_op_Where(OpRegistry& r) { register_simple<WhereOp>(r, "Where", {&kNaive, &kFastPortable}, 3, 3); }
+void register_op_Where(OpRegistry& r) { register_simple<WhereOp>(r, "Where", {&kNaive, &kFast}, 3, 3); }
 
 }  // namespace loadrun
