@@ -159,3 +159,27 @@ def test_iterations_stream_and_ctrl_c_stops_the_run(tmp_path):
     err = p.stderr.read().decode()
     assert code == 130
     assert err == "load_and_run: error: interrupted\n"
+
+
+# -- allocations in the core ---------------------------------------------------------------------
+def huge_constant_model(path):
+    """y = ConstantOfShape([2^20, 2^20]): a 4 TiB float32 output."""
+    shape = numpy_helper.from_array(np.array([1 << 20, 1 << 20], np.int64), "shape")
+    node = helper.make_node("ConstantOfShape", ["shape"], ["y"], name="cos")
+    g = helper.make_graph([node], "g", [], [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [shape])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=8), str(path))
+    return str(path)
+
+
+def test_core_allocation_failure_is_a_resource_error(tmp_path):
+    model = huge_constant_model(tmp_path / "big.onnx")
+    code, _, err = run_bounded(model, "--iter", "1")
+    assert code == 1
+    one_error_line(err)
+    assert "more than this machine's memory" in err and "InternalError" not in err
+    code = ("import loadrun, sys\n"
+            "try:\n    loadrun.load(sys.argv[1])\n"
+            "except loadrun.ResourceError as e:\n    print('resource', isinstance(e, MemoryError))\n")
+    p = subprocess.run([sys.executable, "-c", code, model], capture_output=True, text=True, env=child_env(),
+                       timeout=120)
+    assert p.stdout == "resource True\n", p.stderr

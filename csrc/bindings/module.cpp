@@ -187,6 +187,8 @@ PYBIND11_MODULE(_core, m) {
       py::set_error(unsup_err, e.what());
     } catch (const InternalError& e) {
       py::set_error(internal_err, e.what());
+    } catch (const ResourceError& e) {  // loadrun.ResourceError in the Python layer
+      PyErr_SetString(PyExc_MemoryError, e.what());
     } catch (const Error& e) {
       py::set_error(base, e.what());
     }

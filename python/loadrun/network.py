@@ -82,13 +82,15 @@ def _shape_hint(spec):
 
 @contextlib.contextmanager
 def _memory(what):
-    """An allocation the core could not make (std::bad_alloc) is a ResourceError."""
+    """An allocation the core could not make (its ResourceError, std::bad_alloc:
+    a MemoryError) is a loadrun ResourceError."""
     try:
         yield
     except ResourceError:
         raise
     except MemoryError as e:
-        raise ResourceError(f"{what}: out of memory{': ' + str(e) if str(e) and str(e) != 'std::bad_alloc' else ''}") from None
+        detail = str(e) if str(e) and str(e) != "std::bad_alloc" else "out of memory"
+        raise ResourceError(f"{what}: {detail}") from None
 
 
 def algorithm_names():

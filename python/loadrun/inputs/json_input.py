@@ -61,6 +61,8 @@ def _entry(path, key, entry):
             raise InputError(f"{where}: shape must be a list of non-negative integers, got {json.dumps(shape)}")
     else:
         shape = _nesting(raw, where)
+    if len(shape) > 64:
+        raise InputError(f"{where}: shape of {len(shape)} dims, more than 64")
     count = math.prod(shape)
     if count != len(values):
         raise InputError(f"{where}: shape {json.dumps(shape)} holds {count} values, raw has {len(values)}")

@@ -15,6 +15,7 @@ from loadrun.errors import InputError, allocate
 from loadrun.onnx.dtypes import numpy_dtype
 
 MAX_DIM_DIGITS = 19  # int64
+MAX_RANK = 64  # NumPy's
 
 
 def shape_text(dims):
@@ -71,6 +72,8 @@ def parse_dims(name, text):
         if len(p.lstrip("0")) > MAX_DIM_DIGITS or int(p) >= 2**63:
             raise InputError(f"input '{name}': shape dim {p[:20]}{'...' if len(p) > 20 else ''} is too large")
         dims.append(int(p))
+    if len(dims) > MAX_RANK:
+        raise InputError(f"input '{name}': shape of {len(dims)} dims, more than {MAX_RANK}")
     return dims
 
 
