@@ -260,3 +260,20 @@ def test_ppm_size_checked_against_the_file_and_the_model(tmp_path):
     q.write_bytes(b"P5\n2 2\n255\n" + bytes(4))
     with pytest.raises(InputError, match="dim 3 must be 3, got 1"):
         parse_input_arg(f"img:{q}", U8)
+
+
+@pytest.mark.parametrize("item", [
+    "data:{" + ",".join(["1"] * 100) + "}",
+    "data:" + "[" * 70 + "1" + "]" * 70,
+    "data:" + "[" * 500 + "1" + "]" * 500,
+])
+def test_more_dims_than_numpy_holds(item):
+    with pytest.raises(InputError, match="input 'data'") as e:
+        parse_input_arg(item, [InputSpec("data", "float32", [], [], rank_known=False)])
+    assert len(str(e.value)) < 300  # the literal is not echoed whole
+
+
+def test_json_of_more_dims_than_numpy_holds(tmp_path):
+    p = write(tmp_path, '{"data": {"raw": ' + "[" * 500 + "1" + "]" * 500 + "}}")
+    with pytest.raises(InputError, match="shape of 500 dims, more than 64"):
+        parse_input_arg(str(p), ANY2)

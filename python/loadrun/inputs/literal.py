@@ -59,7 +59,7 @@ def parse(name, text):
     _numbers(obj, values)
     for v in values:
         if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise InputError(f"input '{name}': literal '{text}' holds {json.dumps(v)}, not a number")
+            raise InputError(f"input '{name}': literal '{_clip(text)}' holds {json.dumps(v)}, not a number")
     is_float = any(isinstance(v, float) for v in values)
     if is_float:
         # float64 when a value is past float32's range (1e300 would become inf); Infinity stays
@@ -76,6 +76,6 @@ def parse(name, text):
         raise InputError(f"input '{name}': literal '{_clip(text)}' is nested too deeply") from None
     except (ValueError, OverflowError) as e:
         if "inhomogeneous" in str(e) or "sequence" in str(e):
-            raise InputError(f"input '{name}': literal '{text}' has rows of different lengths") from None
-        raise InputError(f"input '{name}': bad literal '{text}': {e}") from None
+            raise InputError(f"input '{name}': literal '{_clip(text)}' has rows of different lengths") from None
+        raise InputError(f"input '{name}': bad literal '{_clip(text)}': {e}") from None
     return arr
