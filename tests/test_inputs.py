@@ -76,7 +76,7 @@ def test_shape_payload_fills_ones_of_model_dtype():
     np.testing.assert_array_equal(arr, 1.0)  # not 0x01 bytes (reference quirk)
     arr = parse("data:{4}", I32)["data"]
     assert arr.dtype == np.int32 and arr.tolist() == [1, 1, 1, 1]
-    assert parse("data:{}")["data"].shape == ()  # a scalar stays a scalar
+    assert parse("data:{}", [TensorInfo("data", (), "float32")])["data"].shape == ()  # a scalar stays a scalar
     assert parse("data:{ 1 , 3 }")["data"].shape == (1, 3)
 
 

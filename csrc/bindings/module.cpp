@@ -154,6 +154,20 @@ std::vector<Value> values_of(const Network& n, const py::list& feeds, std::vecto
   return r;
 }
 
+// A string from a file as Python text: bytes that are not UTF-8 are kept as
+// surrogates (surrogateescape), never a UnicodeDecodeError.
+py::str file_text(const std::string& s) {
+  PyObject* o = PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "surrogateescape");
+  if (!o) throw py::error_already_set();
+  return py::reinterpret_steal<py::str>(o);
+}
+
+py::list file_texts(const std::vector<std::string>& v) {
+  py::list r;
+  for (const auto& s : v) r.append(file_text(s));
+  return r;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -174,6 +188,8 @@ PYBIND11_MODULE(_core, m) {
       py::set_error(unsup_err, e.what());
     } catch (const InternalError& e) {
       py::set_error(internal_err, e.what());
+    } catch (const ResourceError& e) {  // loadrun.ResourceError in the Python layer
+      PyErr_SetString(PyExc_MemoryError, e.what());
     } catch (const Error& e) {
       py::set_error(base, e.what());
     }
@@ -214,13 +230,13 @@ PYBIND11_MODULE(_core, m) {
         const CacheEntry& e = kv.second;
         py::list cands;
         for (const auto& cd : e.candidates)
-          cands.append(py::make_tuple(cd.algo, cd.attributes, cd.time_s, cd.workspace));
-        entries.append(py::make_tuple(cat.first, e.key.op_type, py::bytes(e.key.params),
-                                      e.key.in_layouts, e.key.out_layouts,
-                                      e.key.weight_preprocess, cands));
+          cands.append(py::make_tuple(file_text(cd.algo), cd.attributes, cd.time_s, cd.workspace));
+        entries.append(py::make_tuple(file_text(cat.first), file_text(e.key.op_type),
+                                      py::bytes(e.key.params), file_texts(e.key.in_layouts),
+                                      file_texts(e.key.out_layouts), e.key.weight_preprocess, cands));
       }
     }
-    return py::make_tuple(status, why, entries);
+    return py::make_tuple(status, file_text(why), entries);
   });
   // Tests only: the FrCopy operator of domain test.fastrun (fastrun/test_op.h).
   m.def("_register_fastrun_test_op", &register_fastrun_test_op);

@@ -31,6 +31,12 @@ class InternalError : public Error {
  public:
   using Error::Error;
 };
+// The machine lacks what the request needs (memory). Python: MemoryError,
+// loadrun.ResourceError where the Python layer sees it.
+class ResourceError : public Error {
+ public:
+  using Error::Error;
+};
 
 namespace detail {
 inline void build(std::ostringstream&) {}
@@ -71,6 +77,8 @@ auto with_context(const std::string& prefix, F&& f) -> decltype(f()) {
     throw UnsupportedError(prefix + e.what());
   } catch (const InternalError& e) {
     throw InternalError(prefix + e.what());
+  } catch (const ResourceError& e) {
+    throw ResourceError(prefix + e.what());
   }
 }
 }  // namespace loadrun

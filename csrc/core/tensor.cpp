@@ -1,5 +1,7 @@
 #include "core/tensor.h"
 
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -67,11 +69,25 @@ std::string Layout::str() const {
   return os.str();
 }
 
+// Bytes of RAM (0 when unknown): no single buffer can be larger.
+static uint64_t physical_memory() {
+  static const uint64_t bytes = [] {
+    long pages = ::sysconf(_SC_PHYS_PAGES), size = ::sysconf(_SC_PAGE_SIZE);
+    return pages > 0 && size > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(size) : 0;
+  }();
+  return bytes;
+}
+
 std::shared_ptr<uint8_t> alloc_aligned(size_t bytes) {
+  // Checked before the allocation: with overcommit a huge one may succeed and
+  // the memset below would bring the OOM killer instead of an error.
+  uint64_t ram = physical_memory();
+  LR_CHECK(bytes < (size_t{1} << 62) && (ram == 0 || bytes <= ram), ResourceError, "cannot allocate ",
+           bytes, " bytes: more than this machine's memory (", ram, " bytes)");
   size_t n = (bytes + 63) / 64 * 64;
   if (n == 0) n = 64;
   void* p = std::aligned_alloc(64, n);
-  if (!p) LR_THROW(InternalError, "out of memory allocating ", bytes, " bytes");
+  if (!p) LR_THROW(ResourceError, "out of memory allocating ", bytes, " bytes");
   std::memset(p, 0, n);
   return std::shared_ptr<uint8_t>(static_cast<uint8_t*>(p), [](uint8_t* q) { std::free(q); });
 }

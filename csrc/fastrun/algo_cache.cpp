@@ -8,9 +8,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "core/errors.h"
 #include "kernels/cpu_features.h"
@@ -25,6 +24,31 @@ namespace {
 // Sanity bounds on read: a length past these is corruption, not data.
 constexpr uint32_t kMaxString = 1u << 20;
 constexpr uint32_t kMaxCount = 1u << 24;
+// A cache file larger than this is not read (a real one is a few MiB at most).
+constexpr uint64_t kMaxFileBytes = uint64_t{1} << 30;
+
+// The file a cache path stands for: a symlinked cache is read and written at
+// its target, so that the link stays a link (a link to a file not made yet
+// too). A missing file that is no link resolves to the path itself.
+std::string real_path(const std::string& path) {
+  std::string p = path;
+  for (int depth = 0; depth < 40; ++depth) {
+    if (char* r = ::realpath(p.c_str(), nullptr)) {
+      std::string s(r);
+      std::free(r);
+      return s;
+    }
+    struct stat st;
+    if (::lstat(p.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return p;
+    std::vector<char> buf(static_cast<size_t>(st.st_size > 0 ? st.st_size : 4096) + 1);
+    ssize_t n = ::readlink(p.c_str(), buf.data(), buf.size() - 1);
+    if (n <= 0) return p;
+    std::string target(buf.data(), static_cast<size_t>(n));
+    size_t slash = p.rfind('/');
+    p = target[0] == '/' || slash == std::string::npos ? target : p.substr(0, slash + 1) + target;
+  }
+  return p;
+}
 
 uint64_t fnv1a(const char* p, size_t n) {
   uint64_t h = 1469598103934665603ull;
@@ -110,12 +134,19 @@ class Reader {
   size_t pos_ = 0;
 };
 
-// Holds an exclusive flock on PATH.lock for its lifetime.
+// Holds an exclusive flock on PATH.lock for its lifetime. The lock file is
+// never followed through a symlink (one planted there would be created or
+// truncated elsewhere); a lock that cannot be opened is gone without.
 class FileLock {
  public:
   explicit FileLock(const std::string& path) {
     std::string lock_path = path + ".lock";
-    fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+    struct stat st;
+    if (fd_ >= 0 && (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode))) {
+      ::close(fd_);
+      fd_ = -1;
+    }
     if (fd_ < 0) return;  // read-only place: go on without the lock
     while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
     }
@@ -138,6 +169,11 @@ bool file_exists(const std::string& p) {
   return ::stat(p.c_str(), &st) == 0;
 }
 
+bool is_regular(const std::string& p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
 // Moves an invalid cache aside: FILE.bad, or FILE.bad.1, .bad.2 ... if taken.
 std::string back_up(const std::string& path) {
   std::string dst = path + ".bad";
@@ -146,11 +182,20 @@ std::string back_up(const std::string& path) {
   return dst;
 }
 
+// Writes FILE.tmp.XXXXXX (created exclusively by mkstemp, so nothing planted
+// under a predictable name is followed or truncated) next to FILE and renames
+// it over FILE. `path` is the real path (real_path): a symlinked cache is
+// replaced at its target and the link stays. An existing file keeps its mode.
 void write_atomically(const std::string& path, const std::string& bytes) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  std::string tmp = path + ".tmp.XXXXXX";
+  std::vector<char> name(tmp.begin(), tmp.end());
+  name.push_back('\0');
+  int fd = ::mkostemp(name.data(), O_CLOEXEC);
   LR_CHECK(fd >= 0, InputError, "fast-run cache ", path, ": cannot write ", tmp, ": ",
            std::strerror(errno));
+  tmp.assign(name.data());
+  struct stat old;
+  ::fchmod(fd, ::stat(path.c_str(), &old) == 0 ? (old.st_mode & 07777) : 0644);
   size_t off = 0;
   while (off < bytes.size()) {
     ssize_t w = ::write(fd, bytes.data() + off, bytes.size() - off);
@@ -317,50 +362,80 @@ bool AlgoCache::parse(const std::string& bytes, std::string* why) {
   return true;
 }
 
+// Only a regular file is read (a FIFO would block, /dev/zero never end),
+// and at most kMaxFileBytes of it.
 AlgoCache::ReadStatus AlgoCache::read_file(const std::string& path, std::string* why) {
   cats_.clear();
-  std::ifstream f(path, std::ios::binary);
-  if (!f) {
-    if (!file_exists(path)) return ReadStatus::kMissing;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    if (errno == ENOENT) return ReadStatus::kMissing;
     if (why) *why = str_cat("cannot read it: ", std::strerror(errno));
     return ReadStatus::kInvalid;
   }
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  if (!f && !f.eof()) {
-    if (why) *why = "read error";
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    if (why) *why = "not a regular file";
     return ReadStatus::kInvalid;
   }
-  return parse(ss.str(), why) ? ReadStatus::kOk : ReadStatus::kInvalid;
+  if (static_cast<uint64_t>(st.st_size) > kMaxFileBytes) {
+    ::close(fd);
+    if (why) *why = str_cat("file of ", st.st_size, " bytes, more than a cache holds (", kMaxFileBytes, ")");
+    return ReadStatus::kInvalid;
+  }
+  std::string bytes(static_cast<size_t>(st.st_size), '\0');
+  size_t off = 0;
+  while (off < bytes.size()) {
+    ssize_t r = ::read(fd, &bytes[off], bytes.size() - off);
+    if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (r < 0) {
+      int e = errno;
+      ::close(fd);
+      if (why) *why = str_cat("read error: ", std::strerror(e));
+      return ReadStatus::kInvalid;
+    }
+    if (r == 0) break;  // shrank meanwhile: parse says what is wrong
+    off += static_cast<size_t>(r);
+  }
+  ::close(fd);
+  bytes.resize(off);
+  return parse(bytes, why) ? ReadStatus::kOk : ReadStatus::kInvalid;
 }
 
 AlgoCache::ReadStatus AlgoCache::load(const std::string& path, bool backup_invalid,
                                       std::string* why, std::string* backup) {
   if (!backup_invalid) return read_file(path, why);  // writers rename whole files: no lock needed
-  FileLock lock(path);
-  ReadStatus s = read_file(path, why);
-  if (s == ReadStatus::kInvalid && backup) *backup = back_up(path);
+  const std::string real = real_path(path);
+  FileLock lock(real);
+  ReadStatus s = read_file(real, why);
+  if (s == ReadStatus::kInvalid && backup && is_regular(real)) *backup = back_up(real);
   return s;
 }
 
 void AlgoCache::save(const std::string& path, std::string* why, std::string* backup) {
-  FileLock lock(path);
+  const std::string real = real_path(path);
+  LR_CHECK(!file_exists(real) || is_regular(real), InputError, "fast-run cache ", path,
+           ": not a regular file");
+  FileLock lock(real);
   AlgoCache disk;
   std::string w;
-  ReadStatus s = disk.read_file(path, &w);
+  ReadStatus s = disk.read_file(real, &w);
   if (s == ReadStatus::kInvalid) {
-    std::string b = back_up(path);
+    std::string b = back_up(real);
     if (why) *why = w;
     if (backup) *backup = b;
   }
   disk.merge(*this);
-  write_atomically(path, disk.serialize());
+  write_atomically(real, disk.serialize());
   *this = std::move(disk);  // now holds what the other writers added too
 }
 
 void AlgoCache::write_file(const std::string& path) const {
-  FileLock lock(path);
-  write_atomically(path, serialize());
+  const std::string real = real_path(path);
+  LR_CHECK(!file_exists(real) || is_regular(real), InputError, "fast-run cache ", path,
+           ": not a regular file");
+  FileLock lock(real);
+  write_atomically(real, serialize());
 }
 
 AlgoCache merge_cache_files(const std::vector<std::string>& inputs, const std::string& out) {

@@ -11,10 +11,13 @@
 //   u32 n_out, str out_layout.., u8 weight_preprocess, u32 n_candidates,
 //   then per candidate: str algo, u32 attributes, f64 time (s), u64 workspace.
 //   str = u32 length + bytes.
-// Saving takes an exclusive flock on FILE.lock, re-reads FILE, merges what is
-// in memory over it, writes FILE.tmp.PID and renames it over FILE: two
-// processes sharing one cache lose nothing, and a reader never sees half a
-// file. A file that is not a valid cache is moved aside (FILE.bad, .bad.1 ...)
+// Saving takes an exclusive flock on FILE.lock (never through a symlink),
+// re-reads FILE, merges what is in memory over it, writes an exclusively
+// created FILE.tmp.XXXXXX (mkstemp) and renames it over FILE: two processes
+// sharing one cache lose nothing, a reader never sees half a file, and
+// nothing planted under a predictable name is written through. A symlinked
+// FILE is updated at its target (the link stays). Only regular files are read
+// (a FIFO or a device is not a cache). A file that is not a valid cache is moved aside (FILE.bad, .bad.1 ...)
 // before anything is written over it.
 #pragma once
 #include <cstdint>

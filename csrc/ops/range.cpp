@@ -17,18 +17,37 @@ bool range_dtype_ok(DType dt) {
          dt == DType::Int16 || dt == DType::Int32 || dt == DType::Int64;
 }
 
+// More elements than this is not a range anyone can hold (2^40 floats = 4 TiB).
+constexpr uint64_t kMaxRangeElems = uint64_t{1} << 40;
+
 int64_t range_length(const Tensor& start, const Tensor& limit, const Tensor& delta) {
   if (dtype_is_float(start.dtype())) {
     double s = start.get_f64(0), l = limit.get_f64(0), d = delta.get_f64(0);
-    LR_CHECK(d != 0, ModelError, "delta must not be 0");
+    LR_CHECK(d != 0, ModelError, "Range: delta must not be 0");
     double n = std::ceil((l - s) / d);
-    LR_CHECK(std::isfinite(n), ModelError, "range ", s, " to ", l, " by ", d, " is not finite");
+    LR_CHECK(std::isfinite(n), ModelError, "Range: ", s, " to ", l, " by ", d, " is not finite");
+    LR_CHECK(n <= static_cast<double>(kMaxRangeElems), ModelError, "Range: ", s, " to ", l, " by ", d,
+             " has ", n, " elements, more than ", kMaxRangeElems);
     return n > 0 ? static_cast<int64_t>(n) : 0;
   }
   int64_t s = start.get_i64(0), l = limit.get_i64(0), d = delta.get_i64(0);
-  LR_CHECK(d != 0, ModelError, "delta must not be 0");
-  if (d > 0) return l > s ? (l - s - 1) / d + 1 : 0;
-  return s > l ? (s - l - 1) / -d + 1 : 0;
+  LR_CHECK(d != 0, ModelError, "Range: delta must not be 0");
+  // |limit - start| and |delta| in uint64: exact for any int64 values
+  // (limit - start itself can overflow int64).
+  uint64_t span, step;
+  if (d > 0) {
+    if (l <= s) return 0;
+    span = static_cast<uint64_t>(l) - static_cast<uint64_t>(s);
+    step = static_cast<uint64_t>(d);
+  } else {
+    if (s <= l) return 0;
+    span = static_cast<uint64_t>(s) - static_cast<uint64_t>(l);
+    step = uint64_t{0} - static_cast<uint64_t>(d);
+  }
+  uint64_t n = (span - 1) / step + 1;
+  LR_CHECK(n <= kMaxRangeElems, ModelError, "Range: ", s, " to ", l, " by ", d, " has ", n,
+           " elements, more than ", kMaxRangeElems);
+  return static_cast<int64_t>(n);
 }
 
 struct RangeOp final : Op {

@@ -5,6 +5,7 @@ from loadrun.errors import (  # noqa: F401
     InternalError,
     LoadrunError,
     ModelError,
+    ResourceError,
     UnsupportedError,
 )
 from loadrun.network import Network, TensorInfo, Timings, load  # noqa: F401

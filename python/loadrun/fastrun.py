@@ -55,6 +55,8 @@ def chooser_options(*, fast_run=False, full_run=False, reproducible=False, binar
     policy = os.fspath(fast_run_algo_policy) if fast_run_algo_policy else ""
     if policy and os.path.isdir(policy):
         raise FastRunOptionError(f"{spell('fast_run_algo_policy')}: {policy} is a directory, not a cache file")
+    if policy and os.path.exists(policy) and not os.path.isfile(policy):  # a FIFO would block, /dev/zero not end
+        raise FastRunOptionError(f"{spell('fast_run_algo_policy')}: {policy} is not a regular file, not a cache file")
     if policy and not profiling:
         if not os.path.exists(policy):
             raise FastRunOptionError(

@@ -13,12 +13,13 @@ Sequence and optional inputs and outputs (ONNX seq(...) / optional(...)) are
 Python lists of arrays and, for an empty optional, None; an optional tensor
 that holds a value is an array.
 """
+import contextlib
 from typing import NamedTuple
 
 import numpy as np
 
 from loadrun import _core
-from loadrun.errors import InputError
+from loadrun.errors import InputError, ResourceError
 from loadrun.onnx.dtypes import numpy_dtype
 from loadrun.onnx.importer import import_model
 
@@ -78,11 +79,41 @@ def convert_value(spec, value):
     return convert_feed(spec.name, value, spec.dtype)  # optional(tensor) holding a value
 
 
+def _shape_hint(spec):
+    from loadrun.inputs.shape import shape_hint  # loadrun.inputs imports this module
+
+    return shape_hint(spec)
+
+
+@contextlib.contextmanager
+def _memory(what):
+    """An allocation the core could not make (its ResourceError, std::bad_alloc:
+    a MemoryError) is a loadrun ResourceError."""
+    try:
+        yield
+    except ResourceError:
+        raise
+    except MemoryError as e:
+        detail = str(e) if str(e) and str(e) != "std::bad_alloc" else "out of memory"
+        raise ResourceError(f"{what}: {detail}") from None
+
+
+def algorithm_names():
+    """Every algorithm name the core registry knows (for `algo=`)."""
+    return sorted({a for _d, _t, algos in _core.list_ops() for a in algos})
+
+
+def check_algo(algo):
+    if algo and algo not in algorithm_names():
+        raise InputError(f"algo='{algo}' is not an algorithm of loadrun (algorithms: {', '.join(algorithm_names())})")
+
+
 class Network:
     def __init__(self, imported, input_shapes=None, *, algo=None, weight_preprocess=False, progress=True,
                  optimize=True, max_plans=None, disable_mem_opt=False, debug_fill_nan=False, **fast_run):
         from loadrun.fastrun import chooser_options
 
+        check_algo(algo)
         self._model = imported
         if max_plans is None:
             max_plans = DEFAULT_MAX_PLANS
@@ -99,7 +130,8 @@ class Network:
         self._shapes = self._default_shapes(input_shapes or {})
         self._feeds = None
         if self._shapes is not None:
-            self._core.compile([self._shapes[s.name] for s in imported.inputs])
+            with _memory("compile"):
+                self._core.compile([self._shapes[s.name] for s in imported.inputs])
 
     # -- shapes ------------------------------------------------------------
     def _default_shapes(self, given):
@@ -127,7 +159,7 @@ class Network:
                 if v < 0 and d > 0:
                     return InputError(
                         f"input '{spec.name}' dim {d} ('{spec.dim_names[d]}') is symbolic: "
-                        f"give its shape (--input {spec.name}:{{...}} or feed an array)")
+                        f"give its shape ({_shape_hint(spec)} with numbers for the names, or feed an array)")
         return InputError("the input shapes are not known")
 
     def compile(self, input_shapes):
@@ -139,7 +171,8 @@ class Network:
             if any(s.name not in merged for s in self._model.inputs):
                 raise self._unknown_dim_error()
             shapes = merged
-        self._core.compile([shapes[s.name] for s in self._model.inputs])
+        with _memory("compile"):
+            self._core.compile([shapes[s.name] for s in self._model.inputs])
         self._shapes = shapes
 
     # -- introspection -----------------------------------------------------
@@ -189,16 +222,18 @@ class Network:
         """Run on {input name: array (a list of arrays for a sequence, None for
         an empty optional)}; returns {output name: array (list, None)}."""
         arrays = self._arrays(feeds)
-        outs = self._core.run_values(arrays) if self._values else self._core.run(arrays)
+        with _memory("run"):
+            outs = self._core.run_values(arrays) if self._values else self._core.run(arrays)
         self._shapes = self._shapes_of(arrays)
         self._feeds = arrays
         return dict(zip(self._model.outputs, outs))
 
     def _bind(self, arrays):
-        if self._values:
-            self._core.bind_values(arrays)
-        else:
-            self._core.bind_inputs(arrays)  # inputs whose values decide shapes pick their plan
+        with _memory("binding the inputs"):
+            if self._values:
+                self._core.bind_values(arrays)
+            else:
+                self._core.bind_inputs(arrays)  # inputs whose values decide shapes pick their plan
 
     def set_inputs(self, feeds):
         """Give the inputs later benchmark() runs use (compiles for their shapes)."""
@@ -207,17 +242,35 @@ class Network:
         self._bind(arrays)
         self._feeds = arrays
 
-    def benchmark(self, iters=10, warmup=1):
-        """Time `warmup` then `iters` runs in C++; returns Timings (ms per iteration)."""
+    def _feeds_for_benchmark(self):
         if self._shapes is None:
             raise self._unknown_dim_error()
         if self._feeds is None:  # zeros; an empty sequence; an empty optional
-            self._feeds = [np.zeros(self._shapes[s.name], dtype=numpy_dtype(s.dtype)) if s.kind == "tensor"
+            from loadrun.inputs.shape import filled
+
+            self._feeds = [filled(s.name, self._shapes[s.name], numpy_dtype(s.dtype), 0) if s.kind == "tensor"
                            else [] if s.kind == "sequence" else None for s in self._model.inputs]
+        return self._feeds
+
+    def benchmark(self, iters=10, warmup=1):
+        """Time `warmup` then `iters` runs in C++; returns Timings (ms per iteration)."""
+        feeds = self._feeds_for_benchmark()
         # binds (compiling if needed) and times under one lock: a run from
         # another thread cannot change the inputs in between
-        w, it = self._core.benchmark_feeds(self._feeds, int(iters), int(warmup))
+        with _memory("run"):
+            w, it = self._core.benchmark_feeds(feeds, int(iters), int(warmup))
         return Timings(it, w)
+
+    def iterate(self, iters=10, warmup=1):
+        """benchmark() one run at a time: yields ("warmup", i, ms) then ("iter",
+        i, ms) as each run ends (each timed in C++), so that a caller can show
+        them as they come and Ctrl-C stops between two runs."""
+        feeds = self._feeds_for_benchmark()
+        for kind, n in (("warmup", int(warmup)), ("iter", int(iters))):
+            for i in range(n):
+                with _memory("run"):
+                    w, it = self._core.benchmark_feeds(feeds, *((0, 1) if kind == "warmup" else (1, 0)))
+                yield kind, i, (w or it)[0]
 
     def memory_info(self):
         """The current plan's memory: arena, lower bound, no-reuse total,
@@ -249,11 +302,12 @@ def load(model, input_shapes=None, *, algo=None, weight_preprocess=False, fast_r
          reproducible=False, binary_equal_between_batch=False, fast_run_shared_batch_size=0,
          fast_run_algo_policy=None, workspace_limit=None, progress=True, optimize=True, max_plans=None,
          disable_mem_opt=False, debug_fill_nan=False):
-    """Load an ONNX model (path or ModelProto) and compile it.
+    """Load an ONNX model (path, `zoo:NAME` or ModelProto) and compile it.
 
     input_shapes: {input name: shape} for symbolic dims (else a leading batch
     dim becomes 1; other symbolic dims wait for the first run's arrays).
-    algo: run the algorithm of this name wherever it is usable (e.g. "NAIVE").
+    algo: run the algorithm of this name wherever it is usable (e.g. "NAIVE");
+    an unknown name is an InputError listing the known ones.
     weight_preprocess: let algorithms transform constant weights once at compile.
 
     Fast-run (as load_and_run's flags of the same names; see loadrun.fastrun):
@@ -278,6 +332,7 @@ def load(model, input_shapes=None, *, algo=None, weight_preprocess=False, fast_r
     take turns (one lock per Network), so every caller gets the results of its
     own inputs; distinct Networks run in parallel (run() releases the GIL).
     """
+    check_algo(algo)
     return Network(import_model(model), input_shapes, algo=algo, weight_preprocess=weight_preprocess,
                    progress=progress, fast_run=fast_run, full_run=full_run, reproducible=reproducible,
                    binary_equal_between_batch=binary_equal_between_batch,

@@ -64,20 +64,9 @@ def parse_args(argv):
 
 # -- model ------------------------------------------------------------------
 def read_model(spec):
-    """(ModelProto, label) for a path or zoo:NAME."""
-    from loadrun.errors import ModelError
+    """The ModelProto of a path or zoo:NAME."""
     from loadrun.onnx.importer import read_model as read_onnx
 
-    if spec.startswith("zoo:"):
-        name = spec[4:]
-        try:
-            from loadrun import zoo
-        except ImportError:
-            raise ModelError("the model zoo is not available in this build of loadrun") from None
-        names = [n for n, _ in zoo.list_models()]
-        if name not in names:
-            raise ModelError(f"no zoo model named '{name}' (zoo models: {', '.join(names) or 'none'})")
-        return zoo.build(name)
     return read_onnx(spec)
 
 
@@ -108,7 +97,7 @@ def run(opts, out=None):
     from loadrun import inputs as lr_inputs
     from loadrun.cli import report
     from loadrun.cli.stats import summarize
-    from loadrun.network import Network
+    from loadrun.network import Network, Timings
     from loadrun.onnx.importer import import_model
 
     out = out or sys.stdout
@@ -150,20 +139,25 @@ def run(opts, out=None):
             say(report.step_line(step))
     say(report.testcase_line(0))
 
-    t_bench = clock()
-    timings = net.benchmark(opts.iters, opts.warmup)
-    bench_ms = (clock() - t_bench) * 1000.0
-    # prepare = everything from the end of the load to the first warm-up:
-    # compile, inputs, and the untimed run benchmark() binds the inputs with.
-    prepare_ms = (t_bench - t_prep) * 1000.0 + max(bench_ms - sum(timings.warmup) - sum(timings), 0.0)
-
-    for i, ms in enumerate(timings.warmup):
-        # the C++ loop does nothing between warm-ups: later prepares are 0
-        say(report.prepare_line(prepare_ms if i == 0 else 0.0))
-        say(report.warmup_line(i, ms))
-    n = len(timings)
-    for i, ms in enumerate(timings):
-        say(report.iter_line(i, n, ms))
+    # One run per call, each timed in C++: lines come as the runs end, and
+    # Ctrl-C (KeyboardInterrupt) stops between two runs.
+    # prepare = everything from the end of the load to the first run:
+    # compile, inputs, and binding them.
+    warmup_ms, iter_ms, prepare_ms = [], [], None
+    for kind, i, ms in net.iterate(opts.iters, opts.warmup):
+        if prepare_ms is None:
+            prepare_ms = max((clock() - t_prep) * 1000.0 - ms, 0.0)
+        if kind == "warmup":
+            # nothing happens between warm-ups: later prepares are 0
+            say(report.prepare_line(prepare_ms if i == 0 else 0.0))
+            say(report.warmup_line(i, ms))
+            warmup_ms.append(ms)
+        else:
+            say(report.iter_line(i, opts.iters, ms))
+            iter_ms.append(ms)
+    if prepare_ms is None:
+        prepare_ms = (clock() - t_prep) * 1000.0
+    timings = Timings(iter_ms, warmup_ms)
     stats = summarize(list(timings))
     if stats:
         say(report.finished_line(0, stats))
@@ -223,7 +217,24 @@ def write_json(opts, imported, net, load_ms, prepare_ms, timings, stats, total_m
 
 
 def _error(msg):
-    print(f"{PROG}: error: {msg}", file=sys.stderr, flush=True)
+    print(f"{PROG}: error: {one_line(msg)}", file=sys.stderr, flush=True)
+
+
+def one_line(msg):
+    """The whole message on one line (no newline, nothing cut)."""
+    return " ".join(str(msg).split())
+
+
+def quiet_broken_pipe():
+    """After EPIPE on stdout (`load_and_run ... | head`): no more output, and no
+    error at exit when Python flushes stdout; the exit code says SIGPIPE."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+    return 128 + 13
 
 
 def main(argv=None):
@@ -245,16 +256,24 @@ def main(argv=None):
         return e.code if isinstance(e.code, int) else 0
     try:
         return run(opts)
+    except BrokenPipeError:
+        return quiet_broken_pipe()
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
     except LoadrunError as e:
-        _error(" ".join(str(e).split("\n")).strip() or type(e).__name__)
+        _error(one_line(e) or type(e).__name__)
+        return 1
+    except MemoryError as e:
+        _error(f"out of memory{': ' + one_line(e) if str(e) else ''}")
+        return 1
+    except RecursionError:
+        _error("the model or its input is nested too deeply")
         return 1
     except OSError as e:
         where = f": {e.filename}" if e.filename else ""
         _error(f"{e.strerror or e}{where}")
         return 1
-    except KeyboardInterrupt:
-        _error("interrupted")
-        return 130
 
 
 if __name__ == "__main__":

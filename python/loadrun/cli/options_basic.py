@@ -9,7 +9,7 @@ def add_arguments(parser):
                    help="untimed runs before the timed ones (default 1)")
     g.add_argument("--input", default="", metavar="SPEC",
                    help="input data: 'name:payload;...' where payload is a literal like [1,2,3], "
-                        "a shape {1,3,224,224}, or a .json/.npy/.ppm/.pgm file")
+                        "a shape '{1,3,224,224}' (quoted, as a shell expands braces), or a .json/.npy/.ppm/.pgm file")
     g.add_argument("--model-info", action="store_true", help="print the model's input/output table")
     g.add_argument("--verbose", action="store_true", help="print the chosen algorithm of every step")
     g.add_argument("--json", default="", metavar="PATH",

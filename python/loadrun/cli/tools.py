@@ -14,7 +14,7 @@ PROG = "loadrun"
 
 
 def _error(msg):
-    print(f"{PROG}: error: {msg}", file=sys.stderr, flush=True)
+    print(f"{PROG}: error: {' '.join(str(msg).split())}", file=sys.stderr, flush=True)
 
 
 def build_parser():
@@ -65,14 +65,46 @@ def zoo_command(args):
     return 0
 
 
+WIDTH = 100  # columns `cache show` fits in
+
+
+def safe_text(text):
+    """`text` with nothing a terminal would act on: control characters (ANSI
+    and OSC escape sequences included) and bytes that were not UTF-8
+    (surrogateescape) are written as \\xNN / \\uNNNN escapes."""
+    out = []
+    for ch in str(text):
+        if ch.isprintable():
+            out.append(ch)
+        elif 0xDC80 <= ord(ch) <= 0xDCFF:  # a byte that was not UTF-8
+            out.append(f"\\x{ord(ch) - 0xDC00:02x}")
+        elif ord(ch) < 0x100:
+            out.append(f"\\x{ord(ch):02x}")
+        else:
+            out.append(f"\\u{ord(ch):04x}" if ord(ch) < 0x10000 else f"\\U{ord(ch):08x}")
+    return "".join(out)
+
+
+def abbreviate(text, width):
+    """`text` cut in the middle to `width` columns ("abc...xyz")."""
+    if len(text) <= width:
+        return text
+    keep = max(width - 3, 2)
+    return text[:keep - keep // 3] + "..." + text[len(text) - keep // 3:]
+
+
 def _params_text(raw):
     try:
         text = raw.decode("ascii")
         if text.isprintable():
-            return text or "-"
+            text = text or "-"
+        else:
+            text = "0x" + raw.hex()
     except UnicodeDecodeError:
-        pass
-    return "0x" + raw.hex()
+        text = "0x" + raw.hex()
+    if len(text) > 60:
+        text = abbreviate(text, 48) + f" ({len(raw)} bytes)"
+    return text
 
 
 def _bytes_text(n):
@@ -83,45 +115,75 @@ def _bytes_text(n):
     return f"{n / (1024 * 1024):.2f}MiB"
 
 
-def _table(rows):
-    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+def _wrap(items, first, rest, sep=", "):
+    """items joined by sep, in lines of at most WIDTH columns: the first line
+    starts with `first`, the others with `rest`; a line breaks after the
+    separator's non-blank part (an item longer than a line is abbreviated)."""
+    trail = sep.rstrip()
+    joiner = sep[len(trail):]
+    lines, line, empty = [], first, True
+    for i, item in enumerate(items):
+        tok = abbreviate(item, WIDTH - len(rest) - len(sep)) + (trail if i + 1 < len(items) else "")
+        if not empty and len(line) + len(joiner) + len(tok) > WIDTH:
+            lines.append(line)
+            line, empty = rest, True
+        line += ("" if empty else joiner) + tok
+        empty = False
+    lines.append(line)
+    return lines
+
+
+def _candidate_lines(cands):
+    rows = [("algo", "time(ms)", "workspace", "attributes")]
+    for algo, attrs, secs, ws in cands:
+        rows.append((abbreviate(safe_text(algo), 32), f"{secs * 1000:.4g}", _bytes_text(ws),
+                     attribute_text(attrs)))
+    widths = [max(len(r[c]) for r in rows) for c in range(3)]
+    lead = "    "
     out = []
-    for i, r in enumerate(rows):
-        out.append("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
-        if i == 0:
-            out.append("  ".join("-" * w for w in widths))
-    return out
+    for r in rows:
+        head = lead + "  ".join(v.ljust(w) for v, w in zip(r[:3], widths)) + "  "
+        out += _wrap(r[3].split("|"), head, " " * len(head), sep="|")
+    return [line.rstrip() for line in out]
+
+
+def attribute_text(bits):
+    from loadrun.fastrun import attribute_text as text
+
+    return text(bits)
 
 
 def cache_show(path, out=None):
+    """The cache as text of at most WIDTH columns: per category, per entry a
+    line (operator, weight preprocess, parameters), its input and output
+    layouts, then its candidates fastest first."""
     from loadrun import _core
     from loadrun.errors import InputError
-    from loadrun.fastrun import attribute_text
 
     out = out or sys.stdout
     status, why, entries = _core.fastrun_cache_read(path)
     if status == "missing":
         raise FileNotFoundError(2, "no such file", path)
     if status != "ok":
-        raise InputError(f"{path}: {why}")
+        raise InputError(f"{safe_text(path)}: {safe_text(why)}")
     here = _core.fastrun_category()
-    print(f"fast-run cache {path}: {len(entries)} entries", file=out)
+    lines = _wrap([f"fast-run cache {safe_text(path)}: {len(entries)} entries"], "", "  ")
     categories = {}
     for e in entries:
         categories.setdefault(e[0], []).append(e)
     for cat, items in categories.items():
-        print("", file=out)
-        print(f"category {cat}" + ("  (this machine)" if cat == here else "") + f": {len(items)} entries", file=out)
-        rows = [("op", "params", "inputs", "outputs", "wp", "algo", "time(ms)", "workspace", "attributes")]
+        lines.append("")
+        mine = "  (this machine)" if cat == here else ""
+        lines += _wrap(f"category {safe_text(cat)}{mine}: {len(items)} entries".split(" "), "", "    ", sep=" ")
         for _, op, params, ins, outs, wp, cands in items:
-            head = (op, _params_text(params), ", ".join(ins), ", ".join(outs), "on" if wp else "off")
-            for i, (algo, attrs, secs, ws) in enumerate(cands):
-                lead = head if i == 0 else ("",) * len(head)
-                rows.append(lead + (algo, f"{secs * 1000:.4g}", _bytes_text(ws), attribute_text(attrs)))
-            if not cands:
-                rows.append(head + ("-", "", "", ""))
-        for line in _table(rows):
-            print(line, file=out)
+            lines.append("")
+            lines += _wrap([abbreviate(safe_text(op), 48), f"wp={'on' if wp else 'off'}",
+                            f"params={_params_text(params)}"], "", "    ", sep="  ")
+            lines += _wrap([safe_text(x) for x in ins] or ["-"], "  inputs:  ", " " * 11)
+            lines += _wrap([safe_text(x) for x in outs] or ["-"], "  outputs: ", " " * 11)
+            lines += _candidate_lines(cands) if cands else ["    (no candidates)"]
+    for line in lines:
+        print(line, file=out)
     return 0
 
 
@@ -159,8 +221,15 @@ def main(argv=None):
                 return cache_show(args.file)
             return cache_merge(args.inputs, args.output)
         return zoo_command(args)
+    except BrokenPipeError:
+        from loadrun.cli.main import quiet_broken_pipe
+
+        return quiet_broken_pipe()
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
     except LoadrunError as e:
-        _error(" ".join(str(e).split("\n")).strip())
+        _error(e)
         return 1
     except OSError as e:
         _error(f"{e.strerror or e}" + (f": {e.filename}" if e.filename else ""))

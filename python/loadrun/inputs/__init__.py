@@ -18,8 +18,13 @@ an input of the model; an input given twice is an error.
 
 Values are converted to the model input's dtype when that loses nothing
 (int32 literal into a float32 input: fine; 1.5 into an int32 input:
-refused). Shapes are checked by the core when it compiles for them (rank and
-fixed dims; InputError naming the input). Inputs not given at all get zeros
+refused). Shapes are checked against the model's input (rank and fixed
+dims; InputError naming the input) before anything of that shape is
+allocated: a `{shape}` before it is filled, a .npy or an image from its
+header, before its data is read; the core checks them again when it
+compiles. Only regular files are read (fileio.py), and no more of them than
+their format says; an allocation larger than the machine's memory is a
+ResourceError. Inputs not given at all get zeros
 of the model's shape (default_feeds), a symbolic leading dim taking 1.
 """
 import os
@@ -93,11 +98,11 @@ def parse_input_arg(text, model_inputs):
         if not payload:
             raise InputError(f"input '{name}': no value given after '{name}:'")
         if low.endswith((".ppm", ".pgm")):
-            arr = pnm.load(name, payload)
+            arr = pnm.load(name, payload, specs[name])
         elif low.endswith(".npy"):
-            arr = npy.load(name, payload)
+            arr = npy.load(name, payload, specs[name])
         elif payload.startswith("{"):
-            arr = shape.parse(name, payload, specs[name].dtype)
+            arr = shape.parse(name, payload, specs[name].dtype, specs[name])
         else:
             arr = literal.parse(name, payload)
         add(name, arr, f"input '{name}'")
@@ -122,7 +127,7 @@ def default_feeds(model_inputs, given=None):
                     dim_names = getattr(s, "dim_names", None)
                     label = f" ('{dim_names[d]}')" if dim_names else ""
                     raise InputError(f"input '{s.name}' dim {d}{label} is symbolic: give its shape, "
-                                     f"e.g. --input {s.name}:{{...}}")
+                                     f"e.g. {shape.shape_hint(s)} with numbers for the names")
                 dims[d] = 1
-        feeds[s.name] = np.zeros(dims, dtype=numpy_dtype(s.dtype))
+        feeds[s.name] = shape.filled(s.name, dims, numpy_dtype(s.dtype), 0)
     return feeds

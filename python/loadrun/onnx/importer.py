@@ -29,11 +29,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import onnx
+import onnx.checker
 import onnx.defs
+import onnx.shape_inference
 from onnx import helper, numpy_helper
 
 from loadrun import _core
 from loadrun.errors import ModelError, UnsupportedError
+from loadrun.fileio import read_regular
+from loadrun.onnx.external_data import all_tensors, load_external_data, uses_external_data
 from loadrun.onnx.dtypes import ONNX_TO_NAME, onnx_type_name
 from loadrun.onnx.opset_compat import REPLACED_OPS, REWRITERS
 
@@ -42,32 +46,49 @@ MIN_OPSET = 7
 PYTHON_OPS = {("", "Constant")}
 
 
+MAX_MODEL_BYTES = 2**31 - 1  # protobuf's limit on one message: larger models keep weights outside
+
+
+def read_zoo(spec):
+    """The ModelProto of `zoo:NAME`."""
+    name = spec[4:]
+    try:
+        from loadrun import zoo
+    except ImportError:
+        raise ModelError("the model zoo is not available in this build of loadrun") from None
+    names = [n for n, _ in zoo.list_models()]
+    if name not in names:
+        raise ModelError(f"no zoo model named '{name}' (zoo models: {', '.join(names) or 'none'})")
+    return zoo.build(name)
+
+
 def read_model(src):
-    """A ModelProto from a path or a ModelProto; ModelError with one line otherwise."""
+    """A ModelProto from a path, `zoo:NAME` or a ModelProto; ModelError with one line otherwise.
+
+    Only a regular file is read, of at most 2 GiB (protobuf's limit). External
+    data, wherever a tensor has it (initializers, Constant nodes, any tensor
+    attribute, in subgraphs and functions), is read from the model's
+    directory (external_data.py), never from elsewhere; a ModelProto given as
+    such has no directory, so its tensors must hold their data."""
     if isinstance(src, onnx.ModelProto):
+        if any(uses_external_data(t) for t, _ in all_tensors(src)):
+            raise ModelError("the model's tensors keep their data in external files, and a ModelProto has no "
+                             "directory to read them from: give the model's path instead")
         return src
+    if isinstance(src, str) and src.startswith("zoo:"):
+        return read_zoo(src)
     path = os.fspath(src)
-    if not os.path.exists(path):
-        raise ModelError(f"model file not found: {path}")
-    if os.path.isdir(path):
-        raise ModelError(f"{path} is a directory, not a model file")
-    with open(path, "rb") as f:
-        data = f.read()
+    data = read_regular(path, ModelError, "", MAX_MODEL_BYTES, missing=f"model file not found: {path}")
     if not data:
         raise ModelError(f"{path}: the file is empty")
     try:
         model = onnx.load_model_from_string(data)
     except Exception as e:  # protobuf raises several types
-        raise ModelError(f"{path}: not a valid ONNX model (cannot parse: {str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+        raise ModelError(f"{path}: not a valid ONNX model (cannot parse: "
+                         f"{' '.join(str(e).split()) if str(e) else type(e).__name__})") from None
     if model.ir_version <= 0 or not model.HasField("graph") or not model.graph.output:
         raise ModelError(f"{path}: not an ONNX model (no ir_version or no graph outputs)")
-    try:
-        from onnx.external_data_helper import load_external_data_for_model, uses_external_data
-
-        if any(uses_external_data(t) for t in model.graph.initializer):
-            load_external_data_for_model(model, os.path.dirname(os.path.abspath(path)))
-    except Exception as e:
-        raise ModelError(f"{path}: cannot load external weights: {e}") from None
+    load_external_data(model, os.path.dirname(os.path.abspath(path)), path)
     return model
 
 
@@ -153,7 +174,7 @@ def attr_value(a):
     if isinstance(v, bytes):
         return v.decode("utf-8", "replace")
     if isinstance(v, onnx.TensorProto):
-        return numpy_helper.to_array(v)
+        return tensor_array(v, f"attribute '{a.name}'")
     if isinstance(v, list) and v and isinstance(v[0], bytes):
         return [x.decode("utf-8", "replace") for x in v]
     if isinstance(v, (onnx.GraphProto, onnx.SparseTensorProto)) or (
@@ -163,11 +184,21 @@ def attr_value(a):
     return v
 
 
+def tensor_array(t, what):
+    """The array of a TensorProto; ModelError when its dims or data are wrong."""
+    if any(d < 0 for d in t.dims):
+        raise ModelError(f"{what}: dims {list(t.dims)} hold a negative size")
+    try:
+        return numpy_helper.to_array(t)
+    except Exception as e:
+        raise ModelError(f"{what} is corrupt: {' '.join(str(e).split()) or type(e).__name__}") from None
+
+
 def constant_value(node):
     """The array a Constant node holds."""
     for a in node.attribute:
         if a.name == "value":
-            return numpy_helper.to_array(a.t)
+            return tensor_array(a.t, f"Constant node '{node.name}'")
         if a.name == "value_float":
             return np.array(a.f, dtype=np.float32)
         if a.name == "value_floats":
@@ -306,11 +337,7 @@ class _GraphImporter:
         for t in gproto.initializer:
             if t.data_type not in ONNX_TO_NAME:
                 raise UnsupportedError(f"initializer '{t.name}': element type {onnx_type_name(t.data_type)} is not supported")
-            try:
-                arr = numpy_helper.to_array(t)
-            except Exception as e:
-                raise ModelError(f"initializer '{t.name}' is corrupt: {e}") from None
-            self.add_const(t.name, arr)
+            self.add_const(t.name, tensor_array(t, f"initializer '{t.name}'"))
 
     def add_nodes(self, gproto):
         for i, node in enumerate(gproto.node):
@@ -379,6 +406,15 @@ def import_subgraph(gproto, opset, inline, captures, where, fed_kinds=()):
 
 
 def import_model(src):
+    """ImportedModel of a path, `zoo:NAME` or ModelProto. onnx's own checker
+    errors (ValidationError, InferenceError) become one-line ModelErrors."""
+    try:
+        return _import_model(src)
+    except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as e:
+        raise ModelError(" ".join(str(e).split()) or type(e).__name__) from None
+
+
+def _import_model(src):
     model = read_model(src)
     opset = effective_opset(model, model_opset(model))
     check_supported(model)
