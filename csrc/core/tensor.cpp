@@ -71,7 +71,9 @@ std::shared_ptr<uint8_t> alloc_aligned(size_t bytes) {
   size_t n = (bytes + 63) / 64 * 64;
   if (n == 0) n = 64;
   void* p = std::aligned_alloc(64, n);
-  if (!p) LR_THROW(InternalError, "out of memory allocating ", bytes, " bytes");
+  // Sizes come from the model and its inputs, so running out is the caller's
+  // problem to solve (smaller inputs), not a bug: InputError, never a crash.
+  if (!p) LR_THROW(InputError, "out of memory allocating ", bytes, " bytes");
   std::memset(p, 0, n);
   return std::shared_ptr<uint8_t>(static_cast<uint8_t*>(p), [](uint8_t* q) { std::free(q); });
 }
