@@ -18,10 +18,12 @@ KNOWN_OPEN = [
     # onnx's TypeError / ValueError instead of ModelError.
     ("model_proto", "traceback", "in attr_value", "importer.attr_value: broken tensor attribute"),
     ("model_bytes", "traceback", "in attr_value", "importer.attr_value: broken tensor attribute"),
-    # importer.check_supported: an op_type or domain that is not valid UTF-8
-    # comes back from protobuf as bytes; sorting the unsupported list mixes
-    # bytes and str -> TypeError.
+    # importer.check_supported / effective_opset: an op_type or domain that is
+    # not valid UTF-8 comes back from protobuf as bytes; sorting the
+    # unsupported list mixes bytes and str, onnx.defs.get_schema refuses
+    # bytes -> TypeError.
     ("model_bytes", "traceback", "in check_supported", "importer.check_supported: non-UTF-8 op names"),
+    ("model_bytes", "traceback", "in _same_since", "importer.effective_opset: non-UTF-8 op names"),
     # importer.add_nodes: a node / tensor name that is not valid UTF-8 ->
     # UnicodeDecodeError instead of ModelError.
     ("model_bytes", "traceback", "UnicodeDecodeError", "importer: non-UTF-8 names"),
