@@ -98,3 +98,22 @@ def feeds_for(net, rng):
             a = rng.integers(0, 3, shape).astype(dt)
         feeds[info.name] = a
     return feeds
+
+
+def run_cli(argv):
+    """`load_and_run ARGV` in this process: exit code 0, or a non-zero code
+    with exactly one line on stderr (an exception escaping main() is a
+    traceback the user would see: the worker reports it as one)."""
+    import contextlib
+    import io
+
+    from loadrun.cli.main import main
+
+    err = io.StringIO()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+        rc = main(list(argv))
+    text = err.getvalue()
+    lines = text.strip().splitlines()
+    assert rc == 0 or len(lines) == 1, f"exit code {rc}, stderr: {text[-800:]!r}"
+    assert "Traceback" not in text, text[-800:]
+    return f"cli exit {rc}"

@@ -32,12 +32,18 @@ def _worker_env():
     return env
 
 
+def _sanitizer_env():
+    return [f"{k}={os.environ[k]} " for k in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS") if os.environ.get(k)]
+
+
 class Finding:
     def __init__(self, target, case_seed, kind, detail, known=None):
         self.target, self.case_seed, self.kind, self.detail, self.known = target, case_seed, kind, detail, known
 
     def repro(self):
-        return f"PYTHONPATH=tests:python python -m fuzz {self.target} --case-seed {self.case_seed}"
+        env = _worker_env()
+        return (f"PYTHONPATH={env['PYTHONPATH']} {' '.join(_sanitizer_env())}python -m fuzz {self.target} "
+                f"--case-seed {self.case_seed}")
 
     def __str__(self):
         tail = f" [known-open: {self.known}]" if self.known else ""

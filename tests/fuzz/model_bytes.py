@@ -1,6 +1,7 @@
 """Byte-level mutations of serialized seed models: bit flips, byte
 overwrites, truncation, inserted and deleted runs, and splices of two
-models. The bytes are written to a file and loaded by path, then run."""
+models. The bytes are written to a file and loaded by path, then run; one
+case in ten runs the `load_and_run` CLI on the file instead."""
 import os
 
 import numpy as np
@@ -58,6 +59,8 @@ def run_case(rng, workdir):
     path = os.path.join(workdir, "m.onnx")
     with open(path, "wb") as f:
         f.write(data)
+    if rng.random() < 0.1:
+        return corpus.run_cli([path, "--iter", "1", "--warmup-iter", "0"])
     net = loadrun.load(path, progress=False)
     out = net.run(corpus.feeds_for(net, rng))
     assert isinstance(out, dict)
