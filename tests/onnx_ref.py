@@ -1,7 +1,10 @@
 """Helpers for checking loadrun against ONNX Runtime on the same inputs.
 
-Tolerance: relative max error |a-b|max / max(|b|max, 1e-6) <= rtol (1e-4 by
-default), plus exact equality for integer and bool outputs.
+Tolerance against ONNX Runtime: relative max error |a-b|max / max(|b|max,
+1e-6) <= rtol (1e-4 by default), plus exact equality for integer and bool
+outputs (assert_close). A fast algorithm against NAIVE is checked per element
+instead (assert_close_elementwise): |got - ref| <= atol + rtol * |ref| for
+every element, so a small output next to a large one cannot hide its error.
 
 Integer-arithmetic operators (EXACT_OPS) are checked against onnx.reference
 instead: it computes them exactly in NumPy on every machine, while ONNX
@@ -78,6 +81,38 @@ def assert_close(got, ref, rtol=1e-4, name=""):
     assert np.array_equal(np.isnan(got), nan_ref), f"{name}: NaN positions differ"
     e = rel_err(np.where(nan_ref, 0, got), np.where(nan_ref, 0, ref))
     assert e <= rtol, f"{name}: relative max error {e:.3g} > {rtol}"
+
+
+def assert_close_elementwise(got, ref, rtol, atol, name=""):
+    """Per element: |got - ref| <= atol + rtol * |ref|; NaN exactly where ref
+    has NaN, the same infinities; same shape and dtype; integers and bools equal.
+
+    atol covers results near zero whose inputs were not (sums that cancel):
+    give it on the scale of the terms, e.g. rtol times the typical magnitude.
+    """
+    got, ref = np.asarray(got), np.asarray(ref)
+    assert got.shape == ref.shape, f"{name}: shape {got.shape} != {ref.shape}"
+    assert got.dtype == ref.dtype, f"{name}: dtype {got.dtype} != {ref.dtype}"
+    if ref.dtype.kind not in "fc":
+        np.testing.assert_array_equal(got, ref, err_msg=name)
+        return
+    g = got.astype(np.float64).reshape(-1)
+    r = ref.astype(np.float64).reshape(-1)
+    nan = np.isnan(r)
+    assert np.array_equal(np.isnan(g), nan), \
+        f"{name}: NaN at {np.flatnonzero(np.isnan(g) != nan)[:5]} in one and not the other"
+    inf = np.isinf(r)
+    assert np.array_equal(g[inf], r[inf]), f"{name}: infinities differ"
+    fin = ~nan & ~inf
+    err = np.abs(g[fin] - r[fin])
+    bound = atol + rtol * np.abs(r[fin])
+    bad = np.flatnonzero(~(err <= bound))
+    if bad.size:
+        i = bad[np.argmax(err[bad] / bound[bad])]
+        at = np.flatnonzero(fin)[i]
+        raise AssertionError(
+            f"{name}: {bad.size}/{r.size} elements off by more than {atol:g} + {rtol:g}|ref|; worst at "
+            f"{np.unravel_index(at, ref.shape)}: {g[at]!r} vs {r[at]!r} (error {err[i]:.3g}, bound {bound[i]:.3g})")
 
 
 # Operators whose defined result is exact integer arithmetic.

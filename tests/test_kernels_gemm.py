@@ -1,6 +1,8 @@
 """The SGEMM algorithm of MatMul and Gemm against their NAIVE algorithm on the
-same inputs (float32, relative max error <= 1e-5 of the largest output; the
-NAIVE loops sum in another order), on awkward shapes around the 6x16 tile and
+same inputs (float32, per element |sgemm - naive| <= ATOL + RTOL |naive|
+with RTOL 1e-5 and ATOL 1e-4: the NAIVE loops sum in another order, and a
+sum of up to 600 standard-normal products that cancels to near zero keeps
+float32 rounding of ~3e-5 (x2 with alpha -2) in absolute terms), on awkward shapes around the 6x16 tile and
 the cache blocks, batched and broadcast MatMul, 1-D operands, GEMV shapes
 (M == 1, N == 1), every Gemm transpose / alpha / beta / C shape, with B as a
 run-time input (packed into the workspace) and as a constant with
@@ -15,9 +17,10 @@ from onnx import TensorProto, helper
 
 import loadrun
 from isa_levels import other_isa_levels_test
-from onnx_ref import assert_close, make_model
+from onnx_ref import assert_close, assert_close_elementwise, make_model
 
 RTOL = 1e-5
+ATOL = 1e-4
 rng = np.random.default_rng(7)
 
 
@@ -35,7 +38,7 @@ def run_both(model, feeds, weight_preprocess, op_type):
     naive_steps = loadrun.load(model, algo="NAIVE").steps()
     assert all(s[1] == "NAIVE" for s in naive_steps)
     for k in ref:
-        assert_close(got[k], ref[k], RTOL, k)
+        assert_close_elementwise(got[k], ref[k], RTOL, ATOL, k)
     return steps
 
 

@@ -1,8 +1,10 @@
 """Fast upsampling algorithms against NAIVE: DECONV_GEMM (ConvTranspose as a
 GEMM plus col2im) and RESIZE_FAST (tabled nearest / separable bilinear
 Resize). Each runs by name (loadrun.load(algo=...)), net.steps() proves it
-ran, and its output is compared with the NAIVE algorithm's: relative max
-error <= 1e-5 for the GEMM and linear paths, exact for nearest. The public
+ran, and its output is compared with the NAIVE algorithm's per element:
+|fast - naive| <= ATOL + RTOL |naive| with RTOL 1e-5 and ATOL 1e-4 for the
+GEMM path (sums of up to a few hundred standard-normal products in another
+order) and 1e-6 for linear (a few weighted terms), exact for nearest. The public
 PP-OCRv4 detector (2 ConvTranspose, 6 Resize) runs on them against ORT.
 """
 import sys
@@ -14,7 +16,7 @@ from onnx import helper, numpy_helper
 
 import loadrun
 from isa_levels import other_isa_levels_test
-from onnx_ref import assert_close, make_model
+from onnx_ref import assert_close, assert_close_elementwise, make_model
 
 rng = np.random.default_rng(11)
 
@@ -72,7 +74,7 @@ def test_deconv_gemm_vs_naive(xs, ws, bias, attrs):
     got, steps = run(m, {"x": x}, algo="DECONV_GEMM")
     assert algo_of(steps, "ConvTranspose") == "DECONV_GEMM"
     assert got.shape == ref.shape
-    assert_close(got, ref, 1e-5, f"{xs} {ws} {attrs}")
+    assert_close_elementwise(got, ref, 1e-5, 1e-4, f"{xs} {ws} {attrs}")
 
 
 def test_deconv_gemm_not_usable_elsewhere():
@@ -133,7 +135,7 @@ def check_resize(m, x, exact):
     if exact:
         np.testing.assert_array_equal(got, ref)
     else:
-        assert_close(got, ref, 1e-5, "linear")
+        assert_close_elementwise(got, ref, 1e-5, 1e-6, "linear")
 
 
 @pytest.mark.parametrize("geom", range(len(GEOMS)))

@@ -16,6 +16,8 @@ that holds a value is an array.
 import contextlib
 from typing import NamedTuple
 
+import warnings
+
 import numpy as np
 
 from loadrun import _core
@@ -53,7 +55,8 @@ def convert_feed(name, value, dtype):
         raise InputError(f"input '{name}': expected {dtype}, got {arr.dtype}")
     if np.can_cast(arr.dtype, target, casting="safe"):
         return np.asarray(arr.astype(target), order="C")
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ComplexWarning: the round trip below decides
         converted = arr.astype(target)
         back = converted.astype(arr.dtype)
     same = np.array_equal(back, arr, equal_nan=arr.dtype.kind == "f")

@@ -7,6 +7,8 @@ one with @rewriter("OpType").
 """
 import numpy as np
 
+from loadrun.errors import ModelError
+
 REWRITERS = {}
 
 
@@ -22,7 +24,12 @@ def attr_to_input(spec, ctx, attr, index, dtype=np.int64):
     """Move attribute `attr` into input slot `index` as a constant (if present)."""
     if attr not in spec.attrs:
         return
-    value = np.asarray(spec.attrs.pop(attr), dtype=dtype)
+    raw = spec.attrs.pop(attr)
+    try:
+        value = np.asarray(raw, dtype=dtype)
+    except (TypeError, ValueError, OverflowError):
+        raise ModelError(f"{spec.op_type} node '{spec.name}': attribute '{attr}' must be "
+                         f"{np.dtype(dtype).name} values, got {raw!r:.80}") from None
     while len(spec.inputs) < index:
         spec.inputs.append("")
     name = ctx.add_const(value, f"{spec.op_type.lower()}_{attr}")
