@@ -13,6 +13,7 @@ from onnx import helper
 
 import loadrun
 from loadrun import zoo
+from isa_levels import other_isa_levels_test
 from onnx_ref import assert_close, make_model, ort_run, rel_err
 
 rng = np.random.default_rng(7)
@@ -170,6 +171,8 @@ ACTS = {
     "HardSwish": (("HardSwish", [], {}), []),
     "Sigmoid": (("Sigmoid", [], {}), []),
     "LeakyRelu": (("LeakyRelu", [], dict(alpha=0.2)), []),
+    "HardSigmoid": (("HardSigmoid", [], dict(alpha=0.3, beta=0.4)), []),
+    "Tanh": (("Tanh", [], {}), []),
 }
 
 # One shape per algorithm (run by name).
@@ -433,3 +436,9 @@ def test_resnet18_winograd_f43_vs_ort():
     got = net.run({"input": x})["output"]
     assert sum(s[1] == "WINOGRAD_F43" for s in net.steps()) == 13  # every 3x3 stride-1 conv
     assert rel_err(got, ref) <= 1e-4
+
+
+# The whole file again at each other ISA level this CPU runs (isa_levels.py),
+# less the whole-model comparisons with ONNX Runtime (the per-algorithm tests
+# above cover every kernel).
+test_other_isa_levels = other_isa_levels_test(__file__, ["-k", "not zoo_fast_vs_ort and not resnet18_winograd"])

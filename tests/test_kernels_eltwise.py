@@ -1,9 +1,11 @@
 """Fast non-GEMM kernels (csrc/kernels/eltwise*.cpp) against NAIVE.
 
-Each fast algorithm exists twice: NAME_AVX2 (AVX2+FMA, only where the CPU has
-it) and NAME_PORTABLE. A test builds a one-node model, runs it with
-algo="NAIVE" and with the fast algo forced by name, checks from net.steps()
-that the fast algo ran, and compares:
+Each operator has one fast algorithm, NAME_FAST, backed by the kernel table of
+the ISA level in use; the whole file runs at every level the CPU supports
+(isa_levels.py: the level in use here, the others in a child pytest with
+LOADRUN_ISA set). A test builds a one-node model, runs it with algo="NAIVE"
+and with the fast algo forced by name, checks from net.steps() that the fast
+algo ran, and compares:
 - data movement and IEEE-exact arithmetic (Add/Sub/Mul/Div, Max/Min, Relu,
   Clip, Neg, Abs, Sqrt, Reciprocal, Pow 2/0.5, Where, MaxPool, Transpose):
   bit for bit, NaN positions included (rtol 0);
@@ -17,38 +19,25 @@ that the fast algo ran, and compares:
 The zoo models still match ONNX Runtime at rtol 1e-4 with the default choice.
 """
 import math
-import os
 
 import numpy as np
 import pytest
 from onnx import TensorProto, helper
 
 import loadrun
+from isa_levels import other_isa_levels_test
 from onnx_ref import assert_close, make_model, node_model, ort_run
 
 rng = np.random.default_rng(7)
 
 
-def _have_avx2():
-    if os.environ.get("LOADRUN_ISA") == "portable":
-        return False
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = next((l for l in f if l.startswith("flags")), "")
-    except OSError:
-        return False
-    return " avx2" in flags and " fma" in flags
-
-
-HAVE_AVX2 = _have_avx2()
-SUFFIXES = ["AVX2", "PORTABLE"]
+# The AVX2 vector math (kernels/vmath_avx2.h) runs at these levels.
+AVX2_MATH = loadrun.isa_level() in ("avx2", "avx512")
 
 
 def algos(prefix):
-    """Parametrize over the two implementations; AVX2 skipped without the ISA."""
-    return pytest.mark.parametrize("algo", [
-        pytest.param(f"{prefix}_{s}", marks=pytest.mark.skipif(s == "AVX2" and not HAVE_AVX2, reason="no AVX2+FMA"))
-        for s in SUFFIXES])
+    """The fast algorithm of an operator family (one, whatever the ISA)."""
+    return pytest.mark.parametrize("algo", [f"{prefix}_FAST"])
 
 
 def run(model, feeds, algo):
@@ -212,7 +201,7 @@ SWEEP_RTOL = {"Exp": 3e-7, "Log": 3e-7, "Tanh": 3e-7, "Sigmoid": 3e-7, "Erf": 3e
               "Gelu": 1e-6, "GeluTanh": None}
 
 
-@pytest.mark.skipif(not HAVE_AVX2, reason="no AVX2+FMA")
+@pytest.mark.skipif(not AVX2_MATH, reason="the AVX2 vector math runs at the avx2 and avx512 levels")
 @pytest.mark.parametrize("op", list(SWEEP_RTOL))
 def test_avx2_math_accuracy_sweep(op):
     """The stated bound of kernels/eltwise.h over the float range vs float64 references."""
@@ -220,8 +209,8 @@ def test_avx2_math_accuracy_sweep(op):
     xd = x.astype(np.float64)
     attrs = {"approximate": "tanh"} if op == "GeluTanh" else ({"alpha": 1.0} if op == "Swish" else {})
     model = unary_model("Gelu" if op == "GeluTanh" else op, x, **attrs)
-    got, steps = run(model, {"x": x}, "ELEMWISE_AVX2")
-    assert steps[0][1] == "ELEMWISE_AVX2"
+    got, steps = run(model, {"x": x}, "ELEMWISE_FAST")
+    assert steps[0][1] == "ELEMWISE_FAST"
     y = np.asarray(got["y0"]).astype(np.float64)
     with np.errstate(all="ignore"):
         ref = xd * _ref("Sigmoid", x) if op == "Swish" else _ref(op, x)
@@ -347,7 +336,7 @@ def test_where(dt, sc, sx, sy):
     x = (rng.standard_normal(sx) * 10).astype(dt)
     y = (rng.standard_normal(sy) * 10).astype(dt)
     feeds = {"c": np.asarray(c), "x": x, "y": y}
-    compare(node_model("Where", feeds), feeds, "ELEMWISE_PORTABLE")
+    compare(node_model("Where", feeds), feeds, "ELEMWISE_FAST")
 
 
 # --- BatchNormalization, Softmax, LayerNormalization ----------------------------
@@ -545,6 +534,9 @@ def test_zoo_models_match_ort(name):
     ran = {s[1] for s in net.steps()}
     expect = {"bert_tiny": {"SOFTMAX", "LAYERNORM", "ELEMWISE", "TRANSPOSE"},
               "mobilenetv2": {"POOL"}, "resnet18": {"POOL"}, "mlp": set()}[name]
-    suffix = "AVX2" if HAVE_AVX2 else "PORTABLE"
     for prefix in expect:
-        assert f"{prefix}_{suffix}" in ran, (prefix, ran)
+        assert f"{prefix}_FAST" in ran, (prefix, ran)
+
+
+# The whole file again at each other ISA level this CPU runs (isa_levels.py).
+test_other_isa_levels = other_isa_levels_test(__file__)

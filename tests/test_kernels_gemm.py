@@ -5,18 +5,16 @@ the cache blocks, batched and broadcast MatMul, 1-D operands, GEMV shapes
 (M == 1, N == 1), every Gemm transpose / alpha / beta / C shape, with B as a
 run-time input (packed into the workspace) and as a constant with
 weight_preprocess (packed once). steps() shows which algorithm ran and whether
-it preprocessed. Both kernel levels run: the CPU's own, and the portable one
-forced by LOADRUN_ISA=portable in a subprocess.
+it preprocessed. Every ISA level the CPU supports runs (isa_levels.py: the one
+in use here, the others in a child pytest with LOADRUN_ISA set).
 """
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 from onnx import TensorProto, helper
 
 import loadrun
+from isa_levels import other_isa_levels_test
 from onnx_ref import assert_close, make_model
 
 RTOL = 1e-5
@@ -185,25 +183,5 @@ def test_gemm_mlp_layer_preprocessed_matches_numpy():
         assert [(s[1], s[5]) for s in net.steps() if "Gemm" in s[0]] == [("SGEMM", True)]
 
 
-@pytest.mark.skipif(loadrun._core.sgemm_impl_name() != "avx2_fma",
-                    reason="the portable kernels are the only ones on this CPU")
-def test_portable_kernels_in_subprocess():
-    """LOADRUN_ISA=portable forces the portable table; the same checks pass."""
-    code = (
-        "import sys; sys.path.insert(0, 'tests');"
-        "import loadrun, test_kernels_gemm as t;"
-        "assert loadrun._core.sgemm_impl_name() == 'portable';"
-        "t.test_matmul_sgemm((31, 600), (600, 33), True);"
-        "t.test_matmul_sgemm((2, 1, 7, 15), (3, 15, 6), False);"
-        "t.test_gemm_sgemm(17, 5, 97, (17, 5), (1, 1), 0.5, 1.0, True);"
-        "t.test_gemm_sgemm(1, 97, 300, (97,), (0, 1), 1.0, 1.0, False);"
-        "print('ok')"
-    )
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env = dict(os.environ, LOADRUN_ISA="portable")
-    # The same loadrun as this process (a dev tree or an installed package).
-    pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(loadrun.__file__)))
-    env["PYTHONPATH"] = os.pathsep.join([pkg_parent] + [p for p in [env.get("PYTHONPATH")] if p])
-    out = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True,
-                         text=True, timeout=120)
-    assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stdout + out.stderr
+# The whole file again at each other ISA level this CPU runs (isa_levels.py).
+test_other_isa_levels = other_isa_levels_test(__file__)

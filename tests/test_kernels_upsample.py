@@ -13,6 +13,7 @@ import pytest
 from onnx import helper, numpy_helper
 
 import loadrun
+from isa_levels import other_isa_levels_test
 from onnx_ref import assert_close, make_model
 
 rng = np.random.default_rng(11)
@@ -224,3 +225,9 @@ def test_ppocr_det_fast_upsampling_vs_ort():
     ref = ort_run(model, {case.input: x})
     for name, want in ref.items():
         assert_close(got[name], want, trm.RTOL, name)
+
+
+# The whole file again at each other ISA level this CPU runs (isa_levels.py),
+# less the whole-model comparisons with ONNX Runtime (the per-algorithm tests
+# above cover every kernel).
+test_other_isa_levels = other_isa_levels_test(__file__, ["-k", "not ppocr_det"])

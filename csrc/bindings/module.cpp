@@ -12,6 +12,7 @@
 #include "fastrun/test_op.h"
 #include "graph/graph.h"
 #include "kernels/fma_peak.h"
+#include "kernels/isa.h"
 #include "kernels/sgemm.h"
 #include "kernels/sgemm_bench.h"
 #include "runtime/network.h"
@@ -225,6 +226,13 @@ PYBIND11_MODULE(_core, m) {
   m.def("_register_fastrun_test_op", &register_fastrun_test_op);
   m.def("fastrun_cache_merge", [](const std::vector<std::string>& inputs, const std::string& out) {
     return merge_cache_files(inputs, out).size();
+  });
+  // The ISA level of the kernels (kernels/isa.h): in use, and all this CPU runs.
+  m.def("isa_level", [] { return std::string(isa_level_name()); });
+  m.def("isa_levels", [] {
+    std::vector<std::string> v;
+    for (IsaLevel l : isa_levels_supported()) v.push_back(isa_level_name(l));
+    return v;
   });
   // Kernel benchmarks (bench/gemm.py).
   m.def("sgemm_impl_name", [] { return std::string(kernels::sgemm_impl_name()); });

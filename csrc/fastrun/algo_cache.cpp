@@ -14,6 +14,7 @@
 
 #include "core/errors.h"
 #include "kernels/cpu_features.h"
+#include "kernels/isa.h"
 
 namespace loadrun {
 
@@ -195,7 +196,7 @@ void sort_candidates(std::vector<CacheCandidate>* c) {
 std::string AlgoCache::this_category() {
   const CpuFeatures& f = cpu_features();
   return str_cat("backend=cpu;cpu=", f.brand.empty() ? "unknown" : f.brand,
-                 ";isa=", f.isa_level(), ";fastrun=", kFastRunVersion);
+                 ";isa=", isa_level_name(), ";fastrun=", kFastRunVersion);
 }
 
 const CacheEntry* AlgoCache::find(const std::string& category, const CacheKey& key) const {

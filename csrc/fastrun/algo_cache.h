@@ -47,7 +47,11 @@ struct CacheEntry {
 class AlgoCache {
  public:
   static constexpr uint32_t kFormatVersion = 1;
-  static constexpr uint32_t kFastRunVersion = 1;
+  // Version 2: one X_FAST algorithm per operator instead of X_AVX2 and
+  // X_PORTABLE, and the ISA level named portable/avx2/avx512/neon/neon_dotprod
+  // (isa.h; was avx2_fma). Entries of another version are another category,
+  // so an old cache is never read as a new one.
+  static constexpr uint32_t kFastRunVersion = 2;
   static const char kMagic[8];
 
   // This machine's category: "backend=cpu;cpu=BRAND;isa=LEVEL;fastrun=N".

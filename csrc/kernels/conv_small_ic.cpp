@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "kernels/cpu_features.h"
+#include "kernels/kernel_table.h"
 
 namespace loadrun {
 namespace kernels {
@@ -77,10 +77,7 @@ void conv_small_ic_portable(const SmallIcGeo& g, const float* planes, const floa
 
 void conv_small_ic(const SmallIcGeo& g, const float* planes, const float* wp, const Epilogue& ep,
                    float* y) {
-#ifdef LOADRUN_X86_KERNELS
-  if (cpu_features().use_avx2()) return conv_small_ic_avx2(g, planes, wp, ep, y);
-#endif
-  conv_small_ic_portable(g, planes, wp, ep, y);
+  kernel_table().conv_small_ic.conv(g, planes, wp, ep, y);
 }
 
 }  // namespace kernels

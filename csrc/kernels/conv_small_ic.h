@@ -37,6 +37,12 @@ struct SmallIcGeo {
 void conv_small_ic(const SmallIcGeo& g, const float* planes, const float* wp, const Epilogue& ep,
                    float* y);
 
+// The kernel of one ISA level (kernel_table.h picks it).
+struct ConvSmallIcImpl {
+  void (*conv)(const SmallIcGeo& g, const float* planes, const float* wp, const Epilogue& ep,
+               float* y);
+};
+
 void conv_small_ic_portable(const SmallIcGeo& g, const float* planes, const float* wp,
                             const Epilogue& ep, float* y);
 void conv_small_ic_avx2(const SmallIcGeo& g, const float* planes, const float* wp,

@@ -6,7 +6,7 @@
 
 #include <algorithm>
 
-#include "kernels/act_avx2.h"
+#include "kernels/activation_avx2.h"
 #include "kernels/conv_small_ic.h"
 
 namespace loadrun {

@@ -1,11 +1,16 @@
 #include "kernels/cpu_features.h"
 
-#include <cstdlib>
 #include <cstring>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #define LOADRUN_X86 1
+#endif
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1 << 20)
+#endif
 #endif
 
 namespace loadrun {
@@ -34,8 +39,9 @@ CpuFeatures detect() {
     while (!f.brand.empty() && f.brand.back() == ' ') f.brand.pop_back();
   }
 #endif
-  const char* isa = std::getenv("LOADRUN_ISA");
-  f.force_portable = isa && std::strcmp(isa, "portable") == 0;
+#if defined(__aarch64__) && defined(__linux__)
+  f.asimd_dotprod = (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
+#endif
   return f;
 }
 

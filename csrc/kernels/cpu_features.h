@@ -1,23 +1,18 @@
-// CPU features, detected once at start-up, that choose which kernel set runs.
-// Kernels for an ISA live in their own translation units (name_avx2.cpp is
-// compiled with -mavx2 -mfma and nothing else is); code outside them only
-// calls into them after checking these flags. LOADRUN_ISA=portable in the
-// environment forces the portable kernels (tests use it to cover them).
+// Raw CPU features, read once. Which kernels run is decided from these in
+// one place, isa.h (the level) and kernel_table.h (the functions).
 #pragma once
 #include <string>
 
 namespace loadrun {
 
 struct CpuFeatures {
+  // x86-64 (libgcc checks that the OS saves the wide registers, XCR0).
   bool avx2 = false;
   bool fma = false;
   bool avx512f = false;
+  // aarch64 (Linux HWCAP): the ARMv8.2 dot-product instructions.
+  bool asimd_dotprod = false;
   std::string brand;  // "Intel(R) Xeon(R) ..." where the CPU reports one
-  // The kernel level in use: "avx2_fma" or "portable" (part of the fast-run
-  // cache category: algorithms timed at one level are not valid at another).
-  std::string isa_level() const { return use_avx2() ? "avx2_fma" : "portable"; }
-  bool use_avx2() const { return avx2 && fma && !force_portable; }
-  bool force_portable = false;
 };
 
 const CpuFeatures& cpu_features();

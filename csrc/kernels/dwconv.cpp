@@ -1,24 +1,14 @@
 // Depthwise plane kernels: the portable one (plain loops over the padded
 // planes; the stride-1 inner loop is contiguous, so the compiler vectorises
-// it) and the dispatch to the AVX2 one. See dwconv.h.
+// it) and the dispatch through kernel_table(). See dwconv.h.
 #include "kernels/dwconv.h"
 
 #include <algorithm>
 
-#include "kernels/cpu_features.h"
+#include "kernels/kernel_table.h"
 
 namespace loadrun {
 namespace kernels {
-
-#ifdef LOADRUN_X86_KERNELS
-namespace {
-// Looked up once: the dispatchers run per row or per band.
-bool use_avx2() {
-  static const bool avx2 = cpu_features().use_avx2();
-  return avx2;
-}
-}  // namespace
-#endif
 
 int64_t dwconv_pitch(int k, int s, int64_t ow) {
   int64_t ow8 = (ow + 7) / 8 * 8;
@@ -66,17 +56,7 @@ void dwconv_fill(int s, const float* x, int64_t ih, int64_t iw, int64_t ph, int6
     float* e = p0 + r * ld;
     float* o = p1 + r * ld;
     const float* src = xr + 2 * qa - pw;
-    int64_t n = qb - qa, i = 0;
-#ifdef LOADRUN_X86_KERNELS
-    if (use_avx2()) {
-      deinterleave_avx2(src, n, e + qa, o + qa);
-      i = n;
-    }
-#endif
-    for (; i < n; ++i) {
-      e[qa + i] = src[2 * i];
-      o[qa + i] = src[2 * i + 1];
-    }
+    kernel_table().dwconv.deinterleave(src, qb - qa, e + qa, o + qa);
     for (int par = 0; par < 2; ++par) {
       float* d = par ? o : e;
       int64_t off = par - pw;  // iw = 2q + off
@@ -88,15 +68,16 @@ void dwconv_fill(int s, const float* x, int64_t ih, int64_t iw, int64_t ph, int6
   }
 }
 
+void deinterleave_portable(const float* src, int64_t n, float* even, float* odd) {
+  for (int64_t i = 0; i < n; ++i) {
+    even[i] = src[2 * i];
+    odd[i] = src[2 * i + 1];
+  }
+}
+
 void dwconv_plane(int k, int s, const float* p0, const float* p1, int64_t ld, const float* w,
                   float bias, const Epilogue& ep, float* y, int64_t oh, int64_t ow) {
-#ifdef LOADRUN_X86_KERNELS
-  if (use_avx2()) {
-    dwconv_plane_avx2(k, s, p0, p1, ld, w, bias, ep, y, oh, ow);
-    return;
-  }
-#endif
-  dwconv_plane_portable(k, s, p0, p1, ld, w, bias, ep, y, oh, ow);
+  kernel_table().dwconv.plane(k, s, p0, p1, ld, w, bias, ep, y, oh, ow);
 }
 
 }  // namespace kernels

@@ -33,8 +33,17 @@ void dwconv_plane(int k, int s, const float* p0, const float* p1, int64_t ld, co
 void dwconv_fill(int s, const float* x, int64_t ih, int64_t iw, int64_t ph, int64_t pw,
                  int64_t rows, int64_t ld, float* p0, float* p1);
 
+// The kernels of one ISA level (kernel_table.h picks them): the plane
+// kernel behind dwconv_plane, and the deinterleave of dwconv_fill's stride-2
+// planes (even[i] = src[2i], odd[i] = src[2i + 1] for i < n).
+struct DwconvImpl {
+  void (*plane)(int k, int s, const float* p0, const float* p1, int64_t ld, const float* w,
+                float bias, const Epilogue& ep, float* y, int64_t oh, int64_t ow);
+  void (*deinterleave)(const float* src, int64_t n, float* even, float* odd);
+};
+
 // Implementations (dwconv.cpp: portable; dwconv_avx2.cpp: AVX2+FMA).
-// even[i] = src[2i], odd[i] = src[2i + 1] for i < n.
+void deinterleave_portable(const float* src, int64_t n, float* even, float* odd);
 void deinterleave_avx2(const float* src, int64_t n, float* even, float* odd);
 void dwconv_plane_portable(int k, int s, const float* p0, const float* p1, int64_t ld,
                            const float* w, float bias, const Epilogue& ep, float* y, int64_t oh,

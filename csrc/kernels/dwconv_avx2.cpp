@@ -5,7 +5,7 @@
 // registers. Specialised for k = 3, 5 and s = 1, 2 so the taps unroll.
 #include <immintrin.h>
 
-#include "kernels/act_avx2.h"
+#include "kernels/activation_avx2.h"
 #include "kernels/dwconv.h"
 
 namespace loadrun {

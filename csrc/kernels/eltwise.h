@@ -2,9 +2,9 @@
 // binary functions, per-channel scale+shift (BatchNormalization), row
 // softmax / layer normalisation, 2-D max/average pooling, plane sums/maxima
 // (global pools) and blocked 2-D transposes. Each implementation (portable
-// C++, AVX2+FMA) fills one EltwiseImpl table; operators pick a table through
-// their algorithm (X_AVX2 only where cpu_features().use_avx2(), X_PORTABLE
-// everywhere), so both stay testable on an AVX2 machine.
+// C++, AVX2+FMA) fills one EltwiseImpl table; kernel_table() holds the one
+// of the ISA level in use, and the operators' X_FAST algorithms run it
+// (LOADRUN_ISA=portable forces the portable one: the tests run both).
 //
 // Accuracy of the AVX2 transcendental functions (float32; per element
 // |y - ref| <= rtol |ref| + 2e-36 against double-precision references over
@@ -19,6 +19,8 @@
 // near its kink. The portable table calls the C library in float.
 #pragma once
 #include <cstdint>
+
+#include "kernels/activation.h"
 
 namespace loadrun {
 namespace kernels {
@@ -45,12 +47,34 @@ enum class UnaryKind {
   Copy,
 };
 
+// The activation (activation.h) a unary kind is, if it is one: both tables
+// run those through the shared definitions.
+inline bool unary_activation(UnaryKind k, Act* a) {
+  switch (k) {
+    case UnaryKind::Relu: *a = Act::kRelu; return true;
+    case UnaryKind::LeakyRelu: *a = Act::kLeakyRelu; return true;
+    case UnaryKind::Clip: *a = Act::kClip; return true;
+    case UnaryKind::HardSigmoid: *a = Act::kHardSigmoid; return true;
+    case UnaryKind::HardSwish: *a = Act::kHardSwish; return true;
+    case UnaryKind::Sigmoid: *a = Act::kSigmoid; return true;
+    case UnaryKind::Swish: *a = Act::kSwish; return true;
+    case UnaryKind::Tanh: *a = Act::kTanh; return true;
+    case UnaryKind::Gelu: *a = Act::kGelu; return true;
+    case UnaryKind::GeluTanh: *a = Act::kGeluTanh; return true;
+    default: return false;
+  }
+}
+
 enum class BinaryKind { Add, Sub, Mul, Div, Max, Min, PRelu };  // PRelu: a < 0 ? b * a : a
 
 struct EltwiseImpl {
   const char* name;
   // y[i] = f(x[i]) for i < n; x may equal y.
   void (*unary)(UnaryKind k, const float* x, float* y, int64_t n, float p0, float p1);
+  // y[i] = activate(a, x[i], p0, p1) (activation.h) for i < n; x may equal
+  // y. The unary activations and every epilogue pass that is not fused into
+  // a kernel's store (after a residual, GEMV tails) run through it.
+  void (*act)(Act a, const float* x, float* y, int64_t n, float p0, float p1);
   // y[i] = a[sa * i] op b[sb * i] with sa, sb in {0, 1}. Max/Min propagate
   // NaN and on ties return a (as the NAIVE kernels do).
   void (*binary)(BinaryKind k, const float* a, int64_t sa, const float* b, int64_t sb, float* y,
@@ -79,10 +103,6 @@ const EltwiseImpl& eltwise_portable_impl();
 #if defined(LOADRUN_X86_KERNELS)
 const EltwiseImpl& eltwise_avx2_impl();
 #endif
-
-// The AVX2 table when avx2 is true (callers check use_avx2() first), else the
-// portable one.
-const EltwiseImpl& eltwise_impl(bool avx2);
 
 }  // namespace kernels
 }  // namespace loadrun

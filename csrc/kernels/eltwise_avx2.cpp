@@ -1,5 +1,5 @@
 // The AVX2+FMA table of eltwise.h (this file is compiled with -mavx2 -mfma;
-// it is only called after cpu_features().use_avx2()). 8 floats per vector,
+// it runs only from the avx2 kernel table). 8 floats per vector,
 // tails through an 8-float buffer so every element takes the vector path
 // (same results whatever the length). Transcendental functions: vmath_avx2.h.
 #include <immintrin.h>
@@ -10,6 +10,8 @@
 #include <limits>
 
 #include "kernels/eltwise.h"
+#include "kernels/activation_avx2.h"
+#include "kernels/simd_avx2.h"
 #include "kernels/vmath_avx2.h"
 
 namespace loadrun {
@@ -40,52 +42,22 @@ inline void map8(const float* x, float* y, int64_t n, F f) {
   }
 }
 
-void unary(UnaryKind k, const float* x, float* y, int64_t n, float p0, float p1) {
-  const __m256 zero = _mm256_setzero_ps(), one = set1(1.f);
+// activation_avx2.h's definition, folded per activation.
+void act(Act act, const float* x, float* y, int64_t n, float p0, float p1) {
   const __m256 a = set1(p0), b = set1(p1);
+  with_act(act, [&](auto c) {
+    map8(x, y, n, [a, b](__m256 v) { return avx2::activate8(decltype(c)::value, v, a, b); });
+  });
+}
+
+void unary(UnaryKind k, const float* x, float* y, int64_t n, float p0, float p1) {
+  Act a = Act::kNone;
+  if (unary_activation(k, &a)) return act(a, x, y, n, p0, p1);
+  const __m256 one = set1(1.f);
   switch (k) {
-    case UnaryKind::Relu:
-      // x where x > 0 or NaN, else +0.
-      map8(x, y, n, [zero](__m256 v) { return _mm256_and_ps(_mm256_cmp_ps(v, zero, _CMP_NLE_UQ), v); });
-      break;
-    case UnaryKind::LeakyRelu:
-      map8(x, y, n, [a, zero](__m256 v) {
-        return _mm256_blendv_ps(_mm256_mul_ps(v, a), v, _mm256_cmp_ps(v, zero, _CMP_GE_OQ));
-      });
-      break;
-    case UnaryKind::Clip:
-      // max(lo, v) keeps v on NaN and ties; then min(hi, .).
-      map8(x, y, n, [a, b](__m256 v) { return _mm256_min_ps(b, _mm256_max_ps(a, v)); });
-      break;
-    case UnaryKind::HardSigmoid:
-      map8(x, y, n, [a, b, zero, one](__m256 v) {
-        return _mm256_max_ps(_mm256_min_ps(_mm256_fmadd_ps(a, v, b), one), zero);
-      });
-      break;
-    case UnaryKind::HardSwish:
-      map8(x, y, n, [zero, one](__m256 v) {
-        // (x + 3) / 6: x + 3 is exact near -3, where x / 6 + 1/2 would cancel.
-        __m256 t = _mm256_mul_ps(_mm256_add_ps(v, set1(3.f)), set1(1.f / 6.f));
-        return _mm256_mul_ps(v, _mm256_max_ps(_mm256_min_ps(t, one), zero));
-      });
-      break;
-    case UnaryKind::Sigmoid: map8(x, y, n, vm::sigmoid_ps); break;
-    case UnaryKind::Swish:
-      map8(x, y, n, [a](__m256 v) { return _mm256_mul_ps(v, vm::sigmoid_ps(_mm256_mul_ps(a, v))); });
-      break;
-    case UnaryKind::Tanh: map8(x, y, n, vm::tanh_ps); break;
     case UnaryKind::Exp: map8(x, y, n, vm::exp_ps); break;
     case UnaryKind::Log: map8(x, y, n, vm::log_ps); break;
     case UnaryKind::Erf: map8(x, y, n, vm::erf_ps); break;
-    case UnaryKind::Gelu: map8(x, y, n, vm::gelu_ps); break;
-    case UnaryKind::GeluTanh:
-      // 0.5 x (1 + tanh(u)) = x sigmoid(2u).
-      map8(x, y, n, [](__m256 v) {
-        __m256 v3 = _mm256_mul_ps(_mm256_mul_ps(v, v), v);
-        __m256 u2 = _mm256_mul_ps(_mm256_fmadd_ps(v3, set1(0.044715f), v), set1(2.f * 0.79788456080286535588f));
-        return _mm256_mul_ps(v, vm::sigmoid_ps(u2));
-      });
-      break;
     case UnaryKind::Sqrt: map8(x, y, n, [](__m256 v) { return _mm256_sqrt_ps(v); }); break;
     case UnaryKind::Reciprocal: map8(x, y, n, [one](__m256 v) { return _mm256_div_ps(one, v); }); break;
     case UnaryKind::Neg: map8(x, y, n, [](__m256 v) { return _mm256_xor_ps(v, set1(-0.f)); }); break;
@@ -94,6 +66,7 @@ void unary(UnaryKind k, const float* x, float* y, int64_t n, float p0, float p1)
     case UnaryKind::Copy:
       if (x != y) std::memmove(y, x, static_cast<size_t>(n) * sizeof(float));
       break;
+    default: break;  // the activations, above
   }
 }
 
@@ -168,19 +141,8 @@ void scale_shift(const float* x, float* y, int64_t n, float a, float b) {
   map8(x, y, n, [av, bv](__m256 v) { return _mm256_fmadd_ps(av, v, bv); });
 }
 
-float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
-float hmax(__m256 v) {
-  __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_max_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_max_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
+using avx2::hmax8;
+using avx2::hsum8;
 
 float sum(const float* x, int64_t n) {
   __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
@@ -192,7 +154,7 @@ float sum(const float* x, int64_t n) {
     a3 = _mm256_add_ps(a3, _mm256_loadu_ps(x + i + 24));
   }
   for (; i + 8 <= n; i += 8) a0 = _mm256_add_ps(a0, _mm256_loadu_ps(x + i));
-  float s = hsum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+  float s = hsum8(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
   for (; i < n; ++i) s += x[i];
   return s;
 }
@@ -207,7 +169,7 @@ float max(const float* x, int64_t n) {
     a1 = _mm256_max_ps(_mm256_loadu_ps(x + i + 8), a1);
   }
   for (; i + 8 <= n; i += 8) a0 = _mm256_max_ps(_mm256_loadu_ps(x + i), a0);
-  float m = hmax(_mm256_max_ps(a0, a1));
+  float m = hmax8(_mm256_max_ps(a0, a1));
   for (; i < n; ++i) m = x[i] > m ? x[i] : m;
   return m;
 }
@@ -227,7 +189,7 @@ float sq_dev(const float* x, int64_t n, float m) {
     __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(x + i), mv);
     a0 = _mm256_fmadd_ps(d0, d0, a0);
   }
-  float s = hsum(_mm256_add_ps(a0, a1));
+  float s = hsum8(_mm256_add_ps(a0, a1));
   for (; i < n; ++i) s += (x[i] - m) * (x[i] - m);
   return s;
 }
@@ -242,7 +204,7 @@ void softmax_row(const float* x, float* y, int64_t n, bool log) {
   if (log) {
     for (; i + 8 <= n; i += 8)
       acc = _mm256_add_ps(acc, vm::exp_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), mv)));
-    float s = hsum(acc);
+    float s = hsum8(acc);
     for (; i < n; ++i) {
       alignas(32) float t[8];
       _mm256_store_ps(t, vm::exp_ps(set1(x[i] - mx)));
@@ -257,7 +219,7 @@ void softmax_row(const float* x, float* y, int64_t n, bool log) {
     _mm256_storeu_ps(y + i, e);
     acc = _mm256_add_ps(acc, e);
   }
-  float s = hsum(acc);
+  float s = hsum8(acc);
   if (i < n) {
     alignas(32) float t[8] = {0};
     const int64_t r = n - i;
@@ -325,30 +287,6 @@ void row_sum_tap(float* acc, const float* x, int64_t stride, int64_t n) {
       [](float v, float a) { return a + v; });
 }
 
-// 8x8 transpose of rows r[0..7] in registers.
-inline void tr8(__m256& r0, __m256& r1, __m256& r2, __m256& r3, __m256& r4, __m256& r5,
-                __m256& r6, __m256& r7) {
-  __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
-  __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
-  __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
-  __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
-  __m256 s0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
-  __m256 s1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
-  __m256 s2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
-  __m256 s3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
-  __m256 s4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0));
-  __m256 s5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
-  __m256 s6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0));
-  __m256 s7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
-  r0 = _mm256_permute2f128_ps(s0, s4, 0x20);
-  r1 = _mm256_permute2f128_ps(s1, s5, 0x20);
-  r2 = _mm256_permute2f128_ps(s2, s6, 0x20);
-  r3 = _mm256_permute2f128_ps(s3, s7, 0x20);
-  r4 = _mm256_permute2f128_ps(s0, s4, 0x31);
-  r5 = _mm256_permute2f128_ps(s1, s5, 0x31);
-  r6 = _mm256_permute2f128_ps(s2, s6, 0x31);
-  r7 = _mm256_permute2f128_ps(s3, s7, 0x31);
-}
 
 void transpose32(const float* src, int64_t lds, float* dst, int64_t ldd, int64_t rows,
                  int64_t cols) {
@@ -370,7 +308,7 @@ void transpose32(const float* src, int64_t lds, float* dst, int64_t ldd, int64_t
           __m256 v2 = _mm256_loadu_ps(s + 2 * lds), v3 = _mm256_loadu_ps(s + 3 * lds);
           __m256 v4 = _mm256_loadu_ps(s + 4 * lds), v5 = _mm256_loadu_ps(s + 5 * lds);
           __m256 v6 = _mm256_loadu_ps(s + 6 * lds), v7 = _mm256_loadu_ps(s + 7 * lds);
-          tr8(v0, v1, v2, v3, v4, v5, v6, v7);
+          avx2::transpose8(v0, v1, v2, v3, v4, v5, v6, v7);
           float* d = dst + c * ldd + r;
           _mm256_storeu_ps(d, v0);
           _mm256_storeu_ps(d + ldd, v1);
@@ -390,7 +328,7 @@ void transpose32(const float* src, int64_t lds, float* dst, int64_t ldd, int64_t
   }
 }
 
-const EltwiseImpl kAvx2{"avx2_fma", unary, binary, scale_shift, softmax_row, layer_norm_row,
+const EltwiseImpl kAvx2{"avx2_fma", unary, act, binary, scale_shift, softmax_row, layer_norm_row,
                         sum,        max,   row_max_tap, row_sum_tap, transpose32};
 
 }  // namespace

@@ -8,7 +8,6 @@
 #include <cmath>
 #include <limits>
 
-#include "kernels/cpu_features.h"
 #include "kernels/eltwise.h"
 
 namespace loadrun {
@@ -21,48 +20,20 @@ void map(const float* x, float* y, int64_t n, F f) {
   for (int64_t i = 0; i < n; ++i) y[i] = f(x[i]);
 }
 
-float sigmoid1(float v) { return 1.f / (1.f + std::exp(-v)); }
+// activation.h's definition, folded per activation.
+void act(Act a, const float* x, float* y, int64_t n, float p0, float p1) {
+  with_act(a, [&](auto c) {
+    map(x, y, n, [p0, p1](float v) { return activate(decltype(c)::value, v, p0, p1); });
+  });
+}
 
 void unary(UnaryKind k, const float* x, float* y, int64_t n, float p0, float p1) {
+  Act a = Act::kNone;
+  if (unary_activation(k, &a)) return act(a, x, y, n, p0, p1);
   switch (k) {
-    case UnaryKind::Relu: map(x, y, n, [](float v) { return v > 0.f || v != v ? v : 0.f; }); break;
-    case UnaryKind::LeakyRelu: map(x, y, n, [p0](float v) { return v >= 0.f ? v : v * p0; }); break;
-    case UnaryKind::Clip:
-      map(x, y, n, [p0, p1](float v) {
-        if (v < p0) v = p0;
-        if (v > p1) v = p1;
-        return v;
-      });
-      break;
-    case UnaryKind::HardSigmoid:
-      // In double: the float product is exact there, so a * x + b near its
-      // zero crossing keeps its relative accuracy (as with an FMA).
-      map(x, y, n, [p0, p1](float v) {
-        float t = static_cast<float>(static_cast<double>(p0) * v + p1);
-        return std::max(0.f, std::min(1.f, t));
-      });
-      break;
-    case UnaryKind::HardSwish:
-      // (x + 3) / 6: x + 3 is exact near -3, where x / 6 + 1/2 would cancel.
-      map(x, y, n, [](float v) { return v * std::max(0.f, std::min(1.f, (v + 3.f) * (1.f / 6.f))); });
-      break;
-    case UnaryKind::Sigmoid: map(x, y, n, sigmoid1); break;
-    case UnaryKind::Swish: map(x, y, n, [p0](float v) { return v * sigmoid1(p0 * v); }); break;
-    case UnaryKind::Tanh: map(x, y, n, [](float v) { return std::tanh(v); }); break;
     case UnaryKind::Exp: map(x, y, n, [](float v) { return std::exp(v); }); break;
     case UnaryKind::Log: map(x, y, n, [](float v) { return std::log(v); }); break;
     case UnaryKind::Erf: map(x, y, n, [](float v) { return std::erf(v); }); break;
-    case UnaryKind::Gelu:
-      // erfc keeps the relative accuracy where 1 + erf would cancel (x << 0).
-      map(x, y, n, [](float v) { return 0.5f * v * std::erfc(v * -0.70710678118654752f); });
-      break;
-    case UnaryKind::GeluTanh:
-      // 0.5 (1 + tanh(u)) = sigmoid(2u).
-      map(x, y, n, [](float v) {
-        float u = 0.79788456080286535588f * (v + 0.044715f * v * v * v);
-        return v * sigmoid1(2.f * u);
-      });
-      break;
     case UnaryKind::Sqrt: map(x, y, n, [](float v) { return std::sqrt(v); }); break;
     case UnaryKind::Reciprocal: map(x, y, n, [](float v) { return 1.f / v; }); break;
     case UnaryKind::Neg: map(x, y, n, [](float v) { return -v; }); break;
@@ -71,6 +42,7 @@ void unary(UnaryKind k, const float* x, float* y, int64_t n, float p0, float p1)
     case UnaryKind::Copy:
       if (x != y) std::copy(x, x + n, y);
       break;
+    default: break;  // the activations, above
   }
 }
 
@@ -193,21 +165,13 @@ void transpose32(const float* srcf, int64_t lds, float* dstf, int64_t ldd, int64
   }
 }
 
-const EltwiseImpl kPortable{"portable", unary,   binary,      scale_shift, softmax_row,
+const EltwiseImpl kPortable{"portable", unary, act, binary,      scale_shift, softmax_row,
                             layer_norm_row, sum, max,         row_max_tap, row_sum_tap,
                             transpose32};
 
 }  // namespace
 
 const EltwiseImpl& eltwise_portable_impl() { return kPortable; }
-
-const EltwiseImpl& eltwise_impl(bool avx2) {
-#if defined(LOADRUN_X86_KERNELS)
-  if (avx2) return eltwise_avx2_impl();
-#endif
-  (void)avx2;
-  return kPortable;
-}
 
 }  // namespace kernels
 }  // namespace loadrun

@@ -3,7 +3,7 @@
 
 #include <chrono>
 
-#include "kernels/cpu_features.h"
+#include "kernels/kernel_table.h"
 
 namespace loadrun {
 namespace kernels {
@@ -12,8 +12,10 @@ namespace {
 
 volatile float g_sink;
 
+}  // namespace
+
 // Portable stand-in: 8 independent scalar multiply-add chains (2 flops each).
-float scalar_loop(int64_t iters) {
+float fma_loop_portable(int64_t iters) {
   float a[8] = {1.f, 1.1f, 1.2f, 1.3f, 1.4f, 1.5f, 1.6f, 1.7f};
   const float mul = 0.9999999f, add = 1e-7f;
   for (int64_t i = 0; i < iters; ++i)
@@ -21,22 +23,12 @@ float scalar_loop(int64_t iters) {
   return a[0] + a[1] + a[2] + a[3] + a[4] + a[5] + a[6] + a[7];
 }
 
-}  // namespace
-
 FmaPeak fma_peak(int repeats) {
   FmaPeak r;
-  bool avx2 = false;
-#ifdef LOADRUN_X86_KERNELS
-  avx2 = cpu_features().use_avx2();
-#endif
-  r.isa = avx2 ? "avx2_fma" : "scalar";
-  const double flops_per_iter = avx2 ? 12 * 16 : 8 * 2;
-  auto run = [&](int64_t iters) {
-#ifdef LOADRUN_X86_KERNELS
-    if (avx2) return fma_loop_avx2(iters);
-#endif
-    return scalar_loop(iters);
-  };
+  const FmaLoopImpl& impl = kernel_table().fma;
+  r.isa = impl.isa;
+  const double flops_per_iter = impl.flops_per_iter;
+  auto run = [&](int64_t iters) { return impl.loop(iters); };
   int64_t iters = 1 << 16;
   // Grow the loop until one run lasts >= 4 ms: short runs, many of them, so
   // that on a shared machine some run is not interrupted.

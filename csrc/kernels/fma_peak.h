@@ -15,9 +15,18 @@ struct FmaPeak {
 
 FmaPeak fma_peak(int repeats = 20);
 
+// The timed loop of one ISA level (kernel_table.h picks it): `iters` rounds
+// of independent multiply-add chains, flops_per_iter flops per round; returns
+// a value depending on every chain.
+struct FmaLoopImpl {
+  const char* isa;  // as FmaPeak::isa
+  float (*loop)(int64_t iters);
+  double flops_per_iter;
+};
+
+float fma_loop_portable(int64_t iters);  // 8 scalar chains, 16 flops per round
 #ifdef LOADRUN_X86_KERNELS
-// fma_peak_avx2.cpp: `iters` rounds of 12 independent 8-lane FMA chains
-// (iters*12*16 flops); returns a value depending on every chain.
+// fma_peak_avx2.cpp: 12 independent 8-lane FMA chains (12*16 flops per round).
 float fma_loop_avx2(int64_t iters);
 #endif
 

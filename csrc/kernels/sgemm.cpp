@@ -1,13 +1,11 @@
-// SGEMM dispatch: one implementation table chosen at first use from the CPU's
-// features, the epilogue shared by all implementations, and the weight
+// SGEMM dispatch: the implementation of kernel_table() (the ISA level's), the epilogue shared by all implementations, and the weight
 // packing helpers of sgemm_weights.h.
 #include "kernels/sgemm.h"
 
 #include <algorithm>
 #include <cmath>
 
-#include "kernels/cpu_features.h"
-#include "kernels/sgemm_impl.h"
+#include "kernels/kernel_table.h"
 #include "kernels/sgemm_weights.h"
 
 namespace loadrun {
@@ -15,30 +13,9 @@ namespace kernels {
 
 namespace {
 
-const SgemmImpl& impl() {
-  static const SgemmImpl& chosen = [] () -> const SgemmImpl& {
-#ifdef LOADRUN_X86_KERNELS
-    if (cpu_features().use_avx2()) return sgemm_avx2_impl();
-#endif
-    return sgemm_portable_impl();
-  }();
-  return chosen;
-}
+const SgemmImpl& impl() { return kernel_table().sgemm; }
 
 }  // namespace
-
-float apply_act(const Epilogue& ep, float v) {
-  switch (ep.act) {
-    case Act::kNone: return v;
-    case Act::kRelu: return v > 0.f ? v : 0.f;
-    case Act::kRelu6: return std::min(std::max(v, 0.f), 6.f);
-    case Act::kHardSwish: return v * std::min(std::max(v + 3.f, 0.f), 6.f) / 6.f;
-    case Act::kSigmoid: return 1.f / (1.f + std::exp(-v));
-    case Act::kClip: return std::min(std::max(v, ep.p0), ep.p1);
-    case Act::kLeakyRelu: return v >= 0.f ? v : v * ep.p0;
-  }
-  return v;
-}
 
 void apply_epilogue(const Epilogue& ep, float* c, int64_t ldc, int64_t m, int64_t n,
                     int64_t row0, int64_t col0) {
@@ -57,8 +34,7 @@ void apply_epilogue(const Epilogue& ep, float* c, int64_t ldc, int64_t m, int64_
       const float* r = ep.residual + (row0 + i) * ep.res_ld + col0;
       for (int64_t j = 0; j < n; ++j) ci[j] += r[j];
     }
-    if (ep.act != Act::kNone)
-      for (int64_t j = 0; j < n; ++j) ci[j] = apply_act(ep, ci[j]);
+    if (ep.act != Act::kNone) kernel_table().eltwise.act(ep.act, ci, ci, n, ep.p0, ep.p1);
   }
 }
 

@@ -2,7 +2,7 @@
 // interface: C = alpha * op(A) * op(B) + beta * C, then an epilogue (bias and
 // activation) applied while the block is still in cache. All matrices are
 // row-major with leading dimensions; op(X) is X or X^T. The implementation
-// (portable C++ or AVX2+FMA) is chosen once at start-up from cpu_features().
+// (portable C++ or AVX2+FMA) is the one of kernel_table() (kernel_table.h).
 //
 // Weights can be packed once (Algo::preprocess) and reused: pack_a for a
 // constant left operand (conv filters: M = output channels), pack_b for a
@@ -12,17 +12,17 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/activation.h"
+
 namespace loadrun {
 namespace kernels {
-
-enum class Act : uint8_t { kNone, kRelu, kRelu6, kHardSwish, kSigmoid, kClip, kLeakyRelu };
 
 struct Epilogue {
   enum BiasMode : uint8_t { kPerRow, kPerCol };
   const float* bias = nullptr;  // null: no bias
   BiasMode bias_mode = kPerRow;  // per row of C (conv: per output channel) or per column
-  Act act = Act::kNone;
-  float p0 = 0.f, p1 = 0.f;  // kClip: [p0, p1]; kLeakyRelu: slope p0
+  Act act = Act::kNone;       // activation.h
+  float p0 = 0.f, p1 = 0.f;  // its parameters (activation.h)
   // Residual (fused Add, e.g. ResNet's shortcut): added after the bias and
   // before the activation; C(i, j) of the whole output (the row0/col0
   // coordinates below) gets residual[i * res_ld + j]. Null: none.
@@ -35,7 +35,8 @@ struct Epilogue {
 // is (row0, col0) of the whole output (that selects the bias entries).
 void apply_epilogue(const Epilogue& ep, float* c, int64_t ldc, int64_t m, int64_t n,
                     int64_t row0 = 0, int64_t col0 = 0);
-float apply_act(const Epilogue& ep, float v);
+// The epilogue's activation, scalar (activation.h's definition).
+inline float apply_act(const Epilogue& ep, float v) { return activate(ep.act, v, ep.p0, ep.p1); }
 
 // beta == 0: C is only written (it may hold garbage, even NaN, before).
 void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,

@@ -9,7 +9,9 @@
 
 #include <cstdint>
 
+#include "kernels/activation_avx2.h"
 #include "kernels/sgemm.h"
+#include "kernels/simd_avx2.h"
 
 namespace loadrun {
 namespace kernels {
@@ -20,61 +22,23 @@ constexpr int64_t kMR = 6, kNR = 16;  // the micro-kernel's tile of C
 static inline int64_t imin(int64_t a, int64_t b) { return a < b ? a : b; }
 static inline int64_t round_up(int64_t v, int64_t to) { return (v + to - 1) / to * to; }
 
-// The activation of ep on 8 lanes, with the scalar apply_act's NaN behaviour
-// for the clamps. kSigmoid is left to the scalar code (callers check
-// needs_scalar_act()).
-static inline bool needs_scalar_act(const Epilogue& ep) { return ep.act == Act::kSigmoid; }
-
-static inline __m256 act8(const Epilogue& ep, __m256 v) {
-  switch (ep.act) {
-    case Act::kNone:
-    case Act::kSigmoid:
-      return v;
-    case Act::kRelu:  // v > 0 ? v : 0
-      return _mm256_max_ps(v, _mm256_setzero_ps());
-    case Act::kRelu6:  // min(max(v, 0), 6)
-      return _mm256_min_ps(_mm256_set1_ps(6.f), _mm256_max_ps(_mm256_setzero_ps(), v));
-    case Act::kHardSwish: {
-      __m256 t = _mm256_add_ps(v, _mm256_set1_ps(3.f));
-      t = _mm256_min_ps(_mm256_set1_ps(6.f), _mm256_max_ps(_mm256_setzero_ps(), t));
-      return _mm256_div_ps(_mm256_mul_ps(v, t), _mm256_set1_ps(6.f));
-    }
-    case Act::kClip:
-      return _mm256_min_ps(_mm256_set1_ps(ep.p1), _mm256_max_ps(_mm256_set1_ps(ep.p0), v));
-    case Act::kLeakyRelu: {
-      __m256 ge = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_GE_OQ);
-      return _mm256_blendv_ps(_mm256_mul_ps(v, _mm256_set1_ps(ep.p0)), v, ge);
-    }
-  }
-  return v;
-}
-
-// Lanes [0, n) set, for masked loads of a tail (0 <= n <= 8).
-static inline __m256i tail_mask(int64_t n) {
-  alignas(32) static const int32_t kBits[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
-                                                0,  0,  0,  0,  0,  0,  0,  0};
-  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kBits + 8 - n));
-}
-
-static inline float hsum8(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
 // Finishes count raw sums acc[0..count) into y[j*incy]:
-// y = act(alpha*acc + beta*y + bias[j*bias_inc]) (beta == 0: y is not read).
+// y = act(alpha*acc + beta*y + bias[j*bias_inc]) (beta == 0: y is not read),
+// the activation by the vector definition, as for full tiles.
 static inline void finish_scalar(const float* acc, int64_t count, float alpha, float beta,
                                  float* y, int64_t incy, const float* bias, int64_t bias_inc,
                                  const Epilogue& ep) {
-  for (int64_t j = 0; j < count; ++j) {
-    float v = alpha * acc[j];
-    float& out = y[j * incy];
-    if (beta != 0.f) v += beta * out;
-    if (bias) v += bias[j * bias_inc];
-    if (ep.act != Act::kNone) v = apply_act(ep, v);
-    out = v;
+  alignas(32) float t[16];
+  for (int64_t j0 = 0; j0 < count; j0 += 16) {
+    const int64_t w = imin(16, count - j0);
+    for (int64_t j = 0; j < w; ++j) {
+      float v = alpha * acc[j0 + j];
+      if (beta != 0.f) v += beta * y[(j0 + j) * incy];
+      if (bias) v += bias[(j0 + j) * bias_inc];
+      t[j] = v;
+    }
+    act_row(ep, t, w);
+    for (int64_t j = 0; j < w; ++j) y[(j0 + j) * incy] = t[j];
   }
 }
 

@@ -55,13 +55,13 @@ static inline __attribute__((always_inline)) void store_row(float* cr, __m256 v0
   }
   _mm256_storeu_ps(cr, v0);
   _mm256_storeu_ps(cr + 8, v1);
-  if (s.ep && needs_scalar_act(*s.ep))
-    for (int j = 0; j < 16; ++j) cr[j] = apply_act(*s.ep, cr[j]);
 }
 
-// The valid mr x nr part of a tile computed into t (rows of 16).
+// The valid mr x nr part of a tile computed into t (rows of 16); the
+// activation by the vector definition, as for full tiles.
 static void store_edge(const float* t, float* c, int64_t ldc, int64_t mr, int64_t nr,
                 const TileStore& s, int64_t row0, int64_t col0) {
+  alignas(32) float row[kNR];
   for (int64_t i = 0; i < mr; ++i) {
     float* cr = c + i * ldc;
     for (int64_t j = 0; j < nr; ++j) {
@@ -71,10 +71,11 @@ static void store_edge(const float* t, float* c, int64_t ldc, int64_t mr, int64_
         const Epilogue& ep = *s.ep;
         if (ep.bias) v += ep.bias_mode == Epilogue::kPerRow ? ep.bias[row0 + i] : ep.bias[col0 + j];
         if (ep.residual) v += ep.residual[(row0 + i) * ep.res_ld + col0 + j];
-        if (ep.act != Act::kNone) v = apply_act(ep, v);
       }
-      cr[j] = v;
+      row[j] = v;
     }
+    if (s.ep) act_row(*s.ep, row, nr);
+    for (int64_t j = 0; j < nr; ++j) cr[j] = row[j];
   }
 }
 

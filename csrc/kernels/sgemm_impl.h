@@ -1,5 +1,6 @@
-// The table of functions one SGEMM implementation provides; sgemm.cpp picks
-// one table at start-up and the public functions of sgemm.h forward to it.
+// The table of functions one SGEMM implementation provides; kernel_table.cpp
+// puts one into the kernel table of each ISA level and the public functions
+// of sgemm.h forward to kernel_table().sgemm.
 #pragma once
 #include "kernels/sgemm.h"
 
@@ -22,7 +23,7 @@ struct SgemmImpl {
 
 const SgemmImpl& sgemm_portable_impl();
 #ifdef LOADRUN_X86_KERNELS
-// AVX2+FMA (sgemm_avx2.cpp): call only when cpu_features().use_avx2().
+// AVX2+FMA (sgemm_avx2.cpp): only for the avx2 (and avx512) tables.
 const SgemmImpl& sgemm_avx2_impl();
 #endif
 

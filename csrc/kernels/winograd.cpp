@@ -1,26 +1,16 @@
 // Winograd transforms: the filter transform (double precision, run once per
 // filter at preprocess or per run), the portable input/output transforms
-// (scalar: columns, then rows, of each tile) and the dispatch to the AVX2
-// ones. See winograd.h; the 1-D transforms are in winograd_tx.h.
+// (scalar: columns, then rows, of each tile) and the dispatch to the ISA
+// ones through kernel_table(). See winograd.h; the 1-D transforms are in winograd_tx.h.
 #include "kernels/winograd.h"
 
 #include <algorithm>
 
-#include "kernels/cpu_features.h"
+#include "kernels/kernel_table.h"
 #include "kernels/winograd_tx.h"
 
 namespace loadrun {
 namespace kernels {
-
-#ifdef LOADRUN_X86_KERNELS
-namespace {
-// Looked up once: the dispatchers run per row or per band.
-bool use_avx2() {
-  static const bool avx2 = cpu_features().use_avx2();
-  return avx2;
-}
-}  // namespace
-#endif
 
 namespace {
 
@@ -97,20 +87,13 @@ void winograd_output_tiles_portable(int m, const float* mm, int64_t sxi, int64_t
 
 void winograd_input_tiles(int m, const float* p, int64_t ld, int64_t tw, int64_t ntiles,
                           float* v, int64_t sxi) {
-#ifdef LOADRUN_X86_KERNELS
-  if (use_avx2()) return winograd_input_tiles_avx2(m, p, ld, tw, ntiles, v, sxi);
-#endif
-  winograd_input_tiles_portable(m, p, ld, tw, ntiles, v, sxi);
+  kernel_table().winograd.input_tiles(m, p, ld, tw, ntiles, v, sxi);
 }
 
 void winograd_output_tiles(int m, const float* mm, int64_t sxi, int64_t tw, int64_t ntiles,
                            float bias, const Epilogue& ep, float* y, int64_t ldy, int64_t rows,
                            int64_t cols) {
-#ifdef LOADRUN_X86_KERNELS
-  if (use_avx2())
-    return winograd_output_tiles_avx2(m, mm, sxi, tw, ntiles, bias, ep, y, ldy, rows, cols);
-#endif
-  winograd_output_tiles_portable(m, mm, sxi, tw, ntiles, bias, ep, y, ldy, rows, cols);
+  kernel_table().winograd.output_tiles(m, mm, sxi, tw, ntiles, bias, ep, y, ldy, rows, cols);
 }
 
 }  // namespace kernels

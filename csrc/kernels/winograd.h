@@ -30,6 +30,15 @@ void winograd_output_tiles(int m, const float* mm, int64_t sxi, int64_t tw, int6
                            float bias, const Epilogue& ep, float* y, int64_t ldy, int64_t rows,
                            int64_t cols);
 
+// The transforms of one ISA level (kernel_table.h picks them).
+struct WinogradImpl {
+  void (*input_tiles)(int m, const float* p, int64_t ld, int64_t tw, int64_t ntiles, float* v,
+                      int64_t sxi);
+  void (*output_tiles)(int m, const float* mm, int64_t sxi, int64_t tw, int64_t ntiles,
+                       float bias, const Epilogue& ep, float* y, int64_t ldy, int64_t rows,
+                       int64_t cols);
+};
+
 void winograd_input_tiles_portable(int m, const float* p, int64_t ld, int64_t tw,
                                    int64_t ntiles, float* v, int64_t sxi);
 void winograd_output_tiles_portable(int m, const float* mm, int64_t sxi, int64_t tw,

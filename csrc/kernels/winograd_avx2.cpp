@@ -12,7 +12,7 @@
 
 #include <algorithm>
 
-#include "kernels/act_avx2.h"
+#include "kernels/activation_avx2.h"
 #include "kernels/winograd.h"
 #include "kernels/winograd_tx.h"
 

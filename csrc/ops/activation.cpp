@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/activation.h"
 #include "ops/unary.h"
 
 namespace loadrun {
@@ -19,13 +20,17 @@ using P = UnaryParams;
 // log(1 + e^x) without overflow for large x.
 double softplus(double x) { return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
 
-double f_relu(double x, const P&) { return x > 0 || std::isnan(x) ? x : 0.0; }  // NaN stays
-double f_leaky_relu(double x, const P& p) { return x >= 0 ? x : x * p.alpha; }
-double f_sigmoid(double x, const P&) { return 1.0 / (1.0 + std::exp(-x)); }
-double f_hard_sigmoid(double x, const P& p) {
-  return std::max(0.0, std::min(1.0, p.alpha * x + p.beta));
+// The activations with a fused form: kernels/activation.h's definition, in
+// double (the attributes are float32 in ONNX, so nothing is lost in p0, p1).
+using kernels::Act;
+double act(Act a, double x, const P& p) {
+  return kernels::activate(a, x, static_cast<float>(p.alpha), static_cast<float>(p.beta));
 }
-double f_hard_swish(double x, const P&) { return x * std::max(0.0, std::min(1.0, x / 6.0 + 0.5)); }
+double f_relu(double x, const P& p) { return act(Act::kRelu, x, p); }  // NaN stays
+double f_leaky_relu(double x, const P& p) { return act(Act::kLeakyRelu, x, p); }
+double f_sigmoid(double x, const P& p) { return act(Act::kSigmoid, x, p); }
+double f_hard_sigmoid(double x, const P& p) { return act(Act::kHardSigmoid, x, p); }
+double f_hard_swish(double x, const P& p) { return act(Act::kHardSwish, x, p); }
 double f_elu(double x, const P& p) { return x >= 0 ? x : p.alpha * (std::exp(x) - 1.0); }
 double f_selu(double x, const P& p) {
   return x > 0 ? p.gamma * x : p.gamma * (p.alpha * std::exp(x) - p.alpha);
@@ -34,15 +39,11 @@ double f_celu(double x, const P& p) {
   return std::max(0.0, x) + std::min(0.0, p.alpha * (std::exp(x / p.alpha) - 1.0));
 }
 // mode 0: exact (erf), 1: tanh approximation.
-double f_gelu(double x, const P& p) {
-  if (p.mode == 0) return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)));
-  const double k = 0.79788456080286535588;  // sqrt(2 / pi)
-  return 0.5 * x * (1.0 + std::tanh(k * (x + 0.044715 * x * x * x)));
-}
+double f_gelu(double x, const P& p) { return act(p.mode == 0 ? Act::kGelu : Act::kGeluTanh, x, p); }
 double f_softplus(double x, const P&) { return softplus(x); }
 double f_softsign(double x, const P&) { return x / (1.0 + std::fabs(x)); }
 double f_mish(double x, const P&) { return x * std::tanh(softplus(x)); }
-double f_swish(double x, const P& p) { return x / (1.0 + std::exp(-p.alpha * x)); }
+double f_swish(double x, const P& p) { return act(Act::kSwish, x, p); }
 double f_thresholded_relu(double x, const P& p) { return x > p.alpha ? x : 0.0; }
 // alpha = lambd, beta = bias.
 double f_shrink(double x, const P& p) {

@@ -121,7 +121,7 @@ void batch_norm_naive(const BatchNormOp& op, const KernCtx& ctx) {
 
 const auto kNaive = naive_algo<BatchNormOp>(batch_norm_naive);
 
-// --- fast algorithms (BATCHNORM_AVX2 / BATCHNORM_PORTABLE), float32 inference: the
+// --- fast algorithm (BATCHNORM_FAST, on kernel_table()), float32 inference: the
 // per-channel a, b of NAIVE, then one scale_shift kernel call per (n, c)
 // plane (AVX2: one FMA per element, so within 1 ulp of NAIVE's mul + add).
 bool batch_norm_fast_usable(const BatchNormOp& op, const InLayouts& in, const OutLayouts& out) {
@@ -147,15 +147,13 @@ void batch_norm_fast(const BatchNormOp& op, const KernCtx& ctx, const kernels::E
   }
 }
 
-const KernelAlgo<BatchNormOp> kFastAvx2("BATCHNORM_AVX2", true, batch_norm_fast_usable,
-                                        batch_norm_fast);
-const KernelAlgo<BatchNormOp> kFastPortable("BATCHNORM_PORTABLE", false, batch_norm_fast_usable,
+const KernelAlgo<BatchNormOp> kFast("BATCHNORM_FAST", batch_norm_fast_usable,
                                             batch_norm_fast);
 
 }  // namespace
 
 void register_op_BatchNormalization(OpRegistry& r) {
-  register_simple<BatchNormOp>(r, "BatchNormalization", {&kNaive, &kFastAvx2, &kFastPortable}, 5, 5);
+  register_simple<BatchNormOp>(r, "BatchNormalization", {&kNaive, &kFast}, 5, 5);
 }
 
 }  // namespace loadrun

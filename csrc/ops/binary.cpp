@@ -237,7 +237,7 @@ void binary_naive(const BinaryOp& op, const KernCtx& ctx) {
 
 const auto kNaive = naive_algo<BinaryOp>(binary_naive);
 
-// --- fast algorithms (ELEMWISE_AVX2 / ELEMWISE_PORTABLE): float32 Add, Sub,
+// --- fast algorithm (ELEMWISE_FAST, on kernel_table()): float32 Add, Sub,
 // Mul, Div and PRelu with any broadcast (kernels/broadcast_plan.h collapses it to runs
 // of one kernel call), and Pow with a scalar float32 exponent: 2 squares,
 // 0.5 takes the square root (pow's -0 -> +0 and -inf -> +inf kept), 1
@@ -287,14 +287,13 @@ void binary_fast(const BinaryOp& op, const KernCtx& ctx, const kernels::EltwiseI
   kernels::broadcast_binary(impl, k, a, ctx.input(1), y);
 }
 
-const KernelAlgo<BinaryOp> kFastAvx2("ELEMWISE_AVX2", true, binary_fast_usable, binary_fast);
-const KernelAlgo<BinaryOp> kFastPortable("ELEMWISE_PORTABLE", false, binary_fast_usable, binary_fast);
+const KernelAlgo<BinaryOp> kFast("ELEMWISE_FAST", binary_fast_usable, binary_fast);
 
 void reg(OpRegistry& r, BinKind k) {
   OpDef d;
   d.type = kind_name(k);
   d.create = [k](const Attrs& a) -> std::unique_ptr<Op> { return std::make_unique<BinaryOp>(k, a); };
-  d.algos = {&kNaive, &kFastAvx2, &kFastPortable};
+  d.algos = {&kNaive, &kFast};
   d.min_inputs = d.max_inputs = 2;
   r.add(std::move(d));
 }

@@ -65,7 +65,7 @@ void clip_naive(const ClipOp&, const KernCtx& ctx) {
 
 const auto kNaive = naive_algo<ClipOp>(clip_naive);
 
-// --- fast algorithms (ELEMWISE_AVX2 / ELEMWISE_PORTABLE), float32: the same
+// --- fast algorithm (ELEMWISE_FAST, on kernel_table()), float32: the same
 // bounds as NAIVE (absent ones are the float limits), one kernel pass;
 // identical results (NaN stays NaN).
 bool clip_fast_usable(const ClipOp&, const InLayouts& in, const OutLayouts&) {
@@ -79,11 +79,10 @@ void clip_fast(const ClipOp&, const KernCtx& ctx, const kernels::EltwiseImpl& im
              ctx.input(0).numel(), lo, hi);
 }
 
-const KernelAlgo<ClipOp> kFastAvx2("ELEMWISE_AVX2", true, clip_fast_usable, clip_fast);
-const KernelAlgo<ClipOp> kFastPortable("ELEMWISE_PORTABLE", false, clip_fast_usable, clip_fast);
+const KernelAlgo<ClipOp> kFast("ELEMWISE_FAST", clip_fast_usable, clip_fast);
 
 }  // namespace
 
-void register_op_Clip(OpRegistry& r) { register_simple<ClipOp>(r, "Clip", {&kNaive, &kFastAvx2, &kFastPortable}, 1, 3); }
+void register_op_Clip(OpRegistry& r) { register_simple<ClipOp>(r, "Clip", {&kNaive, &kFast}, 1, 3); }
 
 }  // namespace loadrun

@@ -8,6 +8,7 @@
 // fast algorithms live in conv_*.cpp.
 #include "ops/conv.h"
 
+#include "kernels/kernel_table.h"
 #include "ops/common.h"
 
 namespace loadrun {
@@ -15,14 +16,9 @@ namespace loadrun {
 namespace {
 
 kernels::Act act_named(const std::string& s) {
-  using kernels::Act;
-  if (s == "Relu") return Act::kRelu;
-  if (s == "Relu6") return Act::kRelu6;
-  if (s == "Clip") return Act::kClip;
-  if (s == "HardSwish") return Act::kHardSwish;
-  if (s == "Sigmoid") return Act::kSigmoid;
-  if (s == "LeakyRelu") return Act::kLeakyRelu;
-  LR_THROW(ModelError, "unknown fused activation '", s, "'");
+  kernels::Act a = kernels::Act::kNone;
+  LR_CHECK(kernels::act_named(s.c_str(), &a), ModelError, "unknown fused activation '", s, "'");
+  return a;
 }
 
 }  // namespace
@@ -35,7 +31,7 @@ ConvOp::ConvOp(const Attrs& a)
   if (a.has(kActAttr)) {
     act = act_named(a.get_string(kActAttr, ""));
     std::vector<double> p = a.get_floats(kActParamsAttr);
-    size_t need = act == kernels::Act::kClip ? 2 : act == kernels::Act::kLeakyRelu ? 1 : 0;
+    size_t need = static_cast<size_t>(kernels::act_param_count(act));
     LR_CHECK(p.size() == need, ModelError, "fused activation ", a.get_string(kActAttr, ""),
              " takes ", need, " params, got ", p.size());
     if (need >= 1) act_p0 = static_cast<float>(p[0]);
@@ -104,7 +100,9 @@ const float* conv_residual(const ConvOp& op, const KernCtx& ctx) {
 
 void conv_residual_act(const ConvOp& op, const float* r, float* y, int64_t hw) {
   if (!r) return;
-  for (int64_t i = 0; i < hw; ++i) y[i] = conv_activate(op, y[i] + r[i]);
+  const kernels::EltwiseImpl& k = kernels::kernel_table().eltwise;
+  k.binary(kernels::BinaryKind::Add, y, 1, r, 1, y, hw);
+  if (op.act != kernels::Act::kNone) k.act(op.act, y, y, hw, op.act_p0, op.act_p1);
 }
 
 ConvGeo conv_geometry(const ConvOp& op, const Shape& x, const Shape& w, const Shape& y) {

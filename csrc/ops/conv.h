@@ -26,7 +26,7 @@ struct ConvOp final : Op {
   SpatialParams sp;
   int64_t group;
   kernels::Act act = kernels::Act::kNone;
-  float act_p0 = 0.f, act_p1 = 0.f;  // kClip: [p0, p1]; kLeakyRelu: slope p0
+  float act_p0 = 0.f, act_p1 = 0.f;  // its parameters (kernels/activation.h)
   bool residual = false;             // input 3: fused Add (kResidualAttr)
 
   explicit ConvOp(const Attrs& a);
@@ -49,28 +49,11 @@ struct ConvOp final : Op {
   }
 };
 
-// The fused activation in T (NaN stays NaN, like the Relu and Clip ops).
+// The fused activation in T: the scalar definition of kernels/activation.h
+// (the one every algorithm's kernels share).
 template <typename T>
 T conv_activate(const ConvOp& op, T v) {
-  using kernels::Act;
-  switch (op.act) {
-    case Act::kNone: return v;
-    case Act::kRelu: return v < T(0) ? T(0) : v;
-    case Act::kRelu6: return v < T(0) ? T(0) : (v > T(6) ? T(6) : v);
-    case Act::kClip: {
-      T lo = static_cast<T>(op.act_p0), hi = static_cast<T>(op.act_p1);
-      v = v < lo ? lo : v;
-      return v > hi ? hi : v;
-    }
-    case Act::kHardSwish: {
-      T g = v / T(6) + T(0.5);
-      g = g < T(0) ? T(0) : (g > T(1) ? T(1) : g);
-      return v * g;
-    }
-    case Act::kSigmoid: return T(1) / (T(1) + std::exp(-v));
-    case Act::kLeakyRelu: return v >= T(0) ? v : v * static_cast<T>(op.act_p0);
-  }
-  return v;
+  return kernels::activate(op.act, v, op.act_p0, op.act_p1);
 }
 
 // 2-D geometry of one conv call (1-D mapped to H = 1); ph, pw are the begin

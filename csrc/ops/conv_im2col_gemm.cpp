@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "core/tensor.h"
+#include "kernels/kernel_table.h"
 #include "ops/common.h"
 #include "ops/conv.h"
 
@@ -86,11 +87,15 @@ void conv_group_gemm(const float* w, const void* prepared, bool transposed, int6
       float* co = c + o * ldc;
       if (ep.residual) {
         const float* r = ep.residual + o * ep.res_ld;
-        for (int64_t j = j0; j < j1; ++j) co[j] = kernels::apply_act(ep, scratch[j * ocg + o] + r[j]);
+        for (int64_t j = j0; j < j1; ++j) co[j] = scratch[j * ocg + o] + r[j];
       } else {
         for (int64_t j = j0; j < j1; ++j) co[j] = scratch[j * ocg + o];
       }
     }
+  }
+  if (ep.residual && ep.act != kernels::Act::kNone) {  // after the residual
+    const kernels::EltwiseImpl& kt = kernels::kernel_table().eltwise;
+    for (int64_t o = 0; o < ocg; ++o) kt.act(ep.act, c + o * ldc, c + o * ldc, n, ep.p0, ep.p1);
   }
 }
 

@@ -121,7 +121,7 @@ void layer_norm_naive(const LayerNormOp& op, const KernCtx& ctx) {
 
 const auto kNaive = naive_algo<LayerNormOp>(layer_norm_naive);
 
-// --- fast algorithms (LAYERNORM_AVX2 / LAYERNORM_PORTABLE): float32 with
+// --- fast algorithm (LAYERNORM_FAST, on kernel_table()): float32 with
 // Scale (and B, if given) covering the whole normalised block (no broadcast
 // inside it). Per row: vectorised sum for the mean, sum of squared
 // deviations for the variance (float accumulators, 8 or more partial sums;
@@ -156,15 +156,13 @@ void layer_norm_fast(const LayerNormOp& op, const KernCtx& ctx, const kernels::E
   }
 }
 
-const KernelAlgo<LayerNormOp> kFastAvx2("LAYERNORM_AVX2", true, layer_norm_fast_usable,
-                                        layer_norm_fast);
-const KernelAlgo<LayerNormOp> kFastPortable("LAYERNORM_PORTABLE", false, layer_norm_fast_usable,
+const KernelAlgo<LayerNormOp> kFast("LAYERNORM_FAST", layer_norm_fast_usable,
                                             layer_norm_fast);
 
 }  // namespace
 
 void register_op_LayerNormalization(OpRegistry& r) {
-  register_simple<LayerNormOp>(r, "LayerNormalization", {&kNaive, &kFastAvx2, &kFastPortable}, 2, 3);
+  register_simple<LayerNormOp>(r, "LayerNormalization", {&kNaive, &kFast}, 2, 3);
 }
 
 }  // namespace loadrun

@@ -297,7 +297,7 @@ const auto kLpNaive = naive_algo<LpPoolOp>(lp_pool_naive);
 const auto kGlobalMaxNaive = naive_algo<GlobalMaxPoolOp>(global_max_naive);
 const auto kGlobalAvgNaive = naive_algo<GlobalAvgPoolOp>(global_avg_naive);
 
-// --- fast algorithms (POOL_AVX2 / POOL_PORTABLE), float32, 1-D and 2-D
+// --- fast algorithm (POOL_FAST, on kernel_table()), float32, 1-D and 2-D
 // windows without dilation, Y only. Per output row, each kernel tap that
 // lands inside the input updates a whole run of outputs at once
 // (row_max_tap / row_sum_tap: contiguous for stride 1, even elements for
@@ -422,35 +422,29 @@ void global_fast(const OpT&, const KernCtx& ctx, const kernels::EltwiseImpl& imp
   }
 }
 
-const KernelAlgo<MaxPoolOp> kMaxAvx2("POOL_AVX2", true, max_pool_fast_usable, max_pool_fast);
-const KernelAlgo<MaxPoolOp> kMaxPortable("POOL_PORTABLE", false, max_pool_fast_usable, max_pool_fast);
-const KernelAlgo<AvgPoolOp> kAvgAvx2("POOL_AVX2", true, avg_pool_fast_usable, avg_pool_fast);
-const KernelAlgo<AvgPoolOp> kAvgPortable("POOL_PORTABLE", false, avg_pool_fast_usable, avg_pool_fast);
-const KernelAlgo<GlobalMaxPoolOp> kGlobalMaxAvx2("POOL_AVX2", true, global_fast_usable<GlobalMaxPoolOp>,
-                                                 global_fast<PoolKind::Max, GlobalMaxPoolOp>);
-const KernelAlgo<GlobalMaxPoolOp> kGlobalMaxPortable("POOL_PORTABLE", false,
+const KernelAlgo<MaxPoolOp> kMaxFast("POOL_FAST", max_pool_fast_usable, max_pool_fast);
+const KernelAlgo<AvgPoolOp> kAvgFast("POOL_FAST", avg_pool_fast_usable, avg_pool_fast);
+const KernelAlgo<GlobalMaxPoolOp> kGlobalMaxFast("POOL_FAST",
                                                      global_fast_usable<GlobalMaxPoolOp>,
                                                      global_fast<PoolKind::Max, GlobalMaxPoolOp>);
-const KernelAlgo<GlobalAvgPoolOp> kGlobalAvgAvx2("POOL_AVX2", true, global_fast_usable<GlobalAvgPoolOp>,
-                                                 global_fast<PoolKind::Avg, GlobalAvgPoolOp>);
-const KernelAlgo<GlobalAvgPoolOp> kGlobalAvgPortable("POOL_PORTABLE", false,
+const KernelAlgo<GlobalAvgPoolOp> kGlobalAvgFast("POOL_FAST",
                                                      global_fast_usable<GlobalAvgPoolOp>,
                                                      global_fast<PoolKind::Avg, GlobalAvgPoolOp>);
 
 }  // namespace
 
-void register_op_MaxPool(OpRegistry& r) { register_simple<MaxPoolOp>(r, "MaxPool", {&kMaxNaive, &kMaxAvx2, &kMaxPortable}, 1, 1); }
+void register_op_MaxPool(OpRegistry& r) { register_simple<MaxPoolOp>(r, "MaxPool", {&kMaxNaive, &kMaxFast}, 1, 1); }
 void register_op_AveragePool(OpRegistry& r) {
-  register_simple<AvgPoolOp>(r, "AveragePool", {&kAvgNaive, &kAvgAvx2, &kAvgPortable}, 1, 1);
+  register_simple<AvgPoolOp>(r, "AveragePool", {&kAvgNaive, &kAvgFast}, 1, 1);
 }
 void register_op_LpPool(OpRegistry& r) {
   register_simple<LpPoolOp>(r, "LpPool", {&kLpNaive}, 1, 1);
 }
 void register_op_GlobalMaxPool(OpRegistry& r) {
-  register_simple<GlobalMaxPoolOp>(r, "GlobalMaxPool", {&kGlobalMaxNaive, &kGlobalMaxAvx2, &kGlobalMaxPortable}, 1, 1);
+  register_simple<GlobalMaxPoolOp>(r, "GlobalMaxPool", {&kGlobalMaxNaive, &kGlobalMaxFast}, 1, 1);
 }
 void register_op_GlobalAveragePool(OpRegistry& r) {
-  register_simple<GlobalAvgPoolOp>(r, "GlobalAveragePool", {&kGlobalAvgNaive, &kGlobalAvgAvx2, &kGlobalAvgPortable}, 1, 1);
+  register_simple<GlobalAvgPoolOp>(r, "GlobalAveragePool", {&kGlobalAvgNaive, &kGlobalAvgFast}, 1, 1);
 }
 
 }  // namespace loadrun

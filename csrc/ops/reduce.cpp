@@ -251,7 +251,7 @@ void reduce_naive(const ReduceOp& op, const KernCtx& ctx) {
 
 const auto kNaive = naive_algo<ReduceOp>(reduce_naive);
 
-// --- fast algorithms (REDUCE_AVX2 / REDUCE_PORTABLE): ReduceSum and
+// --- fast algorithm (REDUCE_FAST, on kernel_table()): ReduceSum and
 // ReduceMean on float32 when the reduced dims (size-1 dims aside) are one
 // contiguous block, i.e. the input is [outer, R, inner] (the last axis:
 // inner = 1; NCHW spatial axes: inner = 1; a middle or leading block:
@@ -306,15 +306,14 @@ void reduce_fast(const ReduceOp& op, const KernCtx& ctx, const kernels::EltwiseI
   }
 }
 
-const KernelAlgo<ReduceOp> kFastAvx2("REDUCE_AVX2", true, reduce_fast_usable, reduce_fast);
-const KernelAlgo<ReduceOp> kFastPortable("REDUCE_PORTABLE", false, reduce_fast_usable, reduce_fast);
+const KernelAlgo<ReduceOp> kFast("REDUCE_FAST", reduce_fast_usable, reduce_fast);
 
 template <RKind K>
 void reg(OpRegistry& r, const char* type) {
   OpDef d;
   d.type = type;
   d.create = [](const Attrs& a) -> std::unique_ptr<Op> { return std::make_unique<ReduceOp>(K, a); };
-  d.algos = {&kNaive, &kFastAvx2, &kFastPortable};
+  d.algos = {&kNaive, &kFast};
   d.min_inputs = 1;
   d.max_inputs = 2;
   r.add(std::move(d));

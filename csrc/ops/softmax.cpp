@@ -97,7 +97,7 @@ void softmax_naive(const SoftmaxOp& op, const KernCtx& ctx) {
 
 const auto kNaive = naive_algo<SoftmaxOp>(softmax_naive);
 
-// --- fast algorithms (SOFTMAX_AVX2 / SOFTMAX_PORTABLE): Softmax and
+// --- fast algorithm (SOFTMAX_FAST, on kernel_table()): Softmax and
 // LogSoftmax on float32 when the normalised elements are contiguous (the
 // last axis, or the legacy 2-D form): per row a vectorised max, exp(x - max)
 // summed (AVX2: the exp of kernels/vmath_avx2.h, <= 3e-7 relative), then a
@@ -120,8 +120,7 @@ void softmax_fast(const SoftmaxOp& op, const KernCtx& ctx, const kernels::Eltwis
   for (int64_t o = 0; o < outer; ++o) impl.softmax_row(x + o * n, y + o * n, n, log);
 }
 
-const KernelAlgo<SoftmaxOp> kFastAvx2("SOFTMAX_AVX2", true, softmax_fast_usable, softmax_fast);
-const KernelAlgo<SoftmaxOp> kFastPortable("SOFTMAX_PORTABLE", false, softmax_fast_usable,
+const KernelAlgo<SoftmaxOp> kFast("SOFTMAX_FAST", softmax_fast_usable,
                                           softmax_fast);
 
 template <SmKind K>
@@ -129,7 +128,7 @@ void reg(OpRegistry& r, const char* type) {
   OpDef d;
   d.type = type;
   d.create = [](const Attrs& a) -> std::unique_ptr<Op> { return std::make_unique<SoftmaxOp>(K, a); };
-  d.algos = {&kNaive, &kFastAvx2, &kFastPortable};
+  d.algos = {&kNaive, &kFast};
   d.min_inputs = d.max_inputs = 1;
   r.add(std::move(d));
 }

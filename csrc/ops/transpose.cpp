@@ -57,7 +57,7 @@ void transpose_naive(const TransposeOp& op, const KernCtx& ctx) {
 
 const auto kNaive = naive_algo<TransposeOp>(transpose_naive);
 
-// --- fast algorithms (TRANSPOSE_AVX2 / TRANSPOSE_PORTABLE). The permutation
+// --- fast algorithm (TRANSPOSE_FAST, on kernel_table()). The permutation
 // is first reduced: size-1 dims dropped, input dims that stay neighbours in
 // the output merged (BERT's 0,2,1,3 on [1,128,2,64] becomes 1,0 on
 // [128,2] blocks of 64). Then either the input's last dim stays last, and
@@ -203,15 +203,13 @@ void transpose_fast(const TransposeOp& op, const KernCtx& ctx, const kernels::El
   });
 }
 
-const KernelAlgo<TransposeOp> kFastAvx2("TRANSPOSE_AVX2", true, transpose_fast_usable,
-                                        transpose_fast);
-const KernelAlgo<TransposeOp> kFastPortable("TRANSPOSE_PORTABLE", false, transpose_fast_usable,
+const KernelAlgo<TransposeOp> kFast("TRANSPOSE_FAST", transpose_fast_usable,
                                             transpose_fast);
 
 }  // namespace
 
 void register_op_Transpose(OpRegistry& r) {
-  register_simple<TransposeOp>(r, "Transpose", {&kNaive, &kFastAvx2, &kFastPortable}, 1, 1);
+  register_simple<TransposeOp>(r, "Transpose", {&kNaive, &kFast}, 1, 1);
 }
 
 }  // namespace loadrun

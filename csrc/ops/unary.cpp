@@ -90,7 +90,7 @@ void unary_naive(const UnaryOp& op, const KernCtx& ctx) {
 const auto kNaive = naive_algo<UnaryOp>(unary_naive);
 
 // --- fast algorithms: float32 through the kernel tables of kernels/eltwise.h
-// (ELEMWISE_AVX2 where the CPU has AVX2+FMA, ELEMWISE_PORTABLE everywhere), for the
+// (ELEMWISE_FAST, on the kernel table of the ISA level in use), for the
 // ops that have a kernel; others keep NAIVE. See eltwise.h for the accuracy
 // of the vectorised transcendental functions.
 
@@ -130,13 +130,12 @@ void unary_fast(const UnaryOp& op, const KernCtx& ctx, const kernels::EltwiseImp
              p1);
 }
 
-const KernelAlgo<UnaryOp> kUnaryAvx2("ELEMWISE_AVX2", true, unary_fast_usable, unary_fast);
-const KernelAlgo<UnaryOp> kUnaryPortable("ELEMWISE_PORTABLE", false, unary_fast_usable, unary_fast);
+const KernelAlgo<UnaryOp> kUnaryFast("ELEMWISE_FAST", unary_fast_usable, unary_fast);
 
 // --- the scalar functions ---------------------------------------------------
 
 using P = UnaryParams;
-double f_tanh(double x, const P&) { return std::tanh(x); }
+double f_tanh(double x, const P&) { return kernels::activate(kernels::Act::kTanh, x, 0.f, 0.f); }
 double f_erf(double x, const P&) { return std::erf(x); }
 double f_exp(double x, const P&) { return std::exp(x); }
 double f_log(double x, const P&) { return std::log(x); }
@@ -189,7 +188,7 @@ void register_unary(OpRegistry& r, const UnarySpec& spec) {
   d.create = [spec](const Attrs& a) -> std::unique_ptr<Op> {
     return std::make_unique<UnaryOp>(spec, a);
   };
-  d.algos = {&kNaive, &kUnaryAvx2, &kUnaryPortable};
+  d.algos = {&kNaive, &kUnaryFast};
   d.min_inputs = d.max_inputs = 1;
   r.add(std::move(d));
 }

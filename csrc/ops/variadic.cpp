@@ -96,7 +96,7 @@ void variadic_naive(const VariadicOp& op, const KernCtx& ctx) {
 
 const auto kNaive = naive_algo<VariadicOp>(variadic_naive);
 
-// --- fast algorithms (ELEMWISE_AVX2 / ELEMWISE_PORTABLE), float32: fold the
+// --- fast algorithm (ELEMWISE_FAST, on kernel_table()), float32: fold the
 // inputs left to right into the output with the broadcasting binary kernel
 // (y = in0 op in1, then y = y op in_k), Mean dividing at the end. Same
 // operations in the same order as NAIVE, so the same results (NaN
@@ -126,8 +126,7 @@ void variadic_fast(const VariadicOp& op, const KernCtx& ctx, const kernels::Eltw
   }
 }
 
-const KernelAlgo<VariadicOp> kFastAvx2("ELEMWISE_AVX2", true, variadic_fast_usable, variadic_fast);
-const KernelAlgo<VariadicOp> kFastPortable("ELEMWISE_PORTABLE", false, variadic_fast_usable,
+const KernelAlgo<VariadicOp> kFast("ELEMWISE_FAST", variadic_fast_usable,
                                            variadic_fast);
 
 void reg(OpRegistry& r, VarKind k) {
@@ -136,7 +135,7 @@ void reg(OpRegistry& r, VarKind k) {
   d.create = [k](const Attrs& a) -> std::unique_ptr<Op> {
     return std::make_unique<VariadicOp>(k, a);
   };
-  d.algos = {&kNaive, &kFastAvx2, &kFastPortable};
+  d.algos = {&kNaive, &kFast};
   d.min_inputs = 1;
   r.add(std::move(d));
 }

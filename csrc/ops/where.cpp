@@ -53,8 +53,8 @@ void where_naive(const WhereOp&, const KernCtx& ctx) {
 
 const auto kNaive = naive_algo<WhereOp>(where_naive);
 
-// --- fast algorithm (ELEMWISE_PORTABLE; plain loops the compiler
-// vectorises, so no AVX2 twin): the broadcast collapsed to runs
+// --- fast algorithm (ELEMWISE_FAST; plain loops the compiler
+// vectorises, no ISA kernels): the broadcast collapsed to runs
 // (kernels/broadcast_plan.h), each a select loop with the operands' inner
 // strides (0 or 1) known per run. Any dtype, moved as words of its size.
 template <typename U>
@@ -97,10 +97,10 @@ void where_fast(const WhereOp&, const KernCtx& ctx, const kernels::EltwiseImpl&)
   }
 }
 
-const KernelAlgo<WhereOp> kFastPortable("ELEMWISE_PORTABLE", false, where_fast_usable, where_fast);
+const KernelAlgo<WhereOp> kFast("ELEMWISE_FAST", where_fast_usable, where_fast);
 
 }  // namespace
 
-void register_op_Where(OpRegistry& r) { register_simple<WhereOp>(r, "Where", {&kNaive, &kFastPortable}, 3, 3); }
+void register_op_Where(OpRegistry& r) { register_simple<WhereOp>(r, "Where", {&kNaive, &kFast}, 3, 3); }
 
 }  // namespace loadrun

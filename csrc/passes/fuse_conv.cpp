@@ -16,9 +16,10 @@
 //     Add's shape; only NAIVE takes such a residual).
 //  3. Activation fusion: when the (folded) Conv's output feeds only a Relu,
 //     Clip (constant or absent bounds; Clip(0, 6) is Relu6), HardSwish,
-//     Sigmoid or LeakyRelu, the activation moves into the Conv as its fused
-//     activation (ops/conv.h: kActAttr), which every Conv algorithm applies
-//     in its epilogue.
+//     Sigmoid, LeakyRelu, HardSigmoid, Swish, Tanh or Gelu (either form),
+//     the activation moves into the Conv as its fused activation
+//     (ops/conv.h: kActAttr), which every Conv algorithm applies in its
+//     epilogue with the shared definitions of kernels/activation.h.
 // The fused Conv takes the name of its node and the output name of the last
 // node it absorbed, so graph outputs and downstream nodes are untouched.
 // The graph is rebuilt (Graph is immutable) from the nodes' attributes.
@@ -146,13 +147,29 @@ class Fuser {
   bool activation(const OprNode& n, Fusion* f) const {
     if (!n.def || !n.def->domain.empty()) return false;
     const std::string& t = n.def->type;
-    if (t == "Relu" || t == "HardSwish" || t == "Sigmoid") {
+    if (t == "Relu" || t == "HardSwish" || t == "Sigmoid" || t == "Tanh") {
       f->act = t;
       return true;
     }
     if (t == "LeakyRelu") {
       f->act = t;
       f->act_params = {n.attrs.get_float("alpha", 0.01)};
+      return true;
+    }
+    if (t == "HardSigmoid") {
+      f->act = t;
+      f->act_params = {n.attrs.get_float("alpha", 0.2), n.attrs.get_float("beta", 0.5)};
+      return true;
+    }
+    if (t == "Swish") {
+      f->act = t;
+      f->act_params = {n.attrs.get_float("alpha", 1.0)};
+      return true;
+    }
+    if (t == "Gelu") {
+      std::string approx = n.attrs.get_string("approximate", "none");
+      if (approx != "none" && approx != "tanh") return false;  // the op reports it
+      f->act = approx == "tanh" ? "GeluTanh" : "Gelu";
       return true;
     }
     if (t == "Clip") {

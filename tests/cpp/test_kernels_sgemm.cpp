@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/cpu_features.h"
+#include "kernels/kernel_table.h"
 #include "kernels/sgemm.h"
 #include "kernels/sgemm_impl.h"
 
@@ -242,21 +242,20 @@ void test_impl(const SgemmImpl* impl, const char* name) {
 }  // namespace
 
 int main() {
-  test_impl(&sgemm_portable_impl(), "portable");
-  bool have_avx2 = false;
-#ifdef LOADRUN_X86_KERNELS
-  if (cpu_features().use_avx2()) {
-    test_impl(&sgemm_avx2_impl(), "avx2_fma");
-    have_avx2 = true;
+  // The table of every level this CPU runs, then the public functions (the
+  // level in use, kernel_table()).
+  for (IsaLevel level : isa_levels_supported()) {
+    const KernelTable& t = kernel_table_for(level);
+    test_impl(&t.sgemm, isa_level_name(level));
   }
-#endif
-  test_impl(nullptr, sgemm_impl_name());  // the public functions
-  if (have_avx2 && std::strcmp(sgemm_impl_name(), "avx2_fma") != 0) {
-    std::fprintf(stderr, "FAIL: the CPU has AVX2+FMA but the dispatch chose %s\n",
-                 sgemm_impl_name());
+  test_impl(nullptr, sgemm_impl_name());
+  if (&kernel_table() != &kernel_table_for(isa_level()) ||
+      std::strcmp(sgemm_impl_name(), kernel_table().sgemm.name) != 0) {
+    std::fprintf(stderr, "FAIL: the public functions do not run kernel_table()\n");
     ++g_failures;
   }
-  std::printf("%d cases, %d failures (avx2_fma %s)\n", g_cases, g_failures,
-              have_avx2 ? "tested" : "not available on this CPU");
+  std::printf("%d cases, %d failures (levels:", g_cases, g_failures);
+  for (IsaLevel level : isa_levels_supported()) std::printf(" %s", isa_level_name(level));
+  std::printf("; in use: %s)\n", isa_level_name());
   return g_failures ? 1 : 0;
 }

@@ -32,6 +32,7 @@ def describe():
         "cpu": model or platform.processor() or platform.machine(),
         "arch": platform.machine(),
         "isa": [f for f in ISA_FLAGS if f in flags],
+        "isa_level": loadrun.isa_level(),
         "logical_cores": os.cpu_count(),
         "os": platform.platform(),
         "python": sys.version.split()[0],

@@ -23,6 +23,17 @@ USAGE = f"usage: {PROG} MODEL [--iter N] [--warmup-iter N] [--input SPEC] [--mod
         "[--json PATH] ...  (--help for all flags)"
 
 
+def version_line():
+    """`loadrun VERSION (isa LEVEL)`: the kernels' ISA level is part of what runs."""
+    import loadrun
+
+    try:
+        level = loadrun.isa_level()
+    except loadrun.LoadrunError as e:  # a bad LOADRUN_ISA: say so, the load will fail with it
+        level = f"error: {e}"
+    return f"loadrun {loadrun.__version__} (isa {level})"
+
+
 def build_parser():
     import loadrun
 
@@ -30,7 +41,7 @@ def build_parser():
                description="Load a model (.onnx file or zoo:NAME) and benchmark it. Flags may be written "
                            "--name value, --name=value or -name value; '-' and '_' are interchangeable.")
     p.add_argument("model", nargs="?", metavar="MODEL", help="an .onnx file, or zoo:NAME (loadrun zoo list)")
-    p.add_argument("--version", action="version", version=f"loadrun {loadrun.__version__}")
+    p.add_argument("--version", action="version", version=version_line())
     for g in GROUPS:
         g.add_arguments(p)
     return p
@@ -93,6 +104,7 @@ def declared_io(proto, imported):
 # -- the run ----------------------------------------------------------------
 def run(opts, out=None):
     """Load, compile and time the model as `opts` says; print to `out`."""
+    import loadrun
     from loadrun import inputs as lr_inputs
     from loadrun.cli import report
     from loadrun.cli.stats import summarize
@@ -128,6 +140,7 @@ def run(opts, out=None):
                   weight_preprocess=opts.weight_preprocess, **options_fastrun.fast_run_kwargs(opts))
     net.set_inputs(feeds)
     if opts.verbose:
+        say(f"kernels: isa {loadrun.isa_level()} (this CPU runs: {', '.join(loadrun.isa_levels())})")
         for line in net.fastrun_log():
             say(line)
         for step in net.steps():

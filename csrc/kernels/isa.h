@@ -1,0 +1,45 @@
+// The ISA level the kernels run at: detected once, at first use, from the
+// CPU (and the OS's support for its registers), unless the environment
+// variable LOADRUN_ISA names a level (portable, avx2, avx512, neon,
+// neon_dotprod), which is then used as long as this CPU and this build can
+// run it; an unknown or unsupported name is an UnsupportedError that says
+// which levels are available. Tests use it to run every kernel at every
+// level the machine supports.
+//
+// Levels, and the table of kernels each one runs (kernel_table.h):
+//   portable      plain C++ (any CPU)
+//   avx2          x86-64 with AVX2 + FMA (the *_avx2.cpp translation units)
+//   avx512        x86-64 with AVX-512F: detected, but no kernels yet, so its
+//                 table is the avx2 one
+//   neon          aarch64 (Advanced SIMD is part of the base architecture)
+//   neon_dotprod  aarch64 with the dot-product instructions (ARMv8.2 DotProd)
+// The level's name is part of the fast-run cache category: algorithms timed
+// at one level are not reused at another.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace loadrun {
+
+enum class IsaLevel : uint8_t { kPortable, kAvx2, kAvx512, kNeon, kNeonDotprod };
+
+// "portable", "avx2", "avx512", "neon", "neon_dotprod".
+const char* isa_level_name(IsaLevel level);
+// The level named s; UnsupportedError for an unknown name.
+IsaLevel isa_level_named(const std::string& s);
+
+// The level in use (detected or forced by LOADRUN_ISA); fixed for the life of
+// the process. Throws UnsupportedError when LOADRUN_ISA is unknown or names a
+// level this CPU or build cannot run (every call throws it again).
+IsaLevel isa_level();
+inline const char* isa_level_name() { return isa_level_name(isa_level()); }
+
+// The best level this CPU and build support, ignoring LOADRUN_ISA.
+IsaLevel isa_detected();
+// Whether `level` can run here (portable always can).
+bool isa_supported(IsaLevel level);
+// Every level that can run here, lowest first.
+std::vector<IsaLevel> isa_levels_supported();
+
+}  // namespace loadrun

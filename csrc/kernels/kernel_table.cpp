@@ -1,0 +1,62 @@
+// Fills the kernel table of each ISA level (kernel_table.h): the one place
+// that maps a level to the functions that run at it.
+#include "kernels/kernel_table.h"
+
+#include <array>
+#include <memory>
+#include <mutex>
+
+#include "core/errors.h"
+
+namespace loadrun {
+namespace kernels {
+
+namespace {
+
+KernelTable fill(IsaLevel level) {
+  KernelTable t;
+  t.level = level;
+  t.kernels = IsaLevel::kPortable;
+  t.sgemm = sgemm_portable_impl();
+  t.eltwise = eltwise_portable_impl();
+  t.dwconv = {dwconv_plane_portable, deinterleave_portable};
+  t.winograd = {winograd_input_tiles_portable, winograd_output_tiles_portable};
+  t.conv_small_ic = {conv_small_ic_portable};
+  t.fma = {"scalar", fma_loop_portable, 8 * 2};
+#ifdef LOADRUN_X86_KERNELS
+  if (level == IsaLevel::kAvx2 || level == IsaLevel::kAvx512) {
+    t.kernels = IsaLevel::kAvx2;
+    t.sgemm = sgemm_avx2_impl();
+    t.eltwise = eltwise_avx2_impl();
+    t.dwconv = {dwconv_plane_avx2, deinterleave_avx2};
+    t.winograd = {winograd_input_tiles_avx2, winograd_output_tiles_avx2};
+    t.conv_small_ic = {conv_small_ic_avx2};
+    t.fma = {"avx2_fma", fma_loop_avx2, 12 * 16};
+  }
+  // AVX-512 kernels go here (t.kernels = IsaLevel::kAvx512; ...).
+#endif
+  // NEON kernels go here, under the aarch64 kernels' #ifdef, for kNeon and
+  // kNeonDotprod (the latter overwriting what the dot product speeds up).
+  return t;
+}
+
+}  // namespace
+
+const KernelTable& kernel_table_for(IsaLevel level) {
+  LR_CHECK(isa_supported(level), UnsupportedError, "ISA level ", isa_level_name(level),
+           " cannot run on this CPU or build");
+  static std::array<std::unique_ptr<const KernelTable>, 5> tables;
+  static std::mutex mu;
+  std::lock_guard<std::mutex> lock(mu);
+  auto& t = tables[static_cast<size_t>(level)];
+  if (!t) t = std::make_unique<const KernelTable>(fill(level));
+  return *t;
+}
+
+const KernelTable& kernel_table() {
+  static const KernelTable& t = kernel_table_for(isa_level());
+  return t;
+}
+
+}  // namespace kernels
+}  // namespace loadrun

@@ -1,0 +1,111 @@
+"""The ISA dispatch (csrc/kernels/isa.h, kernel_table.h): the level detected
+from the CPU, LOADRUN_ISA forcing a level (an unknown or unsupported one is a
+clear error), the level in the fast-run category and in the CLI's --version,
+--verbose and --json, and one fast algorithm per operator whatever the ISA."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from onnx import helper
+
+import loadrun
+from onnx_ref import make_model
+
+ALL = ["portable", "avx2", "avx512", "neon", "neon_dotprod"]
+
+
+def cpu_flags():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip().lower() in ("flags", "features"):
+                    return set(value.split())
+    except OSError:
+        pass
+    return set()
+
+
+def child(code, level, timeout=120):
+    """Runs python -c code with LOADRUN_ISA=level (None: unset)."""
+    env = dict(os.environ)
+    env.pop("LOADRUN_ISA", None)
+    if level is not None:
+        env["LOADRUN_ISA"] = level
+    pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(loadrun.__file__)))
+    env["PYTHONPATH"] = os.pathsep.join([pkg_parent] + [p for p in [env.get("PYTHONPATH")] if p])
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_levels_supported_match_the_cpu():
+    levels = loadrun.isa_levels()
+    assert levels[0] == "portable" and levels == [lv for lv in ALL if lv in levels]
+    assert loadrun.isa_level() in levels
+    flags = cpu_flags()
+    import platform
+    if platform.machine() in ("x86_64", "AMD64"):
+        assert ("avx2" in levels) == ({"avx2", "fma"} <= flags)
+        assert ("avx512" in levels) == ({"avx2", "fma", "avx512f"} <= flags)
+        assert not {"neon", "neon_dotprod"} & set(levels)
+    if not os.environ.get("LOADRUN_ISA"):
+        assert loadrun.isa_level() == levels[-1]  # the best one by default
+
+
+@pytest.mark.parametrize("level", ["portable"] + [lv for lv in ALL[1:] if lv in loadrun.isa_levels()])
+def test_forced_level(level):
+    r = child("import loadrun; print(loadrun.isa_level(), loadrun._core.fastrun_category())", level)
+    assert r.returncode == 0, r.stderr
+    got, cat = r.stdout.strip().split(" ", 1)
+    assert got == level
+    assert f";isa={level};fastrun=2" in cat
+
+
+@pytest.mark.parametrize("level", ["avx3", "AVX2", "sse"] + [lv for lv in ALL if lv not in loadrun.isa_levels()])
+def test_unknown_or_unsupported_level_is_a_clear_error(level):
+    r = child("import loadrun\ntry:\n    loadrun.isa_level()\nexcept loadrun.UnsupportedError as e:\n"
+              "    print('error:', e)\n", level)
+    assert r.returncode == 0, r.stderr
+    msg = r.stdout.strip()
+    assert msg.startswith("error:") and level in msg, msg
+    if level in ALL:
+        assert "cannot run" in msg and "portable" in msg, msg  # says what is available
+    else:
+        assert "unknown ISA level" in msg and "portable, avx2, avx512, neon or neon_dotprod" in msg, msg
+
+
+def test_cli_bad_level_is_one_line_error(tmp_path):
+    model = make_model([helper.make_node("Relu", ["x"], ["y"])], [("x", np.float32, [2, 3])],
+                       [("y", np.float32, None)])
+    path = tmp_path / "relu.onnx"
+    path.write_bytes(model.SerializeToString())
+    r = child(f"import sys; from loadrun.cli.main import main; sys.exit(main([{str(path)!r}]))", "avx3")
+    assert r.returncode != 0
+    assert "Traceback" not in r.stderr, r.stderr
+    assert "LOADRUN_ISA=avx3" in r.stderr or "unknown ISA level 'avx3'" in r.stderr, r.stderr
+
+
+def test_cli_reports_the_level(tmp_path):
+    r = child("import sys; from loadrun.cli.main import main; sys.exit(main(['--version']))", "portable")
+    assert r.returncode == 0 and r.stdout.strip().endswith("(isa portable)"), r.stdout + r.stderr
+    model = make_model([helper.make_node("Relu", ["x"], ["y"])], [("x", np.float32, [2, 3])],
+                       [("y", np.float32, None)])
+    path = tmp_path / "relu.onnx"
+    path.write_bytes(model.SerializeToString())
+    out = tmp_path / "r.json"
+    r = child("import sys; from loadrun.cli.main import main; "
+              f"sys.exit(main([{str(path)!r}, '--iter', '1', '--verbose', '--json', {str(out)!r}]))", "portable")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "kernels: isa portable (this CPU runs: portable" in r.stdout
+    assert "ELEMWISE_FAST" in r.stdout  # the Relu step, at the portable level
+    assert json.loads(out.read_text())["machine"]["isa_level"] == "portable"
+
+
+def test_one_fast_algorithm_per_operator():
+    for domain, op, algos in loadrun.supported_ops():
+        assert len(algos) == len(set(algos)), (op, algos)
+        for a in algos:
+            assert not a.endswith(("_AVX2", "_PORTABLE")), (op, a)
