@@ -37,8 +37,15 @@ KernelTable fill(IsaLevel level) {
   }
   // AVX-512 kernels go here (t.kernels = IsaLevel::kAvx512; ...).
 #endif
-  // NEON kernels go here, under the aarch64 kernels' #ifdef, for kNeon and
-  // kNeonDotprod (the latter overwriting what the dot product speeds up).
+#ifdef LOADRUN_ARM64_KERNELS
+  // kNeonDotprod runs the neon kernels (the dot product only speeds up int8
+  // kernels, which do not exist yet); a dotprod kernel would overwrite its
+  // member here under `if (level == IsaLevel::kNeonDotprod)`.
+  if (level == IsaLevel::kNeon || level == IsaLevel::kNeonDotprod) {
+    t.kernels = IsaLevel::kNeon;
+    t.sgemm = sgemm_neon_impl();
+  }
+#endif
   return t;
 }
 

@@ -26,6 +26,10 @@ const SgemmImpl& sgemm_portable_impl();
 // AVX2+FMA (sgemm_avx2.cpp): only for the avx2 (and avx512) tables.
 const SgemmImpl& sgemm_avx2_impl();
 #endif
+#ifdef LOADRUN_ARM64_KERNELS
+// NEON (sgemm_neon.cpp): the neon and neon_dotprod tables.
+const SgemmImpl& sgemm_neon_impl();
+#endif
 
 }  // namespace kernels
 }  // namespace loadrun

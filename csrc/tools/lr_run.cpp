@@ -1,0 +1,205 @@
+// lr_run: the core used alone, from C++, with no Python and no model file.
+// Builds a small image classifier through the graph API (Conv 3x3 + Relu,
+// depthwise Conv 3x3 stride 2 + Relu6, Conv 1x1, GlobalAveragePool, Flatten,
+// Gemm, Softmax; seeded random weights), compiles it, runs it with the
+// default (fast) algorithms and again with every operator on its NAIVE
+// algorithm, and checks that the two agree and that each softmax row sums
+// to 1. Prints the ISA level, the steps with their algorithms, and the run
+// times. Exit status 0 when every check passes, 1 otherwise, 2 for bad
+// arguments. Built with the core when LOADRUN_PYTHON is OFF (the aarch64
+// cross build runs it under qemu as a CTest).
+//
+//   lr_run [--batch N] [--size HW] [--channels C] [--iters N] [--warmup N]
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/errors.h"
+#include "graph/graph.h"
+#include "kernels/isa.h"
+#include "runtime/network.h"
+
+using namespace loadrun;
+
+namespace {
+
+struct Args {
+  int64_t batch = 2, size = 32, channels = 16;
+  int iters = 3, warmup = 1;
+};
+
+uint32_t g_seed = 12345;
+float rnd() {
+  g_seed = g_seed * 1664525u + 1013904223u;
+  return static_cast<float>(g_seed >> 8) / 16777216.f * 2.f - 1.f;
+}
+
+Tensor random_tensor(const Shape& shape, float scale) {
+  Tensor t(Layout(shape, DType::Float32));
+  for (int64_t i = 0; i < t.numel(); ++i) t.ptr<float>()[i] = scale * rnd();
+  return t;
+}
+
+AttrValue ints(std::vector<int64_t> v) {
+  AttrValue a;
+  a.kind = AttrValue::kInts;
+  a.ints = std::move(v);
+  return a;
+}
+AttrValue integer(int64_t v) {
+  AttrValue a;
+  a.kind = AttrValue::kInt;
+  a.i = v;
+  return a;
+}
+AttrValue real(double v) {
+  AttrValue a;
+  a.kind = AttrValue::kFloat;
+  a.f = v;
+  return a;
+}
+
+// x [N, 3, H, W] -> probabilities [N, 10].
+std::shared_ptr<Graph> build_classifier(int64_t c) {
+  auto g = std::make_shared<Graph>();
+  g->add_input("x", DType::Float32, {-1, 3, -1, -1});
+  const float s3 = 1.f / std::sqrt(27.f), sc = 1.f / std::sqrt(float(c));
+  g->add_const("w1", random_tensor({c, 3, 3, 3}, s3));
+  g->add_const("b1", random_tensor({c}, 0.1f));
+  g->add_const("w2", random_tensor({c, 1, 3, 3}, 1.f / 3.f));
+  g->add_const("b2", random_tensor({c}, 0.1f));
+  g->add_const("w3", random_tensor({2 * c, c, 1, 1}, sc));
+  g->add_const("b3", random_tensor({2 * c}, 0.1f));
+  g->add_const("wf", random_tensor({10, 2 * c}, sc));
+  g->add_const("bf", random_tensor({10}, 0.1f));
+  Attrs same3;
+  same3.set("pads", ints({1, 1, 1, 1}));
+  g->add_opr("Conv", "", "conv1", same3, {"x", "w1", "b1"}, {"c1"});
+  g->add_opr("Relu", "", "relu1", Attrs(), {"c1"}, {"r1"});
+  Attrs dw = same3;
+  dw.set("strides", ints({2, 2}));
+  dw.set("group", integer(c));
+  g->add_opr("Conv", "", "dw2", dw, {"r1", "w2", "b2"}, {"c2"});
+  Attrs clip;
+  Tensor lo(Layout({}, DType::Float32)), hi(Layout({}, DType::Float32));
+  lo.ptr<float>()[0] = 0.f;
+  hi.ptr<float>()[0] = 6.f;
+  g->add_const("lo", lo);
+  g->add_const("hi", hi);
+  g->add_opr("Clip", "", "relu6", clip, {"c2", "lo", "hi"}, {"r2"});
+  g->add_opr("Conv", "", "pw3", Attrs(), {"r2", "w3", "b3"}, {"c3"});
+  g->add_opr("GlobalAveragePool", "", "gap", Attrs(), {"c3"}, {"p"});
+  g->add_opr("Flatten", "", "flat", Attrs(), {"p"}, {"f"});
+  Attrs gemm;
+  gemm.set("transB", integer(1));
+  gemm.set("alpha", real(1.0));
+  g->add_opr("Gemm", "", "fc", gemm, {"f", "wf", "bf"}, {"logits"});
+  Attrs sm;
+  sm.set("axis", integer(1));
+  g->add_opr("Softmax", "", "softmax", sm, {"logits"}, {"prob"});
+  g->add_output("prob");
+  return g;
+}
+
+bool parse(int argc, char** argv, Args* a) {
+  for (int i = 1; i < argc; ++i) {
+    auto value = [&](int64_t lo) -> int64_t {
+      if (i + 1 >= argc) return -1;
+      char* end = nullptr;
+      long long v = std::strtoll(argv[++i], &end, 10);
+      return (*end || v < lo) ? -1 : v;
+    };
+    int64_t v;
+    if (!std::strcmp(argv[i], "--batch") && (v = value(1)) > 0) a->batch = v;
+    else if (!std::strcmp(argv[i], "--size") && (v = value(4)) > 0) a->size = v;
+    else if (!std::strcmp(argv[i], "--channels") && (v = value(1)) > 0) a->channels = v;
+    else if (!std::strcmp(argv[i], "--iters") && (v = value(1)) > 0) a->iters = int(v);
+    else if (!std::strcmp(argv[i], "--warmup") && (v = value(0)) >= 0) a->warmup = int(v);
+    else {
+      std::fprintf(stderr, "lr_run: bad argument '%s'\nusage: lr_run [--batch N] [--size HW] "
+                           "[--channels C] [--iters N] [--warmup N]\n", argv[i]);
+      return false;
+    }
+  }
+  return true;
+}
+
+int run(const Args& a) {
+  std::shared_ptr<Graph> g = build_classifier(a.channels);
+  Tensor x = random_tensor({a.batch, 3, a.size, a.size}, 1.f);
+  std::printf("lr_run: isa level %s; input [%lld, 3, %lld, %lld]\n", isa_level_name(),
+              (long long)a.batch, (long long)a.size, (long long)a.size);
+
+  Network net(g);
+  auto t0 = std::chrono::steady_clock::now();
+  net.compile({x.shape()});
+  double compile_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  for (const StepInfo& s : net.steps()) std::printf("  step %-28s %s\n", s.opr.c_str(), s.algo.c_str());
+  std::vector<Tensor> out = net.run({x});
+
+  NetworkOptions naive_opt;
+  naive_opt.chooser.prefer_algo = "NAIVE";
+  Network naive(g, naive_opt);
+  std::vector<Tensor> ref = naive.run({x});
+
+  int failures = 0;
+  const Tensor& p = out.at(0);
+  if (p.shape() != Shape{a.batch, 10}) {
+    std::fprintf(stderr, "FAIL: output shape %s, want [%lld, 10]\n", p.layout().str().c_str(),
+                 (long long)a.batch);
+    return 1;
+  }
+  double max_err = 0;
+  for (int64_t n = 0; n < a.batch; ++n) {
+    double sum = 0;
+    int best = 0;
+    for (int j = 0; j < 10; ++j) {
+      const float v = p.ptr<float>()[n * 10 + j], r = ref[0].ptr<float>()[n * 10 + j];
+      sum += v;
+      if (v > p.ptr<float>()[n * 10 + best]) best = j;
+      double e = std::fabs(double(v) - double(r));
+      if (!(e <= max_err)) max_err = e;  // NaN propagates
+    }
+    std::printf("  sample %lld: class %d (p = %.4f), row sum %.6f\n", (long long)n, best,
+                p.ptr<float>()[n * 10 + best], sum);
+    if (!(std::fabs(sum - 1.0) < 1e-5)) {
+      std::fprintf(stderr, "FAIL: softmax row %lld sums to %.7f\n", (long long)n, sum);
+      ++failures;
+    }
+  }
+  std::printf("  max |fast - NAIVE| = %.3g\n", max_err);
+  if (!(max_err < 1e-5)) {
+    std::fprintf(stderr, "FAIL: fast and NAIVE algorithms differ by %.3g\n", max_err);
+    ++failures;
+  }
+
+  BenchResult b = net.benchmark(a.iters, a.warmup);
+  double best = 1e300, total = 0;
+  for (double ms : b.iter_ms) {
+    best = std::fmin(best, ms);
+    total += ms;
+  }
+  std::printf("  compile %.3f ms; run: %d iters, mean %.3f ms, min %.3f ms\n", compile_ms,
+              a.iters, total / a.iters, best);
+  std::printf(failures ? "lr_run: FAILED\n" : "lr_run: ok\n");
+  return failures ? 1 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a;
+  if (!parse(argc, argv, &a)) return 2;
+  try {
+    return run(a);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "lr_run: %s\n", e.what());
+    return 1;
+  }
+}
