@@ -90,7 +90,7 @@ void check_input_shape(const Var& v, const Shape& given) {
 std::shared_ptr<uint8_t> alloc_arena(size_t bytes) {
   size_t n = std::max<size_t>((bytes + 63) / 64 * 64, 64);
   void* q = std::aligned_alloc(64, n);
-  if (!q) LR_THROW(InputError, "out of memory: the activation arena needs ", bytes, " bytes");
+  if (!q) LR_THROW(ResourceError, "out of memory: the activation arena needs ", bytes, " bytes");
   return std::shared_ptr<uint8_t>(static_cast<uint8_t*>(q), [](uint8_t* x) { std::free(x); });
 }
 
