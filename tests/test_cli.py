@@ -142,15 +142,15 @@ def test_not_supported_list_covers_the_spec_flags():
     for name in ["--io-dump-stderr",
                  "--bin-io-dump", "--bin-out-dump", "--copy-to-host", "--enable-nchw88", "--layout-transform",
                  "--enable-ioc16", "--enable-fuse-conv-bias-with-z", "--fuse-grain", "--enable-jit",
-                 "--tensorrt-cache", "--disable-mem-opt", "--record-comp-seq2", "--multithread",
+                 "--tensorrt-cache", "--record-comp-seq2", "--multithread",
                  "--multi-thread-core-ids", "--check-var-value", "--profile-host", "--wait-gdb",
-                 "--get-static-mem-info", "--c-opr-lib-with-param", "--thread", "--batch-size",
+                 "--c-opr-lib-with-param", "--thread", "--batch-size",
                  "--fitting", "--packed-model-dump", "--pack-model-cryption"]:
         assert name in not_supported.NOT_SUPPORTED
     for name in ["--iter", "--warmup-iter", "--input", "--model-info", "--verbose", "--json",
                  "--fast-run", "--full-run", "--fast-run-algo-policy", "--reproducible",
                  "--binary-equal-between-batch", "--fast-run-shared-batch-size", "--workspace-limit",
-                 "--weight-preprocess"]:
+                 "--weight-preprocess", "--disable-mem-opt", "--get-static-mem-info"]:
         assert name not in not_supported.NOT_SUPPORTED
 
 
