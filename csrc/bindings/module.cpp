@@ -16,6 +16,7 @@
 #include "kernels/sgemm.h"
 #include "kernels/sgemm_bench.h"
 #include "runtime/network.h"
+#include "runtime/test_ops.h"
 
 namespace py = pybind11;
 using namespace loadrun;
@@ -240,6 +241,8 @@ PYBIND11_MODULE(_core, m) {
   });
   // Tests only: the FrCopy operator of domain test.fastrun (fastrun/test_op.h).
   m.def("_register_fastrun_test_op", &register_fastrun_test_op);
+  // Tests only: Scale2 and Overrun of domain test.runtime (runtime/test_ops.h).
+  m.def("_register_runtime_test_ops", &register_runtime_test_ops);
   m.def("fastrun_cache_merge", [](const std::vector<std::string>& inputs, const std::string& out) {
     return merge_cache_files(inputs, out).size();
   });
@@ -316,7 +319,8 @@ PYBIND11_MODULE(_core, m) {
                        bool weight_preprocess, uint32_t strategy, py::object workspace_limit,
                        bool binary_equal_between_batch, int shared_batch_size,
                        const std::string& algo_policy, bool progress, bool optimize,
-                       size_t max_plans, bool mem_reuse, bool debug_fill_nan) {
+                       size_t max_plans, bool mem_reuse, bool debug_fill_nan, bool sanity_check,
+                       bool const_shape, bool fake_first, int record_level) {
              NetworkOptions opt;
              opt.chooser.prefer_algo = prefer_algo;
              opt.weight_preprocess = weight_preprocess;
@@ -331,6 +335,10 @@ PYBIND11_MODULE(_core, m) {
              opt.max_plans = max_plans;
              opt.mem_reuse = mem_reuse;
              opt.debug_fill_nan = debug_fill_nan;
+             opt.sanity_check = sanity_check;
+             opt.const_shape = const_shape;
+             opt.fake_first = fake_first;
+             opt.record_level = record_level;
              return std::make_unique<Network>(g, opt);
            }),
            py::arg("graph"), py::arg("prefer_algo") = "", py::arg("weight_preprocess") = false,
@@ -339,7 +347,10 @@ PYBIND11_MODULE(_core, m) {
            py::arg("shared_batch_size") = 0, py::arg("algo_policy") = "",
            py::arg("progress") = true, py::arg("optimize") = true,
            py::arg("max_plans") = NetworkOptions::kDefaultMaxPlans, py::arg("mem_reuse") = true,
-           py::arg("debug_fill_nan") = false)
+           py::arg("debug_fill_nan") = false, py::arg("sanity_check") = false,
+           py::arg("const_shape") = false, py::arg("fake_first") = false, py::arg("record_level") = 0)
+      .def_property_readonly("replaying", &Network::replaying)
+      .def_property_readonly("freed_bytes", &Network::freed_bytes)
       .def_property_readonly("num_plans", &Network::num_plans)
       .def_property_readonly("num_prepared", &Network::num_prepared)
       .def("benchmark_feeds",

@@ -22,6 +22,16 @@ struct Network::Plan {
     std::shared_ptr<const void> prepared;
     bool dynamic = false;  // inferred, sized and given its algo at run time
   };
+  // Executor switches: runs so far, whether the sanity check has passed, and
+  // the recorded kernels replayed by later runs (--record-comp-seq).
+  bool ran = false, checked = false;
+  struct Replay {
+    const Algo* algo;
+    const Op* op;
+    const KernCtx* ctx;
+  };
+  std::vector<Replay> replay;
+  size_t freed_bytes = 0;
   std::vector<Shape> key;
   uint64_t last_use = 0;          // Network::use_clock_ when last made current
   std::vector<Layout> layouts;    // per var
@@ -63,6 +73,14 @@ Network::Network(std::shared_ptr<const Graph> graph, NetworkOptions opt)
       opt_(opt),
       chooser_(opt.chooser) {
   chooser_.set_weight_preprocess(opt.weight_preprocess);
+  if (opt_.record_level && !opt_.const_shape) {
+    for (int vid : graph_->inputs()) {
+      const Var& v = graph_->vars()[vid];
+      for (int64_t d : v.shape)
+        LR_CHECK(d >= 0, UnsupportedError, "--record-comp-seq needs static shapes: input '", v.name,
+                 "' has a symbolic dim ", shape_str(v.shape), "; add --const-shape to fix them");
+    }
+  }
   const char* fill = std::getenv("LOADRUN_DEBUG_FILL_NAN");
   if (fill && *fill && std::string(fill) != "0") opt_.debug_fill_nan = true;
 }
@@ -84,6 +102,9 @@ void check_input_shape(const Var& v, const Shape& given) {
     }
   }
 }
+
+constexpr size_t kGuardBytes = 64;      // after every planned buffer, with the sanity check
+constexpr unsigned char kGuardByte = 0xA5;
 
 // The arena and workspace: not zero-filled (kernels write what they read
 // later); filled with NaN bytes (0xFF) at every run under the debug option.
@@ -249,7 +270,8 @@ std::unique_ptr<Network::Plan> Network::build_plan(const std::vector<Shape>& inp
         p.layouts[node.inputs[ip]].same_shape_dtype(p.layouts[node.outputs[0]]))
       d.inplace_input = ip;
   }
-  p.mem = plan_activations(mem_steps, var_bytes, planned, g.inputs(), g.outputs(), opt_.mem_reuse);
+  p.mem = plan_activations(mem_steps, var_bytes, planned, g.inputs(), g.outputs(), opt_.mem_reuse,
+                           opt_.sanity_check ? kGuardBytes : 0);
   p.arena_bytes = p.mem.plan.arena_bytes;
   p.arena = alloc_arena(p.arena_bytes);
   for (size_t vid = 0; vid < nv; ++vid)
@@ -291,7 +313,8 @@ std::unique_ptr<Network::Plan> Network::build_plan(const std::vector<Shape>& inp
     p.workspace_bytes = std::max(p.workspace_bytes, step.workspace);
     p.seq.push_back(std::move(step));
   }
-  if (p.workspace_bytes) p.workspace = alloc_arena(p.workspace_bytes);
+  if (p.workspace_bytes) p.workspace = alloc_arena(p.workspace_bytes + p.mem.guard);
+  if (p.mem.guard) fill_guards(p, -2);
   for (auto& step : p.seq) {
     if (step.dynamic) continue;
     step.ctx.workspace = step.workspace ? p.workspace.get() : nullptr;
@@ -302,6 +325,12 @@ std::unique_ptr<Network::Plan> Network::build_plan(const std::vector<Shape>& inp
 
 void Network::compile(const std::vector<Shape>& input_shapes) {
   std::lock_guard<std::recursive_mutex> lock(mu_);
+  if (opt_.const_shape && current_ && current_->key != input_shapes) {
+    std::string want, got;
+    for (const Shape& s : current_->key) want += shape_str(s);
+    for (const Shape& s : input_shapes) got += shape_str(s);
+    LR_THROW(InputError, "input shapes are fixed (--const-shape): ", want, ", got ", got);
+  }
   auto it = plans_.find(input_shapes);
   if (it == plans_.end()) {
     auto plan = build_plan(input_shapes);
@@ -367,7 +396,10 @@ std::vector<IOInfo> Network::inputs() const {
   std::vector<IOInfo> r;
   for (size_t i = 0; i < graph_->inputs().size(); ++i) {
     const Var& v = graph_->vars()[graph_->inputs()[i]];
-    r.push_back({v.name, current_ ? current_->layouts[v.id].shape : v.shape, v.dtype, v.kind});
+    Shape shape = !current_ ? v.shape
+                  : !current_->layouts.empty() ? current_->layouts[v.id].shape
+                                               : current_->tensors[v.id].shape();  // after --record-comp-seq2
+    r.push_back({v.name, shape, v.dtype, v.kind});
   }
   return r;
 }
@@ -377,9 +409,11 @@ std::vector<IOInfo> Network::outputs() const {
   std::vector<IOInfo> r;
   for (int vid : graph_->outputs()) {
     const Var& v = graph_->vars()[vid];
-    if (current_) {
+    if (current_ && !current_->layouts.empty()) {
       r.push_back({v.name, current_->layouts[vid].shape,
                    v.kind == ValueKind::kTensor ? current_->layouts[vid].dtype : v.dtype, v.kind});
+    } else if (current_) {  // --record-comp-seq2 freed the layouts: the bound tensors have them
+      r.push_back({v.name, current_->tensors[vid].shape(), current_->tensors[vid].dtype(), v.kind});
     } else {
       r.push_back({v.name, v.shape, v.dtype, v.kind});
     }
@@ -400,7 +434,7 @@ void Network::set_input(size_t i, const Tensor& src) {
            dtype_name(v.dtype), ", got ", dtype_name(src.dtype()));
   LR_CHECK(src.shape() == dst.shape(), InputError, "input '", v.name, "': expected shape ",
            shape_str(dst.shape()), ", got ", shape_str(src.shape()));
-  if (current_->known[vid]) {  // the plan is keyed on this input's value
+  if (!current_->known.empty() && current_->known[vid]) {  // the plan is keyed on this input's value
     LR_CHECK(std::memcmp(src.raw(), dst.raw(), src.nbytes()) == 0, InputError, "input '", v.name,
              "' decides shapes and the plan was built for another value of it: bind all inputs "
              "together (run / bind_inputs)");
@@ -410,31 +444,118 @@ void Network::set_input(size_t i, const Tensor& src) {
 }
 
 // The execute loop: one pass over the bound steps. A dynamic step re-infers
-// and re-binds itself first; observers see every step before and after.
+// and re-binds itself first; observers see every step before and after; the
+// first run of a plan checks the guard bytes after every step (sanity check).
+// A recorded plan replays its kernels instead (--record-comp-seq).
 void Network::execute() {
   std::lock_guard<std::recursive_mutex> lock(mu_);
   require_compiled();
   Plan& p = *current_;
+  if (!p.replay.empty()) {
+    for (const Plan::Replay& r : p.replay) r.algo->exec(*r.op, *r.ctx);
+    return;
+  }
+  if (opt_.fake_first && !p.ran) {  // allocation and preparation are done: no kernel runs
+    p.ran = true;
+    return;
+  }
+  const bool guards = p.mem.guard && !p.checked;
   const bool observed = !observers_.empty();
   using clock = std::chrono::steady_clock;
   for (size_t s = 0; s < p.seq.size(); ++s) {
     Plan::Step& step = p.seq[s];
     try {
       if (step.dynamic) prepare_dynamic_step(p, s);
+      if (guards) fill_guards(p, static_cast<int>(s));
       if (!observed) {
         step.algo->exec(*step.node->op, step.ctx);
-        continue;
+      } else {
+        StepEvent ev{s, step.node, step.algo->name(), &step.ctx, 0.0};
+        for (auto& o : observers_) o->before_step(ev);
+        auto t0 = clock::now();
+        step.algo->exec(*step.node->op, step.ctx);
+        ev.ms = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
+        for (auto& o : observers_) o->after_step(ev);
       }
-      StepEvent ev{s, step.node, step.algo->name(), &step.ctx, 0.0};
-      for (auto& o : observers_) o->before_step(ev);
-      auto t0 = clock::now();
-      step.algo->exec(*step.node->op, step.ctx);
-      ev.ms = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
-      for (auto& o : observers_) o->after_step(ev);
+      if (guards) check_guards(p, s);
     } catch (const Error&) {
       with_context(step.node->label() + ": ", [] { throw; });
     }
   }
+  p.ran = true;
+  p.checked = p.checked || guards;
+  if (opt_.record_level) record(p);
+}
+
+// --record-comp-seq: the plan's kernels as an array of (algo, op, bound
+// context), replayed by every later run. Level 2 frees what replay does not
+// read: the per-var tables of the plan, the memory plan, every other plan.
+void Network::record(Plan& p) {
+  LR_CHECK(!p.has_dynamic && !p.base && p.key_inputs.empty(), UnsupportedError,
+           "--record-comp-seq needs static shapes, and this model has shapes decided at run time "
+           "(by input values or tensor contents)");
+  p.replay.reserve(p.seq.size());
+  for (const Plan::Step& st : p.seq) p.replay.push_back({st.algo, st.node->op.get(), &st.ctx});
+  if (opt_.record_level < 2) return;
+  size_t freed = p.layouts.capacity() * sizeof(Layout) + p.known.capacity() + p.dyn.capacity() +
+                 p.mem.buffer_of.capacity() * sizeof(int) +
+                 p.mem.buffers.capacity() * sizeof(MemRequest) +
+                 p.mem.payload.capacity() * sizeof(size_t) +
+                 p.mem.plan.offsets.capacity() * sizeof(size_t);
+  for (const Layout& l : p.layouts) freed += l.shape.capacity() * sizeof(int64_t);
+  std::vector<Layout>().swap(p.layouts);
+  std::vector<char>().swap(p.known);
+  std::vector<char>().swap(p.dyn);
+  p.mem = ActivationPlan{};
+  for (auto it = plans_.begin(); it != plans_.end();)
+    it = it->second.get() == &p ? std::next(it) : plans_.erase(it);
+  p.freed_bytes = freed;
+}
+
+bool Network::replaying() const {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  return current_ && !current_->replay.empty();
+}
+
+size_t Network::freed_bytes() const {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  return current_ ? current_->freed_bytes : 0;
+}
+
+// Guard bytes after the buffers that come to life at `step` (all of them
+// when -2: at plan time), and after the workspace. A buffer's guard lies in
+// bytes that other buffers may use while it is dead, so it is laid when the
+// buffer is born and checked only while it lives (the sanity check).
+void Network::fill_guards(Plan& p, int step) const {
+  for (size_t b = 0; b < p.mem.buffers.size(); ++b)
+    if (step == -2 || p.mem.buffers[b].first_use == step)
+      std::memset(p.arena.get() + p.mem.plan.offsets[b] + p.mem.payload[b], kGuardByte, p.mem.guard);
+  if (p.workspace && step == -2)
+    std::memset(p.workspace.get() + p.workspace_bytes, kGuardByte, p.mem.guard);
+}
+
+// After step `s` of the first run: a changed guard names what was overrun.
+void Network::check_guards(const Plan& p, size_t s) const {
+  auto intact = [&](const uint8_t* g) {
+    for (size_t i = 0; i < p.mem.guard; ++i)
+      if (g[i] != kGuardByte) return false;
+    return true;
+  };
+  const int step = static_cast<int>(s);
+  for (size_t b = 0; b < p.mem.buffers.size(); ++b) {
+    const MemRequest& r = p.mem.buffers[b];
+    if (step < r.first_use || step > r.last_use) continue;  // dead: its guard bytes are others'
+    if (intact(p.arena.get() + p.mem.plan.offsets[b] + p.mem.payload[b])) continue;
+    std::string names;
+    for (size_t v = 0; v < p.mem.buffer_of.size(); ++v)
+      if (p.mem.buffer_of[v] == static_cast<int>(b))
+        names += (names.empty() ? "'" : ", '") + graph_->vars()[v].name + "'";
+    LR_THROW(InternalError, "sanity check: the kernel (", p.seq[s].algo->name(),
+             ") wrote past the end of tensor ", names, " (", p.mem.payload[b], " bytes)");
+  }
+  if (p.workspace && !intact(p.workspace.get() + p.workspace_bytes))
+    LR_THROW(InternalError, "sanity check: the kernel (", p.seq[s].algo->name(),
+             ") wrote past the end of its workspace (", p.seq[s].workspace, " bytes)");
 }
 
 void Network::add_observer(std::shared_ptr<StepObserver> o) {
@@ -455,6 +576,7 @@ void Network::fill_nan(Plan& p) const {
   if (p.arena && p.arena_bytes) std::memset(p.arena.get(), 0xFF, p.arena_bytes);
   if (p.workspace) std::memset(p.workspace.get(), 0xFF, p.workspace_bytes);
   if (p.dyn_workspace) std::memset(p.dyn_workspace.get(), 0xFF, p.dyn_workspace_bytes);
+  if (p.mem.guard) fill_guards(p, -2);
 }
 
 const Tensor& Network::output(size_t i) const {

@@ -52,6 +52,19 @@ struct NetworkOptions {
   // bound (before they are copied in), so a kernel reading memory nothing
   // wrote shows up (also LOADRUN_DEBUG_FILL_NAN=1).
   bool debug_fill_nan = false;
+  // Executor switches (spec section 9).
+  // First-run sanity check: guard bytes after every arena tensor and the
+  // workspace, checked after each kernel of a plan's first run; a kernel that
+  // wrote past its tensor is named (InternalError).
+  bool sanity_check = false;
+  // Input shapes fixed by the first compile; other shapes are an InputError.
+  bool const_shape = false;
+  // A plan's first execution allocates and prepares but runs no kernel.
+  bool fake_first = false;
+  // 1: a plan's first run records its bound kernels and later runs replay
+  // them (no observers, no dynamic steps, no checks). 2: also frees the
+  // graph metadata replay does not need. Static shapes only.
+  int record_level = 0;
   static constexpr size_t kDefaultMaxPlans = 8;
 };
 
@@ -146,6 +159,10 @@ class Network {
   std::vector<StepInfo> steps() const;
   size_t arena_bytes() const;
   MemoryInfo memory_info() const;
+  // --record-comp-seq: whether the current plan replays, and (level 2) the
+  // bytes of metadata freed when it was recorded.
+  bool replaying() const;
+  size_t freed_bytes() const;
   const Graph& graph() const { return *graph_; }
   AlgoChooser& chooser() { return chooser_; }  // fast-run log and statistics
 
@@ -163,6 +180,9 @@ class Network {
                      std::map<int, bool>& memo) const;
   void select_value_plan(const std::vector<Tensor>& feeds);
   void fill_nan(Plan& p) const;
+  void fill_guards(Plan& p, int step) const;
+  void check_guards(const Plan& p, size_t step) const;
+  void record(Plan& p);
   void prepare_dynamic_step(Plan& p, size_t s);
 
   // Sequences and optionals (see the top of this file).

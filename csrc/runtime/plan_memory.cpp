@@ -14,9 +14,11 @@ ActivationPlan plan_activations(const std::vector<MemStepDesc>& steps,
                                 const std::vector<size_t>& var_bytes,
                                 const std::vector<char>& planned,
                                 const std::vector<int>& graph_inputs,
-                                const std::vector<int>& graph_outputs, bool reuse) {
+                                const std::vector<int>& graph_outputs, bool reuse,
+                                size_t guard) {
   const size_t nv = var_bytes.size();
   ActivationPlan ap;
+  ap.guard = guard;
   ap.buffer_of.assign(nv, -1);
   // Last step reading each var (graph outputs: past the end).
   std::vector<int> last_read(nv, kBeforeFirstStep);
@@ -28,7 +30,8 @@ ActivationPlan plan_activations(const std::vector<MemStepDesc>& steps,
   std::vector<char> holds_input;  // per buffer: (a view of) a graph input: never overwritten
   auto new_buffer = [&](int v, int step) {
     ap.buffer_of[v] = static_cast<int>(ap.buffers.size());
-    ap.buffers.push_back({var_bytes[v], step, std::max(step, last_read[v])});
+    ap.buffers.push_back({var_bytes[v] + guard, step, std::max(step, last_read[v])});
+    ap.payload.push_back(var_bytes[v]);
     holds_input.push_back(0);
     ap.no_reuse += mem_align(var_bytes[v]);
   };
@@ -70,6 +73,11 @@ ActivationPlan plan_activations(const std::vector<MemStepDesc>& steps,
     }
   }
   ap.lower_bound = lower_bound_bytes(ap.buffers);
+  if (guard) {  // the bound of the tensors themselves, as without guards
+    std::vector<MemRequest> bare = ap.buffers;
+    for (size_t b = 0; b < bare.size(); ++b) bare[b].bytes = ap.payload[b];
+    ap.lower_bound = lower_bound_bytes(bare);
+  }
   ap.plan = reuse ? plan_greedy_by_size(ap.buffers) : plan_linear(ap.buffers);
   std::string why;
   LR_CHECK(verify_plan(ap.buffers, ap.plan, &why), InternalError, "memory plan: ", why);

@@ -34,7 +34,9 @@ struct MemStepDesc {
 
 struct ActivationPlan {
   std::vector<int> buffer_of;        // per var: its buffer, -1 when not in the arena
-  std::vector<MemRequest> buffers;   // one per buffer
+  std::vector<MemRequest> buffers;   // one per buffer (bytes include the guard)
+  std::vector<size_t> payload;       // per buffer: its tensors' bytes (the guard follows)
+  size_t guard = 0;                  // guard bytes after every buffer (the sanity check)
   MemPlan plan;                      // offsets per buffer
   size_t lower_bound = 0;            // largest total of buffers live at one step
   size_t no_reuse = 0;               // sum of every planned tensor's aligned size, views apart
@@ -42,12 +44,14 @@ struct ActivationPlan {
 };
 
 // planned[v]: var v needs arena bytes (var_bytes[v] of them); graph_inputs
-// and graph_outputs: var ids. Throws InternalError when the plan fails its
-// verification.
+// and graph_outputs: var ids; guard: bytes left after every buffer for the
+// first-run sanity check (0: none). Throws InternalError when the plan fails
+// its verification.
 ActivationPlan plan_activations(const std::vector<MemStepDesc>& steps,
                                 const std::vector<size_t>& var_bytes,
                                 const std::vector<char>& planned,
                                 const std::vector<int>& graph_inputs,
-                                const std::vector<int>& graph_outputs, bool reuse);
+                                const std::vector<int>& graph_outputs, bool reuse,
+                                size_t guard = 0);
 
 }  // namespace loadrun

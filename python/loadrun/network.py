@@ -113,7 +113,8 @@ def check_algo(algo):
 
 class Network:
     def __init__(self, imported, input_shapes=None, *, algo=None, weight_preprocess=False, progress=True,
-                 optimize=True, max_plans=None, disable_mem_opt=False, debug_fill_nan=False, **fast_run):
+                 optimize=True, max_plans=None, disable_mem_opt=False, debug_fill_nan=False, sanity_check=False,
+                 const_shape=False, fake_first=False, record_comp_seq=0, **fast_run):
         from loadrun.fastrun import chooser_options
 
         check_algo(algo)
@@ -125,7 +126,9 @@ class Network:
         self._core = _core.Network(imported.graph, prefer_algo=algo or "",
                                    weight_preprocess=weight_preprocess, progress=progress, optimize=optimize,
                                    max_plans=max_plans, mem_reuse=not disable_mem_opt,
-                                   debug_fill_nan=debug_fill_nan, **chooser_options(**fast_run))
+                                   debug_fill_nan=debug_fill_nan, sanity_check=sanity_check,
+                                   const_shape=const_shape, fake_first=fake_first,
+                                   record_level=int(record_comp_seq), **chooser_options(**fast_run))
         self._specs = {s.name: s for s in imported.inputs}
         # Some input or output is a sequence or an optional: run through run_values.
         self._values = (any(s.kind != "tensor" for s in imported.inputs)
@@ -290,6 +293,16 @@ class Network:
         self._core.remove_step_callback(handle)
 
     @property
+    def replaying(self):
+        """True once a recorded plan replays its kernels (record_comp_seq)."""
+        return self._core.replaying
+
+    @property
+    def freed_bytes(self):
+        """Bytes of plan metadata freed by record_comp_seq=2."""
+        return self._core.freed_bytes
+
+    @property
     def num_plans(self):
         """Plans kept now (at most max_plans shape plans, each with at most
         max_plans value-keyed plans)."""
@@ -304,7 +317,8 @@ class Network:
 def load(model, input_shapes=None, *, algo=None, weight_preprocess=False, fast_run=False, full_run=False,
          reproducible=False, binary_equal_between_batch=False, fast_run_shared_batch_size=0,
          fast_run_algo_policy=None, workspace_limit=None, progress=True, optimize=True, max_plans=None,
-         disable_mem_opt=False, debug_fill_nan=False):
+         disable_mem_opt=False, debug_fill_nan=False, sanity_check=False, const_shape=False, fake_first=False,
+         record_comp_seq=0):
     """Load an ONNX model (path, `zoo:NAME` or ModelProto) and compile it.
 
     input_shapes: {input name: shape} for symbolic dims (else a leading batch
@@ -330,6 +344,13 @@ def load(model, input_shapes=None, *, algo=None, weight_preprocess=False, fast_r
     no in-place writes; load_and_run's --disable-mem-opt).
     debug_fill_nan: fill the arena with NaN bytes before every run (also
     LOADRUN_DEBUG_FILL_NAN=1), so a kernel reading memory nothing wrote shows.
+    Executor switches (load_and_run's spec section 9): sanity_check (guard
+    bytes after every tensor, checked after each kernel of a plan's first run:
+    an overrun is an InternalError naming the operator), const_shape (input
+    shapes fixed by the first compile), fake_first (a plan's first execution
+    runs no kernel), record_comp_seq (1: the first run records the bound
+    kernels and later runs replay them; 2: also frees plan metadata; both need
+    static shapes).
 
     A Network may be run from several threads at once: runs of one Network
     take turns (one lock per Network), so every caller gets the results of its
@@ -342,4 +363,5 @@ def load(model, input_shapes=None, *, algo=None, weight_preprocess=False, fast_r
                    fast_run_shared_batch_size=fast_run_shared_batch_size,
                    fast_run_algo_policy=fast_run_algo_policy, workspace_limit=workspace_limit,
                    optimize=optimize, max_plans=max_plans, disable_mem_opt=disable_mem_opt,
-                   debug_fill_nan=debug_fill_nan)
+                   debug_fill_nan=debug_fill_nan, sanity_check=sanity_check, const_shape=const_shape,
+                   fake_first=fake_first, record_comp_seq=record_comp_seq)

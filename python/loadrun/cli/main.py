@@ -12,13 +12,13 @@ import os
 import sys
 import time
 
-from loadrun.cli import options_basic, options_fastrun, options_memory
+from loadrun.cli import options_basic, options_executor, options_fastrun, options_memory
 from loadrun.cli.argv import Parser, UsageError, normalize
 from loadrun.cli.options import Options
 
 PROG = "load_and_run"
 # option groups, in the order their flags appear in --help
-GROUPS = [options_basic, options_fastrun, options_memory]
+GROUPS = [options_basic, options_fastrun, options_memory, options_executor]
 USAGE = f"usage: {PROG} MODEL [--iter N] [--warmup-iter N] [--input SPEC] [--model-info] [--verbose] " \
         "[--json PATH] ...  (--help for all flags)"
 
@@ -127,7 +127,7 @@ def run(opts, out=None):
     feeds = lr_inputs.default_feeds(imported.inputs, feeds)
     net = Network(imported, {name: list(a.shape) for name, a in feeds.items() if hasattr(a, "shape")},
                   weight_preprocess=opts.weight_preprocess, **options_fastrun.fast_run_kwargs(opts),
-                  **options_memory.network_kwargs(opts))
+                  **options_memory.network_kwargs(opts), **options_executor.network_kwargs(opts))
     net.set_inputs(feeds)
     if opts.static_mem_info:
         options_memory.write_static_mem_info(net, opts.static_mem_info, after_run=False)
@@ -169,10 +169,10 @@ def run(opts, out=None):
     if opts.static_mem_info:
         options_memory.write_static_mem_info(net, opts.static_mem_info, after_run=True)
     if opts.model_info:
-        for line in report.model_info_table(report.network_rows(net)):
-            say(line)
         for label, nbytes in options_memory.memory_rows(net):
             say(report.memory_line(label, nbytes))
+        for line in report.model_info_table(report.network_rows(net)):
+            say(line)
 
     if opts.json_path:
         write_json(opts, imported, net, load_ms, prepare_ms, timings, stats, total_ms)

@@ -16,8 +16,6 @@ NOT_SUPPORTED = frozenset(
     --enable-ioc16
     --enable-fuse-conv-bias-nonlinearity --enable-fuse-conv-bias-with-z --enable-fuse-preprocess
     --fuse-grain --optimize-for-inference --enable-jit --tensorrt --tensorrt-cache
-    --const-shape --fake-first
-    --no-sanity-check --record-comp-seq --record-comp-seq2
     --cpu --cpu-default --cuda --multithread --multithread-default --multi-thread-core-ids
     --range --check-dispatch --check-var-value --profile --profile-host
     --disable-assert-throw --wait-gdb

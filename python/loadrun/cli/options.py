@@ -25,6 +25,11 @@ class Options:
     disable_mem_opt: bool = False
     static_mem_info: str = ""
     max_plans: Optional[int] = None
+    # executor switches (options_executor)
+    record_comp_seq: int = 0
+    fake_first: bool = False
+    const_shape: bool = False
+    sanity_check: bool = True
 
     def as_dict(self):
         """The options for the --json report (the model is reported apart)."""
