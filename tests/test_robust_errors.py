@@ -183,3 +183,16 @@ def test_core_allocation_failure_is_a_resource_error(tmp_path):
     p = subprocess.run([sys.executable, "-c", code, model], capture_output=True, text=True, env=child_env(),
                        timeout=120)
     assert p.stdout == "resource True\n", p.stderr
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["zoo", "list"]])
+def test_closed_pipe_on_help_and_tools(argv):
+    tool = "loadrun.cli.tools" if argv[0] == "zoo" else "loadrun.cli.main"
+    code = f"import sys; from {tool} import main; sys.exit(main(sys.argv[1:]))"
+    r, w = os.pipe()
+    os.close(r)  # nobody reads: the first write fails with EPIPE
+    p = subprocess.run([sys.executable, "-c", code, *argv], stdout=w, stderr=subprocess.PIPE, env=child_env(),
+                       timeout=120)
+    os.close(w)
+    assert p.stderr.decode() == ""
+    assert p.returncode in (0, 128 + signal.SIGPIPE)  # argparse's --help ignores the error itself

@@ -254,6 +254,8 @@ def main(argv=None):
         return 2
     except SystemExit as e:  # --help / --version
         return e.code if isinstance(e.code, int) else 0
+    except BrokenPipeError:  # --help | head
+        return quiet_broken_pipe()
     try:
         return run(opts)
     except BrokenPipeError:

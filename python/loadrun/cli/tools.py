@@ -215,6 +215,10 @@ def main(argv=None):
         return 2
     except SystemExit as e:  # --help
         return e.code if isinstance(e.code, int) else 0
+    except BrokenPipeError:  # --help | head
+        from loadrun.cli.main import quiet_broken_pipe
+
+        return quiet_broken_pipe()
     try:
         if args.command == "cache":
             if args.cache_command == "show":
