@@ -278,7 +278,7 @@ const Algo* AlgoChooser::profile(const OprNode& node, const CacheKey& key, const
   ++opr_count_;
   std::vector<CacheCandidate> results;
   {
-    OprProfiler prof(*node.op, pin, pout, values);
+    OprProfiler prof(*node.op, pin, pout, values, opt_.comp_node);
     ProgressBar bar(opt_.progress);
     std::string what = "opr " + std::to_string(opr_count_) + " " + node.label();
     for (size_t i = 0; i < cands.size(); ++i) {

@@ -51,6 +51,8 @@ struct ChooserOptions {
   // key, and profiling uses the preprocessed weights).
   bool weight_preprocess = false;
   bool progress = true;  // progress bar on stderr while profiling (TTY only)
+  // Set by the Network: its CompNode, where profiling runs the candidates.
+  CompNode* comp_node = nullptr;
   ProfileConfig profile;
   uint32_t required_attrs() const;   // "positive" set
   uint32_t forbidden_attrs() const;  // "negative" set

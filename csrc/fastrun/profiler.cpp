@@ -34,8 +34,9 @@ void fill_random(Tensor& t, std::mt19937& rng) {
 }  // namespace
 
 OprProfiler::OprProfiler(const Op& op, const InLayouts& in, const OutLayouts& out,
-                         const std::vector<const Tensor*>& values)
-    : op_(op), in_layouts_(in), out_layouts_(out), values_(values) {
+                         const std::vector<const Tensor*>& values, CompNode* comp_node)
+    : op_(op), in_layouts_(in), out_layouts_(out), values_(values),
+      cn_(comp_node ? comp_node : &cpu_) {
   values_.resize(in.size(), nullptr);
   std::mt19937 rng(20240917u);
   owned_in_.resize(in.size());
@@ -62,7 +63,7 @@ double OprProfiler::time(const Algo& algo, bool weight_preprocess, const Profile
   KernCtx ctx;
   ctx.in = in_ptrs_;
   for (Tensor& t : outs_) ctx.out.push_back(&t);
-  ctx.comp_node = &cpu_;
+  ctx.comp_node = cn_;
   ctx.prepared = prepared.get();
   size_t ws = algo.workspace(op_, in_layouts_, out_layouts_);
   std::shared_ptr<uint8_t> wsbuf;

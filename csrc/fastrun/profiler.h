@@ -24,8 +24,9 @@ struct ProfileConfig {
 
 class OprProfiler {
  public:
+  // comp_node: where the candidates run (the network's); null: the caller's thread.
   OprProfiler(const Op& op, const InLayouts& in, const OutLayouts& out,
-              const std::vector<const Tensor*>& values);
+              const std::vector<const Tensor*>& values, CompNode* comp_node = nullptr);
   // Seconds per run (the minimum); throws what the algorithm throws.
   double time(const Algo& algo, bool weight_preprocess, const ProfileConfig& cfg,
               size_t* timed_runs = nullptr);
@@ -38,6 +39,7 @@ class OprProfiler {
   std::vector<Tensor> owned_in_, outs_;
   std::vector<const Tensor*> in_ptrs_;
   CpuCompNode cpu_;
+  CompNode* cn_;
 };
 
 // A one-line progress bar on stderr, drawn only when stderr is a terminal.

@@ -14,6 +14,7 @@
 #include "core/errors.h"
 #include "core/tensor.h"
 #include "core/value.h"
+#include "graph/nested.h"
 
 namespace loadrun {
 
@@ -21,6 +22,7 @@ class CompNode;
 struct OpDef;
 
 struct InferCtx {
+  NestedRuntime* runtime = nullptr;   // for nested graphs (graph/nested.h); null: none
   std::vector<const Layout*> in;      // nullptr: optional input absent
   std::vector<const Tensor*> values;  // nullptr: value unknown until run time
   std::vector<Layout> out;            // sized to the node's outputs; infer fills
@@ -64,6 +66,7 @@ struct KernCtx {
   void* workspace = nullptr;
   size_t workspace_size = 0;
   CompNode* comp_node = nullptr;
+  NestedRuntime* runtime = nullptr;  // for nested graphs (graph/nested.h); null: none
   const void* prepared = nullptr;  // the algo's preprocess() result, if any
   // Sequences and optionals (empty for tensor-only nodes): per input, its
   // Value when it is not a tensor (in[i] is then null); per output, the Value

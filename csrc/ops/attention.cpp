@@ -393,7 +393,7 @@ void flex_mod_naive(const AttentionOp& op, const KernCtx& ctx) {
   // Runs a modifier on `t`; its result, checked, in the softmax dtype.
   auto modify = [&](SubGraph& mod, Tensor t) {
     feeds[0] = Value::of_tensor(t);
-    std::vector<Value> outs = mod.run_values(feeds);
+    std::vector<Value> outs = mod.run_values(ctx.runtime, feeds);
     LR_CHECK(outs.size() == 1 && outs[0].is_tensor(), ModelError, "FlexAttention: ", mod.what(),
              " must give one tensor");
     const Tensor& r = outs[0].tensor;

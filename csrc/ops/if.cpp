@@ -58,7 +58,7 @@ struct IfOp final : Op {
       std::vector<Layout> a, b;
       bool same = false;
       try {
-        same = then_->infer(ins, &a) && else_->infer(ins, &b) && a.size() == b.size();
+        same = then_->infer(ctx.runtime, ins, &a) && else_->infer(ctx.runtime, ins, &b) && a.size() == b.size();
         for (size_t o = 0; same && o < a.size(); ++o) same = a[o].same_shape_dtype(b[o]);
       } catch (const Error&) {
         same = false;
@@ -67,9 +67,9 @@ struct IfOp final : Op {
     }
     if (outs.empty() && !ctx.out.empty()) {
       SubGraph& br = truth_of(ctx.value(0, "If cond"), "If cond") ? *then_ : *else_;
-      if (!br.infer(ins, &outs)) {
+      if (!br.infer(ctx.runtime, ins, &outs)) {
         outs.clear();
-        for (const Value& v : br.run_values(feeds_of(ctx, 1, "If input")))
+        for (const Value& v : br.run_values(ctx.runtime, feeds_of(ctx, 1, "If input")))
           outs.push_back(v.kind == ValueKind::kTensor ? v.tensor.layout() : Layout(Shape{}, v.elem));
       }
     }
@@ -81,7 +81,7 @@ struct IfOp final : Op {
 
 void if_naive(const IfOp& op, const KernCtx& ctx) {
   SubGraph& br = truth_of(ctx.input(0), "If cond") ? *op.then_ : *op.else_;
-  std::vector<Value> outs = br.run_values(feeds_of(ctx, 1));
+  std::vector<Value> outs = br.run_values(ctx.runtime, feeds_of(ctx, 1));
   for (size_t o = 0; o < ctx.out.size(); ++o)
     write_output(ctx, o, outs[o], str_cat("If: ", br.what(), " output ", o));
 }

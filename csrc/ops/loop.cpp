@@ -91,7 +91,7 @@ Tensor scalar_tensor(DType dt, double v) {
 }
 
 // m, c: M and cond (null when absent); rest: the carried values, then the captures.
-LoopResult run_loop(const LoopOp& op, const Tensor* m_in, const Tensor* c_in,
+LoopResult run_loop(NestedRuntime* rt, const LoopOp& op, const Tensor* m_in, const Tensor* c_in,
                     const std::vector<Value>& rest, int64_t n, int64_t k) {
   int64_t m = m_in ? m_in->get_i64(0) : INT64_MAX;
   if (m_in) LR_CHECK(m_in->numel() == 1, ModelError, "Loop: M must have one element");
@@ -107,7 +107,7 @@ LoopResult run_loop(const LoopOp& op, const Tensor* m_in, const Tensor* c_in,
     feeds[0] = Value::of_tensor(iter);
     feeds[1] = Value::of_tensor(scalar_tensor(DType::Bool, 1));
     for (int64_t j = 0; j < n; ++j) feeds[2 + j] = r.carried[j];
-    std::vector<Value> outs = op.body->run_values(feeds);
+    std::vector<Value> outs = op.body->run_values(rt, feeds);
     cond = truth_of(outs[0].as_kind(ValueKind::kTensor, "Loop body cond_out").tensor,
                     "Loop body cond_out");
     for (int64_t j = 0; j < n; ++j) {
@@ -150,7 +150,7 @@ void LoopOp::infer(InferCtx& ctx) const {
   if (m && (c || !ctx.has(1)) && cond_passes_through()) {
     int64_t trips = (c && !truth_of(*c, "Loop cond")) ? 0 : std::max<int64_t>(m->get_i64(0), 0);
     std::vector<Layout> outs;
-    bool ok = body->infer(ins, &outs);
+    bool ok = body->infer(ctx.runtime, ins, &outs);
     for (int64_t j = 0; ok && j < n; ++j) ok = outs[1 + j].same_shape_dtype(ins[2 + j]);
     if (ok) {
       for (int64_t j = 0; j < n; ++j) ctx.set_output(j, ins[2 + j].shape, ins[2 + j].dtype);
@@ -166,7 +166,7 @@ void LoopOp::infer(InferCtx& ctx) const {
   // Otherwise: run it.
   const Tensor* mv = ctx.has(0) ? &ctx.value(0, "Loop M") : nullptr;
   const Tensor* cv = ctx.has(1) ? &ctx.value(1, "Loop cond") : nullptr;
-  LoopResult r = run_loop(*this, mv, cv, feeds_of(ctx, 2, "Loop input"), n, k);
+  LoopResult r = run_loop(ctx.runtime, *this, mv, cv, feeds_of(ctx, 2, "Loop input"), n, k);
   for (int64_t j = 0; j < n; ++j) {
     if (!ctx.out_is_tensor(j)) continue;
     const Tensor& t = r.carried[j].as_kind(ValueKind::kTensor, "Loop carried value").tensor;
@@ -174,7 +174,7 @@ void LoopOp::infer(InferCtx& ctx) const {
   }
   std::vector<Layout> per_iter;
   if (r.trips == 0 && k > 0) {  // no iteration to take a scan output's shape from
-    bool ok = body->infer(ins, &per_iter);
+    bool ok = body->infer(ctx.runtime, ins, &per_iter);
     LR_CHECK(ok, UnsupportedError, "Loop: zero iterations, and the scan outputs' shapes depend on data");
   }
   for (int64_t j = 0; j < k; ++j) {
@@ -188,7 +188,7 @@ void LoopOp::infer(InferCtx& ctx) const {
 void loop_naive(const LoopOp& op, const KernCtx& ctx) {
   int64_t n, k;
   op.counts(ctx.in.size(), ctx.out.size(), &n, &k);
-  LoopResult r = run_loop(op, ctx.has(0) ? &ctx.input(0) : nullptr,
+  LoopResult r = run_loop(ctx.runtime, op, ctx.has(0) ? &ctx.input(0) : nullptr,
                           ctx.has(1) ? &ctx.input(1) : nullptr, feeds_of(ctx, 2), n, k);
   for (int64_t j = 0; j < n; ++j)
     write_output(ctx, j, r.carried[j], str_cat("Loop: carried value ", j, " at the end"));

@@ -112,7 +112,7 @@ void ScanOp::infer(InferCtx& ctx) const {
   }
   for (size_t i = r.n + r.k; i < ctx.num_inputs(); ++i) ins.push_back(ctx.input(i));
   std::vector<Layout> outs;
-  if (!body->infer(ins, &outs)) {
+  if (!body->infer(ctx.runtime, ins, &outs)) {
     // The body's shapes depend on data: run its first iteration on the input
     // values (every iteration has the same shapes).
     LR_CHECK(t > 0, UnsupportedError, "Scan: zero iterations, and the body's shapes depend on data");
@@ -130,7 +130,7 @@ void ScanOp::infer(InferCtx& ctx) const {
     for (int64_t k = 0; k < r.k; ++k) feeds.push_back(&slices[k]);
     for (size_t i = r.n + r.k; i < ctx.num_inputs(); ++i) feeds.push_back(&ctx.value(i, "Scan input"));
     outs.clear();
-    for (const Tensor& o : body->run(feeds)) outs.push_back(o.layout());
+    for (const Tensor& o : body->run(ctx.runtime, feeds)) outs.push_back(o.layout());
   }
   for (int64_t j = 0; j < r.n; ++j) {
     LR_CHECK(outs[j].same_shape_dtype(ins[j]), ModelError, "Scan: state ", j, " enters as ",
@@ -151,7 +151,7 @@ void ScanOp::infer(InferCtx& ctx) const {
 
 // One (unbatched) scan: states and scan inputs in, final states and scan
 // outputs (already shaped) written.
-void scan_once(const ScanOp& op, const ScanOp::Counts& r, std::vector<Tensor> states,
+void scan_once(NestedRuntime* rt, const ScanOp& op, const ScanOp::Counts& r, std::vector<Tensor> states,
                const std::vector<Tensor>& xs, const std::vector<const Tensor*>& caps,
                const std::vector<Tensor*>& state_out, const std::vector<Tensor*>& ys) {
   std::vector<int64_t> in_axis(r.k), out_axis(r.l);
@@ -173,7 +173,7 @@ void scan_once(const ScanOp& op, const ScanOp::Counts& r, std::vector<Tensor> st
       feeds.push_back(&slices[k]);
     }
     for (const Tensor* c : caps) feeds.push_back(c);
-    std::vector<Tensor> outs = op.body->run(feeds);
+    std::vector<Tensor> outs = op.body->run(rt, feeds);
     for (int64_t j = 0; j < r.n; ++j) {
       LR_CHECK(outs[j].layout().same_shape_dtype(states[j].layout()), ModelError, "Scan: state ",
                j, " changes layout in the body");
@@ -200,7 +200,7 @@ void scan_naive(const ScanOp& op, const KernCtx& ctx) {
     for (int64_t k = 0; k < r.k; ++k) xs.push_back(ctx.input(r.n + k));
     std::vector<Tensor*> so(ctx.out.begin(), ctx.out.begin() + r.n);
     std::vector<Tensor*> ys(ctx.out.begin() + r.n, ctx.out.end());
-    scan_once(op, r, states, xs, caps, so, ys);
+    scan_once(ctx.runtime, op, r, states, xs, caps, so, ys);
     return;
   }
   // Opset 8: each batch entry on its own, through owned slices.
@@ -219,7 +219,7 @@ void scan_naive(const ScanOp& op, const KernCtx& ctx) {
     std::vector<Tensor*> so, ys;
     for (auto& s : so_t) so.push_back(&s);
     for (auto& y : ys_t) ys.push_back(&y);
-    scan_once(op, r, states, xs, caps, so, ys);
+    scan_once(ctx.runtime, op, r, states, xs, caps, so, ys);
     for (int64_t j = 0; j < r.n; ++j) copy_slice(ctx.output(j), 0, b, so_t[j], true);
     for (int64_t j = 0; j < r.l; ++j) copy_slice(ctx.output(r.n + j), 0, b, ys_t[j], true);
   }

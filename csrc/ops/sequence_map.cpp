@@ -61,7 +61,7 @@ void sequence_map_naive(const SequenceMapOp& op, const KernCtx& ctx) {
   for (size_t i = 0; i < len; ++i) {
     for (size_t j = 0; j < n_mapped; ++j)
       if (is_seq[j]) feeds[j] = Value::of_tensor(seqs[j].items[i]);
-    std::vector<Value> r = op.body->run_values(feeds);
+    std::vector<Value> r = op.body->run_values(ctx.runtime, feeds);
     for (size_t o = 0; o < r.size(); ++o) {
       outs[o].push_back(r[o].tensor);  // a copy the body's network made, owned
       elems[o] = r[o].tensor.dtype();

@@ -15,23 +15,22 @@ SubGraph::SubGraph(std::shared_ptr<Graph> graph, std::string what)
 
 SubGraph::~SubGraph() = default;
 
-Network& SubGraph::network_for(const std::vector<DType>& dtypes, const std::vector<size_t>& ranks) {
+NestedNet& SubGraph::network_for(NestedRuntime* rt, const std::vector<DType>& dtypes,
+                                 const std::vector<size_t>& ranks) {
   LR_CHECK(dtypes.size() == num_inputs(), ModelError, what_, ": the subgraph has ", num_inputs(),
            " inputs, ", dtypes.size(), " are fed");
-  if (net_ && dtypes == dtypes_ && ranks == ranks_) return *net_;
-  // The graph's inputs take the dtypes and ranks fed (ONNX may leave them
-  // undeclared); a change of either (a loop-carried value changing rank)
-  // retypes the graph and starts a fresh network.
-  net_.reset();
-  for (size_t i = 0; i < dtypes.size(); ++i)
+  LR_CHECK(rt, InternalError, what_, ": a nested graph runs only inside a network");
+  // The graph's inputs take the dtypes and ranks fed; each combination has
+  // its own nested network, and the graph is retyped for the one in use.
+  std::string key = str_cat(static_cast<const void*>(this), ":");
+  for (size_t i = 0; i < dtypes.size(); ++i) {
     graph_->retype_input(i, dtypes[i], Shape(ranks[i], -1));
-  dtypes_ = dtypes;
-  ranks_ = ranks;
-  net_ = std::make_unique<Network>(graph_);
-  return *net_;
+    key += str_cat(dtype_name(dtypes[i]), "/", ranks[i], ";");
+  }
+  return rt->nested(key, graph_);
 }
 
-bool SubGraph::infer(const std::vector<Layout>& in, std::vector<Layout>* out) {
+bool SubGraph::infer(NestedRuntime* rt, const std::vector<Layout>& in, std::vector<Layout>* out) {
   std::lock_guard<std::recursive_mutex> lock(mu_);
   return with_context(what_ + ": ", [&] {
     std::vector<DType> dts;
@@ -44,10 +43,10 @@ bool SubGraph::infer(const std::vector<Layout>& in, std::vector<Layout>* out) {
       ranks.push_back(tensor ? l.ndim() : 0);
       shapes.push_back(tensor ? l.shape : Shape{});
     }
-    Network& net = network_for(dts, ranks);
+    NestedNet& net = network_for(rt, dts, ranks);
     net.compile(shapes);
     out->clear();
-    for (const IOInfo& o : net.outputs()) {
+    for (const NestedOutput& o : net.nested_outputs()) {
       if (o.kind != ValueKind::kTensor) {
         out->emplace_back(Shape{}, o.dtype);
         continue;
@@ -60,7 +59,7 @@ bool SubGraph::infer(const std::vector<Layout>& in, std::vector<Layout>* out) {
   });
 }
 
-std::vector<Tensor> SubGraph::run(const std::vector<const Tensor*>& feeds) {
+std::vector<Tensor> SubGraph::run(NestedRuntime* rt, const std::vector<const Tensor*>& feeds) {
   std::lock_guard<std::recursive_mutex> lock(mu_);
   return with_context(what_ + ": ", [&] {
     std::vector<DType> dts;
@@ -72,11 +71,11 @@ std::vector<Tensor> SubGraph::run(const std::vector<const Tensor*>& feeds) {
       ranks.push_back(t->ndim());
       ts.push_back(*t);
     }
-    return network_for(dts, ranks).run(ts);
+    return network_for(rt, dts, ranks).run(ts);
   });
 }
 
-std::vector<Value> SubGraph::run_values(const std::vector<Value>& feeds) {
+std::vector<Value> SubGraph::run_values(NestedRuntime* rt, const std::vector<Value>& feeds) {
   std::lock_guard<std::recursive_mutex> lock(mu_);
   return with_context(what_ + ": ", [&] {
     std::vector<DType> dts;
@@ -86,7 +85,7 @@ std::vector<Value> SubGraph::run_values(const std::vector<Value>& feeds) {
       dts.push_back(tensor ? v.tensor.dtype() : v.elem);
       ranks.push_back(tensor ? v.tensor.ndim() : 0);
     }
-    return network_for(dts, ranks).run_values(feeds, /*share=*/true);
+    return network_for(rt, dts, ranks).run_values(feeds, /*share=*/true);
   });
 }
 

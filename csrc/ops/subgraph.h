@@ -1,17 +1,18 @@
 // SubGraph: an ONNX GRAPH attribute (If's branches, Loop's and Scan's body)
-// run as a nested Network owned by its op. Its inputs are the formal inputs
-// followed by the captures (names read from enclosing scopes, which the
-// importer appends to the node's inputs: the attribute `_loadrun_captures`
-// counts them). The nested Network caches one plan per input-shape signature,
-// as the top level does; a run copies the feeds in and the outputs out.
+// run as a nested network that the runtime owns (graph/nested.h): each
+// parent network keeps its own, made with the parent's options, so the op
+// (shared by every network built from one import) holds no run state. Its
+// inputs are the formal inputs followed by the captures (names read from
+// enclosing scopes, which the importer appends to the node's inputs: the
+// attribute `_loadrun_captures` counts them). A run copies the feeds in and
+// the outputs out.
 //
 // Sequences and optionals pass through: run_values feeds and returns Values
 // of any kind (a capture, a Loop-carried value, an If result may be one).
 //
-// Thread safety: the op (and so its SubGraph) is shared by every Network
-// built from one import; infer and run lock the SubGraph, so Networks running
-// at once from several threads take turns in it (each gets its own results:
-// outputs are copied out under the lock).
+// Thread safety: the graph's inputs take the dtypes and ranks fed (ONNX may
+// leave them undeclared), so infer and run retype it under the SubGraph's
+// lock; networks running at once take turns in it.
 #pragma once
 #include <memory>
 #include <mutex>
@@ -21,7 +22,7 @@
 #include "core/tensor.h"
 #include "graph/attrs.h"
 #include "graph/graph.h"
-#include "runtime/network.h"
+#include "graph/nested.h"
 
 namespace loadrun {
 
@@ -39,21 +40,19 @@ class SubGraph {
   // A sequence or optional input stands as a scalar layout of its element
   // dtype (layouts_of), and a sequence or optional output gives one back
   // (its contents are only known by running; no layout describes them).
-  bool infer(const std::vector<Layout>& in, std::vector<Layout>* out);
+  bool infer(NestedRuntime* rt, const std::vector<Layout>& in, std::vector<Layout>* out);
   // Runs on the feeds (compiling for their shapes if needed); copies of the outputs.
-  std::vector<Tensor> run(const std::vector<const Tensor*>& feeds);
+  std::vector<Tensor> run(NestedRuntime* rt, const std::vector<const Tensor*>& feeds);
   // The same for inputs and outputs of any kind.
-  std::vector<Value> run_values(const std::vector<Value>& feeds);
+  std::vector<Value> run_values(NestedRuntime* rt, const std::vector<Value>& feeds);
   ValueKind input_kind(size_t i) const;
   ValueKind output_kind(size_t o) const;
 
  private:
-  Network& network_for(const std::vector<DType>& dtypes, const std::vector<size_t>& ranks);
+  NestedNet& network_for(NestedRuntime* rt, const std::vector<DType>& dtypes,
+                         const std::vector<size_t>& ranks);
   std::shared_ptr<Graph> graph_;
   std::string what_;
-  std::unique_ptr<Network> net_;
-  std::vector<DType> dtypes_;
-  std::vector<size_t> ranks_;
   std::recursive_mutex mu_;
 };
 

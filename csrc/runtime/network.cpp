@@ -71,7 +71,13 @@ struct Network::Plan {
 Network::Network(std::shared_ptr<const Graph> graph, NetworkOptions opt)
     : graph_(opt.optimize ? optimize_graph(std::move(graph)) : std::move(graph)),
       opt_(opt),
-      chooser_(opt.chooser) {
+      cn_owned_(opt.comp_node ? opt.comp_node : std::make_shared<CpuCompNode>()),
+      cn_(cn_owned_.get()),
+      chooser_([&] {
+        ChooserOptions c = opt.chooser;
+        c.comp_node = cn_;  // profiling runs on the network's CompNode
+        return c;
+      }()) {
   chooser_.set_weight_preprocess(opt.weight_preprocess);
   if (opt_.record_level && !opt_.const_shape) {
     for (int vid : graph_->inputs()) {
@@ -86,6 +92,27 @@ Network::Network(std::shared_ptr<const Graph> graph, NetworkOptions opt)
 }
 
 Network::~Network() = default;
+
+// Nested graphs (graph/nested.h): one network per caller key, with this
+// network's options (less the switches that only make sense at the top: a
+// nested network runs many times, with shapes its parent decides).
+NestedNet& Network::nested(const std::string& key, const std::shared_ptr<const Graph>& graph) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  auto it = nested_.find(key);
+  if (it != nested_.end()) return *it->second;
+  NetworkOptions o = opt_;
+  o.fake_first = false;
+  o.const_shape = false;
+  o.record_level = 0;
+  o.comp_node = cn_owned_;
+  return *(nested_[key] = std::make_unique<Network>(graph, o));
+}
+
+std::vector<NestedOutput> Network::nested_outputs() const {
+  std::vector<NestedOutput> r;
+  for (const IOInfo& o : outputs()) r.push_back({o.shape, o.dtype, o.kind});
+  return r;
+}
 
 namespace {
 
@@ -173,6 +200,7 @@ std::unique_ptr<Network::Plan> Network::build_plan(const std::vector<Shape>& inp
     const OprNode& node = *node_ptr;
     std::string where = node.name + " (" + node.def->type + "): ";
     InferCtx ic;
+    ic.runtime = this;
     bool all_known = true;
     for (int vid : node.inputs) {
       if (vid < 0) {
@@ -208,7 +236,8 @@ std::unique_ptr<Network::Plan> Network::build_plan(const std::vector<Shape>& inp
     bool fold = node.op->shape_only() || (all_known && node.op->foldable());
     if (fold) {
       KernCtx kc;
-      kc.comp_node = &cpu_;
+      kc.comp_node = cn_;
+      kc.runtime = this;
       std::vector<Tensor> shells(node.inputs.size());
       for (size_t i = 0; i < node.inputs.size(); ++i) {
         int vid = node.inputs[i];
@@ -287,7 +316,8 @@ std::unique_ptr<Network::Plan> Network::build_plan(const std::vector<Shape>& inp
       for (int vid : node.inputs) step.ctx.in.push_back(vid < 0 ? nullptr : &p.tensors[vid]);
       for (int vid : node.outputs) step.ctx.out.push_back(&p.tensors[vid]);
       if (g.has_non_tensor()) bind_step_values(p, node, step.ctx);
-      step.ctx.comp_node = &cpu_;
+      step.ctx.comp_node = cn_;
+      step.ctx.runtime = this;
       p.seq.push_back(std::move(step));
       continue;
     }
@@ -308,7 +338,8 @@ std::unique_ptr<Network::Plan> Network::build_plan(const std::vector<Shape>& inp
       step.ctx.out.push_back(&p.tensors[vid]);
       out_l.push_back(p.layouts[vid]);
     }
-    step.ctx.comp_node = &cpu_;
+    step.ctx.comp_node = cn_;
+    step.ctx.runtime = this;
     step.workspace = step.algo->workspace(*node.op, in_l, out_l);
     p.workspace_bytes = std::max(p.workspace_bytes, step.workspace);
     p.seq.push_back(std::move(step));
@@ -801,6 +832,7 @@ void Network::prepare_dynamic_step(Plan& p, size_t s) {
   Plan::Step& step = p.seq[s];
   const OprNode& node = *step.node;
   InferCtx ic;
+  ic.runtime = this;
   for (const Tensor* t : step.ctx.in) {
     ic.in.push_back(t ? &t->layout() : nullptr);
     ic.values.push_back(t);

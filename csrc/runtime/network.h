@@ -29,6 +29,7 @@
 
 #include "fastrun/algo_chooser.h"
 #include "graph/graph.h"
+#include "graph/nested.h"
 #include "runtime/comp_node.h"
 #include "runtime/observer.h"
 
@@ -65,6 +66,9 @@ struct NetworkOptions {
   // them (no observers, no dynamic steps, no checks). 2: also frees the
   // graph metadata replay does not need. Static shapes only.
   int record_level = 0;
+  // Where kernels run (runtime/comp_node.h); null: a CPU node running
+  // everything on the calling thread. Nested graphs share it.
+  std::shared_ptr<CompNode> comp_node;
   static constexpr size_t kDefaultMaxPlans = 8;
 };
 
@@ -110,14 +114,14 @@ struct BenchResult {
 // once; calls on one Network are serialised (one lock per Network, held for a
 // whole run: bind, execute and copying the outputs out), so each caller gets
 // its own inputs' results. Distinct Networks run concurrently.
-class Network {
+class Network final : public NestedNet, public NestedRuntime {
  public:
   explicit Network(std::shared_ptr<const Graph> graph, NetworkOptions opt = {});
   ~Network();
 
   // Compiles for these input shapes (in graph input order), or reuses the
   // cached plan for them, and makes it current.
-  void compile(const std::vector<Shape>& input_shapes);
+  void compile(const std::vector<Shape>& input_shapes) override;
   bool compiled() const { return current_ != nullptr; }
 
   std::vector<IOInfo> inputs() const;
@@ -125,7 +129,7 @@ class Network {
 
   // Copies feeds in (compiling for their shapes if needed), runs, and returns
   // copies of the outputs in graph output order.
-  std::vector<Tensor> run(const std::vector<Tensor>& feeds);
+  std::vector<Tensor> run(const std::vector<Tensor>& feeds) override;
   // Compiles for the feeds' shapes if needed and copies them in, no run.
   void bind_inputs(const std::vector<Tensor>& feeds);
   void set_input(size_t i, const Tensor& src);
@@ -137,9 +141,14 @@ class Network {
   // copied in and shared out (they are never written after they are made).
   // share: the feeds' sequences and optionals are the core's own (a nested
   // network's, fed by its op): their elements are shared, not copied.
-  std::vector<Value> run_values(const std::vector<Value>& feeds, bool share = false);
+  std::vector<Value> run_values(const std::vector<Value>& feeds, bool share = false) override;
   void bind_values(const std::vector<Value>& feeds, bool share = false);
   Value output_value(size_t i) const;
+
+  // Nested graphs (graph/nested.h): this network's own nested networks.
+  NestedNet& nested(const std::string& key, const std::shared_ptr<const Graph>& graph) override;
+  std::vector<NestedOutput> nested_outputs() const override;
+  CompNode& comp_node() const { return *cn_; }
 
   // Runs warmup + iters times on the current inputs, timing each run.
   BenchResult benchmark(int iters, int warmup);
@@ -199,8 +208,10 @@ class Network {
 
   std::shared_ptr<const Graph> graph_;
   NetworkOptions opt_;
-  CpuCompNode cpu_;
+  std::shared_ptr<CompNode> cn_owned_;
+  CompNode* cn_;
   AlgoChooser chooser_;
+  std::map<std::string, std::unique_ptr<Network>> nested_;
   std::map<std::vector<Shape>, std::unique_ptr<Plan>> plans_;
   Plan* current_ = nullptr;
   uint64_t use_clock_ = 0;  // LRU: plans remember the clock of their last use
