@@ -14,6 +14,23 @@ namespace loadrun {
 using InLayouts = std::vector<const Layout*>;
 using OutLayouts = std::vector<Layout>;
 
+class Algo;
+class CompNode;
+
+// A kernel bound to one op and its layouts (Algo::bind): the function the
+// execute loop calls and what the algorithm worked out once for those
+// layouts (geometry, strides, epilogue, prepared weights), so a run does not
+// redo it. `workspace` is the scratch bytes one call needs.
+struct BoundKernel {
+  using Fn = void (*)(const BoundKernel&, const KernCtx&);
+  Fn fn = nullptr;
+  const Algo* algo = nullptr;
+  const Op* op = nullptr;
+  std::shared_ptr<const void> params;  // the algorithm's own, from bind
+  size_t workspace = 0;
+  void operator()(const KernCtx& ctx) const { fn(*this, ctx); }
+};
+
 class Algo {
  public:
   enum Attribute : uint32_t {
@@ -60,6 +77,20 @@ class Algo {
     return k;
   }
   virtual void exec(const Op& op, const KernCtx& ctx) const = 0;
+  // Binds the algorithm to `op` at these layouts on `cn`, once per plan
+  // step. The default binds exec (which works its geometry out per call);
+  // an algorithm with per-call set-up worth saving overrides it and keeps
+  // that set-up in BoundKernel::params.
+  virtual BoundKernel bind(const Op& op, const InLayouts& in, const OutLayouts& out,
+                           CompNode& cn) const {
+    (void)cn;
+    BoundKernel k;
+    k.fn = [](const BoundKernel& b, const KernCtx& ctx) { b.algo->exec(*b.op, ctx); };
+    k.algo = this;
+    k.op = &op;
+    k.workspace = workspace(op, in, out);
+    return k;
+  }
 };
 
 // preprocess_key of an algorithm whose preprocess reads input `i`'s layout only.

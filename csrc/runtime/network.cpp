@@ -19,6 +19,7 @@ struct Network::Plan {
     const Algo* algo;
     KernCtx ctx;
     size_t workspace;
+    BoundKernel kernel;  // algo bound to this step's layouts (Algo::bind)
     std::shared_ptr<const void> prepared;
     bool dynamic = false;  // inferred, sized and given its algo at run time
   };
@@ -26,8 +27,7 @@ struct Network::Plan {
   // the recorded kernels replayed by later runs (--record-comp-seq).
   bool ran = false, checked = false;
   struct Replay {
-    const Algo* algo;
-    const Op* op;
+    const BoundKernel* kernel;
     const KernCtx* ctx;
   };
   std::vector<Replay> replay;
@@ -50,7 +50,7 @@ struct Network::Plan {
     size_t capacity = 0;
   };
   std::map<int, DynBuf> dyn_bufs;  // per dynamic var: its own buffer, kept while it fits
-  std::map<std::pair<int, std::string>, std::pair<const Algo*, size_t>> dyn_algos;  // (node, layouts)
+  std::map<std::pair<int, std::string>, BoundKernel> dyn_algos;  // per (node, layouts): re-bound
   std::shared_ptr<uint8_t> dyn_workspace;
   size_t dyn_workspace_bytes = 0;
 
@@ -310,7 +310,7 @@ std::unique_ptr<Network::Plan> Network::build_plan(const std::vector<Shape>& inp
   // Comp seq: bind every kernel to its tensors once.
   for (size_t s = 0; s < runtime_nodes.size(); ++s) {
     const OprNode& node = *runtime_nodes[s];
-    Plan::Step step{&node, runtime_algos[s], {}, 0, nullptr};
+    Plan::Step step{&node, runtime_algos[s], {}, 0, {}, nullptr};
     if (!step.algo) {  // dynamic: bound to its tensors now, sized and given an algo per run
       step.dynamic = true;
       for (int vid : node.inputs) step.ctx.in.push_back(vid < 0 ? nullptr : &p.tensors[vid]);
@@ -340,7 +340,9 @@ std::unique_ptr<Network::Plan> Network::build_plan(const std::vector<Shape>& inp
     }
     step.ctx.comp_node = cn_;
     step.ctx.runtime = this;
-    step.workspace = step.algo->workspace(*node.op, in_l, out_l);
+    step.kernel = with_context(node.label() + ": ",
+                               [&] { return step.algo->bind(*node.op, in_l, out_l, *cn_); });
+    step.workspace = step.kernel.workspace;
     p.workspace_bytes = std::max(p.workspace_bytes, step.workspace);
     p.seq.push_back(std::move(step));
   }
@@ -483,7 +485,7 @@ void Network::execute() {
   require_compiled();
   Plan& p = *current_;
   if (!p.replay.empty()) {
-    for (const Plan::Replay& r : p.replay) r.algo->exec(*r.op, *r.ctx);
+    for (const Plan::Replay& r : p.replay) r.kernel->fn(*r.kernel, *r.ctx);
     return;
   }
   if (opt_.fake_first && !p.ran) {  // allocation and preparation are done: no kernel runs
@@ -499,12 +501,12 @@ void Network::execute() {
       if (step.dynamic) prepare_dynamic_step(p, s);
       if (guards) fill_guards(p, static_cast<int>(s));
       if (!observed) {
-        step.algo->exec(*step.node->op, step.ctx);
+        step.kernel(step.ctx);
       } else {
         StepEvent ev{s, step.node, step.algo->name(), &step.ctx, 0.0};
         for (auto& o : observers_) o->before_step(ev);
         auto t0 = clock::now();
-        step.algo->exec(*step.node->op, step.ctx);
+        step.kernel(step.ctx);
         ev.ms = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
         for (auto& o : observers_) o->after_step(ev);
       }
@@ -526,7 +528,7 @@ void Network::record(Plan& p) {
            "--record-comp-seq needs static shapes, and this model has shapes decided at run time "
            "(by input values or tensor contents)");
   p.replay.reserve(p.seq.size());
-  for (const Plan::Step& st : p.seq) p.replay.push_back({st.algo, st.node->op.get(), &st.ctx});
+  for (const Plan::Step& st : p.seq) p.replay.push_back({&st.kernel, &st.ctx});
   if (opt_.record_level < 2) return;
   size_t freed = p.layouts.capacity() * sizeof(Layout) + p.known.capacity() + p.dyn.capacity() +
                  p.mem.buffer_of.capacity() * sizeof(int) +
@@ -882,11 +884,12 @@ void Network::prepare_dynamic_step(Plan& p, size_t s) {
   auto it = p.dyn_algos.find({node.id, key});
   if (it == p.dyn_algos.end()) {
     const Algo* algo = chooser_.choose(node, ic.in, ic.out);
-    size_t ws = algo->workspace(*node.op, ic.in, ic.out);
-    it = p.dyn_algos.emplace(std::make_pair(node.id, key), std::make_pair(algo, ws)).first;
+    it = p.dyn_algos.emplace(std::make_pair(node.id, key), algo->bind(*node.op, ic.in, ic.out, *cn_))
+             .first;
   }
-  step.algo = it->second.first;
-  step.workspace = it->second.second;
+  step.kernel = it->second;
+  step.algo = step.kernel.algo;
+  step.workspace = step.kernel.workspace;
   if (step.workspace > p.dyn_workspace_bytes) {
     p.dyn_workspace = alloc_aligned(step.workspace);
     p.dyn_workspace_bytes = step.workspace;

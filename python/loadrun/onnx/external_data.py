@@ -19,20 +19,26 @@ from loadrun.errors import ModelError
 from loadrun.fileio import open_regular
 
 
+def _text(s):
+    """A proto2 string field as text: onnx's are proto2, where a name that is
+    not valid UTF-8 comes back as bytes."""
+    return s.decode("utf-8", "backslashreplace") if isinstance(s, bytes) else s
+
+
 def _graph_tensors(graph, where):
     for t in graph.initializer:
-        yield t, f"{where}initializer '{t.name}'"
+        yield t, f"{where}initializer '{_text(t.name)}'"
     for st in graph.sparse_initializer:
-        yield st.values, f"{where}sparse initializer '{st.values.name}'"
-        yield st.indices, f"{where}sparse initializer '{st.values.name}' (indices)"
+        yield st.values, f"{where}sparse initializer '{_text(st.values.name)}'"
+        yield st.indices, f"{where}sparse initializer '{_text(st.values.name)}' (indices)"
     yield from _node_tensors(graph.node, where)
 
 
 def _node_tensors(nodes, where):
     for i, node in enumerate(nodes):
-        label = f"{where}node '{node.name or node.op_type + '_' + str(i)}'"
+        label = f"{where}node '{_text(node.name) or _text(node.op_type) + '_' + str(i)}'"
         for a in node.attribute:
-            at = f"{label} attribute '{a.name}'"
+            at = f"{label} attribute '{_text(a.name)}'"
             if a.HasField("t"):
                 yield a.t, at
             for t in a.tensors:
@@ -53,7 +59,7 @@ def all_tensors(model):
     """(TensorProto, where) for every tensor of the model, at any depth."""
     yield from _graph_tensors(model.graph, "")
     for f in model.functions:
-        yield from _node_tensors(f.node, f"function '{f.name}': ")
+        yield from _node_tensors(f.node, f"function '{_text(f.name)}': ")
 
 
 def uses_external_data(t):
