@@ -277,4 +277,21 @@ void register_op_Conv(OpRegistry& r) {
                           2, 4);
 }
 
+void ConvAlgo::exec(const Op& op_, const KernCtx& ctx) const {
+  const ConvOp& op = as_conv(op_);
+  ConvGeo g = conv_geometry(op, ctx.input(0).shape(), ctx.input(1).shape(), ctx.output(0).shape());
+  run({op, g, ctx});
+}
+
+BoundKernel ConvAlgo::bind(const Op& op, const InLayouts& in, const OutLayouts& out,
+                           CompNode& cn) const {
+  BoundKernel k = Algo::bind(op, in, out, cn);
+  k.params = std::make_shared<ConvGeo>(conv_geometry(as_conv(op), in[0]->shape, in[1]->shape, out[0].shape));
+  k.fn = [](const BoundKernel& b, const KernCtx& ctx) {
+    const auto& self = static_cast<const ConvAlgo&>(*b.algo);
+    self.run({as_conv(*b.op), *static_cast<const ConvGeo*>(b.params.get()), ctx});
+  };
+  return k;
+}
+
 }  // namespace loadrun

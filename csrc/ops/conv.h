@@ -102,6 +102,27 @@ void conv_group_gemm(const float* w, const void* prepared, bool transposed, int6
                      int64_t ocg, int64_t k, const float* b, int64_t ldb, float* c, int64_t ldc,
                      int64_t n, const kernels::Epilogue& ep, float* scratch);
 
+// One conv call as a fast algorithm runs it: the geometry (worked out once
+// at bind, or per call by exec) and the call's context.
+struct ConvCall {
+  const ConvOp& op;
+  const ConvGeo& g;
+  const KernCtx& ctx;
+};
+
+// Base of the fast conv algorithms. bind works the geometry out once for the
+// step's layouts and keeps it in the BoundKernel; exec (profiling, a call
+// outside a plan) works it out per call; both end in run().
+class ConvAlgo : public Algo {
+ public:
+  void exec(const Op& op, const KernCtx& ctx) const final;
+  BoundKernel bind(const Op& op, const InLayouts& in, const OutLayouts& out,
+                   CompNode& cn) const final;
+
+ protected:
+  virtual void run(const ConvCall& c) const = 0;
+};
+
 // The fast algorithms (one file each), in the order the heuristic tries them.
 const Algo* conv_depthwise_direct_algo();
 const Algo* conv_direct_small_ic_algo();

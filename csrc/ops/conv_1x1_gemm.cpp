@@ -38,7 +38,7 @@ void gather(const ConvGeo& g, const float* x, float* in) {
   }
 }
 
-class Conv1x1Gemm final : public Algo {
+class Conv1x1Gemm final : public ConvAlgo {
  public:
   const char* name() const override { return "CONV1x1_GEMM"; }
   uint32_t attributes() const override { return REPRODUCIBLE; }
@@ -66,12 +66,13 @@ class Conv1x1Gemm final : public Algo {
     return conv_pack_weights(values[1]->ptr<float>(), c.group, w[0] / c.group, w[1],
                              conv_gemm_transposed(conv_out_hw(c, in)));
   }
-  void exec(const Op& op_, const KernCtx& ctx) const override {
-    const ConvOp& op = as_conv(op_);
+  void run(const ConvCall& c) const override {
+    const ConvOp& op = c.op;
+    const KernCtx& ctx = c.ctx;
     const Tensor& xt = ctx.input(0);
     const Tensor& wt = ctx.input(1);
     Tensor& yt = ctx.output(0);
-    ConvGeo g = conv_geometry(op, xt.shape(), wt.shape(), yt.shape());
+    const ConvGeo& g = c.g;  // worked out at bind
     const float* x = xt.ptr<float>();
     const float* w = wt.ptr<float>();
     const float* bias = ctx.has(2) ? ctx.input(2).ptr<float>() : nullptr;

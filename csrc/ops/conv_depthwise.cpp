@@ -24,7 +24,7 @@ bool fits(const ConvGeo& g) {
          g.sh == g.sw && (g.sh == 1 || g.sh == 2) && g.dh == 1 && g.dw == 1;
 }
 
-class DepthwiseDirect final : public Algo {
+class DepthwiseDirect final : public ConvAlgo {
  public:
   const char* name() const override { return "DEPTHWISE_DIRECT"; }
   uint32_t attributes() const override { return REPRODUCIBLE; }
@@ -40,12 +40,13 @@ class DepthwiseDirect final : public Algo {
     int64_t plane = kernels::dwconv_rows(k, s, g.oh) * kernels::dwconv_pitch(k, s, g.ow);
     return static_cast<size_t>(plane * s) * sizeof(float);
   }
-  void exec(const Op& op_, const KernCtx& ctx) const override {
-    const ConvOp& op = as_conv(op_);
+  void run(const ConvCall& c) const override {
+    const ConvOp& op = c.op;
+    const KernCtx& ctx = c.ctx;
     const Tensor& xt = ctx.input(0);
     const Tensor& wt = ctx.input(1);
     Tensor& yt = ctx.output(0);
-    ConvGeo g = conv_geometry(op, xt.shape(), wt.shape(), yt.shape());
+    const ConvGeo& g = c.g;  // worked out at bind
     const float* x = xt.ptr<float>();
     const float* w = wt.ptr<float>();
     const float* bias = ctx.has(2) ? ctx.input(2).ptr<float>() : nullptr;

@@ -149,7 +149,7 @@ void im2col_block(const ConvGeo& g, const float* x, int64_t n0, int64_t nb, floa
   }
 }
 
-class Im2colGemm final : public Algo {
+class Im2colGemm final : public ConvAlgo {
  public:
   const char* name() const override { return "IM2COL_GEMM"; }
   uint32_t attributes() const override { return REPRODUCIBLE; }
@@ -177,12 +177,13 @@ class Im2colGemm final : public Algo {
     return conv_pack_weights(values[1]->ptr<float>(), c.group, w[0] / c.group, k,
                              conv_gemm_transposed(conv_out_hw(c, in)));
   }
-  void exec(const Op& op_, const KernCtx& ctx) const override {
-    const ConvOp& op = as_conv(op_);
+  void run(const ConvCall& c) const override {
+    const ConvOp& op = c.op;
+    const KernCtx& ctx = c.ctx;
     const Tensor& xt = ctx.input(0);
     const Tensor& wt = ctx.input(1);
     Tensor& yt = ctx.output(0);
-    ConvGeo g = conv_geometry(op, xt.shape(), wt.shape(), yt.shape());
+    const ConvGeo& g = c.g;  // worked out at bind
     const float* x = xt.ptr<float>();
     const float* w = wt.ptr<float>();
     const float* bias = ctx.has(2) ? ctx.input(2).ptr<float>() : nullptr;

@@ -40,7 +40,7 @@ kernels::SmallIcGeo small_geo(const ConvGeo& g) {
   return s;
 }
 
-class DirectSmallIc final : public Algo {
+class DirectSmallIc final : public ConvAlgo {
  public:
   const char* name() const override { return "DIRECT_SMALL_IC"; }
   uint32_t attributes() const override { return REPRODUCIBLE; }
@@ -71,12 +71,13 @@ class DirectSmallIc final : public Algo {
                                 reinterpret_cast<float*>(buf.get()));
     return buf;
   }
-  void exec(const Op& op_, const KernCtx& ctx) const override {
-    const ConvOp& op = as_conv(op_);
+  void run(const ConvCall& c) const override {
+    const ConvOp& op = c.op;
+    const KernCtx& ctx = c.ctx;
     const Tensor& xt = ctx.input(0);
     const Tensor& wt = ctx.input(1);
     Tensor& yt = ctx.output(0);
-    ConvGeo g = conv_geometry(op, xt.shape(), wt.shape(), yt.shape());
+    const ConvGeo& g = c.g;  // worked out at bind
     kernels::SmallIcGeo s = small_geo(g);
     const float* x = xt.ptr<float>();
     const float* bias = ctx.has(2) ? ctx.input(2).ptr<float>() : nullptr;

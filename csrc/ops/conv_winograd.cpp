@@ -67,7 +67,7 @@ void transform_filters(int m, const ConvGeo& g, const float* w, int64_t grp, flo
       kernels::winograd_filter(m, w + ((grp * ocg + oc) * icg + ic) * 9, u + oc * icg + ic, sxi);
 }
 
-class Winograd final : public Algo {
+class Winograd final : public ConvAlgo {
  public:
   Winograd(const char* name, int m) : name_(name), m_(m) {}
   const char* name() const override { return name_; }
@@ -123,19 +123,20 @@ class Winograd final : public Algo {
     }
     return buf;
   }
-  void exec(const Op& op_, const KernCtx& ctx) const override;
+  void run(const ConvCall& c) const override;
 
  private:
   const char* name_;
   int m_;
 };
 
-void Winograd::exec(const Op& op_, const KernCtx& ctx) const {
-  const ConvOp& op = as_conv(op_);
+void Winograd::run(const ConvCall& c) const {
+  const ConvOp& op = c.op;
+  const KernCtx& ctx = c.ctx;
   const Tensor& xt = ctx.input(0);
   const Tensor& wt = ctx.input(1);
   Tensor& yt = ctx.output(0);
-  ConvGeo g = conv_geometry(op, xt.shape(), wt.shape(), yt.shape());
+  const ConvGeo& g = c.g;  // worked out at bind
   const float* x = xt.ptr<float>();
   const float* w = wt.ptr<float>();
   const float* bias = ctx.has(2) ? ctx.input(2).ptr<float>() : nullptr;
