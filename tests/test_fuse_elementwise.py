@@ -2,9 +2,9 @@
 ElementwiseChain op (csrc/ops/elementwise_chain.cpp).
 
 - the 9-op tanh GELU of exported transformers, x * sigmoid(x) after a Conv,
-  HardSwish spelt Add/Clip/Mul/Div, a chain with a per-channel operand:
-  each becomes one ElementwiseChain step; ELEMWISE_FAST (float32, inputs of
-  the output's shape or single values) gives bit for bit what the unfused
+  HardSwish spelt Add/Clip/Mul/Div, chains with broadcast operands: each
+  becomes one ElementwiseChain step; ELEMWISE_FAST (float32, any broadcast)
+  gives bit for bit what the unfused
   ops' ELEMWISE_FAST give (same kernels, same order), and NAIVE (the program
   in double, one rounding) matches the unfused NAIVE within float rounding;
   both match ONNX Runtime (rtol 1e-5).
@@ -89,14 +89,19 @@ def test_hardswish_spelt_out():
     check(m, {"x": x}, 1, 1)
 
 
-def test_per_channel_operand_runs_naive_and_matches():
-    """A [C,1,1] operand is neither the output's shape nor one value: NAIVE runs it."""
+@pytest.mark.parametrize("xs", [(2, 3, 4, 5), (1, 3, 1, 300)])
+def test_broadcast_operands(xs):
+    """[C,1,1] operands and a [1,1,W] one: the broadcast runs of ELEMWISE_FAST."""
     n = helper.make_node
-    nodes = [n("Mul", ["x", "s"], ["a"]), n("Add", ["a", "b"], ["t"]), n("Sigmoid", ["t"], ["y"])]
-    m = make_model(nodes, [("x", np.float32, [2, 3, 4, 5])], [("y", np.float32, None)],
+    nodes = [n("Mul", ["x", "s"], ["a"]), n("Add", ["a", "b"], ["t"]), n("Sigmoid", ["t"], ["u"]),
+             n("Add", ["u", "m"], ["y"])]
+    m = make_model(nodes, [("x", np.float32, list(xs)), ("m", np.float32, [1, 1, xs[-1]])],
+                   [("y", np.float32, None)],
                    [c("s", rng.standard_normal((3, 1, 1))), c("b", rng.standard_normal((3, 1, 1)))])
-    net = check(m, {"x": rng.standard_normal((2, 3, 4, 5)).astype(np.float32)}, 1, 1)
-    assert chain_steps(net)[0][1] == "NAIVE"
+    feeds = {"x": rng.standard_normal(xs).astype(np.float32),
+             "m": rng.standard_normal((1, 1, xs[-1])).astype(np.float32)}
+    net = check(m, feeds, 1, 1)
+    assert chain_steps(net)[0][1] == "ELEMWISE_FAST"
 
 
 def test_float64_chain():

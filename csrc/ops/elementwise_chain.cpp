@@ -12,13 +12,14 @@
 // NAIVE: per output element, the program in double on the inputs' broadcast
 // elements (activation.h's scalar definitions, <cmath>), rounded once to the
 // output dtype. O(n * (steps + rank)).
-// ELEMWISE_FAST (float32, every input either of the output's shape or a
-// single element): blocks of kBlock elements; each step is one call of the
-// elementwise kernels (kernel_table().eltwise) into an L1-resident buffer,
-// the last one into the output. The same kernels in the same order as the
+// ELEMWISE_FAST (float32, any broadcast): the broadcast collapsed to runs
+// (kernels/broadcast_plan.h), each run in blocks of kBlock elements; each step
+// is one call of the elementwise kernels (kernel_table().eltwise) into an
+// L1-resident buffer, the last one into the output. The same kernels in the same order as the
 // unfused ops' ELEMWISE_FAST, so the same results, in one pass.
 #include <cmath>
 
+#include "kernels/broadcast_plan.h"
 #include "kernels/fast_algo.h"
 #include "ops/elementwise.h"
 
@@ -151,52 +152,54 @@ const auto kNaive = naive_algo<ChainOp>(chain_naive);
 
 // --- ELEMWISE_FAST ---------------------------------------------------------------
 
-bool chain_fast_usable(const ChainOp&, const InLayouts& in, const OutLayouts& out) {
+bool chain_fast_usable(const ChainOp&, const InLayouts& in, const OutLayouts&) {
+  if (in.size() > static_cast<size_t>(kernels::BroadcastPlan::kMaxOps)) return false;
   for (const Layout* l : in)
-    if (!l || l->dtype != DType::Float32 || (l->numel() != 1 && l->shape != out[0].shape))
-      return false;
+    if (!l || l->dtype != DType::Float32) return false;
   return true;
 }
 
 void chain_fast(const ChainOp& op, const KernCtx& ctx, const kernels::EltwiseImpl& k) {
   Tensor& ty = ctx.output(0);
-  const int64_t n = ty.numel();
+  std::vector<Shape> shapes;
   std::vector<const float*> in;
-  std::vector<int64_t> stride;  // 1: the output's shape; 0: one element
   for (size_t i = 0; i < ctx.in.size(); ++i) {
+    shapes.push_back(ctx.input(i).shape());
     in.push_back(ctx.input(i).ptr<float>());
-    stride.push_back(ctx.input(i).numel() == 1 && n != 1 ? 0 : 1);
   }
+  kernels::BroadcastPlan plan(ty.shape(), shapes);
   float* y = ty.ptr<float>();
   alignas(64) float buf[kMaxSteps][kBlock];
   const size_t ns = op.steps.size();
-  for (int64_t i0 = 0; i0 < n; i0 += kBlock) {
-    const int64_t m = std::min(kBlock, n - i0);
-    auto ptr = [&](int o, int64_t* s) -> const float* {
-      if (o < 0) {
-        *s = 1;
-        return buf[-1 - o];
-      }
-      *s = stride[o];
-      return in[o] + i0 * stride[o];
-    };
-    for (size_t s = 0; s < ns; ++s) {
-      const Step& st = op.steps[s];
-      float* dst = s + 1 == ns ? y + i0 : buf[s];
-      int64_t sa = 1, sb = 1;
-      const float* a = ptr(st.a, &sa);
-      if (st.binary()) {
-        const float* b = ptr(st.b, &sb);
-        k.binary(static_cast<kernels::BinaryKind>(st.code - kBinaryBase), a, sa, b, sb, dst, m);
-      } else if (sa == 0) {  // a unary step of a single value (not made by the pass)
-        float v = *a;
-        k.unary(static_cast<kernels::UnaryKind>(st.code), &v, &v, 1, st.p0, st.p1);
-        std::fill(dst, dst + m, v);
-      } else {
-        k.unary(static_cast<kernels::UnaryKind>(st.code), a, dst, m, st.p0, st.p1);
+  plan.for_each_run([&](int64_t yo, const int64_t* off) {
+    for (int64_t i0 = 0; i0 < plan.inner; i0 += kBlock) {
+      const int64_t m = std::min(kBlock, plan.inner - i0);
+      auto ptr = [&](int o, int64_t* s) -> const float* {
+        if (o < 0) {
+          *s = 1;
+          return buf[-1 - o];
+        }
+        *s = plan.inner_stride[o];
+        return in[o] + off[o] + i0 * plan.inner_stride[o];
+      };
+      for (size_t s = 0; s < ns; ++s) {
+        const Step& st = op.steps[s];
+        float* dst = s + 1 == ns ? y + yo + i0 : buf[s];
+        int64_t sa = 1, sb = 1;
+        const float* a = ptr(st.a, &sa);
+        if (st.binary()) {
+          const float* b = ptr(st.b, &sb);
+          k.binary(static_cast<kernels::BinaryKind>(st.code - kBinaryBase), a, sa, b, sb, dst, m);
+        } else if (sa == 0) {  // a unary step of a broadcast value
+          float v = *a;
+          k.unary(static_cast<kernels::UnaryKind>(st.code), &v, &v, 1, st.p0, st.p1);
+          std::fill(dst, dst + m, v);
+        } else {
+          k.unary(static_cast<kernels::UnaryKind>(st.code), a, dst, m, st.p0, st.p1);
+        }
       }
     }
-  }
+  });
 }
 
 const KernelAlgo<ChainOp> kFast("ELEMWISE_FAST", chain_fast_usable, chain_fast);
