@@ -243,9 +243,20 @@ void test_impl(const SgemmImpl* impl, const char* name) {
 
 int main() {
   // The table of every level this CPU runs, then the public functions (the
-  // level in use, kernel_table()).
+  // level in use, kernel_table()). A level whose SGEMM is one already tested
+  // (avx512 = avx2, neon_dotprod = neon) is not run again: under qemu the
+  // suite's time is this test's.
+  std::vector<const SgemmImpl*> tested;
   for (IsaLevel level : isa_levels_supported()) {
     const KernelTable& t = kernel_table_for(level);
+    bool seen = false;
+    for (const SgemmImpl* o : tested)
+      seen = seen || (o->gemm == t.sgemm.gemm && o->pack_a == t.sgemm.pack_a);
+    if (seen) {
+      std::printf("%s: the same SGEMM as a level tested above\n", isa_level_name(level));
+      continue;
+    }
+    tested.push_back(&t.sgemm);
     test_impl(&t.sgemm, isa_level_name(level));
   }
   test_impl(nullptr, sgemm_impl_name());
