@@ -81,3 +81,9 @@ def test_fuzz_harness_reports_a_crash_with_its_seed(tmp_path):
     stats, findings = harness.fuzz("selftest_crash", 1, 2, 60, 30, str(tmp_path))
     assert stats["cases"] == 2 and len(findings) == 2
     assert all(f.kind == "crash" and "SIGSEGV" in f.detail for f in findings), [str(f) for f in findings]
+
+
+def test_fuzz_harness_reports_a_hang_with_its_stack(tmp_path):
+    stats, findings = harness.fuzz("selftest_hang", 1, 1, 60, 5, str(tmp_path))
+    assert stats["cases"] == 1 and len(findings) == 1
+    assert findings[0].kind == "hang" and "selftest_hang.py" in findings[0].detail, str(findings[0])
