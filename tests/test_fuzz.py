@@ -76,8 +76,35 @@ def test_complex_feed_converts_without_a_warning_or_is_refused():
             net.run({"x": np.array([1 + 1j, 2], np.complex64)})
 
 
+@pytest.mark.parametrize("op,w_shape", [("Conv", [4, 2, 3, 3]), ("ConvTranspose", [2, 3, 3, 3])])
+def test_conv_weight_of_another_dtype_is_a_model_error(op, w_shape):
+    """ASan found NAIVE reading an int4 weight as float32, out of bounds."""
+    w = helper.make_tensor("w", TensorProto.INT4, w_shape, [1] * int(np.prod(w_shape)))
+    node = helper.make_node(op, ["x", "w"], ["y"])
+    m = make_model([node], [("x", np.float32, [1, 2, 5, 5])], [("y", np.float32, None)])
+    m.graph.initializer.append(w)
+    with pytest.raises(loadrun.ModelError, match="dtype"):
+        loadrun.load(m).run({"x": np.ones((1, 2, 5, 5), np.float32)})
+
+
+def test_input_shape_beyond_int64_is_refused():
+    """UBSan found contiguous_strides overflowing int64 on a huge input shape."""
+    node = helper.make_node("Relu", ["x"], ["y"])
+    m = make_model([node], [("x", np.float32, [2**62, 192])], [("y", np.float32, None)])
+    with pytest.raises(loadrun.LoadrunError):
+        loadrun.load(m)
+
+
 def test_fuzz_harness_reports_a_crash_with_its_seed(tmp_path):
     """The harness itself: a case that kills its worker is a finding."""
     stats, findings = harness.fuzz("selftest_crash", 1, 2, 60, 30, str(tmp_path))
     assert stats["cases"] == 2 and len(findings) == 2
-    assert all(f.kind == "crash" and "SIGSEGV" in f.detail for f in findings), [str(f) for f in findings]
+    # A plain build dies by SIGSEGV; under AddressSanitizer, ASan reports the SEGV and exits.
+    assert all(f.kind == "crash" and ("SIGSEGV" in f.detail or "SEGV" in f.detail) for f in findings), \
+        [str(f) for f in findings]
+
+
+def test_fuzz_harness_reports_a_hang_with_its_stack(tmp_path):
+    stats, findings = harness.fuzz("selftest_hang", 1, 1, 60, 5, str(tmp_path))
+    assert stats["cases"] == 1 and len(findings) == 1
+    assert findings[0].kind == "hang" and "selftest_hang.py" in findings[0].detail, str(findings[0])

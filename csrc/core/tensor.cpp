@@ -38,10 +38,12 @@ std::string shape_str(const Shape& s) {
 
 Shape contiguous_strides(const Shape& s) {
   Shape st(s.size());
-  int64_t acc = 1;
+  // Unsigned: a shape too large for int64 wraps here (defined) and is
+  // refused where its size is checked, instead of overflowing (UB).
+  uint64_t acc = 1;
   for (size_t i = s.size(); i-- > 0;) {
-    st[i] = acc;
-    acc *= s[i];
+    st[i] = static_cast<int64_t>(acc);
+    acc *= static_cast<uint64_t>(s[i]);
   }
   return st;
 }

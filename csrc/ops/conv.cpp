@@ -54,6 +54,11 @@ void ConvOp::infer(InferCtx& ctx) const {
            "-D input: only 1-D and 2-D spatial convolutions are supported");
   LR_CHECK(w.ndim() == x.ndim(), ModelError, "weight rank ", w.ndim(), " != input rank ",
            x.ndim());
+  // NAIVE reads W and B as X's type: another dtype would be read out of bounds.
+  LR_CHECK(w.dtype == x.dtype, ModelError, "weight dtype ", dtype_name(w.dtype),
+           " differs from the input's ", dtype_name(x.dtype));
+  LR_CHECK(!ctx.has(2) || ctx.input(2).dtype == x.dtype, ModelError, "bias dtype ",
+           dtype_name(ctx.input(2).dtype), " differs from the input's ", dtype_name(x.dtype));
   LR_CHECK(x.shape[1] == w.shape[1] * group, ModelError, "input has ", x.shape[1],
            " channels, weight expects ", w.shape[1], " x group ", group);
   LR_CHECK(w.shape[0] % group == 0, ModelError, "output channels ", w.shape[0],

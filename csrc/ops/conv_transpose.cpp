@@ -107,6 +107,11 @@ struct ConvTransposeOp final : Op {
              shape_str(x.shape));
     LR_CHECK(w.ndim() == x.ndim(), ModelError, "weight rank ", w.ndim(), " != input rank ",
              x.ndim());
+    // NAIVE reads W and B as X's type: another dtype would be read out of bounds.
+    LR_CHECK(w.dtype == x.dtype, ModelError, "weight dtype ", dtype_name(w.dtype),
+             " differs from the input's ", dtype_name(x.dtype));
+    LR_CHECK(!ctx.has(2) || ctx.input(2).dtype == x.dtype, ModelError, "bias dtype ",
+             dtype_name(ctx.input(2).dtype), " differs from the input's ", dtype_name(x.dtype));
     LR_CHECK(w.shape[0] == x.shape[1], ModelError, "input has ", x.shape[1],
              " channels, weight dim 0 is ", w.shape[0]);
     LR_CHECK(x.shape[1] % group == 0, ModelError, "input channels ", x.shape[1],

@@ -208,7 +208,23 @@ def gen(op, rng):
         if g == 0:  # depthwise
             g, cin_g, cout_g = int(rng.integers(1, 17)), 1, int(rng.choice([1, 1, 2]))
         k = [int(rng.choice([1, 1, 3, 3, 5, 2, 7])) for _ in range(nd)]
-        spatial = [int(rng.integers(max(1, kk - 1), 20)) for kk in k]
+        # Half the Conv cases take the shape of one fast algorithm's domain
+        # (they are narrow: 2-D, 3x3 stride 1 for Winograd, ...).
+        preset = str(rng.choice(["winograd", "depthwise", "small_ic", "1x1"])) \
+            if op == "Conv" and rng.random() < 0.5 else ""
+        if preset:
+            nd, k = 2, [3, 3]
+        if preset == "winograd":
+            g, cin_g, cout_g = 1, int(rng.integers(1, 20)), int(rng.integers(1, 20))
+        elif preset == "depthwise":
+            g, cin_g, cout_g = int(rng.integers(1, 20)), 1, 1
+            k = [int(rng.choice([3, 5]))] * 2
+        elif preset == "small_ic":
+            g, cin_g, cout_g = 1, int(rng.integers(1, 5)), int(rng.integers(1, 33))
+        elif preset == "1x1":
+            k = [1, 1]
+            cin_g, cout_g = int(rng.integers(1, 40)), int(rng.integers(1, 40))
+        spatial = [int(rng.integers(max(1, kk - 1), 24 if preset else 20)) for kk in k]
         x = values(rng, [int(rng.integers(1, 3)), g * cin_g] + spatial, scale=1.0, specials=rng.random() < 0.2)
         if op == "Conv":
             w = values(rng, [g * cout_g, cin_g] + k, scale=0.5, specials=False)
@@ -216,11 +232,15 @@ def gen(op, rng):
             w = values(rng, [g * cin_g, cout_g] + k, scale=0.5, specials=False)
         attrs = {"group": g} if g > 1 or rng.random() < 0.5 else {}
         s = [int(rng.choice([1, 1, 2, 3])) for _ in k]
-        if rng.random() < 0.7:
+        if preset == "winograd":
+            s = [1, 1]
+        elif preset in ("depthwise", "small_ic"):
+            s = [int(rng.choice([1, 2]))] * 2
+        if rng.random() < 0.7 or preset:
             attrs["strides"] = s
         if rng.random() < 0.6:
             attrs["pads"] = [int(rng.integers(0, kk)) for kk in k] * 2
-        if rng.random() < 0.2:
+        if rng.random() < 0.2 and not preset:
             attrs["dilations"] = [int(rng.integers(1, 3)) for _ in k]
         if op == "ConvTranspose" and rng.random() < 0.3:
             attrs["output_padding"] = [int(rng.integers(0, min(ss, dd))) if min(ss, dd) > 0 else 0
@@ -280,6 +300,22 @@ def gen(op, rng):
     raise KeyError(op)
 
 
+def family(op):
+    if op in UNARY:
+        return "unary"
+    if op in ("Add", "Sub", "Mul", "Div", "Pow", "Mod", "PRelu", "BitShift"):
+        return "binary"
+    if op in ("Max", "Min", "Sum", "Mean", "Where", "Clip"):
+        return "variadic"
+    if op.startswith("Reduce"):
+        return "reduce"
+    if op in ("Softmax", "LogSoftmax", "Hardmax"):
+        return "softmax"
+    if op.endswith("Pool"):
+        return "pool"
+    return op
+
+
 def compare(got, ref, algo, name, accumulating=False):
     assert got.shape == ref.shape and got.dtype == ref.dtype, \
         f"{algo} {name}: {got.dtype}{got.shape} != NAIVE's {ref.dtype}{ref.shape}"
@@ -306,8 +342,13 @@ def prepare(workdir):
 
 def run_case(rng, workdir):
     table = algos()
-    ops = sorted(table)
-    op = ops[int(rng.integers(len(ops)))]
+    # A family first, then an operator of it: the 40 unary operators would
+    # otherwise crowd out Conv, MatMul and the rest.
+    fams = {}
+    for op in sorted(table):
+        fams.setdefault(family(op), []).append(op)
+    fam = sorted(fams)[int(rng.integers(len(fams)))]
+    op = fams[fam][int(rng.integers(len(fams[fam])))]
     acc = op in ACCUMULATING or op.startswith("Reduce")
     _HUGE[0] = not acc
     model, feeds = gen(op, rng)

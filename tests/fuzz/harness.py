@@ -51,12 +51,12 @@ class Finding:
 
 
 class Worker:
-    def __init__(self, target, workdir):
+    def __init__(self, target, workdir, timeout):
         self.target = target
         self.log = tempfile.NamedTemporaryFile(prefix=f"fuzz-{target}-", suffix=".log", dir=workdir, delete=False)
         r, w = os.pipe()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "fuzz.worker", target, str(w), workdir],
+            [sys.executable, "-m", "fuzz.worker", target, str(w), workdir, str(timeout)],
             stdin=subprocess.PIPE, stdout=self.log, stderr=subprocess.STDOUT, env=_worker_env(),
             pass_fds=(w,), cwd=workdir, text=True)
         os.close(w)
@@ -68,7 +68,7 @@ class Worker:
             self.start_error = f"worker did not start: {kind}: {ans}"
         self.ready = True
 
-    def log_tail(self, n=1500):
+    def log_tail(self, n=2500):
         self.log.flush()
         with open(self.log.name, "rb") as f:
             data = f.read()
@@ -95,8 +95,11 @@ class Worker:
                 line = self.answers.readline()
                 if not line:  # the worker is gone
                     rc = self.proc.wait()
+                    tail = self.log_tail()
+                    if "Timeout (" in tail:  # faulthandler's dump at 0.9 x timeout
+                        return "hang", f"no answer in {timeout:.0f} s; where it was:\n{tail}"
                     why = f"signal {signal.Signals(-rc).name}" if rc < 0 else f"exit code {rc}"
-                    return "crash", f"worker died ({why}); log tail:\n{self.log_tail()}"
+                    return "crash", f"worker died ({why}); log tail:\n{tail}"
                 return "answer", json.loads(line)
 
     def kill(self):
@@ -142,7 +145,7 @@ def fuzz(target, seed, cases, seconds, timeout, workdir, log=None):
             if spent > seconds:
                 break
             if worker is None:
-                worker = Worker(target, workdir)
+                worker = Worker(target, workdir, timeout)
                 if worker.start_error:  # nothing can run: fail loudly
                     raise RuntimeError(f"fuzz {target}: {worker.start_error}")
             t0 = time.monotonic()

@@ -31,6 +31,7 @@ KNOWN_OPEN = [
     # reaches np.ones: ValueError 'array is too big' / 'Maximum allowed
     # dimension exceeded' instead of InputError.
     ("inputs", "traceback", "inputs/shape.py", "shape spec with huge dims"),
+    ("inputs", "hang", "inputs/shape.py", "shape spec with huge dims"),  # {2147483648}: 2 GB of ones
     # inputs/json_input.py: deep nesting in 'raw' -> RecursionError.
     ("inputs", "traceback", "RecursionError", "JSON input nested too deep"),
     # inputs/json_input.py _entry: a 'type' that is a list or an object ->

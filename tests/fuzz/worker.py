@@ -48,12 +48,16 @@ def limit_memory():
 
 
 def main():
-    target, fd, workdir = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    target, fd, workdir, timeout = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4])
     limit_memory()
     import faulthandler
 
     faulthandler.enable()  # a crash prints the Python stack into the log
     answers = os.fdopen(fd, "w")
+    import numpy  # noqa: F401  (imports before "ready": not in any case's time)
+
+    import loadrun.errors  # noqa: F401
+
     mod = importlib.import_module(f"fuzz.{target}")
     if hasattr(mod, "prepare"):  # build the target's corpus before the clock starts
         mod.prepare(workdir)
@@ -62,7 +66,10 @@ def main():
     for line in sys.stdin:
         case_seed = int(line)
         print(f"== case seed {case_seed}", flush=True)
+        # A case near its timeout: print where it is (the harness reports a hang).
+        faulthandler.dump_traceback_later(timeout * 0.9, exit=True)
         ans = classify(mod.run_case, case_seed, workdir)
+        faulthandler.cancel_dump_traceback_later()
         answers.write(json.dumps(ans) + "\n")
         answers.flush()
 
