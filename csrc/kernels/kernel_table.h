@@ -8,7 +8,7 @@
 // kernels, then each level overwrites what it has, lowest level first:
 //   avx2          sgemm, eltwise, dwconv, winograd, conv_small_ic, fma
 //   avx512        = avx2 for now (no AVX-512 kernels yet)
-//   neon(_dotprod) sgemm (8x12 micro-kernel, sgemm_neon.cpp)
+//   neon(_dotprod) sgemm (8x12 micro-kernel, sgemm_neon.cpp), eltwise (part), dwconv
 // A family that an ISA does not (yet) implement, or implements only in part
 // (one member of the struct), keeps the portable functions for the rest.
 //
