@@ -48,8 +48,8 @@ def test_levels_supported_match_the_cpu():
     flags = cpu_flags()
     import platform
     if platform.machine() in ("x86_64", "AMD64"):
-        assert ("avx2" in levels) == ({"avx2", "fma"} <= flags)
-        assert ("avx512" in levels) == ({"avx2", "fma", "avx512f"} <= flags)
+        assert ("avx2" in levels) == ({"avx2", "fma", "f16c"} <= flags)
+        assert ("avx512" in levels) == ({"avx2", "fma", "f16c", "avx512f"} <= flags)
         assert not {"neon", "neon_dotprod"} & set(levels)
     if not os.environ.get("LOADRUN_ISA"):
         assert loadrun.isa_level() == levels[-1]  # the best one by default

@@ -1,4 +1,4 @@
-// BroadcastPlan: NumPy broadcasting of up to three operands to an output,
+// BroadcastPlan: NumPy broadcasting of up to kMaxOps operands to an output,
 // reduced to "outer runs x one inner run". Dims of size 1 are dropped and
 // neighbouring dims merged wherever every operand reads them as one
 // contiguous (or one broadcast) block, so the common cases collapse to a
@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/errors.h"
 #include "core/tensor.h"
 #include "kernels/eltwise.h"
 
@@ -18,15 +19,17 @@ namespace loadrun {
 namespace kernels {
 
 struct BroadcastPlan {
-  static constexpr int kMaxOps = 3;
+  static constexpr int kMaxOps = 16;
   int nops = 0;
   std::vector<int64_t> dims;                  // collapsed outer dims (the inner dim excluded)
   std::vector<std::vector<int64_t>> strides;  // [op][outer dim], in elements
   int64_t inner = 1;
-  int64_t inner_stride[kMaxOps] = {0, 0, 0};
+  int64_t inner_stride[kMaxOps] = {};
   int64_t numel = 0;
 
   BroadcastPlan(const Shape& out, const std::vector<Shape>& ins) {
+    LR_CHECK(ins.size() <= static_cast<size_t>(kMaxOps), InternalError, "BroadcastPlan: ",
+             ins.size(), " operands, at most ", kMaxOps);
     nops = static_cast<int>(ins.size());
     numel = shape_numel(out);
     const size_t rank = out.size();
@@ -80,7 +83,7 @@ struct BroadcastPlan {
     if (numel == 0) return;
     const size_t nd = dims.size();
     std::vector<int64_t> idx(nd, 0);
-    int64_t off[kMaxOps] = {0, 0, 0};
+    int64_t off[kMaxOps] = {};
     int64_t out_off = 0;
     for (;;) {
       f(out_off, static_cast<const int64_t*>(off));

@@ -9,6 +9,7 @@ struct CpuFeatures {
   // x86-64 (libgcc checks that the OS saves the wide registers, XCR0).
   bool avx2 = false;
   bool fma = false;
+  bool f16c = false;
   bool avx512f = false;
   // aarch64 (Linux HWCAP): the ARMv8.2 dot-product instructions.
   bool asimd_dotprod = false;

@@ -20,7 +20,11 @@ class KernelAlgo final : public Algo {
   // Usable: the shape/dtype/attribute conditions of the fast path.
   using Usable = bool (*)(const OpT&, const InLayouts&, const OutLayouts&);
   using Fn = void (*)(const OpT&, const KernCtx&, const kernels::EltwiseImpl&);
+  // Algorithms that use other kernel families take the whole table.
+  using TableFn = void (*)(const OpT&, const KernCtx&, const kernels::KernelTable&);
   KernelAlgo(const char* name, Usable usable, Fn fn) : name_(name), usable_(usable), fn_(fn) {}
+  KernelAlgo(const char* name, Usable usable, TableFn fn)
+      : name_(name), usable_(usable), table_fn_(fn) {}
   const char* name() const override { return name_; }
   uint32_t attributes() const override { return REPRODUCIBLE; }
   bool usable(const Op& op, const InLayouts& in, const OutLayouts& out) const override {
@@ -29,13 +33,15 @@ class KernelAlgo final : public Algo {
     return usable_(static_cast<const OpT&>(op), in, out);
   }
   void exec(const Op& op, const KernCtx& ctx) const override {
+    if (table_fn_) return table_fn_(static_cast<const OpT&>(op), ctx, kernels::kernel_table());
     fn_(static_cast<const OpT&>(op), ctx, kernels::kernel_table().eltwise);
   }
 
  private:
   const char* name_;
   Usable usable_;
-  Fn fn_;
+  Fn fn_ = nullptr;
+  TableFn table_fn_ = nullptr;
 };
 
 }  // namespace loadrun

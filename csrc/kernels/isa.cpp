@@ -55,8 +55,8 @@ bool isa_supported(IsaLevel level) {
   switch (level) {
     case IsaLevel::kPortable: return true;
 #ifdef LOADRUN_X86_KERNELS
-    case IsaLevel::kAvx2: return f.avx2 && f.fma;
-    case IsaLevel::kAvx512: return f.avx2 && f.fma && f.avx512f;
+    case IsaLevel::kAvx2: return f.avx2 && f.fma && f.f16c;
+    case IsaLevel::kAvx512: return f.avx2 && f.fma && f.f16c && f.avx512f;
 #endif
 #if defined(__aarch64__)
     case IsaLevel::kNeon: return true;

@@ -8,7 +8,8 @@
 //
 // Levels, and the table of kernels each one runs (kernel_table.h):
 //   portable      plain C++ (any CPU)
-//   avx2          x86-64 with AVX2 + FMA (the *_avx2.cpp translation units)
+//   avx2          x86-64 with AVX2 + FMA + F16C (the *_avx2.cpp translation
+//                 units; every AVX2 CPU has F16C)
 //   avx512        x86-64 with AVX-512F: detected, but no kernels yet, so its
 //                 table is the avx2 one
 //   neon          aarch64 (Advanced SIMD is part of the base architecture)

@@ -22,6 +22,7 @@ KernelTable fill(IsaLevel level) {
   t.dwconv = {dwconv_plane_portable, deinterleave_portable};
   t.winograd = {winograd_input_tiles_portable, winograd_output_tiles_portable};
   t.conv_small_ic = {conv_small_ic_portable};
+  t.convert = convert_portable_impl();
   t.fma = {"scalar", fma_loop_portable, 8 * 2};
 #ifdef LOADRUN_X86_KERNELS
   if (level == IsaLevel::kAvx2 || level == IsaLevel::kAvx512) {
@@ -31,6 +32,7 @@ KernelTable fill(IsaLevel level) {
     t.dwconv = {dwconv_plane_avx2, deinterleave_avx2};
     t.winograd = {winograd_input_tiles_avx2, winograd_output_tiles_avx2};
     t.conv_small_ic = {conv_small_ic_avx2};
+    t.convert = convert_avx2_impl();
     t.fma = {"avx2_fma", fma_loop_avx2, 12 * 16};
   }
   // AVX-512 kernels go here (t.kernels = IsaLevel::kAvx512; ...).

@@ -6,7 +6,8 @@
 //
 // Filling (kernel_table.cpp, fill()): every family starts from its portable
 // kernels, then each level overwrites what it has, lowest level first:
-//   avx2          sgemm, eltwise, dwconv, winograd, conv_small_ic, fma
+//   avx2          sgemm, eltwise, dwconv, winograd, conv_small_ic, convert,
+//                 fma
 //   avx512        = avx2 for now (no AVX-512 kernels yet)
 //   neon(_dotprod) sgemm (8x12 micro-kernel, sgemm_neon.cpp), eltwise (part), dwconv
 // A family that an ISA does not (yet) implement, or implements only in part
@@ -24,6 +25,7 @@
 // them; the table never changes after it is filled, so they stay valid.
 #pragma once
 #include "kernels/conv_small_ic.h"
+#include "kernels/convert.h"
 #include "kernels/dwconv.h"
 #include "kernels/eltwise.h"
 #include "kernels/fma_peak.h"
@@ -44,6 +46,7 @@ struct KernelTable {
   DwconvImpl dwconv;
   WinogradImpl winograd;          // input / output transforms
   ConvSmallIcImpl conv_small_ic;  // direct conv for few input channels
+  ConvertImpl convert;            // compare and cast runs (Equal, Cast, ...)
   FmaLoopImpl fma;                // the FMA peak loop (bench only)
 };
 

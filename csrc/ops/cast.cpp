@@ -2,6 +2,7 @@
 // number) and CastLike (target dtype from input 1), between every pair of
 // dtypes loadrun has, float16 and bool included.
 // NAIVE: one pass converting element by element. O(n), no workspace.
+// ELEMWISE_FAST: the common dtypes through kernels/convert.h (below).
 // Conversions: float -> integer truncates toward zero (NaN gives 0, values out
 // of range saturate: ONNX leaves them undefined); integer -> narrower integer
 // wraps; anything -> bool is "nonzero" (NaN is true); bool -> number is 0/1;
@@ -18,6 +19,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "kernels/fast_algo.h"
 #include "ops/elementwise.h"
 
 namespace loadrun {
@@ -205,13 +207,29 @@ void cast_naive(const CastOp& op, const KernCtx& ctx) {
 
 const auto kNaive = naive_algo<CastOp>(cast_naive);
 
+// --- fast algorithm (ELEMWISE_FAST, on kernel_table().convert): one
+// vectorised conversion loop over the contiguous input for the common dtypes
+// (float32/16/64, int8, uint8, int32, int64, bool in any pair), the same
+// results as NAIVE; the storage-only types stay NAIVE.
+bool cast_fast_usable(const CastOp&, const InLayouts& in, const OutLayouts& out) {
+  return kernels::cast_fast_dtype(in[0]->dtype) && kernels::cast_fast_dtype(out[0].dtype);
+}
+
+void cast_fast(const CastOp&, const KernCtx& ctx, const kernels::KernelTable& kt) {
+  const Tensor& in = ctx.input(0);
+  Tensor& out = ctx.output(0);
+  kt.convert.cast(in.dtype(), out.dtype(), in.raw(), out.raw(), in.numel());
+}
+
+const KernelAlgo<CastOp> kFast("ELEMWISE_FAST", cast_fast_usable, cast_fast);
+
 }  // namespace
 
 void register_op_Cast(OpRegistry& r) {
   OpDef d;
   d.type = "Cast";
   d.create = [](const Attrs& a) -> std::unique_ptr<Op> { return std::make_unique<CastOp>(false, a); };
-  d.algos = {&kNaive};
+  d.algos = {&kNaive, &kFast};
   d.min_inputs = d.max_inputs = 1;
   r.add(std::move(d));
 }
@@ -220,7 +238,7 @@ void register_op_CastLike(OpRegistry& r) {
   OpDef d;
   d.type = "CastLike";
   d.create = [](const Attrs& a) -> std::unique_ptr<Op> { return std::make_unique<CastOp>(true, a); };
-  d.algos = {&kNaive};
+  d.algos = {&kNaive, &kFast};
   d.min_inputs = d.max_inputs = 2;
   r.add(std::move(d));
 }

@@ -1,7 +1,10 @@
 // Expand: the input broadcast (NumPy rules, both ways) with the shape given
 // by the int64 `shape` input; a 1 in `shape` keeps the input's dim.
 // NAIVE: strided_copy with zero strides on broadcast dims (any dtype).
-// O(n * rank), no workspace.
+// O(n * rank), no workspace. COPY_FAST: the same copy as runs of
+// kernels/copy_plan.h (a memcpy per row, a fill per broadcast row).
+#include "kernels/copy_plan.h"
+#include "kernels/fast_algo.h"
 #include "ops/common.h"
 #include "ops/element_copy.h"
 
@@ -29,8 +32,26 @@ void expand_naive(const ExpandOp&, const KernCtx& ctx) {
 
 const auto kNaive = naive_algo<ExpandOp>(expand_naive);
 
+bool word_sized(DType dt) {
+  size_t s = dtype_size(dt);
+  return s == 1 || s == 2 || s == 4 || s == 8;
+}
+
+bool expand_fast_usable(const ExpandOp&, const InLayouts& in, const OutLayouts&) {
+  return word_sized(in[0]->dtype);
+}
+
+void expand_fast(const ExpandOp&, const KernCtx& ctx, const kernels::KernelTable&) {
+  const Tensor& x = ctx.input(0);
+  Tensor& y = ctx.output(0);
+  kernels::fast_strided_copy(y.raw(), x.raw(), dtype_size(x.dtype()), y.shape(),
+                             broadcast_strides(x.shape(), y.shape()), 0);
+}
+
+const KernelAlgo<ExpandOp> kFast("COPY_FAST", expand_fast_usable, expand_fast);
+
 }  // namespace
 
-void register_op_Expand(OpRegistry& r) { register_simple<ExpandOp>(r, "Expand", {&kNaive}, 2, 2); }
+void register_op_Expand(OpRegistry& r) { register_simple<ExpandOp>(r, "Expand", {&kNaive, &kFast}, 2, 2); }
 
 }  // namespace loadrun

@@ -5,9 +5,13 @@
 // backwards. Unlisted axes are kept whole.
 // NAIVE: strided_copy from the first selected element with stride
 // step x input stride per dim (any dtype). O(n * rank), no workspace.
+// COPY_FAST: the same copy as runs of kernels/copy_plan.h (kept rows are one
+// memcpy each; a negative step a strided word loop).
 #include <algorithm>
 #include <climits>
 
+#include "kernels/copy_plan.h"
+#include "kernels/fast_algo.h"
 #include "ops/common.h"
 #include "ops/element_copy.h"
 
@@ -78,25 +82,52 @@ std::vector<int64_t> ints_in(const KernCtx& ctx, size_t i) {
   return ctx.has(i) ? ctx.input(i).to_i64_vector() : std::vector<int64_t>{};
 }
 
-void slice_naive(const SliceOp&, const KernCtx& ctx) {
+// The source strides and offset of the slice of x.
+Shape slice_strides(const KernCtx& ctx, int64_t* base) {
   const Tensor& x = ctx.input(0);
-  Tensor& y = ctx.output(0);
   SlicePlan p = plan_slice(x.shape(), ints_in(ctx, 1), ints_in(ctx, 2), ints_in(ctx, 3),
                            ints_in(ctx, 4));
   Shape in_strides = contiguous_strides(x.shape());
   Shape st(x.ndim());
-  int64_t base = 0;
+  *base = 0;
   for (size_t d = 0; d < x.ndim(); ++d) {
     st[d] = p.step[d] * in_strides[d];
-    base += p.start[d] * in_strides[d];
+    *base += p.start[d] * in_strides[d];
   }
+  return st;
+}
+
+void slice_naive(const SliceOp&, const KernCtx& ctx) {
+  const Tensor& x = ctx.input(0);
+  Tensor& y = ctx.output(0);
+  int64_t base = 0;
+  Shape st = slice_strides(ctx, &base);
   strided_copy(y.raw(), x.raw(), x.dtype(), y.shape(), st, base);
 }
 
 const auto kNaive = naive_algo<SliceOp>(slice_naive);
 
+bool word_sized(DType dt) {
+  size_t s = dtype_size(dt);
+  return s == 1 || s == 2 || s == 4 || s == 8;
+}
+
+bool slice_fast_usable(const SliceOp&, const InLayouts& in, const OutLayouts&) {
+  return word_sized(in[0]->dtype);
+}
+
+void slice_fast(const SliceOp&, const KernCtx& ctx, const kernels::KernelTable&) {
+  const Tensor& x = ctx.input(0);
+  Tensor& y = ctx.output(0);
+  int64_t base = 0;
+  Shape st = slice_strides(ctx, &base);
+  kernels::fast_strided_copy(y.raw(), x.raw(), dtype_size(x.dtype()), y.shape(), st, base);
+}
+
+const KernelAlgo<SliceOp> kFast("COPY_FAST", slice_fast_usable, slice_fast);
+
 }  // namespace
 
-void register_op_Slice(OpRegistry& r) { register_simple<SliceOp>(r, "Slice", {&kNaive}, 3, 5); }
+void register_op_Slice(OpRegistry& r) { register_simple<SliceOp>(r, "Slice", {&kNaive, &kFast}, 3, 5); }
 
 }  // namespace loadrun

@@ -75,10 +75,17 @@ void where_runs(const KernCtx& ctx) {
     const U* xr = x + off[1];
     const U* yr = y + off[2];
     U* orow = o + oo;
+    // A mask select, not a branch: the condition is often random (or a
+    // ragged attention mask).
+    const uint8_t* cb = reinterpret_cast<const uint8_t*>(cr);
+    auto sel = [](uint8_t c, U a, U b) {
+      const U m = static_cast<U>(U(0) - static_cast<U>(c != 0));
+      return static_cast<U>((a & m) | (b & static_cast<U>(~m)));
+    };
     if (sc && sx && sy) {
-      for (int64_t i = 0; i < n; ++i) orow[i] = cr[i] ? xr[i] : yr[i];
+      for (int64_t i = 0; i < n; ++i) orow[i] = sel(cb[i], xr[i], yr[i]);
     } else {
-      for (int64_t i = 0; i < n; ++i) orow[i] = cr[i * sc] ? xr[i * sx] : yr[i * sy];
+      for (int64_t i = 0; i < n; ++i) orow[i] = sel(cb[i * sc], xr[i * sx], yr[i * sy]);
     }
   });
 }

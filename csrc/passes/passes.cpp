@@ -4,7 +4,8 @@
 namespace loadrun {
 
 std::shared_ptr<const Graph> optimize_graph(std::shared_ptr<const Graph> g) {
-  g = fuse_conv_bn_act(std::move(g));
+  g = fuse_conv_bn_act(std::move(g));  // first: a Conv takes its activation itself
+  g = fuse_elementwise_chains(std::move(g));
   return g;
 }
 

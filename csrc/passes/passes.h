@@ -14,6 +14,10 @@ namespace loadrun {
 // Conv -> BatchNormalization -> activation chains (fuse_conv.cpp).
 std::shared_ptr<const Graph> fuse_conv_bn_act(std::shared_ptr<const Graph> g);
 
+// Chains of elementwise float ops into one ElementwiseChain node
+// (fuse_elementwise.cpp).
+std::shared_ptr<const Graph> fuse_elementwise_chains(std::shared_ptr<const Graph> g);
+
 // Every pass, in order.
 std::shared_ptr<const Graph> optimize_graph(std::shared_ptr<const Graph> g);
 
