@@ -42,13 +42,18 @@ struct DwconvImpl {
   void (*deinterleave)(const float* src, int64_t n, float* even, float* odd);
 };
 
-// Implementations (dwconv.cpp: portable; dwconv_avx2.cpp: AVX2+FMA).
+// Implementations (dwconv.cpp: portable; dwconv_avx2.cpp: AVX2+FMA;
+// dwconv_neon.cpp: NEON).
 void deinterleave_portable(const float* src, int64_t n, float* even, float* odd);
 void deinterleave_avx2(const float* src, int64_t n, float* even, float* odd);
 void dwconv_plane_portable(int k, int s, const float* p0, const float* p1, int64_t ld,
                            const float* w, float bias, const Epilogue& ep, float* y, int64_t oh,
                            int64_t ow);
 void dwconv_plane_avx2(int k, int s, const float* p0, const float* p1, int64_t ld, const float* w,
+                       float bias, const Epilogue& ep, float* y, int64_t oh, int64_t ow);
+// NEON (dwconv_neon.cpp; aarch64 builds only).
+void deinterleave_neon(const float* src, int64_t n, float* even, float* odd);
+void dwconv_plane_neon(int k, int s, const float* p0, const float* p1, int64_t ld, const float* w,
                        float bias, const Epilogue& ep, float* y, int64_t oh, int64_t ow);
 
 }  // namespace kernels

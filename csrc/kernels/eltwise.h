@@ -103,6 +103,9 @@ const EltwiseImpl& eltwise_portable_impl();
 #if defined(LOADRUN_X86_KERNELS)
 const EltwiseImpl& eltwise_avx2_impl();
 #endif
+#if defined(LOADRUN_ARM64_KERNELS)
+const EltwiseImpl& eltwise_neon_impl();  // eltwise_neon.cpp
+#endif
 
 }  // namespace kernels
 }  // namespace loadrun

@@ -44,6 +44,8 @@ KernelTable fill(IsaLevel level) {
   if (level == IsaLevel::kNeon || level == IsaLevel::kNeonDotprod) {
     t.kernels = IsaLevel::kNeon;
     t.sgemm = sgemm_neon_impl();
+    t.eltwise = eltwise_neon_impl();
+    t.dwconv = {dwconv_plane_neon, deinterleave_neon};
   }
 #endif
   return t;
