@@ -1,6 +1,7 @@
 #include "core/tensor.h"
 
 #include <unistd.h>
+#include <limits>
 
 #include <cmath>
 #include <cstdlib>
@@ -22,8 +23,11 @@ const char* format_name(Format f) {
 }
 
 int64_t shape_numel(const Shape& s) {
+  // A count past int64 (a shape from a broken model) saturates instead of
+  // overflowing (UB); allocation checks then refuse it.
   int64_t n = 1;
-  for (int64_t d : s) n *= d;
+  for (int64_t d : s)
+    if (__builtin_mul_overflow(n, d, &n)) return std::numeric_limits<int64_t>::max();
   return n;
 }
 
