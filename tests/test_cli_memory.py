@@ -15,12 +15,14 @@ from onnx_ref import make_model
 
 def two_conv_model(path):
     rng = np.random.default_rng(0)
-    w1, w2 = rng.random((4, 3, 3, 3), dtype=np.float32), rng.random((2, 4, 3, 3), dtype=np.float32)
+    w1, w2 = rng.random((4, 3, 3, 3), dtype=np.float32), rng.random((4, 4, 3, 3), dtype=np.float32)
+    w3 = rng.random((2, 4, 3, 3), dtype=np.float32)
     m = make_model([helper.make_node("Conv", ["data", "w1"], ["c1"], pads=[1, 1, 1, 1]),
                     helper.make_node("Relu", ["c1"], ["r1"]),
-                    helper.make_node("Conv", ["r1", "w2"], ["prob"], pads=[1, 1, 1, 1])],
+                    helper.make_node("Conv", ["r1", "w2"], ["c2"], pads=[1, 1, 1, 1]),
+                    helper.make_node("Conv", ["c2", "w3"], ["prob"], pads=[1, 1, 1, 1])],
                    [("data", np.float32, [1, 3, 8, 8])], [("prob", np.float32, [1, 2, 8, 8])],
-                   [("w1", w1), ("w2", w2)])
+                   [("w1", w1), ("w2", w2), ("w3", w3)])
     save(m, str(path))
     return str(path)
 

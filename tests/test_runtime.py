@@ -57,8 +57,11 @@ def test_memory_plan_bounds(name):
     net.run(feeds(name))
     m = net.memory_info()
     assert m["lower_bound_bytes"] <= m["arena_bytes"] <= m["no_reuse_bytes"]
-    # reuse pays: at most 60% of the no-reuse total on every zoo model
-    assert m["arena_bytes"] <= 0.6 * m["no_reuse_bytes"], m
+    # reuse pays: less than the no-reuse total, and at most half of it on the
+    # conv nets (their many intermediates; inputs are kept whole runs)
+    assert m["arena_bytes"] < m["no_reuse_bytes"], m
+    if name in ("resnet18", "resnet50", "mobilenetv2"):
+        assert m["arena_bytes"] <= 0.5 * m["no_reuse_bytes"], m
     # no two tensors of different buffers live at one step overlap in bytes
     ts = m["tensors"]
     for i, a in enumerate(ts):
@@ -132,3 +135,14 @@ def test_output_view_of_input():
     net = loadrun.load(m)
     for v in ([1, 2, 3], [4, 5, 6]):
         assert net.run({"x": np.array(v, np.float32)})["y"].tolist() == v
+
+
+def test_inputs_survive_repeated_runs():
+    """benchmark() runs again on inputs bound once, so no tensor may reuse
+    their bytes (bert_tiny's Gather read overwritten ids: an index error)."""
+    net = loadrun.load(zoo.build("bert_tiny"))
+    x = feeds("bert_tiny")
+    net.set_inputs(x)
+    net.benchmark(iters=2, warmup=1)
+    live = {t[0]: t[3] for t in net.memory_info()["tensors"]}
+    assert live["input_ids"] == live["attention_mask"] == 2**31 - 1  # through the whole sequence

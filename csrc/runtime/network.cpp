@@ -186,6 +186,7 @@ std::unique_ptr<Network::Plan> Network::build_plan(const std::vector<Shape>& inp
     }
     check_input_shape(v, input_shapes[i]);
     p.layouts[v.id] = Layout(input_shapes[i], v.dtype);
+    checked_nbytes(p.layouts[v.id], str_cat("input '", v.name, "'"));  // InputError when absurd
     ready[v.id] = 1;
     if (i < input_values.size() && input_values[i]) {  // a value the plan is keyed on
       p.tensors[v.id] = input_values[i]->clone();
@@ -228,7 +229,8 @@ std::unique_ptr<Network::Plan> Network::build_plan(const std::vector<Shape>& inp
     for (size_t o = 0; o < node.outputs.size(); ++o) {
       const Layout& l = ic.out[o];
       for (int64_t d : l.shape)
-        LR_CHECK(d >= 0, InternalError, where, "shape inference left output ", o, " unset");
+        LR_CHECK(d >= 0, ModelError, where, "the operator gives no output ", o,
+                 " (the node has more outputs than the operator makes, or its inputs leave it unset)");
       checked_nbytes(l, str_cat(where, "output ", o));
       p.layouts[node.outputs[o]] = l;
       ready[node.outputs[o]] = 1;
@@ -857,7 +859,8 @@ void Network::prepare_dynamic_step(Plan& p, size_t s) {
     }
     const Layout& l = ic.out[o];
     for (int64_t d : l.shape)
-      LR_CHECK(d >= 0, InternalError, "shape inference left output ", o, " unset");
+      LR_CHECK(d >= 0, ModelError, "the operator gives no output ", o,
+               " (the node has more outputs than the operator makes, or its inputs leave it unset)");
     key += l.str();
     int vid = node.outputs[o];
     p.layouts[vid] = l;

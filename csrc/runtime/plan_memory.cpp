@@ -25,7 +25,12 @@ ActivationPlan plan_activations(const std::vector<MemStepDesc>& steps,
   for (size_t s = 0; s < steps.size(); ++s)
     for (int v : steps[s].inputs)
       if (v >= 0) last_read[v] = std::max(last_read[v], static_cast<int>(s));
+  // Graph outputs are read after the run; graph inputs are bound once and
+  // read by every run until the next bind (benchmark() repeats runs), so
+  // both live for the whole sequence.
   for (int v : graph_outputs) last_read[v] = kAfterLastStep;
+  for (int v : graph_inputs)
+    if (v >= 0) last_read[v] = kAfterLastStep;
 
   std::vector<char> holds_input;  // per buffer: (a view of) a graph input: never overwritten
   auto new_buffer = [&](int v, int step) {

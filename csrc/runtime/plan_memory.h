@@ -11,8 +11,8 @@
 //    graph input, and is read by no later step: the output takes that
 //    buffer, whose lifetime goes on.
 // A buffer lives from the first step that writes any of its tensors to the
-// last that reads any (graph inputs from before step 0, graph outputs past
-// the end). The buffers are then placed by greedy-by-size best fit
+// last that reads any; graph inputs live through the whole sequence (bound
+// once, read by every run until the next bind) and graph outputs past its end. The buffers are then placed by greedy-by-size best fit
 // (memory/greedy_planner.h), or one after another with no reuse when
 // `reuse` is off (--disable-mem-opt), and the plan is verified: no two
 // buffers live at one step share a byte. O(v + s) for the grouping, the

@@ -43,8 +43,8 @@ def _entry(path, key, entry):
     if unknown:
         raise InputError(f"{where}: unknown field(s) {', '.join(sorted(unknown))} (expected shape, type, raw)")
     tname = entry.get("type", "float32")
-    if tname not in TYPES:
-        raise InputError(f"{where}: type '{tname}' is not one of {', '.join(TYPES)}")
+    if not isinstance(tname, str) or tname not in TYPES:
+        raise InputError(f"{where}: type {str(tname)[:40]!r} is not one of {', '.join(TYPES)}")
     dtype = np.dtype(TYPES[tname])
     if "raw" not in entry:
         raise InputError(f"{where}: no 'raw' values")

@@ -11,6 +11,8 @@ import math
 import struct
 import warnings
 
+import tokenize
+
 import numpy as np
 from numpy.lib import format as npformat
 
@@ -45,7 +47,7 @@ def _header(f, where):
                 return npformat.read_array_header_1_0(f, max_header_size=MAX_HEADER)
             return npformat.read_array_header_2_0(f, max_header_size=MAX_HEADER)
     except (ValueError, EOFError, SyntaxError, TypeError, UnicodeDecodeError, RecursionError,
-            MemoryError) as e:
+            MemoryError, tokenize.TokenError) as e:
         msg = " ".join(str(e).split()) if str(e) else type(e).__name__
         raise InputError(f"{where} is not a valid .npy file ({msg})") from None
 

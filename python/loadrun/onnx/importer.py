@@ -170,7 +170,10 @@ def attr_value(a):
     if a.type == onnx.AttributeProto.TYPE_PROTO:  # Optional's `type`: "tensor DTYPE" / "sequence DTYPE"
         kind, dt = type_kind(a.tp, f"attribute '{a.name}'")
         return f"{kind} {dt}"
-    v = helper.get_attribute_value(a)
+    try:
+        v = helper.get_attribute_value(a)
+    except (TypeError, ValueError) as e:
+        raise ModelError(f"attribute '{a.name}' is corrupt: {' '.join(str(e).split()) or type(e).__name__}") from None
     if isinstance(v, bytes):
         return v.decode("utf-8", "replace")
     if isinstance(v, onnx.TensorProto):
