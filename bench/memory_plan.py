@@ -64,8 +64,12 @@ def child(engine, path, feeds_path, shapes, runs):
 
 def measure_rss(engine, path, feeds_path, shapes, runs):
     cmd = [sys.executable, __file__, "--child", engine, path, feeds_path, json.dumps(shapes), str(runs)]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode:
+        err = (p.stderr.strip().splitlines() or ["?"])[-1]
+        print(f"({engine} child for {path} failed, exit {p.returncode}: {err[:200]})", flush=True)
+        return {"base": 0, "import": 0, "peak": float("nan")}
+    return json.loads(p.stdout.strip().splitlines()[-1])
 
 
 def main():
