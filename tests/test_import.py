@@ -134,3 +134,21 @@ def test_graph_output_can_be_an_input_and_constant():
     np.testing.assert_array_equal(out["y"], [0, 1])
     np.testing.assert_array_equal(out["x"], [-1, 1])
     np.testing.assert_array_equal(out["c"], [1.5, 2.5])
+
+
+def test_names_that_are_not_utf8_are_a_model_error():
+    """onnx is proto2: a string field that is not valid UTF-8 parses, as bytes
+    (found by the model_bytes fuzzer: TypeError deep in the importer)."""
+    import onnx
+    from onnx import helper
+
+    from loadrun.errors import ModelError
+    from loadrun.onnx.importer import import_model
+
+    g = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g",
+                          [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [2])],
+                          [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [2])])
+    raw = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString()
+    bad = onnx.load_from_string(raw.replace(b"Relu", b"R\xeelu"))
+    with pytest.raises(ModelError, match="not valid UTF-8"):
+        import_model(bad)

@@ -8,15 +8,6 @@ guards the fix.
 Each entry: (target, outcome kind, substring of the finding's detail, why).
 """
 KNOWN_OPEN = [
-    # importer.check_supported / effective_opset: an op_type or domain that is
-    # not valid UTF-8 comes back from protobuf (onnx is proto2) as bytes;
-    # sorting the unsupported list mixes bytes and str, onnx.defs.get_schema
-    # refuses bytes -> TypeError.
-    ("model_bytes", "traceback", "in check_supported", "importer.check_supported: non-UTF-8 op names"),
-    ("model_bytes", "traceback", "in _same_since", "importer.effective_opset: non-UTF-8 op names"),
-    # importer.add_nodes: a node / tensor name that is not valid UTF-8 ->
-    # UnicodeDecodeError instead of ModelError.
-    ("model_bytes", "traceback", "UnicodeDecodeError", "importer: non-UTF-8 names"),
     # inputs/shape.py: a shape spec with huge dims ({4611686018427387904})
     # on a symbolic input dim reaches np.ones: ValueError 'array is too big'
     # instead of InputError; {2147483648} is 8 GB of ones, a legal request

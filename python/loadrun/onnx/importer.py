@@ -417,8 +417,40 @@ def import_model(src):
         raise ModelError(" ".join(str(e).split()) or type(e).__name__) from None
 
 
+def _check_text(model):
+    """ModelError for a name or op type that is not valid UTF-8 (onnx is
+    proto2: such a string field comes back as bytes), at any depth."""
+    def bad(s):
+        return isinstance(s, bytes)
+
+    def graph(gr, where):
+        for vi in list(gr.input) + list(gr.output) + list(gr.value_info):
+            if bad(vi.name):
+                raise ModelError(f"{where}a graph input/output name is not valid UTF-8: {vi.name[:40]!r}")
+        for t in gr.initializer:
+            if bad(t.name):
+                raise ModelError(f"{where}an initializer name is not valid UTF-8: {t.name[:40]!r}")
+        for i, n in enumerate(gr.node):
+            for s in [n.op_type, n.domain, n.name, *n.input, *n.output]:
+                if bad(s):
+                    raise ModelError(f"{where}node #{i}: a name or op type is not valid UTF-8: {s[:40]!r}")
+            for a in n.attribute:
+                if bad(a.name):
+                    raise ModelError(f"{where}node #{i}: an attribute name is not valid UTF-8: {a.name[:40]!r}")
+                if a.HasField("g"):
+                    graph(a.g, f"{where}node #{i} attribute '{a.name}': ")
+                for sub in a.graphs:
+                    graph(sub, f"{where}node #{i} attribute '{a.name}': ")
+
+    for o in model.opset_import:
+        if bad(o.domain):
+            raise ModelError(f"an opset domain is not valid UTF-8: {o.domain[:40]!r}")
+    graph(model.graph, "")
+
+
 def _import_model(src):
     model = read_model(src)
+    _check_text(model)
     opset = effective_opset(model, model_opset(model))
     check_supported(model)
     g = _core.Graph()
