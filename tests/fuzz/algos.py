@@ -339,7 +339,7 @@ def compare(got, ref, algo, name, accumulating=False):
             f"{got.reshape(-1)[bad[0]]} != {ref.reshape(-1)[bad[0]]}"
         return
     g, r = got.astype(np.float64).reshape(-1), ref.astype(np.float64).reshape(-1)
-    atol = ATOL.get(algo, ATOL_DEFAULT)
+    atol = ATOL.get(algo.split()[0], ATOL_DEFAULT)  # "WINOGRAD_F63 preprocessed" too
     with np.errstate(invalid="ignore", over="ignore"):
         ok = (np.isnan(r) & np.isnan(g)) | (g == r) | (np.abs(g - r) <= atol + RTOL * np.abs(r))
         if accumulating:

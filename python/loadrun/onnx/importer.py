@@ -427,6 +427,10 @@ def _check_text(model):
         for vi in list(gr.input) + list(gr.output) + list(gr.value_info):
             if bad(vi.name):
                 raise ModelError(f"{where}a graph input/output name is not valid UTF-8: {vi.name[:40]!r}")
+            if vi.type.HasField("tensor_type"):
+                for d in vi.type.tensor_type.shape.dim:
+                    if bad(d.dim_param):
+                        raise ModelError(f"{where}'{vi.name}': a dim name is not valid UTF-8: {d.dim_param[:40]!r}")
         for t in gr.initializer:
             if bad(t.name):
                 raise ModelError(f"{where}an initializer name is not valid UTF-8: {t.name[:40]!r}")
