@@ -688,8 +688,14 @@ MemoryInfo Network::memory_info() const {
   m.lower_bound_bytes = p.mem.lower_bound;
   m.no_reuse_bytes = p.mem.no_reuse;
   m.workspace_bytes = p.workspace_bytes;
+  // the constants some node reads (folding and fusion leave the ones they
+  // replaced unread in the graph)
+  std::vector<char> read(g.vars().size(), 0);
+  for (const auto& n : g.oprs())
+    for (int vid : n->inputs)
+      if (vid >= 0) read[vid] = 1;
   for (const Var& v : g.vars())
-    if (v.is_const) m.weight_bytes += v.value.nbytes();
+    if (v.is_const && read[v.id]) m.weight_bytes += v.value.nbytes();
   for (size_t vid = 0; vid < p.mem.buffer_of.size(); ++vid) {
     int b = p.mem.buffer_of[vid];
     if (b < 0) continue;
