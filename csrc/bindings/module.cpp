@@ -320,8 +320,10 @@ PYBIND11_MODULE(_core, m) {
                        bool binary_equal_between_batch, int shared_batch_size,
                        const std::string& algo_policy, bool progress, bool optimize,
                        size_t max_plans, bool mem_reuse, bool debug_fill_nan, bool sanity_check,
-                       bool const_shape, bool fake_first, int record_level) {
+                       bool const_shape, bool fake_first, int record_level, int threads,
+                       const std::vector<int>& core_ids) {
              NetworkOptions opt;
+             opt.comp_node = std::make_shared<CpuCompNode>(threads, core_ids);
              opt.chooser.prefer_algo = prefer_algo;
              opt.weight_preprocess = weight_preprocess;
              opt.chooser.strategy = strategy;
@@ -348,7 +350,11 @@ PYBIND11_MODULE(_core, m) {
            py::arg("progress") = true, py::arg("optimize") = true,
            py::arg("max_plans") = NetworkOptions::kDefaultMaxPlans, py::arg("mem_reuse") = true,
            py::arg("debug_fill_nan") = false, py::arg("sanity_check") = false,
-           py::arg("const_shape") = false, py::arg("fake_first") = false, py::arg("record_level") = 0)
+           py::arg("const_shape") = false, py::arg("fake_first") = false, py::arg("record_level") = 0,
+           py::arg("threads") = 1, py::arg("core_ids") = std::vector<int>{})
+      .def_property_readonly("num_threads", [](const Network& n) { return n.comp_node().num_threads(); })
+      .def_property_readonly("dispatches", [](const Network& n) { return n.comp_node().dispatches(); })
+      .def("thread_affinity", [](const Network& n) { return n.comp_node().affinity(); })
       .def_property_readonly("replaying", &Network::replaying)
       .def_property_readonly("freed_bytes", &Network::freed_bytes)
       .def_property_readonly("num_plans", &Network::num_plans)

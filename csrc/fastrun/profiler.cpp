@@ -68,9 +68,10 @@ double OprProfiler::time(const Algo& algo, bool weight_preprocess, const Profile
   size_t ws = algo.workspace(op_, in_layouts_, out_layouts_);
   std::shared_ptr<uint8_t> wsbuf;
   if (ws) {
-    wsbuf = alloc_aligned(ws);
+    wsbuf = alloc_aligned(workspace_total(ws, cn_->num_threads()));
     ctx.workspace = wsbuf.get();
     ctx.workspace_size = ws;
+    ctx.workspace_stride = workspace_stride(ws);
   }
   for (int i = 0; i < cfg.warmup; ++i) algo.exec(op_, ctx);
   double best = 1e300, spent = 0;

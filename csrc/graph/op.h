@@ -63,8 +63,13 @@ struct InferCtx {
 struct KernCtx {
   std::vector<const Tensor*> in;  // nullptr: optional input absent
   std::vector<Tensor*> out;
+  // Scratch: one slot of workspace_size bytes per thread of comp_node,
+  // workspace_stride apart (64-byte aligned); a range running on thread
+  // `tid` of CompNode::parallel_for uses thread_workspace(tid). Slot 0 is
+  // the whole scratch of a kernel that does not split its work.
   void* workspace = nullptr;
   size_t workspace_size = 0;
+  size_t workspace_stride = 0;
   CompNode* comp_node = nullptr;
   NestedRuntime* runtime = nullptr;  // for nested graphs (graph/nested.h); null: none
   const void* prepared = nullptr;  // the algo's preprocess() result, if any
@@ -75,6 +80,10 @@ struct KernCtx {
   std::vector<Value*> seq_out;
 
   bool has(size_t i) const { return i < in.size() && in[i] != nullptr; }
+  void* thread_workspace(int tid) const {
+    return workspace ? static_cast<char*>(workspace) + static_cast<size_t>(tid) * workspace_stride
+                     : nullptr;
+  }
   const Tensor& input(size_t i) const { return *in[i]; }
   Tensor& output(size_t i) const { return *out[i]; }
   const Value* seq(size_t i) const { return i < seq_in.size() ? seq_in[i] : nullptr; }

@@ -261,9 +261,10 @@ std::unique_ptr<Network::Plan> Network::build_plan(const std::vector<Shape>& inp
       size_t ws = naive->workspace(*node.op, in_l, ic.out);
       std::shared_ptr<uint8_t> wsbuf;
       if (ws) {
-        wsbuf = alloc_aligned(ws);
+        wsbuf = alloc_aligned(ws);  // one slot: kc.comp_node is null, kernels run inline
         kc.workspace = wsbuf.get();
         kc.workspace_size = ws;
+        kc.workspace_stride = workspace_stride(ws);
       }
       with_context(where, [&] { naive->exec(*node.op, kc); });
       for (int vid : node.outputs) p.known[vid] = 1;
@@ -348,12 +349,16 @@ std::unique_ptr<Network::Plan> Network::build_plan(const std::vector<Shape>& inp
     p.workspace_bytes = std::max(p.workspace_bytes, step.workspace);
     p.seq.push_back(std::move(step));
   }
+  // One scratch slot per thread of the node, each sized by the largest need.
+  size_t stride = workspace_stride(p.workspace_bytes);
+  p.workspace_bytes = workspace_total(p.workspace_bytes, cn_->num_threads());
   if (p.workspace_bytes) p.workspace = alloc_arena(p.workspace_bytes + p.mem.guard);
   if (p.mem.guard) fill_guards(p, -2);
   for (auto& step : p.seq) {
     if (step.dynamic) continue;
     step.ctx.workspace = step.workspace ? p.workspace.get() : nullptr;
     step.ctx.workspace_size = step.workspace;
+    step.ctx.workspace_stride = stride;
   }
   return plan;
 }
@@ -899,12 +904,14 @@ void Network::prepare_dynamic_step(Plan& p, size_t s) {
   step.kernel = it->second;
   step.algo = step.kernel.algo;
   step.workspace = step.kernel.workspace;
-  if (step.workspace > p.dyn_workspace_bytes) {
-    p.dyn_workspace = alloc_aligned(step.workspace);
-    p.dyn_workspace_bytes = step.workspace;
+  size_t total = workspace_total(step.workspace, cn_->num_threads());
+  if (total > p.dyn_workspace_bytes) {
+    p.dyn_workspace = alloc_aligned(total);
+    p.dyn_workspace_bytes = total;
   }
   step.ctx.workspace = step.workspace ? p.dyn_workspace.get() : nullptr;
   step.ctx.workspace_size = step.workspace;
+  step.ctx.workspace_stride = workspace_stride(step.workspace);
 }
 
 // ---------------------------------------------------------------------------

@@ -111,13 +111,25 @@ def check_algo(algo):
         raise InputError(f"algo='{algo}' is not an algorithm of loadrun (algorithms: {', '.join(algorithm_names())})")
 
 
+def _check_threads(threads, core_ids):
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise InputError(f"threads must be a whole number >= 1, got {threads!r}")
+    ids = list(core_ids) if core_ids is not None else []
+    if any(isinstance(c, bool) or not isinstance(c, int) or c < 0 for c in ids):
+        raise InputError(f"core_ids must be core numbers >= 0, got {core_ids!r}")
+    if ids and len(ids) != threads:
+        raise InputError(f"core_ids: {len(ids)} given for {threads} threads (one per thread)")
+    return threads, ids
+
+
 class Network:
     def __init__(self, imported, input_shapes=None, *, algo=None, weight_preprocess=False, progress=True,
                  optimize=True, max_plans=None, disable_mem_opt=False, debug_fill_nan=False, sanity_check=False,
-                 const_shape=False, fake_first=False, record_comp_seq=0, **fast_run):
+                 const_shape=False, fake_first=False, record_comp_seq=0, threads=1, core_ids=None, **fast_run):
         from loadrun.fastrun import chooser_options
 
         check_algo(algo)
+        threads, core_ids = _check_threads(threads, core_ids)
         self._model = imported
         if max_plans is None:
             max_plans = DEFAULT_MAX_PLANS
@@ -128,7 +140,8 @@ class Network:
                                    max_plans=max_plans, mem_reuse=not disable_mem_opt,
                                    debug_fill_nan=debug_fill_nan, sanity_check=sanity_check,
                                    const_shape=const_shape, fake_first=fake_first,
-                                   record_level=int(record_comp_seq), **chooser_options(**fast_run))
+                                   record_level=int(record_comp_seq), threads=threads, core_ids=core_ids,
+                                   **chooser_options(**fast_run))
         self._specs = {s.name: s for s in imported.inputs}
         # Some input or output is a sequence or an optional: run through run_values.
         self._values = (any(s.kind != "tensor" for s in imported.inputs)
@@ -318,7 +331,7 @@ def load(model, input_shapes=None, *, algo=None, weight_preprocess=False, fast_r
          reproducible=False, binary_equal_between_batch=False, fast_run_shared_batch_size=0,
          fast_run_algo_policy=None, workspace_limit=None, progress=True, optimize=True, max_plans=None,
          disable_mem_opt=False, debug_fill_nan=False, sanity_check=False, const_shape=False, fake_first=False,
-         record_comp_seq=0):
+         record_comp_seq=0, threads=1, core_ids=None):
     """Load an ONNX model (path, `zoo:NAME` or ModelProto) and compile it.
 
     input_shapes: {input name: shape} for symbolic dims (else a leading batch
@@ -352,6 +365,11 @@ def load(model, input_shapes=None, *, algo=None, weight_preprocess=False, fast_r
     kernels and later runs replay them; 2: also frees plan metadata; both need
     static shapes).
 
+    threads: kernels split their work over this many threads (a pool of
+    threads-1 workers plus the calling thread, owned by the Network);
+    core_ids: one core per thread to pin them to (worker i to core_ids[i],
+    the calling thread to the last).
+
     A Network may be run from several threads at once: runs of one Network
     take turns (one lock per Network), so every caller gets the results of its
     own inputs; distinct Networks run in parallel (run() releases the GIL).
@@ -364,4 +382,4 @@ def load(model, input_shapes=None, *, algo=None, weight_preprocess=False, fast_r
                    fast_run_algo_policy=fast_run_algo_policy, workspace_limit=workspace_limit,
                    optimize=optimize, max_plans=max_plans, disable_mem_opt=disable_mem_opt,
                    debug_fill_nan=debug_fill_nan, sanity_check=sanity_check, const_shape=const_shape,
-                   fake_first=fake_first, record_comp_seq=record_comp_seq)
+                   fake_first=fake_first, record_comp_seq=record_comp_seq, threads=threads, core_ids=core_ids)
