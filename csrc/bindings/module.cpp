@@ -16,6 +16,7 @@
 #include "kernels/sgemm.h"
 #include "kernels/sgemm_bench.h"
 #include "runtime/network.h"
+#include "runtime/test_compile_pass.h"
 #include "runtime/test_ops.h"
 
 namespace py = pybind11;
@@ -57,12 +58,29 @@ Tensor borrow_array(const py::array& arr) {
   return Tensor::borrow(Layout(s, dtype_of(arr.dtype())), const_cast<void*>(arr.data()));
 }
 
+py::dtype numpy_dtype_of(const Tensor& t) {
+  return py::dtype(dtype_name(t.dtype()) == std::string("bool") ? "bool" : dtype_name(t.dtype()));
+}
+
 py::array to_array(const Tensor& t) {
-  py::dtype dt(dtype_name(t.dtype()) == std::string("bool") ? "bool" : dtype_name(t.dtype()));
+  py::dtype dt = numpy_dtype_of(t);
   std::vector<py::ssize_t> shape(t.shape().begin(), t.shape().end());
   py::array arr(dt, shape);
   if (t.nbytes()) std::memcpy(arr.mutable_data(), t.raw(), t.nbytes());
   return arr;
+}
+
+// An array over `t`'s own bytes (t is the caller's copy, nobody else's): the
+// array keeps it alive, no second copy. Where NumPy's itemsize differs from
+// the core's (packed sub-byte types), a copy as to_array makes.
+py::array to_array_owning(Tensor t) {
+  py::dtype dt = numpy_dtype_of(t);
+  if (static_cast<size_t>(dt.itemsize()) * static_cast<size_t>(t.numel()) != t.nbytes() || !t.nbytes())
+    return to_array(t);
+  std::vector<py::ssize_t> shape(t.shape().begin(), t.shape().end());
+  auto* keep = new Tensor(std::move(t));
+  py::capsule owner(keep, [](void* p) { delete static_cast<Tensor*>(p); });
+  return py::array(dt, shape, keep->raw(), owner);
 }
 
 AttrValue attr_of(const py::handle& v) {
@@ -243,6 +261,8 @@ PYBIND11_MODULE(_core, m) {
   m.def("_register_fastrun_test_op", &register_fastrun_test_op);
   // Tests only: Scale2 and Overrun of domain test.runtime (runtime/test_ops.h).
   m.def("_register_runtime_test_ops", &register_runtime_test_ops);
+  m.def("_register_test_compile_pass", &register_test_compile_pass);
+  m.def("_take_test_compile_pass_log", &take_test_compile_pass_log);
   m.def("fastrun_cache_merge", [](const std::vector<std::string>& inputs, const std::string& out) {
     return merge_cache_files(inputs, out).size();
   });
@@ -394,7 +414,7 @@ PYBIND11_MODULE(_core, m) {
                outs = n.run(ts);
              }
              py::list r;
-             for (const auto& t : outs) r.append(to_array(t));
+             for (auto& t : outs) r.append(to_array_owning(std::move(t)));
              return r;
            })
       // Inputs and outputs of any kind (value_of / value_to_py).

@@ -120,6 +120,12 @@ class Op {
   // none. Either is only a permission: kernels stay correct without it.
   virtual int alias_input(const std::vector<const Layout*>& in) const { return -1; }
   virtual int inplace_input(const std::vector<const Layout*>& in) const { return -1; }
+  // A view that only some layouts allow (the compile pass "shape_views",
+  // runtime/compile_pass.h): for these inferred layouts and known values,
+  // output 0 holds exactly input i's bytes in order (a Transpose that moves
+  // only unit dims, an Expand or Cast to what the input already is); -1:
+  // not at these layouts. The default is alias_input.
+  virtual int view_input_at(const InferCtx& ic) const { return alias_input(ic.in); }
   const OpDef* def = nullptr;
 };
 

@@ -22,6 +22,10 @@ struct ExpandOp final : Op {
     for (int64_t d : s) LR_CHECK(d >= 0, ModelError, "shape ", shape_str(s), " has a negative dim");
     ctx.set_output(0, broadcast_shapes({x.shape, s}), x.dtype);
   }
+  // Expanding to the shape the input already has copies it unchanged.
+  int view_input_at(const InferCtx& ic) const override {
+    return ic.has(0) && !ic.out.empty() && ic.out[0].shape == ic.input(0).shape ? 0 : -1;
+  }
 };
 
 void expand_naive(const ExpandOp&, const KernCtx& ctx) {

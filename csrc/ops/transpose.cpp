@@ -43,6 +43,19 @@ struct TransposeOp final : Op {
     for (size_t d = 0; d < p.size(); ++d) out[d] = x.shape[p[d]];
     ctx.set_output(0, out, x.dtype);
   }
+  // Moving only dims of size 1 keeps every element where it was.
+  int view_input_at(const InferCtx& ic) const override {
+    if (!ic.has(0)) return -1;
+    const Shape& s = ic.input(0).shape;
+    std::vector<int64_t> p = perm(s.size());
+    int64_t last = -1;
+    for (int64_t d : p) {
+      if (s[d] == 1) continue;
+      if (d < last) return -1;
+      last = d;
+    }
+    return 0;
+  }
 };
 
 void transpose_naive(const TransposeOp& op, const KernCtx& ctx) {

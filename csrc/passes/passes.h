@@ -18,6 +18,9 @@ std::shared_ptr<const Graph> fuse_conv_bn_act(std::shared_ptr<const Graph> g);
 // (fuse_elementwise.cpp).
 std::shared_ptr<const Graph> fuse_elementwise_chains(std::shared_ptr<const Graph> g);
 
+// Constants no node reads and no output names (drop_constants.cpp).
+std::shared_ptr<const Graph> drop_unused_constants(std::shared_ptr<const Graph> g);
+
 // Every pass, in order.
 std::shared_ptr<const Graph> optimize_graph(std::shared_ptr<const Graph> g);
 

@@ -176,11 +176,25 @@ class Network final : public NestedNet, public NestedRuntime {
   AlgoChooser& chooser() { return chooser_; }  // fast-run log and statistics
 
  private:
-  struct Plan;
+  struct Plan;  // runtime/plan.h
+  // The comp seq as compile leaves it: per step, its node, chosen algorithm
+  // (null: a dynamic step, inferred and given its algo per run) and the
+  // input its output 0 may view (-1: none; compile passes set it).
+  struct Choices {
+    std::vector<const OprNode*> nodes;
+    std::vector<const Algo*> algos;
+    std::vector<int> view_of;
+  };
   // input_values: per graph input, its value when the plan is keyed on it
   // (null, or shorter than the inputs: unknown until run time).
+  // build_plan = compile_steps (compile.cpp) → plan_memory → bind_steps
+  // (bind.cpp); the plan then runs in execute (executor.cpp).
   std::unique_ptr<Plan> build_plan(const std::vector<Shape>& input_shapes,
                                    const std::vector<const Tensor*>& input_values = {});
+  Choices compile_steps(Plan& p, const std::vector<Shape>& input_shapes,
+                        const std::vector<const Tensor*>& input_values);
+  void plan_memory(Plan& p, const Choices& choices);
+  void bind_steps(Plan& p, const Choices& choices);
   void require_compiled() const;
 
   // Dynamic shapes (see the top of this file).

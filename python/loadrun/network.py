@@ -14,6 +14,7 @@ Python lists of arrays and, for an empty optional, None; an optional tensor
 that holds a value is an array.
 """
 import contextlib
+import dataclasses
 from typing import NamedTuple
 
 import warnings
@@ -130,7 +131,9 @@ class Network:
 
         check_algo(algo)
         threads, core_ids = _check_threads(threads, core_ids)
-        self._model = imported
+        # The core keeps the graph it optimised; holding the imported one here
+        # too would keep the weights that fusions replaced alive.
+        self._model = dataclasses.replace(imported, graph=None)
         if max_plans is None:
             max_plans = DEFAULT_MAX_PLANS
         if isinstance(max_plans, bool) or not isinstance(max_plans, int) or max_plans < 1:
