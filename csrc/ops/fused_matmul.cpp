@@ -1,0 +1,157 @@
+// FusedMatMul (domain "loadrun", made by passes/fuse_matmul_bias.cpp):
+//   Y = act(A W + bias)
+// A (..., K) float32 (a 1-D A is one row and Y is then (N)), W a (K, N)
+// float32 matrix, bias (N) float32, `activation` one of kernels/activation.h's
+// names (Relu, LeakyRelu, Sigmoid, Tanh, Gelu, GeluTanh, HardSwish, Swish;
+// absent: none) with its `activation_params`. It is MatMul + Add + activation
+// with the sum written once.
+// NAIVE: for each row of A, the dot products in float (as MatMul's NAIVE),
+// plus the bias, then the scalar activation. O(rows*K*N), no workspace.
+// SGEMM: the rows of A as one (rows x K) by (K x N) product through
+// kernels/sgemm.h with the bias (per column) and the activation in its
+// epilogue; the rows split into blocks over the comp node's threads. W is
+// packed once by preprocess (weight preprocess), else into the workspace
+// per run before the split.
+#include "kernels/sgemm.h"
+#include "kernels/sgemm_weights.h"
+#include "ops/common.h"
+#include "runtime/comp_node.h"
+
+namespace loadrun {
+
+namespace {
+
+struct FusedMatMulOp final : Op {
+  kernels::Act act = kernels::Act::kNone;
+  std::string act_name;
+  float p0 = 0.f, p1 = 0.f;
+  explicit FusedMatMulOp(const Attrs& a) {
+    act_name = a.get_string("activation", "");
+    if (!act_name.empty())
+      LR_CHECK(kernels::act_named(act_name.c_str(), &act), ModelError,
+               "FusedMatMul: unknown activation \"", act_name, "\"");
+    std::vector<double> p = a.get_floats("activation_params");
+    LR_CHECK(static_cast<int>(p.size()) == (act_name.empty() ? 0 : kernels::act_param_count(act)),
+             ModelError, "FusedMatMul: activation ", act_name, " takes ",
+             kernels::act_param_count(act), " parameters, got ", p.size());
+    if (p.size() > 0) p0 = static_cast<float>(p[0]);
+    if (p.size() > 1) p1 = static_cast<float>(p[1]);
+  }
+  std::string param_key() const override { return str_cat(act_name, ";", p0, ";", p1); }
+  void infer(InferCtx& ctx) const override {
+    const Layout& a = ctx.input(0);
+    const Layout& w = ctx.input(1);
+    const Layout& b = ctx.input(2);
+    LR_CHECK(a.dtype == DType::Float32 && w.dtype == DType::Float32 && b.dtype == DType::Float32,
+             UnsupportedError, "FusedMatMul takes float32 only, got ", dtype_name(a.dtype), ", ",
+             dtype_name(w.dtype), ", ", dtype_name(b.dtype));
+    LR_CHECK(a.ndim() >= 1 && w.ndim() == 2, ModelError, "FusedMatMul: A ", shape_str(a.shape),
+             " and W ", shape_str(w.shape), " (W must be 2-D)");
+    LR_CHECK(a.shape.back() == w.shape[0], ModelError, "FusedMatMul inner dims differ: A ",
+             shape_str(a.shape), ", W ", shape_str(w.shape));
+    LR_CHECK(b.shape == Shape{w.shape[1]}, ModelError, "FusedMatMul: bias ", shape_str(b.shape),
+             " is not (", w.shape[1], ")");
+    Shape out(a.shape.begin(), a.shape.end() - 1);
+    out.push_back(w.shape[1]);
+    ctx.set_output(0, out, DType::Float32);
+  }
+  kernels::Epilogue epilogue(const float* bias) const {
+    kernels::Epilogue ep;
+    ep.bias = bias;
+    ep.bias_mode = kernels::Epilogue::kPerCol;
+    ep.act = act;
+    ep.p0 = p0;
+    ep.p1 = p1;
+    return ep;
+  }
+};
+
+void fused_matmul_naive(const FusedMatMulOp& op, const KernCtx& ctx) {
+  const Tensor& at = ctx.input(0);
+  const int64_t k = ctx.input(1).shape()[0], n = ctx.input(1).shape()[1];
+  const int64_t rows = k ? at.numel() / k : shape_numel(Shape(at.shape().begin(), at.shape().end() - 1));
+  const float* a = at.ptr<float>();
+  const float* w = ctx.input(1).ptr<float>();
+  const float* bias = ctx.input(2).ptr<float>();
+  float* y = ctx.output(0).ptr<float>();
+  kernels::Epilogue ep = op.epilogue(bias);
+  for (int64_t i = 0; i < rows; ++i) {
+    float* yr = y + i * n;
+    for (int64_t j = 0; j < n; ++j) yr[j] = 0.f;
+    for (int64_t kk = 0; kk < k; ++kk) {
+      const float av = a[i * k + kk];
+      for (int64_t j = 0; j < n; ++j) yr[j] += av * w[kk * n + j];
+    }
+    for (int64_t j = 0; j < n; ++j) yr[j] = kernels::apply_act(ep, yr[j] + bias[j]);
+  }
+}
+
+const auto kNaive = naive_algo<FusedMatMulOp>(fused_matmul_naive);
+
+constexpr int64_t kRowGrain = 32;  // rows per parallel range at least
+
+class FusedMatMulSgemm final : public Algo {
+ public:
+  const char* name() const override { return "SGEMM"; }
+  uint32_t attributes() const override { return REPRODUCIBLE | ACCURACY_DEPEND_ON_BATCH; }
+  size_t workspace(const Op&, const InLayouts& in, const OutLayouts&) const override {
+    // Slot 0 holds W packed per run (nothing preprocessed); the other
+    // threads' slots go unused.
+    return kernels::sgemm_packed_b_workspace(in[1]->shape[0], in[1]->shape[1]);
+  }
+  std::string preprocess_key(const Op&, const InLayouts& in) const override {
+    return layout_key(in, 1);
+  }
+  std::shared_ptr<const void> preprocess(const Op&, const InLayouts& in,
+                                         const std::vector<const Tensor*>& values) const override {
+    const Tensor* w = values.size() > 1 ? values[1] : nullptr;
+    if (!w) return nullptr;
+    const int64_t k = in[1]->shape[0], n = in[1]->shape[1];
+    return kernels::sgemm_pack_b_weights(false, k, n, w->ptr<float>(), n, 1, k * n, 1.f);
+  }
+  void exec(const Op& o, const KernCtx& ctx) const override {
+    const auto& op = static_cast<const FusedMatMulOp&>(o);
+    const Tensor& at = ctx.input(0);
+    const int64_t k = ctx.input(1).shape()[0], n = ctx.input(1).shape()[1];
+    Tensor& yt = ctx.output(0);
+    const int64_t rows = n ? yt.numel() / n : 0;
+    if (rows == 0 || n == 0) return;
+    const float* a = at.ptr<float>();
+    float* y = yt.ptr<float>();
+    const kernels::Epilogue ep = op.epilogue(ctx.input(2).ptr<float>());
+    const float* packed = nullptr;
+    if (const auto* pre = static_cast<const kernels::SgemmPackedB*>(ctx.prepared)) {
+      packed = pre->matrix(0);
+    } else if (k > 0) {
+      float* ws = kernels::sgemm_workspace_ptr(ctx.thread_workspace(0));
+      kernels::sgemm_pack_b(false, k, n, ctx.input(1).ptr<float>(), n, ws);
+      packed = ws;
+    }
+    parallel_for(ctx.comp_node, rows, [&](int64_t r0, int64_t r1, int) {
+      if (packed) {
+        kernels::sgemm_packed_b(false, r1 - r0, n, k, a + r0 * k, k, packed, 0.f, y + r0 * n, n, ep);
+      } else {  // K == 0: the product is zero
+        for (int64_t i = r0; i < r1; ++i)
+          for (int64_t j = 0; j < n; ++j) y[i * n + j] = 0.f;
+        kernels::apply_epilogue(ep, y + r0 * n, n, r1 - r0, n, r0, 0);
+      }
+    }, kRowGrain);
+  }
+};
+
+const FusedMatMulSgemm kSgemm;
+
+}  // namespace
+
+void register_op_FusedMatMul(OpRegistry& r) {
+  OpDef d;
+  d.type = "FusedMatMul";
+  d.domain = "loadrun";
+  d.create = [](const Attrs& a) -> std::unique_ptr<Op> { return std::make_unique<FusedMatMulOp>(a); };
+  d.algos = {&kNaive, &kSgemm};
+  d.min_inputs = 3;
+  d.max_inputs = 3;
+  r.add(std::move(d));
+}
+
+}  // namespace loadrun
