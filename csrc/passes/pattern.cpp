@@ -58,7 +58,12 @@ bool PatternGraph::scalar(int vid, double* v, bool ints) const {
 
 bool PatternGraph::scalar_is(int vid, double want, bool ints) const {
   double v;
-  return scalar(vid, &v, ints) && std::fabs(v - want) <= 1e-6 * std::fabs(want);
+  if (!scalar(vid, &v, ints)) return false;
+  // The constant's own rounding: a few ulps of its type.
+  const DType dt = var(vid).dtype;
+  const double tol = dt == DType::Float64 ? 1e-12 : dt == DType::Float32 ? 1e-6
+                     : dtype_is_float(dt) ? 1e-2 : 0.0;
+  return std::fabs(v - want) <= tol * std::fabs(want);
 }
 
 int PatternGraph::other_operand(const OprNode& n, int vid) const {

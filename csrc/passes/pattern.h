@@ -34,7 +34,9 @@ class PatternGraph {
   bool internal(int vid, const std::set<int>& group) const;
   // The value of a constant float (or, with ints, integer) scalar (numel 1).
   bool scalar(int vid, double* v, bool ints = false) const;
-  // The scalar constant is `want` up to float32 rounding (rel 1e-6).
+  // The scalar constant is `want` up to its type's rounding (relative 1e-6
+  // for float32, 1e-12 for float64, 1e-2 for the 16-bit floats; integers
+  // exactly).
   bool scalar_is(int vid, double want, bool ints = false) const;
   // For a two-input node (Add, Mul): the operand other than vid (-1 if vid
   // is not an operand or both operands are vid).
