@@ -24,6 +24,7 @@ import pytest
 from onnx import TensorProto, helper
 
 import loadrun
+from isa_levels import other_isa_levels_test
 from onnx_ref import assert_close, make_model, ort_run
 
 rng = np.random.default_rng(11)
@@ -385,3 +386,7 @@ def test_bert_tiny_fused_and_matches_ort():
     got = net.run(feeds)
     ref = ort_run(m, feeds)
     assert_close(got["output"], ref["output"], 1e-5, "output")
+
+
+# The whole file again at each other ISA level this CPU runs (isa_levels.py).
+test_other_isa_levels = other_isa_levels_test(__file__)

@@ -549,7 +549,9 @@ def test_zoo_models_match_ort(name):
     for k in ref:
         assert_close(got[k], ref[k], 1e-4, k)
     ran = {s[1] for s in net.steps()}
-    expect = {"bert_tiny": {"SOFTMAX", "LAYERNORM", "ELEMWISE", "TRANSPOSE"},
+    # bert_tiny's Softmax and head Transposes run inside its fused attention
+    # (ATTENTION_TILED, on the same softmax row kernel): tests/test_fuse_transformer.py
+    expect = {"bert_tiny": {"LAYERNORM", "ELEMWISE"},
               "mobilenetv2": {"POOL"}, "resnet18": {"POOL"}, "mlp": set()}[name]
     for prefix in expect:
         assert f"{prefix}_FAST" in ran, (prefix, ran)
