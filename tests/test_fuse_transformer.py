@@ -238,6 +238,30 @@ def test_matmul_bias_gelu_fused():
     assert len(net.steps()) == 1
 
 
+@pytest.mark.parametrize("rshape,algo", [((2, 7, 45), "SGEMM"), ((45,), "NAIVE"), ((3, 2, 7, 45), "NAIVE")])
+@pytest.mark.parametrize("act", [None, "Relu"])
+def test_matmul_bias_residual_fused(rshape, algo, act):
+    """MatMul + bias + residual Add (+ activation): SGEMM takes a residual of
+    the product's shape in its epilogue; one that broadcasts (even to a larger
+    output, as Add would) runs on NAIVE."""
+    w, b = f32(33, 45, scale=0.2), f32(45)
+    nodes = [n("MatMul", ["x", "w"], ["mm"]), n("Add", ["mm", "b"], ["s"]), n("Add", ["r", "s"], ["y" if not act else "t"])]
+    if act:
+        nodes.append(n(act, ["t"], ["y"]))
+    m = make_model(nodes, [("x", np.float32, [2, 7, 33]), ("r", np.float32, list(rshape))],
+                   [("y", np.float32, None)], [("w", w), ("b", b)])
+    net = check(m, {"x": f32(2, 7, 33), "r": f32(*rshape)}, "FusedMatMul", absent=("MatMul", "Add"))
+    assert [s[1] for s in net.steps()] == [algo]
+
+
+def test_matmul_bias_constant_second_addend_not_residual():
+    nodes = [n("MatMul", ["x", "w"], ["mm"]), n("Add", ["mm", "b"], ["s"]), n("Add", ["s", "b2"], ["y"])]
+    m = make_model(nodes, [("x", np.float32, [3, 8])], [("y", np.float32, None)],
+                   [("w", f32(8, 5)), ("b", f32(5)), ("b2", f32(3, 5))])
+    net = check(m, {"x": f32(3, 8)}, "FusedMatMul")
+    assert len(net.steps()) == 2  # the constant (3, 5) addend stays an Add
+
+
 def test_matmul_bias_threads_same_bits():
     m, f = linear_model(shape=(4, 50, 33), act="Relu")
     one = loadrun.load(m).run(f)["y"]
@@ -379,7 +403,7 @@ def test_bert_tiny_fused_and_matches_ort():
     net = loadrun.load(m)
     ts = types(net)
     assert ts.count("MultiHeadAttention") == 2 and ts.count("FusedMatMul") == 12, net.steps()
-    for t in ("Softmax", "Erf", "Transpose", "MatMul"):
+    for t in ("Softmax", "Erf", "Transpose", "MatMul", "Add"):  # residual Adds in the dense layers
         assert t not in ts, net.steps()
     # the intermediate dense takes the GELU in its epilogue
     assert sum(1 for s in net.steps() if "intermediate" in s[0] and s[0].endswith("{FusedMatMul}")) == 2

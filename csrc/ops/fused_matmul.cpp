@@ -1,14 +1,18 @@
 // FusedMatMul (domain "loadrun", made by passes/fuse_matmul_bias.cpp):
-//   Y = act(A W + bias)
+//   Y = act(A W + bias [+ R])
 // A (..., K) float32 (a 1-D A is one row and Y is then (N)), W a (K, N)
 // float32 matrix, bias (N) float32, `activation` one of kernels/activation.h's
 // names (Relu, LeakyRelu, Sigmoid, Tanh, Gelu, GeluTanh, HardSwish, Swish;
-// absent: none) with its `activation_params`. It is MatMul + Add + activation
-// with the sum written once.
+// absent: none) with its `activation_params`; R, the optional residual
+// (input 3, float32), is added as an Add would: it broadcasts, and Y has
+// the broadcast shape. It is MatMul + Add [+ Add] + activation with the
+// result written once.
 // NAIVE: for each row of A, the dot products in float (as MatMul's NAIVE),
-// plus the bias, then the scalar activation. O(rows*K*N), no workspace.
-// SGEMM: the rows of A as one (rows x K) by (K x N) product through
-// kernels/sgemm.h with the bias (per column) and the activation in its
+// plus the bias, then the residual (through broadcast offsets), then the
+// scalar activation. O(rows*K*N), a copy of the product.
+// SGEMM (R absent or of the product's shape): the rows of A as one
+// (rows x K) by (K x N) product through kernels/sgemm.h with the bias (per
+// column), the residual and the activation in its
 // epilogue (GELU applied by the elementwise kernel right after each block
 // of rows instead: cheaper); the rows split over the comp node's threads. W is
 // packed once by preprocess (weight preprocess), else into the workspace
@@ -57,6 +61,12 @@ struct FusedMatMulOp final : Op {
              " is not (", w.shape[1], ")");
     Shape out(a.shape.begin(), a.shape.end() - 1);
     out.push_back(w.shape[1]);
+    if (ctx.has(3)) {
+      const Layout& r = ctx.input(3);
+      LR_CHECK(r.dtype == DType::Float32, ModelError, "FusedMatMul: residual is ",
+               dtype_name(r.dtype), ", not float32");
+      out = broadcast_shapes({out, r.shape});
+    }
     ctx.set_output(0, out, DType::Float32);
   }
   kernels::Epilogue epilogue(const float* bias) const {
@@ -77,16 +87,29 @@ void fused_matmul_naive(const FusedMatMulOp& op, const KernCtx& ctx) {
   const float* a = at.ptr<float>();
   const float* w = ctx.input(1).ptr<float>();
   const float* bias = ctx.input(2).ptr<float>();
-  float* y = ctx.output(0).ptr<float>();
-  kernels::Epilogue ep = op.epilogue(bias);
+  Shape mm_shape(at.shape().begin(), at.shape().end() - 1);
+  mm_shape.push_back(n);
+  std::vector<float> mm(static_cast<size_t>(rows * n));
   for (int64_t i = 0; i < rows; ++i) {
-    float* yr = y + i * n;
+    float* yr = mm.data() + i * n;
     for (int64_t j = 0; j < n; ++j) yr[j] = 0.f;
     for (int64_t kk = 0; kk < k; ++kk) {
       const float av = a[i * k + kk];
       for (int64_t j = 0; j < n; ++j) yr[j] += av * w[kk * n + j];
     }
-    for (int64_t j = 0; j < n; ++j) yr[j] = kernels::apply_act(ep, yr[j] + bias[j]);
+    for (int64_t j = 0; j < n; ++j) yr[j] += bias[j];
+  }
+  Tensor& yt = ctx.output(0);
+  float* y = yt.ptr<float>();
+  kernels::Epilogue ep = op.epilogue(bias);
+  const float* res = ctx.has(3) ? ctx.input(3).ptr<float>() : nullptr;
+  std::vector<Shape> ins{mm_shape};
+  if (res) ins.push_back(ctx.input(3).shape());
+  BroadcastIndexer bi(yt.shape(), ins);
+  for (int64_t i = 0; i < bi.numel(); ++i) {
+    float v = mm[static_cast<size_t>(bi.offset(0, i))];
+    if (res) v += res[bi.offset(1, i)];
+    y[i] = kernels::apply_act(ep, v);
   }
 }
 
@@ -99,6 +122,12 @@ class FusedMatMulSgemm final : public Algo {
  public:
   const char* name() const override { return "SGEMM"; }
   uint32_t attributes() const override { return REPRODUCIBLE | ACCURACY_DEPEND_ON_BATCH; }
+  bool usable(const Op&, const InLayouts& in, const OutLayouts& out) const override {
+    if (in.size() < 4 || !in[3]) return true;
+    Shape prod(in[0]->shape.begin(), in[0]->shape.end() - 1);
+    prod.push_back(in[1]->shape[1]);
+    return in[3]->shape == prod && out[0].shape == prod;  // the residual does not broadcast
+  }
   size_t workspace(const Op&, const InLayouts& in, const OutLayouts&) const override {
     // Slot 0 holds W packed per run (nothing preprocessed); the other
     // threads' slots go unused.
@@ -124,6 +153,7 @@ class FusedMatMulSgemm final : public Algo {
     const float* a = at.ptr<float>();
     float* y = yt.ptr<float>();
     const kernels::Epilogue ep = op.epilogue(ctx.input(2).ptr<float>());
+    const float* res = ctx.has(3) ? ctx.input(3).ptr<float>() : nullptr;
     const float* packed = nullptr;
     if (const auto* pre = static_cast<const kernels::SgemmPackedB*>(ctx.prepared)) {
       packed = pre->matrix(0);
@@ -144,13 +174,23 @@ class FusedMatMulSgemm final : public Algo {
       if (packed) {
         for (int64_t b0 = r0; b0 < r1; b0 += kSubRows) {
           const int64_t m = std::min(kSubRows, r1 - b0);
-          kernels::sgemm_packed_b(false, m, n, k, a + b0 * k, k, packed, 0.f, y + b0 * n, n, ep_gemm);
+          kernels::Epilogue e = ep_gemm;
+          if (res) {
+            e.residual = res + b0 * n;
+            e.res_ld = n;
+          }
+          kernels::sgemm_packed_b(false, m, n, k, a + b0 * k, k, packed, 0.f, y + b0 * n, n, e);
           if (act_after) ew.act(ep.act, y + b0 * n, y + b0 * n, m * n, ep.p0, ep.p1);
         }
       } else {  // K == 0: the product is zero
         for (int64_t i = r0; i < r1; ++i)
           for (int64_t j = 0; j < n; ++j) y[i * n + j] = 0.f;
-        kernels::apply_epilogue(ep, y + r0 * n, n, r1 - r0, n, r0, 0);
+        kernels::Epilogue e = ep;
+        if (res) {
+          e.residual = res + r0 * n;
+          e.res_ld = n;
+        }
+        kernels::apply_epilogue(e, y + r0 * n, n, r1 - r0, n, 0, 0);
       }
     }, kRowGrain);
   }
@@ -167,7 +207,7 @@ void register_op_FusedMatMul(OpRegistry& r) {
   d.create = [](const Attrs& a) -> std::unique_ptr<Op> { return std::make_unique<FusedMatMulOp>(a); };
   d.algos = {&kNaive, &kSgemm};
   d.min_inputs = 3;
-  d.max_inputs = 3;
+  d.max_inputs = 4;
   r.add(std::move(d));
 }
 

@@ -1,11 +1,14 @@
 // MatMul + bias (+ activation) fusion: MatMul(A, W) whose W is a 2-D float32
 // constant (K, N), read only by an Add of a float32 constant bias of shape
-// (N) (the nn.Linear of PyTorch exports), optionally followed by an
-// activation that is the only reader of the sum (Relu, LeakyRelu, Sigmoid,
-// Tanh, Gelu in either form, HardSwish, Swish), becomes one FusedMatMul
-// (domain "loadrun", ops/fused_matmul.cpp): SGEMM with the bias and the
-// activation in its epilogue, so the product is written once instead of
-// two or three times. A bias of any other shape (a broadcast that could
+// (N) (the nn.Linear of PyTorch exports), optionally followed by an Add of
+// a non-constant residual that is the only reader of the sum (a
+// transformer's skip connection; it may broadcast: FusedMatMul adds it as
+// Add would), and then by an activation that is the only reader of the
+// result (Relu, LeakyRelu, Sigmoid, Tanh, Gelu in either form, HardSwish,
+// Swish), becomes one FusedMatMul
+// (domain "loadrun", ops/fused_matmul.cpp): SGEMM with the bias, residual
+// and activation in its epilogue, so the product is written once instead of
+// two to four times. A bias of any other shape (a broadcast that could
 // change the output's shape) or a non-constant one leaves the graph alone.
 // The fused node takes the last absorbed node's name and output.
 #include "passes/pattern.h"
@@ -71,7 +74,16 @@ class MatMulBiasFuser {
     const OprNode* sink = add;
     std::string act;
     std::vector<double> params;
-    if (const OprNode* c = p_.sole_reader(add->outputs[0]))
+    int residual = -1;
+    if (const OprNode* r = p_.sole_consumer(add->outputs[0], "Add")) {
+      const int o = p_.other_operand(*r, add->outputs[0]);
+      if (o >= 0 && !p_.var(o).is_const) {
+        residual = o;
+        sink = r;
+        ids.insert(r->id);
+      }
+    }
+    if (const OprNode* c = p_.sole_reader(sink->outputs[0]))
       if (activation(*c, &act, &params)) {
         sink = c;
         ids.insert(c->id);
@@ -86,6 +98,7 @@ class MatMulBiasFuser {
       f.attrs.set("activation_params", attr_floats(params));
     }
     f.inputs = {p_.var(mm.inputs[0]).name, w.name, b.name};
+    if (residual >= 0) f.inputs.push_back(p_.var(residual).name);
     f.outputs = {p_.var(sink->outputs[0]).name};
     rw_.add(sink->id, ids, std::move(f));
   }
