@@ -342,7 +342,8 @@ ATTN_ABSENT = ("Softmax", "MatMul", "Transpose")
 @pytest.mark.parametrize("kw", [dict(), dict(s=1), dict(s=63, t=65, d=5, dv=7), dict(s=130, heads=2, d=64),
                                 dict(mask_shape=None), dict(mask_shape="t"), dict(mask_shape="bhst"),
                                 dict(mask_shape="1st", b=1), dict(scale_op="Mul"), dict(scale_op=None),
-                                dict(softmax_axis=3), dict(k_two_transposes=True), dict(b=1, heads=1, d=1)])
+                                dict(softmax_axis=3), dict(k_two_transposes=True), dict(b=1, heads=1, d=1),
+                                dict(b=0), dict(s=0, t=3), dict(s=3, t=0, mask_shape=None)])
 def test_attention_fused(kw):
     m, f = attention_model(**kw)
     net = check(m, f, "MultiHeadAttention", rtol=2e-5, absent=ATTN_ABSENT)
