@@ -124,6 +124,29 @@ def test_gelu_tanh_wrong_constant_not_fused():
     check_unfused(m, f, "Gelu")
 
 
+def test_gelu_constant_of_higher_rank_not_fused():
+    """x / sqrt(2) with sqrt(2) of shape (1, 1, 1) makes a rank-2 x's result rank 3: no Gelu."""
+    nodes, inits = gelu_erf()
+    inits[0] = ("k", np.full((1, 1, 1), math.sqrt(2.0), np.float32))
+    m, f = unary_model(nodes, inits)
+    check_unfused(m, f, "Gelu")
+
+
+def test_gelu_float64():
+    """float64 constants exact to float64 fuse; float32-rounded ones in a float64
+    model do not (tests/test_fuse_elementwise.py::test_float64_chain)."""
+    nodes, inits = gelu_erf()
+    inits = [(k, v.astype(np.float64)) for k, v in inits]
+    inits[0] = ("k", np.array(math.sqrt(2.0)))
+    x = np.random.default_rng(5).standard_normal((5, 9)) * 4
+    m = make_model(nodes, [("x", np.float64, [5, 9])], [("y", np.float64, None)], inits)
+    net = loadrun.load(m)
+    assert types(net) == ["Gelu"]
+    ref = np.vectorize(lambda v: 0.5 * v * math.erfc(-v / math.sqrt(2.0)))(x)  # ORT has no float64 Erf
+    for algo in (None, "NAIVE"):
+        np.testing.assert_allclose(loadrun.load(m, algo=algo).run({"x": x})["y"], ref, rtol=1e-12, atol=1e-300)
+
+
 def test_gelu_intermediate_read_elsewhere_not_fused():
     nodes, inits = gelu_erf()
     nodes.append(n("Neg", ["e"], ["z"]))  # erf's output read outside

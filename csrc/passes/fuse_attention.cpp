@@ -1,7 +1,8 @@
 // Attention fusion: the scaled dot-product attention of exported BERT-style
 // models,
 //   scores = MatMul(Q4, K4)            Q4 (b,h,s,d), K4 (b,h,d,t)
-//   scores = Div(scores, c) | Mul(scores, c) | scores   (c a float scalar)
+//   scores = Div(scores, c) | Mul(scores, c) | scores
+//                                      (c a one-element float constant, rank <= 4)
 //   scores = Add(scores, mask)         (optional; either operand order)
 //   probs  = Softmax(scores, axis=-1)  (axis 3 too; not the opset<13 default)
 //   ctx    = MatMul(probs, V4)         V4 (b,h,t,dv)
@@ -92,14 +93,14 @@ class AttentionFuser {
     double scale = 1.0;
     if (const OprNode* d = p_.producer(scores, "Div")) {
       double c;
-      if (d->inputs.size() != 2 || !p_.scalar(d->inputs[1], &c) || c == 0) return;
+      if (d->inputs.size() != 2 || !p_.scalar(d->inputs[1], &c, false, 4) || c == 0) return;
       scale = 1.0 / c;
       ids.insert(d->id);
       scores = d->inputs[0];
     } else if (const OprNode* m = p_.producer(scores, "Mul")) {
       int k = 0;
       for (; k < 2; ++k)
-        if (m->inputs.size() == 2 && p_.scalar(m->inputs[k], &scale) &&
+        if (m->inputs.size() == 2 && p_.scalar(m->inputs[k], &scale, false, 4) &&
             p_.producer(m->inputs[1 - k], "MatMul"))
           break;
       if (k == 2) return;

@@ -5,8 +5,11 @@
 //   tanh form: f = Tanh(sqrt(2/pi) * (x + 0.044715 * x^3))
 //              (x^3 as Pow(x, 3) or x * x * x in either association)
 // then y = x * 0.5 * (1 + f), as Mul(Mul(x, 1 + f), 0.5) or
-// Mul(Mul(x, 0.5), 1 + f), operands in either order. Constants must be those
-// values up to float32 rounding (relative 1e-6); every intermediate must be
+// Mul(Mul(x, 0.5), 1 + f), operands in either order. Constants must be
+// rank-0 scalars (a one-element tensor of rank 1 or more could broadcast x
+// to a higher rank) of those values up to their type's rounding (float32:
+// relative 1e-6; a float64 model needs them to float64 precision); every
+// intermediate must be
 // read only inside the subgraph and be no graph output; the graph is left
 // alone otherwise. The fused node takes the sink's name and output.
 #include "passes/pattern.h"

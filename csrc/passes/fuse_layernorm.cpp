@@ -10,7 +10,8 @@
 //    attribute, or the opset-18 constant input), which are the last k dims
 //    written as negative axes -k..-1 (the rank is unknown in a pass, so a
 //    positive axis list is left alone); axis = -k;
-//  - eps is a float scalar constant, the exponent the scalar 2;
+//  - eps is a float scalar constant, the exponent the scalar 2 (rank 0 or
+//    1: the operands they meet have rank >= k >= 1);
 //  - gamma and beta are float constants of rank <= k, so they broadcast over
 //    the normalised dims only, as LayerNormalization's Scale and B do;
 //  - every intermediate is read only inside the subgraph and is no output.
@@ -83,7 +84,7 @@ class LayerNormFuser {
       if (std::find(n.inputs.begin(), n.inputs.end(), d) == n.inputs.end()) continue;
       if (!n.def || !n.def->domain.empty() || n.outputs.size() != 1) return;
       const std::string& t = n.def->type;
-      if (t == "Pow" && n.inputs.size() == 2 && n.inputs[0] == d && p_.scalar_is(n.inputs[1], 2.0, true) && !sq) {
+      if (t == "Pow" && n.inputs.size() == 2 && n.inputs[0] == d && p_.scalar_is(n.inputs[1], 2.0, true, 1) && !sq) {
         sq = &n;
       } else if (t == "Mul" && n.inputs.size() == 2 && n.inputs[0] == d && n.inputs[1] == d && !sq) {
         sq = &n;
@@ -104,7 +105,7 @@ class LayerNormFuser {
     ids.insert(var->id);
     const OprNode* add = p_.sole_consumer(var->outputs[0], "Add");
     double eps = 0;
-    if (!add || !p_.scalar(p_.other_operand(*add, var->outputs[0]), &eps) || !(eps >= 0)) return;
+    if (!add || !p_.scalar(p_.other_operand(*add, var->outputs[0]), &eps, false, 1) || !(eps >= 0)) return;
     ids.insert(add->id);
     const OprNode* sqrt = p_.sole_consumer(add->outputs[0], "Sqrt");
     if (!sqrt) return;

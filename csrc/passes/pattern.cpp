@@ -47,18 +47,18 @@ bool PatternGraph::internal(int vid, const std::set<int>& group) const {
   return true;
 }
 
-bool PatternGraph::scalar(int vid, double* v, bool ints) const {
+bool PatternGraph::scalar(int vid, double* v, bool ints, size_t max_rank) const {
   if (vid < 0) return false;
   const Var& var = g_.vars()[vid];
-  if (!var.is_const || var.value.numel() != 1) return false;
+  if (!var.is_const || var.value.numel() != 1 || var.value.shape().size() > max_rank) return false;
   if (!dtype_is_float(var.dtype) && !(ints && (var.dtype == DType::Int64 || var.dtype == DType::Int32))) return false;
   *v = var.value.get_f64(0);
   return true;
 }
 
-bool PatternGraph::scalar_is(int vid, double want, bool ints) const {
+bool PatternGraph::scalar_is(int vid, double want, bool ints, size_t max_rank) const {
   double v;
-  if (!scalar(vid, &v, ints)) return false;
+  if (!scalar(vid, &v, ints, max_rank)) return false;
   // The constant's own rounding: a few ulps of its type.
   const DType dt = var(vid).dtype;
   const double tol = dt == DType::Float64 ? 1e-12 : dt == DType::Float32 ? 1e-6

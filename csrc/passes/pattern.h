@@ -32,12 +32,15 @@ class PatternGraph {
   // vid is read only by the nodes in `group` and is no graph output: it may
   // disappear into a fused node.
   bool internal(int vid, const std::set<int>& group) const;
-  // The value of a constant float (or, with ints, integer) scalar (numel 1).
-  bool scalar(int vid, double* v, bool ints = false) const;
+  // The value of a constant float (or, with ints, integer) scalar: one
+  // element, rank <= max_rank (a one-element operand of higher rank than the
+  // other would broadcast the result to its rank: only a pass that knows the
+  // other operand's rank may allow it).
+  bool scalar(int vid, double* v, bool ints = false, size_t max_rank = 0) const;
   // The scalar constant is `want` up to its type's rounding (relative 1e-6
   // for float32, 1e-12 for float64, 1e-2 for the 16-bit floats; integers
   // exactly).
-  bool scalar_is(int vid, double want, bool ints = false) const;
+  bool scalar_is(int vid, double want, bool ints = false, size_t max_rank = 0) const;
   // For a two-input node (Add, Mul): the operand other than vid (-1 if vid
   // is not an operand or both operands are vid).
   int other_operand(const OprNode& n, int vid) const;
