@@ -285,6 +285,21 @@ def test_matmul_bias_constant_second_addend_not_residual():
     assert len(net.steps()) == 2  # the constant (3, 5) addend stays an Add
 
 
+@pytest.mark.parametrize("shape", [(2, 7, 33), (1, 33), (70, 33)])
+def test_matmul_bias_weight_preprocess(shape):
+    """W packed once at load (Algo::preprocess) gives the per-run packing's result."""
+    m, f = linear_model(shape=shape, act="Relu")
+    net = loadrun.load(m, weight_preprocess=True)
+    assert net.steps()[0][1] == "SGEMM" and net.steps()[0][5], net.steps()  # preprocessed
+    got = net.run(f)["y"]
+    per_run = loadrun.load(m).run(f)["y"]
+    if len(shape) == 1 or shape[0] == 1:  # one row: GEMV on packed vs plain W, other summation order
+        assert_close(got, per_run, 1e-6)
+    else:
+        np.testing.assert_array_equal(got, per_run)  # the same packed kernel either way
+    assert_close(got, ort_run(m, f)["y"], 1e-5)
+
+
 def test_matmul_bias_threads_same_bits():
     m, f = linear_model(shape=(4, 50, 33), act="Relu")
     one = loadrun.load(m).run(f)["y"]

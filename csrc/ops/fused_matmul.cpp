@@ -16,7 +16,7 @@
 // epilogue (GELU applied by the elementwise kernel right after each block
 // of rows instead: cheaper); the rows split over the comp node's threads. W is
 // packed once by preprocess (weight preprocess), else into the workspace
-// per run before the split.
+// per run before the split; one-row (GEMV) products read W as it is.
 #include <algorithm>
 
 #include "kernels/kernel_table.h"
@@ -118,6 +118,10 @@ const auto kNaive = naive_algo<FusedMatMulOp>(fused_matmul_naive);
 constexpr int64_t kRowGrain = 32;  // rows per parallel range at least
 constexpr int64_t kSubRows = 32;   // rows per SGEMM call inside a range
 
+// W is packed per run (when not preprocessed) unless the product is a GEMV,
+// which reads W as it is (as MatMul's SGEMM).
+bool packs_w(int64_t rows, int64_t n, int64_t k) { return rows > 1 && n > 1 && k > 0; }
+
 class FusedMatMulSgemm final : public Algo {
  public:
   const char* name() const override { return "SGEMM"; }
@@ -131,7 +135,9 @@ class FusedMatMulSgemm final : public Algo {
   size_t workspace(const Op&, const InLayouts& in, const OutLayouts&) const override {
     // Slot 0 holds W packed per run (nothing preprocessed); the other
     // threads' slots go unused.
-    return kernels::sgemm_packed_b_workspace(in[1]->shape[0], in[1]->shape[1]);
+    const int64_t k = in[1]->shape[0], n = in[1]->shape[1];
+    const int64_t rows = shape_numel(Shape(in[0]->shape.begin(), in[0]->shape.end() - 1));
+    return packs_w(rows, n, k) ? kernels::sgemm_packed_b_workspace(k, n) : 0;
   }
   std::string preprocess_key(const Op&, const InLayouts& in) const override {
     return layout_key(in, 1);
@@ -154,12 +160,13 @@ class FusedMatMulSgemm final : public Algo {
     float* y = yt.ptr<float>();
     const kernels::Epilogue ep = op.epilogue(ctx.input(2).ptr<float>());
     const float* res = ctx.has(3) ? ctx.input(3).ptr<float>() : nullptr;
+    const float* w = ctx.input(1).ptr<float>();
     const float* packed = nullptr;
     if (const auto* pre = static_cast<const kernels::SgemmPackedB*>(ctx.prepared)) {
       packed = pre->matrix(0);
-    } else if (k > 0) {
+    } else if (packs_w(rows, n, k)) {
       float* ws = kernels::sgemm_workspace_ptr(ctx.thread_workspace(0));
-      kernels::sgemm_pack_b(false, k, n, ctx.input(1).ptr<float>(), n, ws);
+      kernels::sgemm_pack_b(false, k, n, w, n, ws);
       packed = ws;
     }
     // GELU in the SGEMM epilogue costs more than the elementwise kernel on
@@ -171,26 +178,19 @@ class FusedMatMulSgemm final : public Algo {
     if (act_after) ep_gemm.act = kernels::Act::kNone;
     const kernels::EltwiseImpl& ew = kernels::kernel_table().eltwise;
     parallel_for(ctx.comp_node, rows, [&](int64_t r0, int64_t r1, int) {
-      if (packed) {
-        for (int64_t b0 = r0; b0 < r1; b0 += kSubRows) {
-          const int64_t m = std::min(kSubRows, r1 - b0);
-          kernels::Epilogue e = ep_gemm;
-          if (res) {
-            e.residual = res + b0 * n;
-            e.res_ld = n;
-          }
-          kernels::sgemm_packed_b(false, m, n, k, a + b0 * k, k, packed, 0.f, y + b0 * n, n, e);
-          if (act_after) ew.act(ep.act, y + b0 * n, y + b0 * n, m * n, ep.p0, ep.p1);
-        }
-      } else {  // K == 0: the product is zero
-        for (int64_t i = r0; i < r1; ++i)
-          for (int64_t j = 0; j < n; ++j) y[i * n + j] = 0.f;
-        kernels::Epilogue e = ep;
+      for (int64_t b0 = r0; b0 < r1; b0 += kSubRows) {
+        const int64_t m = std::min(kSubRows, r1 - b0);
+        kernels::Epilogue e = ep_gemm;
         if (res) {
-          e.residual = res + r0 * n;
+          e.residual = res + b0 * n;
           e.res_ld = n;
         }
-        kernels::apply_epilogue(e, y + r0 * n, n, r1 - r0, n, 0, 0);
+        if (packed) {
+          kernels::sgemm_packed_b(false, m, n, k, a + b0 * k, k, packed, 0.f, y + b0 * n, n, e);
+        } else {  // GEMV shapes (one row, one column) or K == 0: W as it is
+          kernels::sgemm(false, false, m, n, k, 1.f, a + b0 * k, k, w, n, 0.f, y + b0 * n, n, e);
+        }
+        if (act_after) ew.act(ep.act, y + b0 * n, y + b0 * n, m * n, ep.p0, ep.p1);
       }
     }, kRowGrain);
   }
