@@ -11,11 +11,15 @@ export it and checked three ways:
   an exp per score); the fast algorithm and NAIVE both;
 - near misses stay unfused: a wrong constant, a wrong axis, an intermediate
   read by another node or being a graph output.
-Fast vs NAIVE: MultiHeadAttention's ATTENTION_TILED against its NAIVE on
-awkward sizes (S, T around the row block; D, Dv odd; broadcast masks and
-batch/head dims), and on 3 threads with SerialSplitCompNode-free real
-threads (load(threads=3)): the same bits as 1 thread (the split is over
-(batch, head, row block) items, each computed whole by one thread).
+Fast vs NAIVE (each also vs ORT), outputs NaN-filled before the run so an
+unwritten element fails: MultiHeadAttention's ATTENTION_TILED on awkward
+sizes (S around the row block of min(128, 32768 / T) rows: 127, 129 (a
+one-row block), 130, and 110 rows at T = 600 (blocks of 54); D, Dv odd;
+empty batch, queries or keys; broadcast masks); FusedMatMul's SGEMM on one
+row (GEMV), 1-D A, 65 and 70 rows, with W packed per run or preprocessed.
+Threads: 3 real threads (load(threads=3)) give the same bits as 1 (the
+attention splits over (batch, head, row block) items, FusedMatMul over row
+ranges; each item is computed whole by one thread) and the step fanned out.
 """
 import math
 
@@ -381,7 +385,9 @@ ATTN_ABSENT = ("Softmax", "MatMul", "Transpose")
                                 dict(mask_shape=None), dict(mask_shape="t"), dict(mask_shape="bhst"),
                                 dict(mask_shape="1st", b=1), dict(scale_op="Mul"), dict(scale_op=None),
                                 dict(softmax_axis=3), dict(k_two_transposes=True), dict(b=1, heads=1, d=1),
-                                dict(b=0), dict(s=0, t=3), dict(s=3, t=0, mask_shape=None)])
+                                dict(b=0), dict(s=0, t=3), dict(s=3, t=0, mask_shape=None),
+                                dict(s=127, heads=1, d=4), dict(s=129, heads=1, d=4),
+                                dict(b=1, s=110, t=600, heads=1, d=4, dv=3)])
 def test_attention_fused(kw):
     m, f = attention_model(**kw)
     net = check(m, f, "MultiHeadAttention", rtol=2e-5, absent=ATTN_ABSENT)
