@@ -116,7 +116,7 @@ void fused_matmul_naive(const FusedMatMulOp& op, const KernCtx& ctx) {
 const auto kNaive = naive_algo<FusedMatMulOp>(fused_matmul_naive);
 
 constexpr int64_t kRowGrain = 32;  // rows per parallel range at least
-constexpr int64_t kSubRows = 32;   // rows per SGEMM call inside a range
+constexpr int64_t kSubRows = 32;   // rows per SGEMM call inside a range, GELU after each
 
 // W is packed per run (when not preprocessed) unless the product is a GEMV,
 // which reads W as it is (as MatMul's SGEMM).
@@ -178,8 +178,9 @@ class FusedMatMulSgemm final : public Algo {
     if (act_after) ep_gemm.act = kernels::Act::kNone;
     const kernels::EltwiseImpl& ew = kernels::kernel_table().eltwise;
     parallel_for(ctx.comp_node, rows, [&](int64_t r0, int64_t r1, int) {
-      for (int64_t b0 = r0; b0 < r1; b0 += kSubRows) {
-        const int64_t m = std::min(kSubRows, r1 - b0);
+      const int64_t step = act_after ? kSubRows : r1 - r0;  // else the range in one call
+      for (int64_t b0 = r0; b0 < r1; b0 += step) {
+        const int64_t m = std::min(step, r1 - b0);
         kernels::Epilogue e = ep_gemm;
         if (res) {
           e.residual = res + b0 * n;
