@@ -174,24 +174,32 @@ float max(const float* x, int64_t n) {
   return m;
 }
 
-// Sum of squared deviations from m.
-float sq_dev(const float* x, int64_t n, float m) {
+// Sum of the deviations d = x - m and of their squares.
+void dev_sums(const float* x, int64_t n, float m, float* sd, float* sq) {
   const __m256 mv = set1(m);
-  __m256 a0 = _mm256_setzero_ps(), a1 = a0;
+  __m256 s0 = _mm256_setzero_ps(), s1 = s0, q0 = s0, q1 = s0;
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
     __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(x + i), mv);
     __m256 d1 = _mm256_sub_ps(_mm256_loadu_ps(x + i + 8), mv);
-    a0 = _mm256_fmadd_ps(d0, d0, a0);
-    a1 = _mm256_fmadd_ps(d1, d1, a1);
+    s0 = _mm256_add_ps(s0, d0);
+    s1 = _mm256_add_ps(s1, d1);
+    q0 = _mm256_fmadd_ps(d0, d0, q0);
+    q1 = _mm256_fmadd_ps(d1, d1, q1);
   }
   for (; i + 8 <= n; i += 8) {
     __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(x + i), mv);
-    a0 = _mm256_fmadd_ps(d0, d0, a0);
+    s0 = _mm256_add_ps(s0, d0);
+    q0 = _mm256_fmadd_ps(d0, d0, q0);
   }
-  float s = hsum8(_mm256_add_ps(a0, a1));
-  for (; i < n; ++i) s += (x[i] - m) * (x[i] - m);
-  return s;
+  float s = hsum8(_mm256_add_ps(s0, s1)), q = hsum8(_mm256_add_ps(q0, q1));
+  for (; i < n; ++i) {
+    float d = x[i] - m;
+    s += d;
+    q += d * d;
+  }
+  *sd = s;
+  *sq = q;
 }
 
 void softmax_row(const float* x, float* y, int64_t n, bool log) {
@@ -234,24 +242,34 @@ void softmax_row(const float* x, float* y, int64_t n, bool log) {
   map8(y, y, n, [rv](__m256 v) { return _mm256_mul_ps(v, rv); });
 }
 
+// Corrected two-pass statistics: m0 = the float mean is off by up to an ulp
+// of the mean, a large share of the spread when |mean| >> spread; the
+// deviations x - m0 are exact there (Sterbenz), so their sum gives the
+// correction c = mean - m0 and var = (sum d^2 - (sum d)^2 / n) / n, and
+// each output is ((x - m0) - c) * inv: no term rounds on the mean's scale.
 void layer_norm_row(const float* x, float* y, int64_t n, const float* scale, const float* bias,
                     double eps, float* mean_out, float* inv_out) {
-  const float mean = n ? sum(x, n) / static_cast<float>(n) : 0.f;
-  const double var = n ? static_cast<double>(sq_dev(x, n, mean)) / static_cast<double>(n) : 0.0;
+  const float m0 = n ? sum(x, n) / static_cast<float>(n) : 0.f;
+  float sd = 0.f, sq = 0.f;
+  dev_sums(x, n, m0, &sd, &sq);
+  const double dn = n ? static_cast<double>(n) : 1.0;
+  const double c = sd / dn;
+  const double var = std::max(0.0, (static_cast<double>(sq) - sd * c) / dn);
   const float inv = static_cast<float>(1.0 / std::sqrt(var + eps));
-  const __m256 mv = set1(mean), iv = set1(inv);
+  const float cf = static_cast<float>(c);
+  const __m256 mv = set1(m0), cv = set1(cf), iv = set1(inv);
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    __m256 v = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), mv), iv);
+    __m256 v = _mm256_mul_ps(_mm256_sub_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), mv), cv), iv);
     v = bias ? _mm256_fmadd_ps(v, _mm256_loadu_ps(scale + i), _mm256_loadu_ps(bias + i))
              : _mm256_mul_ps(v, _mm256_loadu_ps(scale + i));
     _mm256_storeu_ps(y + i, v);
   }
   for (; i < n; ++i) {
-    float v = (x[i] - mean) * inv;
+    float v = ((x[i] - m0) - cf) * inv;
     y[i] = bias ? std::fma(v, scale[i], bias[i]) : v * scale[i];
   }
-  *mean_out = mean;
+  *mean_out = static_cast<float>(m0 + c);
   *inv_out = inv;
 }
 

@@ -103,20 +103,30 @@ void softmax_row(const float* x, float* y, int64_t n, bool log) {
   for (int64_t i = 0; i < n; ++i) y[i] *= r;
 }
 
+// Corrected two-pass statistics, as the AVX2 row (eltwise_avx2.cpp): the
+// deviations from the float mean m0 give its correction c, so no term rounds
+// on the mean's scale when |mean| >> spread.
 void layer_norm_row(const float* x, float* y, int64_t n, const float* scale, const float* bias,
                     double eps, float* mean_out, float* inv_out) {
   float s = 0.f;
   for (int64_t i = 0; i < n; ++i) s += x[i];
-  const float mean = n ? s / static_cast<float>(n) : 0.f;
-  float sq = 0.f;
-  for (int64_t i = 0; i < n; ++i) sq += (x[i] - mean) * (x[i] - mean);
-  const double var = n ? static_cast<double>(sq) / static_cast<double>(n) : 0.0;
-  const float inv = static_cast<float>(1.0 / std::sqrt(var + eps));
+  const float m0 = n ? s / static_cast<float>(n) : 0.f;
+  float sd = 0.f, sq = 0.f;
   for (int64_t i = 0; i < n; ++i) {
-    float v = (x[i] - mean) * inv * scale[i];
+    float d = x[i] - m0;
+    sd += d;
+    sq += d * d;
+  }
+  const double dn = n ? static_cast<double>(n) : 1.0;
+  const double c = sd / dn;
+  const double var = std::max(0.0, (static_cast<double>(sq) - sd * c) / dn);
+  const float inv = static_cast<float>(1.0 / std::sqrt(var + eps));
+  const float cf = static_cast<float>(c);
+  for (int64_t i = 0; i < n; ++i) {
+    float v = ((x[i] - m0) - cf) * inv * scale[i];
     y[i] = bias ? v + bias[i] : v;
   }
-  *mean_out = mean;
+  *mean_out = static_cast<float>(m0 + c);
   *inv_out = inv;
 }
 

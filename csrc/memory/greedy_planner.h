@@ -40,4 +40,15 @@ namespace loadrun {
 
 MemPlan plan_greedy_by_size(const std::vector<MemRequest>& reqs);
 
+// The paper's other strategy, "Greedy by Breadth": the steps taken broadest
+// first (the most bytes live there), and at each the requests live there
+// not yet placed, largest first, each placed as above. Where one large
+// tensor does not set the peak but many mid-sized ones live together
+// (ppocr_cls), it packs them better. O(n * lifetime points) for the keys,
+// then the same O(n^2) placement.
+MemPlan plan_greedy_by_breadth(const std::vector<MemRequest>& reqs);
+
+// Both, and the smaller arena (by size on a tie): what the runtime uses.
+MemPlan plan_greedy(const std::vector<MemRequest>& reqs);
+
 }  // namespace loadrun

@@ -123,11 +123,14 @@ const auto kNaive = naive_algo<LayerNormOp>(layer_norm_naive);
 
 // --- fast algorithm (LAYERNORM_FAST, on kernel_table()): float32 with
 // Scale (and B, if given) covering the whole normalised block (no broadcast
-// inside it). Per row: vectorised sum for the mean, sum of squared
-// deviations for the variance (float accumulators, 8 or more partial sums;
-// NAIVE accumulates in double), 1 / sqrt(var + eps) in double, then one
-// fused pass (x - mean) * inv * scale + bias. Mean / InvStdDev outputs as
-// NAIVE. Agrees with NAIVE to about 1e-6 relative.
+// inside it). Per row: vectorised sum for a float mean m0, then one pass
+// summing the deviations d = x - m0 and their squares (float accumulators,
+// 8 or more partial sums; NAIVE accumulates in double), which corrects the
+// mean (c = sum d / n) and gives var = (sum d^2 - c sum d) / n, so a mean
+// far larger than the spread costs no precision; 1 / sqrt(var + eps) in
+// double, then one fused pass ((x - m0) - c) * inv * scale + bias. Mean /
+// InvStdDev outputs as NAIVE. Agrees with NAIVE to about 1e-6 relative of
+// the output scale, whatever the mean.
 bool layer_norm_fast_usable(const LayerNormOp& op, const InLayouts& in, const OutLayouts&) {
   const Layout& x = *in[0];
   if (x.dtype != DType::Float32) return false;

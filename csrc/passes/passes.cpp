@@ -4,7 +4,13 @@
 namespace loadrun {
 
 std::shared_ptr<const Graph> optimize_graph(std::shared_ptr<const Graph> g) {
-  g = fuse_conv_bn_act(std::move(g));  // first: a Conv takes its activation itself
+  // Transformer subgraphs first: their parts would otherwise become
+  // elementwise chains. GELU before MatMul + bias, which takes it in.
+  g = fuse_attention(std::move(g));
+  g = fuse_layernorm(std::move(g));
+  g = fuse_gelu(std::move(g));
+  g = fuse_matmul_bias(std::move(g));
+  g = fuse_conv_bn_act(std::move(g));  // before the chains: a Conv takes its activation itself
   g = fuse_elementwise_chains(std::move(g));
   g = drop_unused_constants(std::move(g));  // last: what the fusions replaced
   return g;

@@ -21,6 +21,21 @@ std::shared_ptr<const Graph> fuse_elementwise_chains(std::shared_ptr<const Graph
 // Constants no node reads and no output names (drop_constants.cpp).
 std::shared_ptr<const Graph> drop_unused_constants(std::shared_ptr<const Graph> g);
 
+// Decomposed GELU (erf and tanh forms) into one Gelu node (fuse_gelu.cpp).
+std::shared_ptr<const Graph> fuse_gelu(std::shared_ptr<const Graph> g);
+
+// Decomposed LayerNorm (ReduceMean/Sub/Pow/.../Add) into LayerNormalization
+// (fuse_layernorm.cpp).
+std::shared_ptr<const Graph> fuse_layernorm(std::shared_ptr<const Graph> g);
+
+// MatMul by a constant matrix + constant bias (+ activation) into one
+// FusedMatMul with an SGEMM epilogue (fuse_matmul_bias.cpp).
+std::shared_ptr<const Graph> fuse_matmul_bias(std::shared_ptr<const Graph> g);
+
+// The scaled dot-product attention subgraph (with its head transposes) into
+// one MultiHeadAttention node (fuse_attention.cpp).
+std::shared_ptr<const Graph> fuse_attention(std::shared_ptr<const Graph> g);
+
 // Every pass, in order.
 std::shared_ptr<const Graph> optimize_graph(std::shared_ptr<const Graph> g);
 

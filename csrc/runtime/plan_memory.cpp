@@ -83,7 +83,7 @@ ActivationPlan plan_activations(const std::vector<MemStepDesc>& steps,
     for (size_t b = 0; b < bare.size(); ++b) bare[b].bytes = ap.payload[b];
     ap.lower_bound = lower_bound_bytes(bare);
   }
-  ap.plan = reuse ? plan_greedy_by_size(ap.buffers) : plan_linear(ap.buffers);
+  ap.plan = reuse ? plan_greedy(ap.buffers) : plan_linear(ap.buffers);
   std::string why;
   LR_CHECK(verify_plan(ap.buffers, ap.plan, &why), InternalError, "memory plan: ", why);
   return ap;
