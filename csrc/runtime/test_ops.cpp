@@ -1,6 +1,7 @@
 // Test-only operators (see test_ops.h).
 #include "runtime/test_ops.h"
 
+#include <atomic>
 #include <cstring>
 #include <mutex>
 
@@ -34,6 +35,16 @@ void overrun(const SameShapeOp&, const KernCtx& ctx) {
   y.ptr<float>()[y.numel()] = 1.f;  // one element past the end, on purpose
 }
 
+// Every execution, in any Network of the process, takes the next count.
+std::atomic<int64_t> g_nondet_count{0};
+
+void nondet(const SameShapeOp&, const KernCtx& ctx) {
+  const float* x = ctx.input(0).ptr<float>();
+  float* y = ctx.output(0).ptr<float>();
+  const float k = static_cast<float>(g_nondet_count.fetch_add(1, std::memory_order_relaxed) + 1);
+  for (int64_t i = 0, n = ctx.input(0).numel(); i < n; ++i) y[i] = x[i] + k;
+}
+
 void add(const char* type, const Algo* naive) {
   OpDef d;
   d.type = type;
@@ -52,7 +63,9 @@ void register_runtime_test_ops() {
     static const auto kScale2 = naive_algo<SameShapeOp>(scale2);
     static const auto kOverrun = naive_algo<SameShapeOp>(overrun);
     add("Scale2", &kScale2);
+    static const auto kNonDet = naive_algo<SameShapeOp>(nondet);
     add("Overrun", &kOverrun);
+    add("NonDet", &kNonDet);
   });
 }
 
