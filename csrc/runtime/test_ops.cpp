@@ -8,6 +8,7 @@
 #include "core/errors.h"
 #include "fastrun/algo.h"
 #include "graph/op_registry.h"
+#include "runtime/comp_node.h"
 
 namespace loadrun {
 
@@ -33,6 +34,14 @@ void overrun(const SameShapeOp&, const KernCtx& ctx) {
   Tensor& y = ctx.output(0);
   if (x.raw() != y.raw()) std::memcpy(y.raw(), x.raw(), x.nbytes());
   y.ptr<float>()[y.numel()] = 1.f;  // one element past the end, on purpose
+}
+
+void par_scale2(const SameShapeOp&, const KernCtx& ctx) {
+  const float* x = ctx.input(0).ptr<float>();
+  float* y = ctx.output(0).ptr<float>();
+  parallel_for(ctx.comp_node, ctx.input(0).numel(), [=](int64_t b, int64_t e, int) {
+    for (int64_t i = b; i < e; ++i) y[i] = 2.f * x[i];
+  });
 }
 
 // Every execution, in any Network of the process, takes the next count.
@@ -65,7 +74,9 @@ void register_runtime_test_ops() {
     add("Scale2", &kScale2);
     static const auto kNonDet = naive_algo<SameShapeOp>(nondet);
     add("Overrun", &kOverrun);
+    static const auto kParScale2 = naive_algo<SameShapeOp>(par_scale2);
     add("NonDet", &kNonDet);
+    add("ParScale2", &kParScale2);
   });
 }
 

@@ -7,6 +7,8 @@
 //   NonDet   y = x + k, k = 1, 2, 3 ... counted over every execution in the
 //            process: the same input never gives the same output twice, so
 //            --thread N must report its copies as different
+//   ParScale2 y = 2x split over the node's threads (parallel_for, grain 1):
+//            with 2 threads it dispatches, so --check-dispatch leaves it out
 #pragma once
 
 namespace loadrun {
