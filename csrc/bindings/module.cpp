@@ -242,7 +242,7 @@ PYBIND11_MODULE(_core, m) {
   });
   // Tests only: the FrCopy operator of domain test.fastrun (fastrun/test_op.h).
   m.def("_register_fastrun_test_op", &register_fastrun_test_op);
-  // Tests only: Scale2 and Overrun of domain test.runtime (runtime/test_ops.h).
+  // Tests only: Scale2, Overrun, NonDet, ParScale2 of domain test.runtime (runtime/test_ops.h).
   m.def("_register_runtime_test_ops", &register_runtime_test_ops);
   m.def("fastrun_cache_merge", [](const std::vector<std::string>& inputs, const std::string& out) {
     return merge_cache_files(inputs, out).size();
