@@ -7,7 +7,9 @@ For every model, in this process and on the same seeded input: loadrun with
 sessions are interleaved round by round so machine noise hits them alike;
 each cell is a median latency in ms. Ratios: speedup = time at 1 thread /
 time at T threads, per engine; lr/ORT = loadrun / ORT at the same thread
-count (below 1.0: loadrun is faster). Prints a markdown table.
+count (below 1.0: loadrun is faster). Blocks of runs are separated by a
+short pause, so that no engine runs while the other's pool still spins.
+Prints a markdown table.
 
     python bench/threads.py [--threads 1,2] [--rounds 5] [--iters 3] [--no-real] [models...]
 """
@@ -28,6 +30,12 @@ sys.path.insert(0, HERE)
 
 from compare import models  # noqa: E402
 from zoo_latency import cpu_model, feeds_for  # noqa: E402
+
+
+# A pause after each block of runs: a pool's workers spin for a while after
+# their last job (ORT's for milliseconds), and on a 2-core machine the next
+# block, of the other engine, would otherwise run against a spinning thread.
+PAUSE_S = 0.1
 
 
 def ort_session(model_bytes, threads):
@@ -61,10 +69,12 @@ def bench_model(model, shapes, thread_counts, rounds, iters):
         runners[("ort", t)] = ort_run
     for run in runners.values():  # warm-up: first-run allocations, thread start
         run(2)
+        time.sleep(PAUSE_S)
     times = {k: [] for k in runners}
     for _ in range(rounds):
         for k, run in runners.items():
             times[k].extend(run())
+            time.sleep(PAUSE_S)
     return {k: statistics.median(v) for k, v in times.items()}
 
 

@@ -1,7 +1,8 @@
 // AlgoCache: the persistent fast-run cache. For each category (backend, CPU
-// model, ISA level, fast-run version, thread count) it maps a key (operator type, parameter
-// bytes, input/output layouts, weight preprocess on/off) to every profiled
-// candidate, sorted by measured time, with its workspace and attributes.
+// model, ISA level, fast-run version, thread count) it maps a key (operator
+// type, parameter bytes, input/output layouts, weight preprocess on/off) to
+// every profiled candidate, sorted by measured time, with its workspace and
+// attributes.
 //
 // File format (all integers little-endian):
 //   8 bytes magic "LRFASTRN", u32 format version (kFormatVersion),

@@ -159,10 +159,10 @@ def _run(opts, out, outputs, disp):
     # compile, inputs, and binding them.
     warmup_ms, iter_ms, prepare_ms = [], [], None
     for kind, i, ms in disp.iterate(net.iterate(opts.iters, opts.warmup)):
-        if check and check.report():
-            check = None
         if prepare_ms is None:
             prepare_ms = max((clock() - t_prep) * 1000.0 - ms, 0.0)
+        if check and check.report():
+            check = None
         if kind == "warmup":
             # nothing happens between warm-ups: later prepares are 0
             say(report.prepare_line(prepare_ms if i == 0 else 0.0))
