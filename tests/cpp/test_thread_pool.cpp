@@ -1,5 +1,6 @@
 // The thread pool behind CpuCompNode::parallel_for (runtime/thread_pool.h),
-// and networks run on it from several threads. Built also with
+// networks run on it from several threads, and the --check-dispatch
+// observer (runtime/dispatch_observer.h). Built also with
 // -fsanitize=thread (.ci/tsan, CMake option LOADRUN_TSAN), where every test
 // here must run clean: the job hand-off, the spin-then-sleep wake-up, two
 // callers on one node, destruction while the workers sleep.
@@ -18,7 +19,9 @@
 #include "core/errors.h"
 #include "graph/graph.h"
 #include "runtime/comp_node.h"
+#include "runtime/dispatch_observer.h"
 #include "runtime/network.h"
+#include "runtime/test_ops.h"
 #include "runtime/thread_pool.h"
 
 using namespace loadrun;
@@ -256,6 +259,35 @@ static void test_network_on_threads() {
   EXPECT(wrong.load() == 0);
 }
 
+// --check-dispatch's observer: Scale2 runs on one thread, ParScale2 splits
+// over the node's threads; on a 1-thread node nothing dispatches.
+static void test_dispatch_observer() {
+  register_runtime_test_ops();
+  auto g = std::make_shared<Graph>();
+  g->add_input("x", DType::Float32, {4, 100});
+  g->add_opr("Scale2", "test.runtime", "one", Attrs(), {"x"}, {"t"});
+  g->add_opr("ParScale2", "test.runtime", "par", Attrs(), {"t"}, {"y"});
+  g->add_output("y");
+  Tensor x(Layout({4, 100}, DType::Float32));
+  for (int64_t i = 0; i < x.numel(); ++i) x.ptr<float>()[i] = static_cast<float>(i);
+  for (int threads : {1, 2}) {
+    for (bool serial : {false, true}) {
+      NetworkOptions opt;
+      if (serial) opt.comp_node = std::make_shared<SerialSplitCompNode>(threads);
+      else opt.comp_node = std::make_shared<CpuCompNode>(threads);
+      Network net(g, opt);
+      auto obs = std::make_shared<DispatchObserver>(net.comp_node());
+      net.add_observer(obs);
+      Tensor y = net.run({x})[0];
+      for (int64_t i = 0; i < y.numel(); ++i) EXPECT(y.ptr<float>()[i] == 4.f * static_cast<float>(i));
+      EXPECT(obs->steps_seen() == 2);
+      std::vector<std::string> want = {"one{Scale2}"};
+      if (threads == 1) want.push_back("par{ParScale2}");
+      EXPECT(obs->single_thread_steps() == want);
+    }
+  }
+}
+
 int main() {
   test_ranges_cover_exactly_once();
   test_nested_runs_inline();
@@ -264,6 +296,7 @@ int main() {
   test_destruction();
   test_affinity_read_back();
   test_network_on_threads();
+  test_dispatch_observer();
   if (g_failures) {
     std::fprintf(stderr, "%d failure(s)\n", g_failures);
     return 1;
