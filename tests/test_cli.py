@@ -130,7 +130,7 @@ def test_unknown_flag(capsys, model):
 
 
 @pytest.mark.parametrize("flag", ["--enable-nchw88", "--enable_nchw88", "-enable-nchw88", "--range=100",
-                                  "--enable-nchw44", "--cpu", "--io_dump", "--check-dispatch"])
+                                  "--enable-nchw44", "--cuda", "--io_dump", "--check-var-value"])
 def test_not_supported_flag(capsys, model, flag):
     code, lines, err = run_cli(capsys, model, flag)
     assert code == 2 and lines == []
@@ -142,16 +142,18 @@ def test_not_supported_list_covers_the_spec_flags():
     for name in ["--io-dump-stderr",
                  "--bin-io-dump", "--bin-out-dump", "--copy-to-host", "--enable-nchw88", "--layout-transform",
                  "--enable-ioc16", "--enable-fuse-conv-bias-with-z", "--fuse-grain", "--enable-jit",
-                 "--tensorrt-cache", "--multithread",
-                 "--multi-thread-core-ids", "--check-var-value", "--profile-host", "--wait-gdb",
-                 "--c-opr-lib-with-param", "--thread", "--batch-size",
+                 "--tensorrt-cache", "--cuda",
+                 "--check-var-value", "--profile-host", "--wait-gdb",
+                 "--c-opr-lib-with-param", "--batch-size",
                  "--fitting", "--packed-model-dump", "--pack-model-cryption"]:
         assert name in not_supported.NOT_SUPPORTED
     for name in ["--iter", "--warmup-iter", "--input", "--model-info", "--verbose", "--json",
                  "--fast-run", "--full-run", "--fast-run-algo-policy", "--reproducible",
                  "--binary-equal-between-batch", "--fast-run-shared-batch-size", "--workspace-limit",
                  "--weight-preprocess", "--disable-mem-opt", "--get-static-mem-info", "--record-comp-seq",
-                 "--record-comp-seq2", "--fake-first", "--const-shape", "--no-sanity-check"]:
+                 "--record-comp-seq2", "--fake-first", "--const-shape", "--no-sanity-check",
+                 "--cpu", "--cpu-default", "--multithread", "--multithread-default", "--multi-thread-core-ids",
+                 "--thread", "--check-dispatch"]:
         assert name not in not_supported.NOT_SUPPORTED
 
 

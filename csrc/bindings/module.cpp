@@ -15,6 +15,7 @@
 #include "kernels/isa.h"
 #include "kernels/sgemm.h"
 #include "kernels/sgemm_bench.h"
+#include "runtime/dispatch_observer.h"
 #include "runtime/network.h"
 #include "runtime/test_compile_pass.h"
 #include "runtime/test_ops.h"
@@ -236,7 +237,7 @@ PYBIND11_MODULE(_core, m) {
   });
 
   // The fast-run cache file, for `loadrun cache`.
-  m.def("fastrun_category", &AlgoCache::this_category);
+  m.def("fastrun_category", &AlgoCache::this_category, py::arg("threads") = 1);
   m.def("fastrun_cache_read", [](const std::string& path) {
     AlgoCache c;
     std::string why;
@@ -259,7 +260,7 @@ PYBIND11_MODULE(_core, m) {
   });
   // Tests only: the FrCopy operator of domain test.fastrun (fastrun/test_op.h).
   m.def("_register_fastrun_test_op", &register_fastrun_test_op);
-  // Tests only: Scale2 and Overrun of domain test.runtime (runtime/test_ops.h).
+  // Tests only: Scale2, Overrun, NonDet, ParScale2 of domain test.runtime (runtime/test_ops.h).
   m.def("_register_runtime_test_ops", &register_runtime_test_ops);
   m.def("_register_test_compile_pass", &register_test_compile_pass);
   m.def("_take_test_compile_pass_log", &take_test_compile_pass_log);
@@ -518,5 +519,18 @@ PYBIND11_MODULE(_core, m) {
            })
       .def("remove_step_callback", [](Network& n, uintptr_t id) {
         n.remove_observer(reinterpret_cast<const StepObserver*>(id));
-      });
+      })
+      // --check-dispatch (runtime/dispatch_observer.h).
+      .def("add_dispatch_check",
+           [](Network& n) {
+             auto o = std::make_shared<DispatchObserver>(n.comp_node());
+             n.add_observer(o);
+             return o;
+           })
+      .def("remove_dispatch_check",
+           [](Network& n, const std::shared_ptr<DispatchObserver>& o) { n.remove_observer(o.get()); });
+
+  py::class_<DispatchObserver, std::shared_ptr<DispatchObserver>>(m, "DispatchObserver")
+      .def_property_readonly("steps_seen", &DispatchObserver::steps_seen)
+      .def("single_thread_steps", &DispatchObserver::single_thread_steps);
 }

@@ -238,10 +238,18 @@ void sort_candidates(std::vector<CacheCandidate>* c) {
   });
 }
 
-std::string AlgoCache::this_category() {
+std::string AlgoCache::this_category(int threads) {
   const CpuFeatures& f = cpu_features();
   return str_cat("backend=cpu;cpu=", f.brand.empty() ? "unknown" : f.brand,
-                 ";isa=", isa_level_name(), ";fastrun=", kFastRunVersion);
+                 ";isa=", isa_level_name(), ";fastrun=", kFastRunVersion,
+                 ";threads=", threads < 1 ? 1 : threads);
+}
+
+std::string AlgoCache::with_thread_count(const std::string& category) {
+  static const std::string kCpu = "backend=cpu;", kThreads = ";threads=";
+  if (category.compare(0, kCpu.size(), kCpu) != 0) return category;
+  if (category.find(kThreads) != std::string::npos) return category;
+  return category + kThreads + "1";
 }
 
 const CacheEntry* AlgoCache::find(const std::string& category, const CacheKey& key) const {
@@ -352,7 +360,7 @@ bool AlgoCache::parse(const std::string& bytes, std::string* why) {
           e.candidates.push_back(std::move(c));
         }
         sort_candidates(&e.candidates);
-        cats_[cat][e.key.bytes()] = std::move(e);
+        cats_[with_thread_count(cat)][e.key.bytes()] = std::move(e);
       }
     }
     if (!r.done()) return fail("trailing bytes in the payload");

@@ -1,7 +1,8 @@
 // AlgoCache: the persistent fast-run cache. For each category (backend, CPU
-// model, ISA level, fast-run version) it maps a key (operator type, parameter
-// bytes, input/output layouts, weight preprocess on/off) to every profiled
-// candidate, sorted by measured time, with its workspace and attributes.
+// model, ISA level, fast-run version, thread count) it maps a key (operator
+// type, parameter bytes, input/output layouts, weight preprocess on/off) to
+// every profiled candidate, sorted by measured time, with its workspace and
+// attributes.
 //
 // File format (all integers little-endian):
 //   8 bytes magic "LRFASTRN", u32 format version (kFormatVersion),
@@ -57,8 +58,13 @@ class AlgoCache {
   static constexpr uint32_t kFastRunVersion = 2;
   static const char kMagic[8];
 
-  // This machine's category: "backend=cpu;cpu=BRAND;isa=LEVEL;fastrun=N".
-  static std::string this_category();
+  // This machine's category at `threads` threads (an algorithm's time
+  // depends on them): "backend=cpu;cpu=BRAND;isa=LEVEL;fastrun=N;threads=T".
+  static std::string this_category(int threads = 1);
+  // A category as read from a file: one written before the thread count was
+  // part of it was profiled on one thread, so ";threads=1" is appended to a
+  // CPU category that lacks it (other text is returned unchanged).
+  static std::string with_thread_count(const std::string& category);
 
   const CacheEntry* find(const std::string& category, const CacheKey& key) const;
   // Adds or updates an entry: candidates of the same algo name are replaced by

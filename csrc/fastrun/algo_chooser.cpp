@@ -4,6 +4,7 @@
 
 #include "core/errors.h"
 #include "graph/op_registry.h"
+#include "runtime/comp_node.h"
 
 namespace loadrun {
 
@@ -147,7 +148,7 @@ const Algo* AlgoChooser::from_entry(const CacheEntry& e, const OprNode& node,
 bool AlgoChooser::ensure_loaded() {
   if (loaded_) return true;
   loaded_ = true;
-  category_ = AlgoCache::this_category();
+  category_ = AlgoCache::this_category(opt_.comp_node ? opt_.comp_node->num_threads() : 1);
   if (opt_.algo_policy.empty()) return true;
   std::string why, backup;
   auto st = cache_.load(opt_.algo_policy, may_profile(), &why, &backup);

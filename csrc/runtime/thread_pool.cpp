@@ -35,6 +35,9 @@ constexpr int kSpin = 4096;
 // parallel_for inside a range runs inline with it.
 thread_local int t_range_tid = -1;
 
+// Pool ids (ThreadPool::id_), never reused.
+std::atomic<uint64_t> g_next_pool_id{1};
+
 #if LOADRUN_HAS_AFFINITY
 bool pin_to(pthread_t t, int core) {
   cpu_set_t set;
@@ -56,7 +59,9 @@ std::vector<int> affinity_of(pthread_t t) {
 
 }  // namespace
 
-std::vector<int> allowed_cores() {
+namespace {
+
+std::vector<int> read_allowed_cores() {
 #if LOADRUN_HAS_AFFINITY
   cpu_set_t set;
   CPU_ZERO(&set);
@@ -70,8 +75,20 @@ std::vector<int> allowed_cores() {
 #endif
 }
 
+// Read once, when the library loads: sched_getaffinity reports the calling
+// thread's mask, and a thread that ran a pinned pool's parallel_for stays
+// pinned to one core, so reading it later would refuse every other core.
+const std::vector<int> kStartupCores = read_allowed_cores();
+
+}  // namespace
+
+std::vector<int> allowed_cores() { return kStartupCores; }
+
 ThreadPool::ThreadPool(int threads, const std::vector<int>& core_ids)
-    : threads_(std::max(1, threads)), core_ids_(core_ids), workers_(threads_ - 1) {
+    : threads_(std::max(1, threads)),
+      core_ids_(core_ids),
+      id_(g_next_pool_id.fetch_add(1)),
+      workers_(threads_ - 1) {
   for (int w = 0; w + 1 < threads_; ++w) {
     workers_[w].thread = std::thread([this, w] { worker_main(w); });
 #if LOADRUN_HAS_AFFINITY
@@ -128,14 +145,16 @@ void ThreadPool::worker_main(int w) {
   }
 }
 
-// The pool whose last core this thread was pinned to (once per thread).
-static thread_local const ThreadPool* t_pinned_for = nullptr;
+// The id of the pool whose last core this thread was pinned to (once per
+// thread and pool). An id, not the pool's address: a pool created where a
+// destroyed one lived must pin the caller again.
+static thread_local uint64_t t_pinned_for = 0;
 
 void ThreadPool::pin_caller() {
 #if LOADRUN_HAS_AFFINITY
-  if (core_ids_.empty() || t_pinned_for == this) return;
+  if (core_ids_.empty() || t_pinned_for == id_) return;
   pin_to(pthread_self(), core_ids_.back());
-  t_pinned_for = this;
+  t_pinned_for = id_;
 #endif
 }
 
@@ -187,7 +206,7 @@ void ThreadPool::parallel_for(int64_t n, const RangeFn& fn, int64_t grain) {
 std::vector<std::vector<int>> ThreadPool::affinity() const {
   std::vector<std::vector<int>> r(threads_);
 #if LOADRUN_HAS_AFFINITY
-  if (t_pinned_for == this || core_ids_.empty())
+  if (t_pinned_for == id_ || core_ids_.empty())
     r[0] = affinity_of(pthread_self());
   for (size_t w = 0; w < workers_.size(); ++w)
     r[w + 1] = affinity_of(const_cast<std::thread&>(workers_[w].thread).native_handle());

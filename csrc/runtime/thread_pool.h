@@ -66,6 +66,7 @@ class ThreadPool {
 
   int threads_;
   std::vector<int> core_ids_;
+  uint64_t id_;                  // unique per pool (pin_caller)
   std::vector<Worker> workers_;  // tid w+1
   Job job_;
   std::mutex busy_;  // one job at a time
@@ -76,8 +77,9 @@ class ThreadPool {
   std::atomic<uint64_t> dispatches_{0};
 };
 
-// Cores this process may run on (sched_getaffinity), ascending; empty where
-// the platform has no affinity.
+// Cores this process may run on (sched_getaffinity when the library
+// loaded, before any pool pinned a thread), ascending; empty where the
+// platform has no affinity.
 std::vector<int> allowed_cores();
 
 }  // namespace loadrun

@@ -12,13 +12,13 @@ import os
 import sys
 import time
 
-from loadrun.cli import options_basic, options_executor, options_fastrun, options_memory
+from loadrun.cli import options_basic, options_device, options_executor, options_fastrun, options_memory
 from loadrun.cli.argv import Parser, UsageError, normalize
 from loadrun.cli.options import Options
 
 PROG = "load_and_run"
 # option groups, in the order their flags appear in --help
-GROUPS = [options_basic, options_fastrun, options_memory, options_executor]
+GROUPS = [options_basic, options_fastrun, options_memory, options_executor, options_device]
 USAGE = f"usage: {PROG} MODEL [--iter N] [--warmup-iter N] [--input SPEC] [--model-info] [--verbose] " \
         "[--json PATH] ...  (--help for all flags)"
 
@@ -91,8 +91,18 @@ def declared_io(proto, imported):
 
 
 # -- the run ----------------------------------------------------------------
-def run(opts, out=None):
-    """Load, compile and time the model as `opts` says; print to `out`."""
+def run(opts, out=None, outputs=None):
+    """Load, compile and time the model as `opts` says; print to `out`.
+    outputs: a dict to receive the outputs of one more run on the same
+    inputs after the timed ones (--thread compares them)."""
+    disp = options_device.Dispatcher(opts.dispatch_thread)
+    try:
+        return _run(opts, out, outputs, disp)
+    finally:
+        disp.close()
+
+
+def _run(opts, out, outputs, disp):
     import loadrun
     from loadrun import inputs as lr_inputs
     from loadrun.cli import report
@@ -125,10 +135,14 @@ def run(opts, out=None):
 
     feeds = lr_inputs.parse_input_arg(opts.input, imported.inputs) if opts.input else {}
     feeds = lr_inputs.default_feeds(imported.inputs, feeds)
-    net = Network(imported, {name: list(a.shape) for name, a in feeds.items() if hasattr(a, "shape")},
-                  weight_preprocess=opts.weight_preprocess, **options_fastrun.fast_run_kwargs(opts),
-                  **options_memory.network_kwargs(opts), **options_executor.network_kwargs(opts))
-    net.set_inputs(feeds)
+    # compiled (and fast-run profiled) on the thread that runs it
+    net = disp.call(lambda: Network(
+        imported, {name: list(a.shape) for name, a in feeds.items() if hasattr(a, "shape")},
+        weight_preprocess=opts.weight_preprocess, **options_fastrun.fast_run_kwargs(opts),
+        **options_memory.network_kwargs(opts), **options_executor.network_kwargs(opts),
+        **options_device.network_kwargs(opts)))
+    disp.call(net.set_inputs, feeds)
+    check = options_device.DispatchCheck(net) if opts.check_dispatch else None
     if opts.static_mem_info:
         options_memory.write_static_mem_info(net, opts.static_mem_info, after_run=False)
     if opts.verbose:
@@ -144,9 +158,11 @@ def run(opts, out=None):
     # prepare = everything from the end of the load to the first run:
     # compile, inputs, and binding them.
     warmup_ms, iter_ms, prepare_ms = [], [], None
-    for kind, i, ms in net.iterate(opts.iters, opts.warmup):
+    for kind, i, ms in disp.iterate(net.iterate(opts.iters, opts.warmup)):
         if prepare_ms is None:
             prepare_ms = max((clock() - t_prep) * 1000.0 - ms, 0.0)
+        if check and check.report():
+            check = None
         if kind == "warmup":
             # nothing happens between warm-ups: later prepares are 0
             say(report.prepare_line(prepare_ms if i == 0 else 0.0))
@@ -176,6 +192,8 @@ def run(opts, out=None):
 
     if opts.json_path:
         write_json(opts, imported, net, load_ms, prepare_ms, timings, stats, total_ms)
+    if outputs is not None:
+        outputs.update(disp.call(net.run, feeds))
     return 0
 
 
@@ -257,7 +275,7 @@ def main(argv=None):
     except BrokenPipeError:  # --help | head
         return quiet_broken_pipe()
     try:
-        return run(opts)
+        return options_device.run_copies(opts, run) if opts.copies > 1 else run(opts)
     except BrokenPipeError:
         return quiet_broken_pipe()
     except KeyboardInterrupt:

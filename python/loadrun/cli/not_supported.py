@@ -7,7 +7,7 @@ matched after normalisation. A refused flag is a usage error (exit code 2).
 
 NOT_SUPPORTED = frozenset(
     """
-    --thread --share-param-mem --lite --mdl --batch-size
+    --share-param-mem --lite --mdl --batch-size
     --fitting --dump-fitting-model --model-dump
     --packed-model-dump --pack-info-json --pack-cache --pack-info-cryption --pack-model-cryption
     --io-dump --io-dump-stdout --io-dump-stderr --bin-io-dump --bin-out-dump --copy-to-host
@@ -16,8 +16,8 @@ NOT_SUPPORTED = frozenset(
     --enable-ioc16
     --enable-fuse-conv-bias-nonlinearity --enable-fuse-conv-bias-with-z --enable-fuse-preprocess
     --fuse-grain --optimize-for-inference --enable-jit --tensorrt --tensorrt-cache
-    --cpu --cpu-default --cuda --multithread --multithread-default --multi-thread-core-ids
-    --range --check-dispatch --check-var-value --profile --profile-host
+    --cuda
+    --range --check-var-value --profile --profile-host
     --disable-assert-throw --wait-gdb
     --c-opr-lib --c-opr-init-interface --c-opr-lib-with-param
     --flagfile --fromenv --helpmatch

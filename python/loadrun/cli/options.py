@@ -1,6 +1,6 @@
 """The options object every option group writes into, and the run reads."""
-from dataclasses import asdict, dataclass
-from typing import Optional
+from dataclasses import asdict, dataclass, field
+from typing import List, Optional
 
 
 @dataclass
@@ -30,6 +30,13 @@ class Options:
     fake_first: bool = False
     const_shape: bool = False
     sanity_check: bool = True
+    # device and threads (options_device)
+    device: str = "default"  # the winning flag: cpu, cpu_default, multithread, multithread_default
+    threads: int = 1
+    core_ids: List[int] = field(default_factory=list)
+    dispatch_thread: bool = False  # runs on a dispatch worker thread (--cpu, --multithread)
+    copies: int = 1  # --thread
+    check_dispatch: bool = False
 
     def as_dict(self):
         """The options for the --json report (the model is reported apart)."""
