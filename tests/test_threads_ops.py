@@ -1,0 +1,196 @@
+"""Operators that split their work over threads (issue 12): every parallel
+fast algorithm at threads=1, 2 and 3 against each other, bit for bit, and
+against the operator's NAIVE algorithm.
+
+A kernel splits over independent outputs (elements, rows, planes) and never
+changes the order of a reduction's additions with the thread count, so the
+three runs must agree exactly; against NAIVE the exact operations (copies,
+compares, + - * /, max) agree exactly and the ones NAIVE computes in double
+(transcendentals, sums) within a stated tolerance. Sizes are awkward (odd
+lengths, broadcasts both ways, runs cut by range boundaries) and large
+enough that the split happens: the test checks `net._core.dispatches` grew
+(parallel_for calls that fanned out) and that a tiny tensor of the same op
+stays on one thread. The fast network runs first on stale inputs (NaN or
+0x7F..) so that an element some range fails to write keeps a wrong value.
+"""
+import numpy as np
+import pytest
+from onnx import TensorProto, helper
+
+import loadrun
+from onnx_ref import make_model, node_model
+
+rng = np.random.default_rng(12)
+THREADS = (2, 3)
+
+
+def data(shape, dt=np.float32, scale=3.0):
+    if dt == np.bool_:
+        return rng.random(shape) < 0.5
+    if np.issubdtype(dt, np.integer):
+        return rng.integers(-100, 100, size=shape).astype(dt)
+    return (rng.standard_normal(shape) * scale).astype(dt)
+
+
+def stale(x):
+    if x.dtype == np.bool_:
+        return ~x
+    if np.issubdtype(x.dtype, np.integer):
+        return np.full_like(x, 0x7F)
+    return np.full_like(x, np.nan)
+
+
+def bits_equal(got, ref, name):
+    got, ref = np.asarray(got), np.asarray(ref)
+    assert got.shape == ref.shape and got.dtype == ref.dtype, (name, got.shape, ref.shape, got.dtype, ref.dtype)
+    if got.dtype.kind == "f":
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(ref), err_msg=name)
+        ok = ~np.isnan(ref)
+        np.testing.assert_array_equal(got[ok], ref[ok], err_msg=name)
+        np.testing.assert_array_equal(np.signbit(got[ok]), np.signbit(ref[ok]), err_msg=name)
+    else:
+        np.testing.assert_array_equal(got, ref, err_msg=name)
+
+
+def run_threads(model, feeds, algo, threads, stale_inputs):
+    net = loadrun.load(model, algo=algo, threads=threads)
+    assert net._core.num_threads == threads
+    net.run({k: (stale(v) if k in stale_inputs else v) for k, v in feeds.items()})
+    before = net._core.dispatches
+    got = net.run(feeds)
+    assert [s[1] for s in net.steps()] == [algo], net.steps()
+    return got, net._core.dispatches - before
+
+
+def check(model, feeds, algo, rtol=0.0, atol=0.0, split=True, stale_inputs=None):
+    """Fast `algo` at 1, 2, 3 threads: bit-identical to each other, within
+    (atol, rtol) of NAIVE (exact when both are 0); split: whether the tensor
+    is large enough that the runs with threads must fan out."""
+    stale_inputs = list(feeds)[:1] if stale_inputs is None else stale_inputs
+    ref = loadrun.load(model, algo="NAIVE").run(feeds)
+    one, d1 = run_threads(model, feeds, algo, 1, stale_inputs)
+    assert d1 == 0
+    for k in ref:
+        if rtol == 0 and atol == 0:
+            bits_equal(one[k], ref[k], k)
+        else:
+            np.testing.assert_allclose(one[k], ref[k], rtol=rtol, atol=atol, err_msg=k)
+    for t in THREADS:
+        got, d = run_threads(model, feeds, algo, t, stale_inputs)
+        assert (d > 0) == split, (t, d, split)
+        for k in one:
+            bits_equal(got[k], one[k], f"{k} threads={t}")
+    return one
+
+
+# --- elementwise: binary with broadcast, variadic, unary, clip, cast, compare, where
+
+BIN_SHAPES = [  # a, b: runs cut at odd places by the range boundaries
+    ((3, 67, 129), (3, 67, 129)),
+    ((3, 67, 129), (129,)),
+    ((3, 67, 129), (67, 1)),
+    ((3, 1, 129), (1, 67, 1)),
+    ((1,), (5, 4099)),
+    ((2, 3, 5, 7, 11, 13), (3, 1, 7, 1, 13)),
+    ((40001,), (1,)),
+]
+
+
+@pytest.mark.parametrize("op", ["Add", "Sub", "Mul", "Div", "PRelu"])
+@pytest.mark.parametrize("shapes", BIN_SHAPES, ids=str)
+def test_binary(op, shapes):
+    sa, sb = shapes
+    if op == "PRelu" and np.broadcast_shapes(sa, sb) != sa:
+        sa, sb = np.broadcast_shapes(sa, sb), sb
+    feeds = {"a": data(sa), "b": data(sb)}
+    check(node_model(op, feeds), feeds, "ELEMWISE_FAST")
+
+
+@pytest.mark.parametrize("e", [2.0, 0.5, 1.0])
+def test_pow_scalar(e):
+    feeds = {"a": data((7, 4099))}
+    feeds["a"].flat[:3] = [-np.inf, -0.0, np.nan]
+    check(node_model("Pow", feeds, initializers=[("e", np.array(e, np.float32))]), feeds, "ELEMWISE_FAST")
+
+
+@pytest.mark.parametrize("op", ["Sum", "Mean", "Max", "Min"])
+def test_variadic(op):
+    feeds = {"a": data((5, 1, 3001)), "b": data((7, 1)), "c": data((5, 7, 3001)), "d": data((3001,))}
+    check(node_model(op, feeds), feeds, "ELEMWISE_FAST", stale_inputs=["c"])
+
+
+UNARY = [("Relu", 0), ("Sigmoid", 1e-6), ("Tanh", 1e-6), ("Exp", 1e-6), ("Abs", 0), ("Neg", 0),
+         ("Sqrt", 0), ("Erf", 1e-6)]
+
+
+@pytest.mark.parametrize("op,rtol", UNARY)
+def test_unary(op, rtol):
+    x = data((3, 5, 4097), scale=2.0)
+    if op == "Sqrt":
+        x = np.abs(x)
+    feeds = {"x": x}
+    check(node_model(op, feeds), feeds, "ELEMWISE_FAST", rtol=rtol, atol=1e-30 if rtol else 0)
+
+
+def test_clip():
+    feeds = {"x": data((9, 8191))}
+    check(node_model("Clip", feeds, initializers=[("lo", np.float32(-1)), ("hi", np.float32(2))]),
+          feeds, "ELEMWISE_FAST")
+
+
+@pytest.mark.parametrize("src,dst", [(np.float32, TensorProto.FLOAT16), (np.float32, TensorProto.INT32),
+                                     (np.int64, TensorProto.FLOAT), (np.uint8, TensorProto.FLOAT)])
+def test_cast(src, dst):
+    feeds = {"x": data((5, 13001), src)}
+    check(node_model("Cast", feeds, to=dst), feeds, "ELEMWISE_FAST")
+
+
+@pytest.mark.parametrize("op", ["Greater", "Equal", "LessOrEqual"])
+@pytest.mark.parametrize("dt", [np.float32, np.int64])
+def test_compare(op, dt):
+    feeds = {"a": data((3, 77, 401), dt), "b": data((77, 1), dt)}
+    check(node_model(op, feeds), feeds, "ELEMWISE_FAST")
+
+
+def test_not():
+    feeds = {"x": data((3, 77, 401), np.bool_)}
+    check(node_model("Not", feeds), feeds, "ELEMWISE_FAST")
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.int64, np.uint8])
+def test_where(dt):
+    feeds = {"c": data((3, 1, 4001), np.bool_), "x": data((3, 7, 4001), dt), "y": data((7, 1), dt)}
+    check(node_model("Where", feeds), feeds, "ELEMWISE_FAST", stale_inputs=["x"])
+
+
+def test_elementwise_chain():
+    # x * sigmoid(x) + b, fused by the pass into one ElementwiseChain
+    x = data((3, 67, 1029))
+    b = data((1029,))
+    nodes = [helper.make_node("Sigmoid", ["x"], ["s"]), helper.make_node("Mul", ["x", "s"], ["m"]),
+             helper.make_node("Add", ["m", "b"], ["y"])]
+    model = make_model(nodes, [("x", np.float32, list(x.shape)), ("b", np.float32, [1029])],
+                       [("y", np.float32, None)])
+    feeds = {"x": x, "b": b}
+    ref = loadrun.load(model, algo="NAIVE").run(feeds)["y"]
+    one = None
+    for t in (1,) + THREADS:
+        net = loadrun.load(model, threads=t)
+        steps = net.steps()
+        assert len(steps) == 1 and "{ElementwiseChain}" in steps[0][0] and steps[0][1] == "ELEMWISE_FAST", steps
+        before = net._core.dispatches
+        got = net.run(feeds)["y"]
+        assert (net._core.dispatches > before) == (t > 1)
+        if one is None:
+            one = got
+            np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-6)
+        bits_equal(got, one, f"threads={t}")
+
+
+@pytest.mark.parametrize("op", ["Add", "Relu", "Sigmoid"])
+def test_tiny_stays_on_one_thread(op):
+    feeds = {"a": data((7, 33))}
+    if op == "Add":
+        feeds["b"] = data((33,))
+    check(node_model(op, feeds), feeds, "ELEMWISE_FAST", rtol=1e-6 if op == "Sigmoid" else 0,
+          atol=1e-30 if op == "Sigmoid" else 0, split=False)
