@@ -194,3 +194,88 @@ def test_tiny_stays_on_one_thread(op):
         feeds["b"] = data((33,))
     check(node_model(op, feeds), feeds, "ELEMWISE_FAST", rtol=1e-6 if op == "Sigmoid" else 0,
           atol=1e-30 if op == "Sigmoid" else 0, split=False)
+
+
+# --- softmax, pooling, reductions, BatchNormalization, Transpose ----------------
+
+
+@pytest.mark.parametrize("op", ["Softmax", "LogSoftmax"])
+@pytest.mark.parametrize("shape", [(3, 37, 1001), (1001, 7)], ids=str)
+def test_softmax(op, shape):
+    feeds = {"x": data(shape)}
+    check(node_model(op, feeds, axis=-1), feeds, "SOFTMAX_FAST", rtol=2e-5, atol=1e-6)
+
+
+POOLS = [  # x shape, attributes
+    ((1, 64, 112, 112), dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])),  # resnet stem
+    ((2, 7, 37, 41), dict(kernel_shape=[3, 2], strides=[1, 1], pads=[1, 0, 0, 1])),
+    ((3, 5, 29, 33), dict(kernel_shape=[2, 2], strides=[2, 2], ceil_mode=1)),
+    ((4, 9, 2001), dict(kernel_shape=[5], strides=[2], pads=[2, 2])),
+]
+
+
+@pytest.mark.parametrize("op", ["MaxPool", "AveragePool"])
+@pytest.mark.parametrize("shape,attrs", POOLS, ids=lambda v: str(v))
+def test_pool(op, shape, attrs):
+    feeds = {"x": data(shape)}
+    exact = op == "MaxPool"
+    check(node_model(op, feeds, **attrs), feeds, "POOL_FAST", rtol=0 if exact else 1e-5,
+          atol=0 if exact else 1e-6)
+
+
+@pytest.mark.parametrize("op", ["GlobalMaxPool", "GlobalAveragePool"])
+@pytest.mark.parametrize("shape", [(2, 67, 29, 31), (1, 3, 40007)], ids=str)
+def test_global_pool(op, shape):
+    feeds = {"x": data(shape)}
+    exact = op == "GlobalMaxPool"
+    check(node_model(op, feeds), feeds, "POOL_FAST", rtol=0 if exact else 1e-5, atol=0 if exact else 1e-5)
+
+
+REDUCE_SHAPE = (5, 33, 7, 129)
+
+
+@pytest.mark.parametrize("op", ["ReduceSum", "ReduceMean"])
+@pytest.mark.parametrize("axes", [[0], [1], [2], [3], [-1], [2, 3], [1, 2], [0, 1], [0, 1, 2, 3]], ids=str)
+@pytest.mark.parametrize("keepdims", [0, 1])
+def test_reduce(op, axes, keepdims):
+    x = data(REDUCE_SHAPE)
+    feeds = {"x": x}
+    model = node_model(op, feeds, initializers=[("axes", np.array(axes, np.int64))], keepdims=keepdims)
+    # outputs of fewer than a range's worth of work stay on one thread
+    n_out = x.size // int(np.prod([REDUCE_SHAPE[a] for a in axes]))
+    check(model, feeds, "REDUCE_FAST", rtol=1e-4, atol=1e-4, split=n_out > 1 and x.size * 4 > 2 * 65536)
+
+
+def test_batch_norm():
+    c = 37
+    feeds = {"x": data((3, c, 23, 29))}
+    inits = [("s", data((c,))), ("b", data((c,))), ("m", data((c,))), ("v", np.abs(data((c,))) + 0.1)]
+    check(node_model("BatchNormalization", feeds, initializers=inits), feeds, "BATCHNORM_FAST",
+          rtol=1e-5, atol=1e-5)
+
+
+def test_batch_norm_2d():
+    c = 7
+    feeds = {"x": data((20011, c))}
+    inits = [("s", data((c,))), ("b", data((c,))), ("m", data((c,))), ("v", np.abs(data((c,))) + 0.1)]
+    check(node_model("BatchNormalization", feeds, initializers=inits), feeds, "BATCHNORM_FAST",
+          rtol=1e-5, atol=1e-5)
+
+
+TRANSPOSES = [  # shape, perm
+    ((1, 197, 12, 64), [0, 2, 1, 3]),   # runs of the last dim
+    ((2, 33, 17, 65), [0, 3, 1, 2]),    # NHWC <- NCHW: 2-D transposes
+    ((1, 3, 211, 223), [0, 2, 3, 1]),   # 3 rows: split by columns
+    ((1031, 517), [1, 0]),              # one big 2-D transpose split by rows
+    ((7, 5, 3, 401), [3, 1, 2, 0]),
+    ((40001,), [0]),                    # a copy
+]
+
+
+@pytest.mark.parametrize("shape,perm", TRANSPOSES, ids=str)
+@pytest.mark.parametrize("dt", [np.float32, np.uint8])
+def test_transpose(shape, perm, dt):
+    if dt == np.uint8 and perm[-1] != len(shape) - 1:
+        pytest.skip("TRANSPOSE_FAST moves 4-byte elements across the last dim")
+    feeds = {"x": data(shape, dt)}
+    check(node_model("Transpose", feeds, perm=perm), feeds, "TRANSPOSE_FAST")

@@ -20,6 +20,7 @@
 #include <limits>
 
 #include "kernels/fast_algo.h"
+#include "kernels/parallel_split.h"
 #include "ops/common.h"
 #include "ops/spatial.h"
 
@@ -305,7 +306,8 @@ const auto kGlobalAvgNaive = naive_algo<GlobalAvgPoolOp>(global_avg_naive);
 // the inner loop. Max ignores NaN as NAIVE does (identical results);
 // AveragePool sums in float (NAIVE in double) and divides by the separable
 // count rows(oh) * cols(ow) of the same taps NAIVE counts.
-// Global pools: one vectorised sum / max per plane.
+// Global pools: one vectorised sum / max per plane. Output rows (global:
+// planes) are split over the step's threads.
 
 bool pool_fast_usable_p(const PoolOp& op, const InLayouts& in, const OutLayouts& out) {
   if (in[0]->dtype != DType::Float32 || out.size() != 1) return false;
@@ -363,11 +365,13 @@ void pool_fast(const PoolOp& op, const KernCtx& ctx, const kernels::EltwiseImpl&
       row_cnt.push_back(static_cast<float>(tap_count(H, o, op.count_include_pad)));
   }
   const float init = is_max ? -std::numeric_limits<float>::infinity() : 0.f;
-  for (int64_t pl = 0; pl < planes; ++pl) {
-    const float* xp = x + pl * H.in * W.in;
-    float* yp = y + pl * H.out * W.out;
-    for (int64_t oh = 0; oh < H.out; ++oh) {
-      float* yr = yp + oh * W.out;
+  // Items: output rows of every plane, independent of each other.
+  const double row_bytes = 4.0 * static_cast<double>(W.out) * static_cast<double>(1 + H.k * W.k);
+  kernels::split_items(ctx.comp_node, planes * H.out, row_bytes, [&](int64_t begin, int64_t end, int) {
+    for (int64_t r = begin; r < end; ++r) {
+      const int64_t pl = r / H.out, oh = r % H.out;
+      const float* xp = x + pl * H.in * W.in;
+      float* yr = y + r * W.out;
       std::fill(yr, yr + W.out, init);
       for (int64_t kh = 0; kh < H.k; ++kh) {
         const int64_t ih = oh * H.s - H.pb + kh;
@@ -391,7 +395,7 @@ void pool_fast(const PoolOp& op, const KernCtx& ctx, const kernels::EltwiseImpl&
         }
       }
     }
-  }
+  });
 }
 
 void max_pool_fast(const MaxPoolOp& op, const KernCtx& ctx, const kernels::EltwiseImpl& impl) {
@@ -413,13 +417,16 @@ void global_fast(const OpT&, const KernCtx& ctx, const kernels::EltwiseImpl& imp
   const int64_t planes = s[0] * s[1], plane = dims_product(s, 2, s.size());
   const float* x = xt.ptr<float>();
   float* y = ctx.output(0).ptr<float>();
-  for (int64_t p = 0; p < planes; ++p) {
-    if (K == PoolKind::Max) {
-      y[p] = impl.max(x + p * plane, plane);
-    } else {
-      y[p] = plane > 0 ? impl.sum(x + p * plane, plane) / static_cast<float>(plane) : 0.f;
+  kernels::split_items(ctx.comp_node, planes, 4.0 * static_cast<double>(plane),
+                       [&](int64_t begin, int64_t end, int) {
+    for (int64_t p = begin; p < end; ++p) {
+      if (K == PoolKind::Max) {
+        y[p] = impl.max(x + p * plane, plane);
+      } else {
+        y[p] = plane > 0 ? impl.sum(x + p * plane, plane) / static_cast<float>(plane) : 0.f;
+      }
     }
-  }
+  });
 }
 
 const KernelAlgo<MaxPoolOp> kMaxFast("POOL_FAST", max_pool_fast_usable, max_pool_fast);
