@@ -279,3 +279,74 @@ def test_transpose(shape, perm, dt):
         pytest.skip("TRANSPOSE_FAST moves 4-byte elements across the last dim")
     feeds = {"x": data(shape, dt)}
     check(node_model("Transpose", feeds, perm=perm), feeds, "TRANSPOSE_FAST")
+
+
+# --- COPY_FAST (Slice, Expand, Concat, Gather), Resize ---------------------------
+
+
+SLICES = [  # x shape, starts, ends, axes, steps
+    ((9, 65, 131), [1, 2, 3], [8, 63, 130], [0, 1, 2], None),
+    ((9, 65, 263), [8, 0], [-100, 263], [0, 2], [-1, 3]),     # reversed rows, strided columns
+    ((301, 257), [0], [200], [0], None),                      # whole rows: one long run
+]
+
+
+@pytest.mark.parametrize("xs,starts,ends,axes,steps", SLICES, ids=str)
+@pytest.mark.parametrize("dt", [np.float32, np.uint8, np.int64])
+def test_slice(xs, starts, ends, axes, steps, dt):
+    x = data(xs, dt)
+    inits = [("starts", np.array(starts, np.int64)), ("ends", np.array(ends, np.int64)),
+             ("axes", np.array(axes, np.int64))]
+    names = ["x", "starts", "ends", "axes"]
+    if steps is not None:
+        inits.append(("steps", np.array(steps, np.int64)))
+        names.append("steps")
+    node = helper.make_node("Slice", names, ["y"])
+    m = make_model([node], [("x", x.dtype, list(xs))], [("y", x.dtype, None)], inits, opset=13)
+    check(m, {"x": x}, "COPY_FAST")
+
+
+@pytest.mark.parametrize("xs,shape", [((67, 1), (5, 67, 257)), ((1, 1, 257), (9, 67, 257)),
+                                      ((), (3, 40009)), ((5, 1, 3), (5, 4099, 3))], ids=str)
+@pytest.mark.parametrize("dt", [np.float32, np.uint8])
+def test_expand(xs, shape, dt):
+    x = data(xs, dt) if xs else np.array(data((1,), dt)[0])
+    m = node_model("Expand", {"x": x}, initializers=[("shape", np.array(shape, np.int64))])
+    check(m, {"x": x}, "COPY_FAST")
+
+
+@pytest.mark.parametrize("shapes,axis", [([(5, 3, 1001), (5, 7, 1001), (5, 1, 1001)], 1),
+                                         ([(3001, 5), (3001, 1), (3001, 2)], -1),
+                                         ([(17, 999), (1, 999), (0, 999), (23, 999)], 0)], ids=str)
+@pytest.mark.parametrize("dt", [np.float32, np.uint8])
+def test_concat(shapes, axis, dt):
+    feeds = {f"x{i}": data(s, dt) for i, s in enumerate(shapes)}
+    m = node_model("Concat", feeds, axis=axis)
+    check(m, feeds, "COPY_FAST", stale_inputs=list(feeds))
+
+
+@pytest.mark.parametrize("xs,ind_shape,axis", [((1000, 67), (3, 101), 0), ((7, 1001, 9), (501,), 1),
+                                               ((13, 4001), (2, 1001), 1), ((5, 30011), (), 0)],
+                         ids=str)
+@pytest.mark.parametrize("idt", [np.int64, np.int32])
+def test_gather(xs, ind_shape, axis, idt):
+    x = data(xs)
+    i = rng.integers(-xs[axis], xs[axis], size=ind_shape).astype(idt)
+    m = node_model("Gather", {"x": x, "i": i}, axis=axis)
+    check(m, {"x": x, "i": i}, "COPY_FAST")
+
+
+def resize_model(xs, scales, **attrs):
+    node = helper.make_node("Resize", ["x", "", "scales"], ["y"], **attrs)
+    return make_model([node], [("x", np.float32, list(xs))], [("y", np.float32, None)],
+                      [("scales", np.array(scales, np.float32))], opset=19)
+
+
+@pytest.mark.parametrize("xs,scales", [((1, 5, 67, 71), [1, 1, 2, 2]), ((2, 3, 101, 99), [1, 1, 0.5, 1.7]),
+                                       ((1, 1, 301, 257), [1, 1, 1.5, 1.25])], ids=str)
+@pytest.mark.parametrize("mode", ["nearest", "linear"])
+def test_resize(xs, scales, mode):
+    feeds = {"x": data(xs)}
+    exact = mode == "nearest"
+    check(resize_model(xs, scales, mode=mode), feeds, "RESIZE_FAST", rtol=0 if exact else 1e-5,
+          atol=0 if exact else 1e-5)

@@ -5,10 +5,10 @@
 // single loop: same shape (one run, every stride 1), a scalar operand
 // (stride 0), a bias over the last dim ([outer] runs, bias stride 1 restarting
 // at 0), a per-channel NCHW operand ([N*C] runs of H*W, stride 0 per run).
-// for_each_run() then calls f(out_offset, in_offsets) per run of `inner`
-// elements, each operand's inner stride being inner_stride[k] (0 or 1);
-// for_each_span() does the same over a range of output elements (a thread's
-// share, kernels/parallel_split.h), its first and last runs maybe partial.
+// for_each_span() then calls f(out_offset, in_offsets, len) per run of
+// `inner` elements (each operand's inner stride being inner_stride[k], 0 or
+// 1) over a range of output elements, a thread's share
+// (kernels/parallel_split.h): its first and last runs may be partial.
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -78,33 +78,6 @@ struct BroadcastPlan {
     d.pop_back();
     dims = d;
     strides = ss;
-  }
-
-  // True when some operand's inner stride is neither 0 nor 1 (cannot happen:
-  // the last kept dim is contiguous for every non-broadcast operand).
-  template <class F>
-  void for_each_run(F&& f) const {
-    if (numel == 0) return;
-    const size_t nd = dims.size();
-    std::vector<int64_t> idx(nd, 0);
-    int64_t off[kMaxOps] = {};
-    int64_t out_off = 0;
-    for (;;) {
-      f(out_off, static_cast<const int64_t*>(off));
-      out_off += inner;
-      size_t d = nd;
-      while (d > 0) {
-        --d;
-        if (++idx[d] < dims[d]) {
-          for (int k = 0; k < nops; ++k) off[k] += strides[k][d];
-          break;
-        }
-        for (int k = 0; k < nops; ++k) off[k] -= strides[k][d] * (dims[d] - 1);
-        idx[d] = 0;
-        if (d == 0) return;
-      }
-      if (nd == 0) return;
-    }
   }
 
   // f(out_offset, in_offsets, len) over the output elements [begin, end),
