@@ -350,3 +350,41 @@ def test_resize(xs, scales, mode):
     exact = mode == "nearest"
     check(resize_model(xs, scales, mode=mode), feeds, "RESIZE_FAST", rtol=0 if exact else 1e-5,
           atol=0 if exact else 1e-5)
+
+
+# --- Pad (COPY_FAST) ---------------------------------------------------------------
+
+PADS = [  # x shape, pads (begin..., end...)
+    ((2, 3, 67, 129), [0, 0, 3, 2, 0, 1, 1, 5]),
+    ((2, 3, 67, 129), [0, 1, -2, 3, 1, 0, 4, -7]),   # crops mixed in
+    ((5, 8001), [2, 0, 1, 3]),
+    ((40003,), [7, 2]),
+    ((9, 1, 4001), [1, 2, 0, 0, 3, 0]),              # a size-1 dim padded to 6
+]
+
+
+@pytest.mark.parametrize("xs,pads", PADS, ids=str)
+@pytest.mark.parametrize("mode", ["constant", "reflect", "edge", "wrap"])
+@pytest.mark.parametrize("dt", [np.float32, np.uint8, np.int64, np.float16])
+def test_pad(xs, pads, mode, dt):
+    r = len(xs)
+    if mode == "reflect" and any(xs[d] == 1 and (pads[d] > 0 or pads[d + r] > 0) for d in range(r)):
+        pads = [0 if xs[i % r] == 1 else p for i, p in enumerate(pads)]
+    x = data(xs, dt)
+    inits = [("pads", np.array(pads, np.int64))]
+    names = ["x", "pads"]
+    if mode == "constant":
+        inits.append(("v", np.array(5, dt)))
+        names.append("v")
+    node = helper.make_node("Pad", names, ["y"], mode=mode)
+    m = make_model([node], [("x", x.dtype, list(xs))], [("y", x.dtype, None)], inits, opset=19)
+    check(m, {"x": x}, "COPY_FAST")
+
+
+def test_pad_axes_and_tiny():
+    x = data((3, 5, 7))
+    node = helper.make_node("Pad", ["x", "pads", "", "axes"], ["y"], mode="reflect")
+    m = make_model([node], [("x", np.float32, [3, 5, 7])], [("y", np.float32, None)],
+                   [("pads", np.array([2, 1, 3, 0], np.int64)), ("axes", np.array([-1, 1], np.int64))],
+                   opset=19)
+    check(m, {"x": x}, "COPY_FAST", split=False)
