@@ -388,3 +388,25 @@ def test_pad_axes_and_tiny():
                    [("pads", np.array([2, 1, 3, 0], np.int64)), ("axes", np.array([-1, 1], np.int64))],
                    opset=19)
     check(m, {"x": x}, "COPY_FAST", split=False)
+
+
+# --- InstanceNormalization, GroupNormalization (NORM_FAST) -------------------------
+
+
+@pytest.mark.parametrize("xs", [(2, 37, 29, 31), (1, 5, 40009), (3, 64, 7)], ids=str)
+def test_instance_norm(xs):
+    c = xs[1]
+    feeds = {"x": data(xs) + 1.5}
+    inits = [("s", data((c,))), ("b", data((c,)))]
+    check(node_model("InstanceNormalization", feeds, initializers=inits, epsilon=1e-3), feeds, "NORM_FAST",
+          rtol=1e-4, atol=1e-4, split=xs != (3, 64, 7))
+
+
+@pytest.mark.parametrize("xs,groups", [((2, 36, 23, 27), 6), ((1, 32, 64, 65), 32), ((3, 10, 9, 11), 1)],
+                         ids=str)
+def test_group_norm(xs, groups):
+    c = xs[1]
+    feeds = {"x": data(xs) - 0.5}
+    inits = [("s", data((c,))), ("b", data((c,)))]
+    m = node_model("GroupNormalization", feeds, initializers=inits, opset=21, num_groups=groups, epsilon=1e-4)
+    check(m, feeds, "NORM_FAST", rtol=1e-4, atol=1e-4, split=groups * xs[0] > 1 and np.prod(xs) > 20000)
