@@ -12,12 +12,14 @@ enough that the split happens: the test checks `net._core.dispatches` grew
 (parallel_for calls that fanned out) and that a tiny tensor of the same op
 stays on one thread. The fast network runs first on stale inputs (NaN or
 0x7F..) so that an element some range fails to write keeps a wrong value.
+The file reruns at every other ISA level of this CPU (isa_levels.py).
 """
 import numpy as np
 import pytest
 from onnx import TensorProto, helper
 
 import loadrun
+from isa_levels import other_isa_levels_test
 from onnx_ref import make_model, node_model
 
 rng = np.random.default_rng(12)
@@ -410,3 +412,6 @@ def test_group_norm(xs, groups):
     inits = [("s", data((c,))), ("b", data((c,)))]
     m = node_model("GroupNormalization", feeds, initializers=inits, opset=21, num_groups=groups, epsilon=1e-4)
     check(m, feeds, "NORM_FAST", rtol=1e-4, atol=1e-4, split=groups * xs[0] > 1 and np.prod(xs) > 20000)
+
+
+test_other_isa_levels = other_isa_levels_test(__file__)
