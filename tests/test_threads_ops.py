@@ -414,4 +414,25 @@ def test_group_norm(xs, groups):
     check(m, feeds, "NORM_FAST", rtol=1e-4, atol=1e-4, split=groups * xs[0] > 1 and np.prod(xs) > 20000)
 
 
+def test_one_network_from_several_threads():
+    """Runs of one threads=3 Network from four Python threads at once (the
+    pool takes one job at a time; the others run their ranges inline) give
+    the same bits as a lone run."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    x = data((3, 67, 1029))
+    b = data((1029,))
+    nodes = [helper.make_node("Sigmoid", ["x"], ["s"]), helper.make_node("Transpose", ["s"], ["t"], perm=[2, 0, 1]),
+             helper.make_node("Add", ["t", "b2"], ["y"])]
+    model = make_model(nodes, [("x", np.float32, list(x.shape))], [("y", np.float32, None)],
+                       [("b2", data((3, 1)))])
+    net = loadrun.load(model, threads=3)
+    ref = net.run({"x": x})["y"]
+    with ThreadPoolExecutor(4) as ex:
+        outs = list(ex.map(lambda _: net.run({"x": x})["y"], range(12)))
+    for got in outs:
+        bits_equal(got, ref, "concurrent run")
+    bits_equal(loadrun.load(model).run({"x": x})["y"], ref, "threads=1")
+
+
 test_other_isa_levels = other_isa_levels_test(__file__)
