@@ -64,10 +64,11 @@ def run_threads(model, feeds, algo, threads, stale_inputs):
     return got, net._core.dispatches - before
 
 
-def check(model, feeds, algo, rtol=0.0, atol=0.0, split=True, stale_inputs=None):
-    """Fast `algo` at 1, 2, 3 threads: bit-identical to each other, within
-    (atol, rtol) of NAIVE (exact when both are 0); split: whether the tensor
-    is large enough that the runs with threads must fan out."""
+def check(model, feeds, algo, rtol=0.0, atol=0.0, split=True, stale_inputs=None, threads=THREADS):
+    """Fast `algo` at 1 thread and at each of `threads`: bit-identical to each
+    other, within (atol, rtol) of NAIVE (exact when both are 0); split:
+    whether the tensor is large enough that the runs with threads must fan
+    out."""
     stale_inputs = list(feeds)[:1] if stale_inputs is None else stale_inputs
     ref = loadrun.load(model, algo="NAIVE").run(feeds)
     one, d1 = run_threads(model, feeds, algo, 1, stale_inputs)
@@ -77,7 +78,7 @@ def check(model, feeds, algo, rtol=0.0, atol=0.0, split=True, stale_inputs=None)
             bits_equal(one[k], ref[k], k)
         else:
             np.testing.assert_allclose(one[k], ref[k], rtol=rtol, atol=atol, err_msg=k)
-    for t in THREADS:
+    for t in threads:
         got, d = run_threads(model, feeds, algo, t, stale_inputs)
         assert (d > 0) == split, (t, d, split)
         for k in one:
@@ -433,6 +434,29 @@ def test_one_network_from_several_threads():
     for got in outs:
         bits_equal(got, ref, "concurrent run")
     bits_equal(loadrun.load(model).run({"x": x})["y"], ref, "threads=1")
+
+
+def test_seven_ranges():
+    """More ranges than cores: 7 threads cut runs, rows and blocks in more
+    places (each range must start where the one before it ended)."""
+    feeds = {"a": data((3, 67, 129)), "b": data((67, 1))}
+    check(node_model("Add", feeds), feeds, "ELEMWISE_FAST", threads=(7,))
+    feeds = {"x": data((2, 33, 17, 65))}
+    check(node_model("Transpose", feeds, perm=[0, 3, 1, 2]), feeds, "TRANSPOSE_FAST", threads=(7,))
+    x = data((5, 33, 7, 129))
+    model = node_model("ReduceSum", {"x": x}, initializers=[("axes", np.array([1], np.int64))], keepdims=0)
+    check(model, {"x": x}, "REDUCE_FAST", rtol=1e-4, atol=1e-4, threads=(7,))
+    x = data((13, 4001))
+    i = rng.integers(-4001, 4001, size=(2, 1001)).astype(np.int64)
+    check(node_model("Gather", {"x": x, "i": i}, axis=1), {"x": x, "i": i}, "COPY_FAST", threads=(7,))
+    x = data((2, 3, 67, 129))
+    node = helper.make_node("Pad", ["x", "pads"], ["y"], mode="reflect")
+    m = make_model([node], [("x", np.float32, list(x.shape))], [("y", np.float32, None)],
+                   [("pads", np.array([0, 1, -2, 3, 1, 0, 4, -7], np.int64))], opset=19)
+    check(m, {"x": x}, "COPY_FAST", threads=(7,))
+    feeds = {"x": data((2, 3, 101, 99))}
+    check(resize_model((2, 3, 101, 99), [1, 1, 0.5, 1.7], mode="linear"), feeds, "RESIZE_FAST",
+          rtol=1e-5, atol=1e-5, threads=(7,))
 
 
 test_other_isa_levels = other_isa_levels_test(__file__)
