@@ -368,28 +368,33 @@ void pool_fast(const PoolOp& op, const KernCtx& ctx, const kernels::EltwiseImpl&
   // Items: output rows of every plane, independent of each other.
   const double row_bytes = 4.0 * static_cast<double>(W.out) * static_cast<double>(1 + H.k * W.k);
   kernels::split_items(ctx.comp_node, planes * H.out, row_bytes, [&](int64_t begin, int64_t end, int) {
-    for (int64_t r = begin; r < end; ++r) {
-      const int64_t pl = r / H.out, oh = r % H.out;
-      const float* xp = x + pl * H.in * W.in;
-      float* yr = y + r * W.out;
-      std::fill(yr, yr + W.out, init);
-      for (int64_t kh = 0; kh < H.k; ++kh) {
-        const int64_t ih = oh * H.s - H.pb + kh;
-        if (ih < 0 || ih >= H.in) continue;
-        const float* xr = xp + ih * W.in;
-        for (int64_t kw = 0; kw < W.k; ++kw) {
-          const int64_t lo = wlo[kw], hi = whi[kw];
-          if (lo >= hi) continue;
-          const float* src = xr + lo * W.s - W.pb + kw;
-          if (is_max)
-            impl.row_max_tap(yr + lo, src, W.s, hi - lo);
-          else
-            impl.row_sum_tap(yr + lo, src, W.s, hi - lo);
+    // Copies, not the captured references, so that they stay in registers
+    // across the kernel calls.
+    const Axis h = H, w = W;
+    const int64_t* tap_lo = wlo.data();
+    const int64_t* tap_hi = whi.data();
+    const auto tap = is_max ? impl.row_max_tap : impl.row_sum_tap;
+    int64_t oh = begin % h.out;
+    const float* xp = x + (begin / h.out) * h.in * w.in;
+    for (int64_t r = begin; r < end; ++r, ++oh) {
+      if (oh == h.out) {  // the next plane
+        oh = 0;
+        xp += h.in * w.in;
+      }
+      float* yr = y + r * w.out;
+      std::fill(yr, yr + w.out, init);
+      for (int64_t kh = 0; kh < h.k; ++kh) {
+        const int64_t ih = oh * h.s - h.pb + kh;
+        if (ih < 0 || ih >= h.in) continue;
+        const float* xr = xp + ih * w.in;
+        for (int64_t kw = 0; kw < w.k; ++kw) {
+          const int64_t lo = tap_lo[kw], hi = tap_hi[kw];
+          if (lo < hi) tap(yr + lo, xr + lo * w.s - w.pb + kw, w.s, hi - lo);
         }
       }
       if (!is_max) {
         const float rc = row_cnt[oh];
-        for (int64_t ow = 0; ow < W.out; ++ow) {
+        for (int64_t ow = 0; ow < w.out; ++ow) {
           const float d = rc * col_cnt[ow];
           yr[ow] = d > 0.f ? yr[ow] / d : 0.f;
         }
@@ -419,11 +424,17 @@ void global_fast(const OpT&, const KernCtx& ctx, const kernels::EltwiseImpl& imp
   float* y = ctx.output(0).ptr<float>();
   kernels::split_items(ctx.comp_node, planes, 4.0 * static_cast<double>(plane),
                        [&](int64_t begin, int64_t end, int) {
+    // locals stay in registers across the kernel calls
+    const auto max_fn = impl.max;
+    const auto sum_fn = impl.sum;
+    const float* xs = x;
+    float* ys = y;
+    const int64_t len = plane;
     for (int64_t p = begin; p < end; ++p) {
       if (K == PoolKind::Max) {
-        y[p] = impl.max(x + p * plane, plane);
+        ys[p] = max_fn(xs + p * len, len);
       } else {
-        y[p] = plane > 0 ? impl.sum(x + p * plane, plane) / static_cast<float>(plane) : 0.f;
+        ys[p] = len > 0 ? sum_fn(xs + p * len, len) / static_cast<float>(len) : 0.f;
       }
     }
   });

@@ -297,9 +297,15 @@ void reduce_fast(const ReduceOp& op, const KernCtx& ctx, const kernels::EltwiseI
   if (inner == 1) {  // one row sum per output, the outputs split over the threads
     kernels::split_items(ctx.comp_node, outer, 4.0 * static_cast<double>(r),
                          [&](int64_t begin, int64_t end, int) {
+                           // locals stay in registers across the kernel calls
+                           const auto sum_fn = impl.sum;
+                           const float* xs = x;
+                           float* ys = y;
+                           const int64_t len = r;
+                           const float div = mean ? cnt : 1.f;
                            for (int64_t o = begin; o < end; ++o) {
-                             const float sum = impl.sum(x + o * r, r);
-                             y[o] = mean ? sum / cnt : sum;
+                             const float sum = sum_fn(xs + o * len, len);
+                             ys[o] = mean ? sum / div : sum;
                            }
                          });
     return;

@@ -503,14 +503,19 @@ bool identity_axis(const ResizeOp& op, const Geometry& g, const Shape& in, size_
 void resize_fast_nearest(const float* x, float* y, int64_t begin, int64_t end, int64_t ih,
                          int64_t iw, int64_t oh, int64_t ow, const std::vector<int64_t>& sh,
                          const std::vector<int64_t>& sw) {
-  for (int64_t q = begin; q < end; ++q) {
-    const int64_t p = q / oh, r = q % oh;
+  int64_t r = begin % oh;
+  const float* xp = x + (begin / oh) * ih * iw;
+  for (int64_t q = begin; q < end; ++q, ++r) {
+    if (r == oh) {  // the next plane
+      r = 0;
+      xp += ih * iw;
+    }
     float* yr = y + q * ow;
     if (r > 0 && q > begin && sh[r] == sh[r - 1]) {
       std::memcpy(yr, yr - ow, static_cast<size_t>(ow) * sizeof(float));
       continue;
     }
-    const float* xr = x + (p * ih + sh[r]) * iw;
+    const float* xr = xp + sh[r] * iw;
     for (int64_t c = 0; c < ow; ++c) yr[c] = xr[sw[c]];
   }
 }
@@ -538,10 +543,15 @@ void resize_fast_linear(const float* x, float* y, int64_t begin, int64_t end, in
     have[k] = base + src;
     return rows[k];
   };
-  for (int64_t q = begin; q < end; ++q) {
-    const int64_t p = q / oh, r = q % oh;
-    xp = x + p * ih * iw;
-    base = p * ih;
+  int64_t r = begin % oh;
+  xp = x + (begin / oh) * ih * iw;
+  base = (begin / oh) * ih;
+  for (int64_t q = begin; q < end; ++q, ++r) {
+    if (r == oh) {  // the next plane
+      r = 0;
+      xp += ih * iw;
+      base += ih;
+    }
     const Tap2& t = th[r];
     float* yr = y + q * ow;
     if (t.w1 == 0.f) {
