@@ -302,10 +302,11 @@ void reduce_fast(const ReduceOp& op, const KernCtx& ctx, const kernels::EltwiseI
                            const float* xs = x;
                            float* ys = y;
                            const int64_t len = r;
-                           const float div = mean ? cnt : 1.f;
+                           const float div = cnt;
+                           const bool avg = mean;
                            for (int64_t o = begin; o < end; ++o) {
                              const float sum = sum_fn(xs + o * len, len);
-                             ys[o] = mean ? sum / div : sum;
+                             ys[o] = avg ? sum / div : sum;
                            }
                          });
     return;
