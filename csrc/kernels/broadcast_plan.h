@@ -5,15 +5,19 @@
 // single loop: same shape (one run, every stride 1), a scalar operand
 // (stride 0), a bias over the last dim ([outer] runs, bias stride 1 restarting
 // at 0), a per-channel NCHW operand ([N*C] runs of H*W, stride 0 per run).
-// for_each_run() then calls f(out_offset, in_offsets) per run of `inner`
-// elements, each operand's inner stride being inner_stride[k] (0 or 1).
+// for_each_span() then calls f(out_offset, in_offsets, len) per run of
+// `inner` elements (each operand's inner stride being inner_stride[k], 0 or
+// 1) over a range of output elements, a thread's share
+// (kernels/parallel_split.h): its first and last runs may be partial.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
 #include "core/errors.h"
 #include "core/tensor.h"
 #include "kernels/eltwise.h"
+#include "kernels/parallel_split.h"
 
 namespace loadrun {
 namespace kernels {
@@ -76,18 +80,29 @@ struct BroadcastPlan {
     strides = ss;
   }
 
-  // True when some operand's inner stride is neither 0 nor 1 (cannot happen:
-  // the last kept dim is contiguous for every non-broadcast operand).
+  // f(out_offset, in_offsets, len) over the output elements [begin, end),
+  // one call per piece of a run (in_offsets already point at the piece).
   template <class F>
-  void for_each_run(F&& f) const {
-    if (numel == 0) return;
+  void for_each_span(int64_t begin, int64_t end, F&& f) const {
+    if (begin >= end) return;
     const size_t nd = dims.size();
     std::vector<int64_t> idx(nd, 0);
     int64_t off[kMaxOps] = {};
-    int64_t out_off = 0;
+    int64_t run = begin / inner, pos = begin % inner;
+    for (size_t d = nd; d-- > 0;) {
+      idx[d] = run % dims[d];
+      run /= dims[d];
+      for (int k = 0; k < nops; ++k) off[k] += idx[d] * strides[k][d];
+    }
+    for (int k = 0; k < nops; ++k) off[k] += pos * inner_stride[k];
+    int64_t out_off = begin;
     for (;;) {
-      f(out_off, static_cast<const int64_t*>(off));
-      out_off += inner;
+      const int64_t len = std::min(inner - pos, end - out_off);
+      f(out_off, static_cast<const int64_t*>(off), len);
+      out_off += len;
+      if (out_off >= end || nd == 0) return;
+      for (int k = 0; k < nops; ++k) off[k] -= pos * inner_stride[k];
+      pos = 0;
       size_t d = nd;
       while (d > 0) {
         --d;
@@ -99,21 +114,23 @@ struct BroadcastPlan {
         idx[d] = 0;
         if (d == 0) return;
       }
-      if (nd == 0) return;
     }
   }
 };
 
-// y = a op b (float32) with NumPy broadcasting: one kernel call per run.
+// y = a op b (float32) with NumPy broadcasting: one kernel call per run,
+// output elements split over cn's threads.
 inline void broadcast_binary(const EltwiseImpl& impl, BinaryKind k, const Tensor& a,
-                             const Tensor& b, Tensor& y) {
+                             const Tensor& b, Tensor& y, CompNode* cn) {
   BroadcastPlan plan(y.shape(), {a.shape(), b.shape()});
   const float* pa = a.ptr<float>();
   const float* pb = b.ptr<float>();
   float* py = y.ptr<float>();
-  const int64_t n = plan.inner, sa = plan.inner_stride[0], sb = plan.inner_stride[1];
-  plan.for_each_run([&](int64_t yo, const int64_t* off) {
-    impl.binary(k, pa + off[0], sa, pb + off[1], sb, py + yo, n);
+  const int64_t sa = plan.inner_stride[0], sb = plan.inner_stride[1];
+  split_elems(cn, plan.numel, 12, [&](int64_t begin, int64_t end) {
+    plan.for_each_span(begin, end, [&](int64_t yo, const int64_t* off, int64_t n) {
+      impl.binary(k, pa + off[0], sa, pb + off[1], sb, py + yo, n);
+    });
   });
 }
 

@@ -10,12 +10,16 @@
 // word loop; runs of up to 16 bytes copy as words, not through memcpy.
 // Cost O(n) + O(runs); good for every data-movement op whose source is a
 // strided view of one tensor (Slice, Expand, Concat blocks, Gather rows).
+// fast_strided_copy splits the output elements over a CompNode's threads
+// (for_each_span walks one range; parallel_split.h).
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <vector>
 
 #include "core/tensor.h"
+#include "kernels/parallel_split.h"
 
 namespace loadrun {
 namespace kernels {
@@ -52,17 +56,28 @@ struct CopyPlan {
     strides = s;
   }
 
-  // f(dst_offset, src_offset) per run of `inner` elements (src_offset
-  // relative to the copy's base offset).
+  // f(dst_offset, src_offset, len) over the output elements [begin, end),
+  // one call per piece of a run (src_offset already at the piece).
   template <class F>
-  void for_each_run(F&& f) const {
-    if (numel == 0) return;
+  void for_each_span(int64_t begin, int64_t end, F&& f) const {
+    if (begin >= end) return;
     const size_t nd = dims.size();
     std::vector<int64_t> idx(nd, 0);
-    int64_t src = 0, dst = 0;
+    int64_t run = begin / inner, pos = begin % inner;
+    int64_t src = pos * inner_stride;
+    for (size_t d = nd; d-- > 0;) {
+      idx[d] = run % dims[d];
+      run /= dims[d];
+      src += idx[d] * strides[d];
+    }
+    int64_t dst = begin;
     for (;;) {
-      f(dst, src);
-      dst += inner;
+      const int64_t len = std::min(inner - pos, end - dst);
+      f(dst, src, len);
+      dst += len;
+      if (dst >= end || nd == 0) return;
+      src -= pos * inner_stride;
+      pos = 0;
       size_t d = nd;
       for (;;) {
         if (d == 0) return;
@@ -97,15 +112,21 @@ inline void copy_run(W* dst, const W* src, int64_t stride, int64_t n) {
 
 // dst (contiguous, out_shape) = src[offset + sum_d idx_d * src_strides[d]],
 // elements of elem_size bytes (1, 2, 4 or 8). Same result as strided_copy.
+// The output elements are split over cn's threads (null: the caller's).
 inline void fast_strided_copy(void* dst, const void* src, size_t elem_size, const Shape& out_shape,
-                              const Shape& src_strides, int64_t offset) {
+                              const Shape& src_strides, int64_t offset, CompNode* cn) {
   CopyPlan plan(out_shape, src_strides);
   auto run = [&](auto tag) {
     using W = decltype(tag);
     W* y = static_cast<W*>(dst);
     const W* x = static_cast<const W*>(src) + offset;
-    const int64_t n = plan.inner, st = plan.inner_stride;
-    plan.for_each_run([&](int64_t yo, int64_t xo) { copy_run(y + yo, x + xo, st, n); });
+    const int64_t st = plan.inner_stride;
+    // Short runs cost their loop overhead as much as their bytes.
+    const double bytes = 2.0 * sizeof(W) + 16.0 / static_cast<double>(plan.inner);
+    split_elems(cn, plan.numel, bytes, [&](int64_t begin, int64_t end) {
+      plan.for_each_span(begin, end,
+                         [&](int64_t yo, int64_t xo, int64_t n) { copy_run(y + yo, x + xo, st, n); });
+    });
   };
   switch (elem_size) {
     case 1: run(uint8_t{}); break;

@@ -65,6 +65,23 @@ inline bool unary_activation(UnaryKind k, Act* a) {
   }
 }
 
+// Work of one float32 element of a unary kind, in bytes of memory traffic
+// it is worth (8 read and written; the transcendental ones cost several
+// times that in arithmetic), for the thread split (parallel_split.h).
+inline double unary_cost(UnaryKind k) {
+  switch (k) {
+    case UnaryKind::Sigmoid:
+    case UnaryKind::Swish:
+    case UnaryKind::Tanh:
+    case UnaryKind::Exp:
+    case UnaryKind::Log:
+    case UnaryKind::Erf:
+    case UnaryKind::Gelu:
+    case UnaryKind::GeluTanh: return 48;
+    default: return 8;
+  }
+}
+
 enum class BinaryKind { Add, Sub, Mul, Div, Max, Min, PRelu };  // PRelu: a < 0 ? b * a : a
 
 struct EltwiseImpl {

@@ -247,7 +247,8 @@ const auto kNaive = naive_algo<BinaryOp>(binary_naive);
 // of one kernel call), and Pow with a scalar float32 exponent: 2 squares,
 // 0.5 takes the square root (pow's -0 -> +0 and -inf -> +inf kept), 1
 // copies; other exponents run the NAIVE loop. Results equal NAIVE's bit for
-// bit (the same correctly rounded IEEE operations).
+// bit (the same correctly rounded IEEE operations). The output elements are
+// split over the step's threads (kernels/parallel_split.h).
 
 bool binary_fast_usable(const BinaryOp& op, const InLayouts& in, const OutLayouts&) {
   if (in[0]->dtype != DType::Float32 || in[1]->dtype != DType::Float32) return false;
@@ -268,20 +269,21 @@ void binary_fast(const BinaryOp& op, const KernCtx& ctx, const kernels::EltwiseI
   Tensor& y = ctx.output(0);
   if (op.kind == BinKind::Pow) {
     const float e = ctx.input(1).ptr<float>()[0];
+    if (e != 2.f && e != 1.f && e != 0.5f) return binary_naive(op, ctx);
     const float* x = a.ptr<float>();
     float* yp = y.ptr<float>();
-    const int64_t n = a.numel();
-    if (e == 2.f) {
-      impl.unary(kernels::UnaryKind::Square, x, yp, n, 0, 0);
-    } else if (e == 1.f) {
-      impl.unary(kernels::UnaryKind::Copy, x, yp, n, 0, 0);
-    } else if (e == 0.5f) {
-      impl.unary(kernels::UnaryKind::Sqrt, x, yp, n, 0, 0);
-      const float inf = std::numeric_limits<float>::infinity();
-      for (int64_t i = 0; i < n; ++i) yp[i] = x[i] == -inf ? inf : yp[i] + 0.f;
-    } else {
-      binary_naive(op, ctx);
-    }
+    kernels::split_elems(ctx.comp_node, a.numel(), 8, [&](int64_t b, int64_t end) {
+      const int64_t n = end - b;
+      if (e == 2.f) {
+        impl.unary(kernels::UnaryKind::Square, x + b, yp + b, n, 0, 0);
+      } else if (e == 1.f) {
+        impl.unary(kernels::UnaryKind::Copy, x + b, yp + b, n, 0, 0);
+      } else {
+        impl.unary(kernels::UnaryKind::Sqrt, x + b, yp + b, n, 0, 0);
+        const float inf = std::numeric_limits<float>::infinity();
+        for (int64_t i = b; i < end; ++i) yp[i] = x[i] == -inf ? inf : yp[i] + 0.f;
+      }
+    });
     return;
   }
   K k = op.kind == BinKind::Add     ? K::Add
@@ -289,7 +291,7 @@ void binary_fast(const BinaryOp& op, const KernCtx& ctx, const kernels::EltwiseI
         : op.kind == BinKind::Mul   ? K::Mul
         : op.kind == BinKind::PRelu ? K::PRelu
                                     : K::Div;
-  kernels::broadcast_binary(impl, k, a, ctx.input(1), y);
+  kernels::broadcast_binary(impl, k, a, ctx.input(1), y, ctx.comp_node);
 }
 
 const KernelAlgo<BinaryOp> kFast("ELEMWISE_FAST", binary_fast_usable, binary_fast);

@@ -20,6 +20,7 @@
 #include <cstring>
 
 #include "kernels/fast_algo.h"
+#include "kernels/parallel_split.h"
 #include "ops/elementwise.h"
 
 namespace loadrun {
@@ -214,7 +215,8 @@ const auto kNaive = naive_algo<CastOp>(cast_naive);
 // --- fast algorithm (ELEMWISE_FAST, on kernel_table().convert): one
 // vectorised conversion loop over the contiguous input for the common dtypes
 // (float32/16/64, int8, uint8, int32, int64, bool in any pair), the same
-// results as NAIVE; the storage-only types stay NAIVE.
+// results as NAIVE, the elements split over the threads; the storage-only
+// types stay NAIVE.
 bool cast_fast_usable(const CastOp&, const InLayouts& in, const OutLayouts& out) {
   return kernels::cast_fast_dtype(in[0]->dtype) && kernels::cast_fast_dtype(out[0].dtype);
 }
@@ -222,7 +224,13 @@ bool cast_fast_usable(const CastOp&, const InLayouts& in, const OutLayouts& out)
 void cast_fast(const CastOp&, const KernCtx& ctx, const kernels::KernelTable& kt) {
   const Tensor& in = ctx.input(0);
   Tensor& out = ctx.output(0);
-  kt.convert.cast(in.dtype(), out.dtype(), in.raw(), out.raw(), in.numel());
+  const size_t si = dtype_size(in.dtype()), so = dtype_size(out.dtype());
+  const uint8_t* x = static_cast<const uint8_t*>(in.raw());
+  uint8_t* y = static_cast<uint8_t*>(out.raw());
+  kernels::split_elems(ctx.comp_node, in.numel(), static_cast<double>(si + so) * 2,
+                       [&](int64_t b, int64_t e) {
+                         kt.convert.cast(in.dtype(), out.dtype(), x + b * si, y + b * so, e - b);
+                       });
 }
 
 const KernelAlgo<CastOp> kFast("ELEMWISE_FAST", cast_fast_usable, cast_fast);

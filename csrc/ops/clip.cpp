@@ -7,6 +7,7 @@
 // a bound of another float dtype is converted (the opset < 11 rewriter cannot
 // know the input's dtype and gives float32 bounds).
 #include "kernels/fast_algo.h"
+#include "kernels/parallel_split.h"
 #include "ops/elementwise.h"
 
 namespace loadrun {
@@ -68,7 +69,7 @@ const auto kNaive = naive_algo<ClipOp>(clip_naive);
 
 // --- fast algorithm (ELEMWISE_FAST, on kernel_table()), float32: the same
 // bounds as NAIVE (absent ones are the float limits), one kernel pass;
-// identical results (NaN stays NaN).
+// identical results (NaN stays NaN); the elements split over the threads.
 bool clip_fast_usable(const ClipOp&, const InLayouts& in, const OutLayouts&) {
   return in[0]->dtype == DType::Float32;
 }
@@ -76,8 +77,11 @@ bool clip_fast_usable(const ClipOp&, const InLayouts& in, const OutLayouts&) {
 void clip_fast(const ClipOp&, const KernCtx& ctx, const kernels::EltwiseImpl& impl) {
   float lo = bound<float>(ctx, 1, std::numeric_limits<float>::lowest());
   float hi = bound<float>(ctx, 2, std::numeric_limits<float>::max());
-  impl.unary(kernels::UnaryKind::Clip, ctx.input(0).ptr<float>(), ctx.output(0).ptr<float>(),
-             ctx.input(0).numel(), lo, hi);
+  const float* x = ctx.input(0).ptr<float>();
+  float* y = ctx.output(0).ptr<float>();
+  kernels::split_elems(ctx.comp_node, ctx.input(0).numel(), 8, [&](int64_t b, int64_t e) {
+    impl.unary(kernels::UnaryKind::Clip, x + b, y + b, e - b, lo, hi);
+  });
 }
 
 const KernelAlgo<ClipOp> kFast("ELEMWISE_FAST", clip_fast_usable, clip_fast);

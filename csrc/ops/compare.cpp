@@ -106,7 +106,8 @@ const auto kNaive = naive_algo<CompareOp>(compare_naive);
 // --- fast algorithm (ELEMWISE_FAST, on kernel_table().convert): the
 // broadcast collapsed to runs (kernels/broadcast_plan.h), one compare kernel
 // call per run (the loops vectorised per ISA level). Float32/64, int8/32/64,
-// uint8 and bool; same results as NAIVE.
+// uint8 and bool; same results as NAIVE. The output elements are split
+// over the step's threads.
 kernels::CompareKind compare_kind(CmpKind k) {
   using K = kernels::CompareKind;
   switch (k) {
@@ -128,7 +129,11 @@ bool compare_fast_usable(const CompareOp& op, const InLayouts& in, const OutLayo
 void compare_fast(const CompareOp& op, const KernCtx& ctx, const kernels::KernelTable& kt) {
   Tensor& ty = ctx.output(0);
   if (op.kind == CmpKind::Not) {
-    kt.convert.logical_not(ctx.input(0).ptr<bool>(), ty.ptr<bool>(), ty.numel());
+    const bool* x = ctx.input(0).ptr<bool>();
+    bool* y = ty.ptr<bool>();
+    kernels::split_elems(ctx.comp_node, ty.numel(), 2, [&](int64_t b, int64_t e) {
+      kt.convert.logical_not(x + b, y + b, e - b);
+    });
     return;
   }
   const Tensor& ta = ctx.input(0);
@@ -140,9 +145,11 @@ void compare_fast(const CompareOp& op, const KernCtx& ctx, const kernels::Kernel
   const uint8_t* pb = static_cast<const uint8_t*>(tb.raw());
   bool* py = ty.ptr<bool>();
   const kernels::CompareKind k = compare_kind(op.kind);
-  const int64_t n = plan.inner, sa = plan.inner_stride[0], sb = plan.inner_stride[1];
-  plan.for_each_run([&](int64_t yo, const int64_t* off) {
-    kt.convert.compare(k, dt, pa + off[0] * es, sa, pb + off[1] * es, sb, py + yo, n);
+  const int64_t sa = plan.inner_stride[0], sb = plan.inner_stride[1];
+  kernels::split_elems(ctx.comp_node, plan.numel, 2.0 * es + 1, [&](int64_t begin, int64_t end) {
+    plan.for_each_span(begin, end, [&](int64_t yo, const int64_t* off, int64_t n) {
+      kt.convert.compare(k, dt, pa + off[0] * es, sa, pb + off[1] * es, sb, py + yo, n);
+    });
   });
 }
 

@@ -5,7 +5,9 @@
 // contiguous block (its axis extent x inner dims) with memcpy (any dtype).
 // O(n), no workspace. COPY_FAST: the same blocks row by row of the output
 // (every store in order), blocks of up to 16 bytes copied as words instead
-// of through memcpy (concatenation along the last axes).
+// of through memcpy (concatenation along the last axes), the output
+// elements split over the step's threads.
+#include <algorithm>
 #include <cstring>
 
 #include "kernels/copy_plan.h"
@@ -87,17 +89,27 @@ void concat_fast(const ConcatOp& op, const KernCtx& ctx, const kernels::KernelTa
     src[i] = ctx.input(i).raw();
     block[i] = ctx.input(i).shape()[a] * inner;
   }
+  int64_t out_row = 0;
+  for (int64_t b : block) out_row += b;
+  if (out_row == 0) return;
   with_word_type(y.dtype(), [&](auto tag) {
     using W = decltype(tag);
     W* dst = static_cast<W*>(y.raw());
-    for (int64_t o = 0; o < outer; ++o) {
-      for (size_t i = 0; i < nin; ++i) {
-        const int64_t b = block[i];
-        if (b == 0) continue;
-        kernels::copy_run(dst, static_cast<const W*>(src[i]) + o * b, 1, b);
-        dst += b;
+    // The output elements split over the threads: a range copies the parts
+    // of the input blocks that fall inside it.
+    const double bytes = 2.0 * sizeof(W) + 16.0 * static_cast<double>(nin) / static_cast<double>(out_row);
+    kernels::split_elems(ctx.comp_node, outer * out_row, bytes, [&](int64_t begin, int64_t end) {
+      for (int64_t o = begin / out_row; o * out_row < end; ++o) {
+        int64_t col = o * out_row;
+        for (size_t i = 0; i < nin; ++i) {
+          const int64_t b = block[i];
+          const int64_t lo = std::max(begin, col), hi = std::min(end, col + b);
+          if (lo < hi)
+            kernels::copy_run(dst + lo, static_cast<const W*>(src[i]) + o * b + (lo - col), 1, hi - lo);
+          col += b;
+        }
       }
-    }
+    });
   });
 }
 

@@ -16,7 +16,8 @@
 // (kernels/broadcast_plan.h), each run in blocks of kBlock elements; each step
 // is one call of the elementwise kernels (kernel_table().eltwise) into an
 // L1-resident buffer, the last one into the output. The same kernels in the same order as the
-// unfused ops' ELEMWISE_FAST, so the same results, in one pass.
+// unfused ops' ELEMWISE_FAST, so the same results, in one pass. The output
+// elements are split over the step's threads (kernels/parallel_split.h).
 #include <cmath>
 
 #include "kernels/broadcast_plan.h"
@@ -169,36 +170,41 @@ void chain_fast(const ChainOp& op, const KernCtx& ctx, const kernels::EltwiseImp
   }
   kernels::BroadcastPlan plan(ty.shape(), shapes);
   float* y = ty.ptr<float>();
-  alignas(64) float buf[kMaxSteps][kBlock];
   const size_t ns = op.steps.size();
-  plan.for_each_run([&](int64_t yo, const int64_t* off) {
-    for (int64_t i0 = 0; i0 < plan.inner; i0 += kBlock) {
-      const int64_t m = std::min(kBlock, plan.inner - i0);
-      auto ptr = [&](int o, int64_t* s) -> const float* {
-        if (o < 0) {
-          *s = 1;
-          return buf[-1 - o];
-        }
-        *s = plan.inner_stride[o];
-        return in[o] + off[o] + i0 * plan.inner_stride[o];
-      };
-      for (size_t s = 0; s < ns; ++s) {
-        const Step& st = op.steps[s];
-        float* dst = s + 1 == ns ? y + yo + i0 : buf[s];
-        int64_t sa = 1, sb = 1;
-        const float* a = ptr(st.a, &sa);
-        if (st.binary()) {
-          const float* b = ptr(st.b, &sb);
-          k.binary(static_cast<kernels::BinaryKind>(st.code - kBinaryBase), a, sa, b, sb, dst, m);
-        } else if (sa == 0) {  // a unary step of a broadcast value
-          float v = *a;
-          k.unary(static_cast<kernels::UnaryKind>(st.code), &v, &v, 1, st.p0, st.p1);
-          std::fill(dst, dst + m, v);
-        } else {
-          k.unary(static_cast<kernels::UnaryKind>(st.code), a, dst, m, st.p0, st.p1);
+  double cost = 4.0 * static_cast<double>(shapes.size() + 1);
+  for (const Step& st : op.steps)
+    cost += st.binary() ? 4.0 : kernels::unary_cost(static_cast<kernels::UnaryKind>(st.code));
+  kernels::split_elems(ctx.comp_node, plan.numel, cost, [&](int64_t begin, int64_t end) {
+    alignas(64) float buf[kMaxSteps][kBlock];
+    plan.for_each_span(begin, end, [&](int64_t yo, const int64_t* off, int64_t len) {
+      for (int64_t i0 = 0; i0 < len; i0 += kBlock) {
+        const int64_t m = std::min(kBlock, len - i0);
+        auto ptr = [&](int o, int64_t* s) -> const float* {
+          if (o < 0) {
+            *s = 1;
+            return buf[-1 - o];
+          }
+          *s = plan.inner_stride[o];
+          return in[o] + off[o] + i0 * plan.inner_stride[o];
+        };
+        for (size_t s = 0; s < ns; ++s) {
+          const Step& st = op.steps[s];
+          float* dst = s + 1 == ns ? y + yo + i0 : buf[s];
+          int64_t sa = 1, sb = 1;
+          const float* a = ptr(st.a, &sa);
+          if (st.binary()) {
+            const float* b = ptr(st.b, &sb);
+            k.binary(static_cast<kernels::BinaryKind>(st.code - kBinaryBase), a, sa, b, sb, dst, m);
+          } else if (sa == 0) {  // a unary step of a broadcast value
+            float v = *a;
+            k.unary(static_cast<kernels::UnaryKind>(st.code), &v, &v, 1, st.p0, st.p1);
+            std::fill(dst, dst + m, v);
+          } else {
+            k.unary(static_cast<kernels::UnaryKind>(st.code), a, dst, m, st.p0, st.p1);
+          }
         }
       }
-    }
+    });
   });
 }
 

@@ -49,7 +49,7 @@ void expand_fast(const ExpandOp&, const KernCtx& ctx, const kernels::KernelTable
   const Tensor& x = ctx.input(0);
   Tensor& y = ctx.output(0);
   kernels::fast_strided_copy(y.raw(), x.raw(), dtype_size(x.dtype()), y.shape(),
-                             broadcast_strides(x.shape(), y.shape()), 0);
+                             broadcast_strides(x.shape(), y.shape()), 0, ctx.comp_node);
 }
 
 const KernelAlgo<ExpandOp> kFast("COPY_FAST", expand_fast_usable, expand_fast);

@@ -4,8 +4,10 @@
 // NAIVE: for each (outer, index) pair, memcpy one contiguous inner block
 // (any dtype). O(n), no workspace. COPY_FAST: the indices checked and
 // normalised once, then each block copied as words (no memcpy call for the
-// small blocks of a gather along an inner axis). An index out of range is an error: at
+// small blocks of a gather along an inner axis), the output elements split
+// over the step's threads. An index out of range is an error: at
 // compile time (constant indices) a ModelError, at run time an InputError.
+#include <algorithm>
 #include <cstring>
 
 #include "kernels/copy_plan.h"
@@ -89,7 +91,7 @@ bool gather_fast_usable(const GatherOp&, const InLayouts& in, const OutLayouts&)
 }
 
 template <typename I>
-void gather_fast_loop(size_t a, const Tensor& x, const Tensor& ind, Tensor& y) {
+void gather_fast_loop(size_t a, const Tensor& x, const Tensor& ind, Tensor& y, CompNode* cn) {
   const int64_t outer = dims_product(x.shape(), 0, a);
   const int64_t dim = x.shape()[a];
   const int64_t inner = dims_product(x.shape(), a + 1, x.ndim());
@@ -104,13 +106,27 @@ void gather_fast_loop(size_t a, const Tensor& x, const Tensor& ind, Tensor& y) {
     using W = decltype(tag);
     const W* src = static_cast<const W*>(x.raw());
     W* dst = static_cast<W*>(y.raw());
-    if (inner == 1) {
-      for (int64_t o = 0; o < outer; ++o, dst += n, src += dim)
-        for (int64_t j = 0; j < n; ++j) dst[j] = src[k[j]];
-      return;
-    }
-    for (int64_t o = 0; o < outer; ++o, src += dim * inner)
-      for (int64_t j = 0; j < n; ++j, dst += inner) kernels::copy_run(dst, src + k[j] * inner, 1, inner);
+    // The output elements split over the threads; output row t = (o, j)
+    // of `inner` elements copies source row k[j] of block o.
+    const double bytes = 2.0 * sizeof(W) + 16.0 / static_cast<double>(inner);
+    kernels::split_elems(cn, outer * n * inner, bytes, [&](int64_t begin, int64_t end) {
+      int64_t t = begin / inner, pos = begin % inner;
+      int64_t j = t % n;
+      const W* so = src + (t / n) * dim * inner;
+      for (int64_t cur = begin; cur < end; ++t) {
+        const int64_t len = std::min(inner - pos, end - cur);
+        if (inner == 1)
+          dst[cur] = so[k[j]];
+        else
+          kernels::copy_run(dst + cur, so + k[j] * inner + pos, 1, len);
+        cur += len;
+        pos = 0;
+        if (++j == n) {
+          j = 0;
+          so += dim * inner;
+        }
+      }
+    });
   });
 }
 
@@ -119,9 +135,9 @@ void gather_fast(const GatherOp& op, const KernCtx& ctx, const kernels::KernelTa
   const Tensor& ind = ctx.input(1);
   size_t a = static_cast<size_t>(normalize_axis(op.axis, static_cast<int64_t>(x.ndim())));
   if (ind.dtype() == DType::Int32) {
-    gather_fast_loop<int32_t>(a, x, ind, ctx.output(0));
+    gather_fast_loop<int32_t>(a, x, ind, ctx.output(0), ctx.comp_node);
   } else {
-    gather_fast_loop<int64_t>(a, x, ind, ctx.output(0));
+    gather_fast_loop<int64_t>(a, x, ind, ctx.output(0), ctx.comp_node);
   }
 }
 

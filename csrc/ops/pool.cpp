@@ -20,6 +20,7 @@
 #include <limits>
 
 #include "kernels/fast_algo.h"
+#include "kernels/parallel_split.h"
 #include "ops/common.h"
 #include "ops/spatial.h"
 
@@ -305,7 +306,8 @@ const auto kGlobalAvgNaive = naive_algo<GlobalAvgPoolOp>(global_avg_naive);
 // the inner loop. Max ignores NaN as NAIVE does (identical results);
 // AveragePool sums in float (NAIVE in double) and divides by the separable
 // count rows(oh) * cols(ow) of the same taps NAIVE counts.
-// Global pools: one vectorised sum / max per plane.
+// Global pools: one vectorised sum / max per plane. Output rows (global:
+// planes) are split over the step's threads.
 
 bool pool_fast_usable_p(const PoolOp& op, const InLayouts& in, const OutLayouts& out) {
   if (in[0]->dtype != DType::Float32 || out.size() != 1) return false;
@@ -363,35 +365,42 @@ void pool_fast(const PoolOp& op, const KernCtx& ctx, const kernels::EltwiseImpl&
       row_cnt.push_back(static_cast<float>(tap_count(H, o, op.count_include_pad)));
   }
   const float init = is_max ? -std::numeric_limits<float>::infinity() : 0.f;
-  for (int64_t pl = 0; pl < planes; ++pl) {
-    const float* xp = x + pl * H.in * W.in;
-    float* yp = y + pl * H.out * W.out;
-    for (int64_t oh = 0; oh < H.out; ++oh) {
-      float* yr = yp + oh * W.out;
-      std::fill(yr, yr + W.out, init);
-      for (int64_t kh = 0; kh < H.k; ++kh) {
-        const int64_t ih = oh * H.s - H.pb + kh;
-        if (ih < 0 || ih >= H.in) continue;
-        const float* xr = xp + ih * W.in;
-        for (int64_t kw = 0; kw < W.k; ++kw) {
-          const int64_t lo = wlo[kw], hi = whi[kw];
-          if (lo >= hi) continue;
-          const float* src = xr + lo * W.s - W.pb + kw;
-          if (is_max)
-            impl.row_max_tap(yr + lo, src, W.s, hi - lo);
-          else
-            impl.row_sum_tap(yr + lo, src, W.s, hi - lo);
+  // Items: output rows of every plane, independent of each other.
+  const double row_bytes = 4.0 * static_cast<double>(W.out) * static_cast<double>(1 + H.k * W.k);
+  kernels::split_items(ctx.comp_node, planes * H.out, row_bytes, [&](int64_t begin, int64_t end, int) {
+    // Copies, not the captured references, so that they stay in registers
+    // across the kernel calls.
+    const Axis h = H, w = W;
+    const int64_t* tap_lo = wlo.data();
+    const int64_t* tap_hi = whi.data();
+    const auto tap = is_max ? impl.row_max_tap : impl.row_sum_tap;
+    int64_t oh = begin % h.out;
+    const float* xp = x + (begin / h.out) * h.in * w.in;
+    for (int64_t r = begin; r < end; ++r, ++oh) {
+      if (oh == h.out) {  // the next plane
+        oh = 0;
+        xp += h.in * w.in;
+      }
+      float* yr = y + r * w.out;
+      std::fill(yr, yr + w.out, init);
+      for (int64_t kh = 0; kh < h.k; ++kh) {
+        const int64_t ih = oh * h.s - h.pb + kh;
+        if (ih < 0 || ih >= h.in) continue;
+        const float* xr = xp + ih * w.in;
+        for (int64_t kw = 0; kw < w.k; ++kw) {
+          const int64_t lo = tap_lo[kw], hi = tap_hi[kw];
+          if (lo < hi) tap(yr + lo, xr + lo * w.s - w.pb + kw, w.s, hi - lo);
         }
       }
       if (!is_max) {
         const float rc = row_cnt[oh];
-        for (int64_t ow = 0; ow < W.out; ++ow) {
+        for (int64_t ow = 0; ow < w.out; ++ow) {
           const float d = rc * col_cnt[ow];
           yr[ow] = d > 0.f ? yr[ow] / d : 0.f;
         }
       }
     }
-  }
+  });
 }
 
 void max_pool_fast(const MaxPoolOp& op, const KernCtx& ctx, const kernels::EltwiseImpl& impl) {
@@ -413,13 +422,22 @@ void global_fast(const OpT&, const KernCtx& ctx, const kernels::EltwiseImpl& imp
   const int64_t planes = s[0] * s[1], plane = dims_product(s, 2, s.size());
   const float* x = xt.ptr<float>();
   float* y = ctx.output(0).ptr<float>();
-  for (int64_t p = 0; p < planes; ++p) {
-    if (K == PoolKind::Max) {
-      y[p] = impl.max(x + p * plane, plane);
-    } else {
-      y[p] = plane > 0 ? impl.sum(x + p * plane, plane) / static_cast<float>(plane) : 0.f;
+  kernels::split_items(ctx.comp_node, planes, 4.0 * static_cast<double>(plane),
+                       [&](int64_t begin, int64_t end, int) {
+    // locals stay in registers across the kernel calls
+    const auto max_fn = impl.max;
+    const auto sum_fn = impl.sum;
+    const float* xs = x;
+    float* ys = y;
+    const int64_t len = plane;
+    for (int64_t p = begin; p < end; ++p) {
+      if (K == PoolKind::Max) {
+        ys[p] = max_fn(xs + p * len, len);
+      } else {
+        ys[p] = len > 0 ? sum_fn(xs + p * len, len) / static_cast<float>(len) : 0.f;
+      }
     }
-  }
+  });
 }
 
 const KernelAlgo<MaxPoolOp> kMaxFast("POOL_FAST", max_pool_fast_usable, max_pool_fast);

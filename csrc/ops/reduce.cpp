@@ -16,11 +16,13 @@
 // reduced dims), then a finishing pass over the output. ReduceLogSumExp walks
 // twice: first the max per output, then sum(exp(x - max)). O(n) time, O(out)
 // scratch.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <type_traits>
 
 #include "kernels/fast_algo.h"
+#include "kernels/parallel_split.h"
 #include "ops/common.h"
 
 namespace loadrun {
@@ -259,6 +261,8 @@ const auto kNaive = naive_algo<ReduceOp>(reduce_naive);
 // partial sums); inner > 1: rows of `inner` added with the Add kernel.
 // Mean divides by R. Other axis sets, and empty slices, run the NAIVE loop
 // (NAIVE accumulates in double: agreement is to about 1e-6 relative).
+// The outputs (inner > 1: runs of output columns) are split over the
+// step's threads; each output's additions keep their order.
 bool reduce_fast_usable(const ReduceOp& op, const InLayouts& in, const OutLayouts&) {
   return (op.kind == RKind::Sum || op.kind == RKind::Mean) && in[0]->dtype == DType::Float32;
 }
@@ -290,20 +294,39 @@ void reduce_fast(const ReduceOp& op, const KernCtx& ctx, const kernels::EltwiseI
   float* y = ctx.output(0).ptr<float>();
   const float cnt = static_cast<float>(r);
   const bool mean = op.kind == RKind::Mean;
-  for (int64_t o = 0; o < outer; ++o) {
-    const float* xo = x + o * r * inner;
-    float* yo = y + o * inner;
-    if (inner == 1) {
-      float sum = impl.sum(xo, r);
-      yo[0] = mean ? sum / cnt : sum;
-      continue;
-    }
-    impl.unary(kernels::UnaryKind::Copy, xo, yo, inner, 0, 0);
-    for (int64_t i = 1; i < r; ++i)
-      impl.binary(kernels::BinaryKind::Add, yo, 1, xo + i * inner, 1, yo, inner);
-    if (mean)
-      for (int64_t j = 0; j < inner; ++j) yo[j] = yo[j] / cnt;
+  if (inner == 1) {  // one row sum per output, the outputs split over the threads
+    kernels::split_items(ctx.comp_node, outer, 4.0 * static_cast<double>(r),
+                         [&](int64_t begin, int64_t end, int) {
+                           // locals stay in registers across the kernel calls
+                           const auto sum_fn = impl.sum;
+                           const float* xs = x;
+                           float* ys = y;
+                           const int64_t len = r;
+                           const float div = cnt;
+                           const bool avg = mean;
+                           for (int64_t o = begin; o < end; ++o) {
+                             const float sum = sum_fn(xs + o * len, len);
+                             ys[o] = avg ? sum / div : sum;
+                           }
+                         });
+    return;
   }
+  // Columns: output element (o, j) adds x[o, 0..r, j] in order, whatever
+  // range of columns a thread holds.
+  kernels::split_elems(ctx.comp_node, outer * inner, 4.0 * static_cast<double>(r + 1),
+                       [&](int64_t begin, int64_t end) {
+    for (int64_t o = begin / inner; o * inner < end; ++o) {
+      const int64_t j0 = std::max(begin, o * inner) - o * inner;
+      const int64_t n = std::min(end, (o + 1) * inner) - o * inner - j0;
+      const float* xo = x + o * r * inner + j0;
+      float* yo = y + o * inner + j0;
+      impl.unary(kernels::UnaryKind::Copy, xo, yo, n, 0, 0);
+      for (int64_t i = 1; i < r; ++i)
+        impl.binary(kernels::BinaryKind::Add, yo, 1, xo + i * inner, 1, yo, n);
+      if (mean)
+        for (int64_t j = 0; j < n; ++j) yo[j] = yo[j] / cnt;
+    }
+  });
 }
 
 const KernelAlgo<ReduceOp> kFast("REDUCE_FAST", reduce_fast_usable, reduce_fast);

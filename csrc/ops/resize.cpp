@@ -39,11 +39,13 @@
 // row (copying the previous output row when both map to the same one), linear
 // blends the two horizontally interpolated source rows it needs (kept in a
 // two-row cache) by the row weights. O(numel(Y)); where the given scales
-// would move N or C it runs NAIVE's loops.
+// would move N or C it runs NAIVE's loops. The output rows of all planes
+// are split over the step's threads.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
+#include "kernels/parallel_split.h"
 #include "ops/common.h"
 
 namespace loadrun {
@@ -497,57 +499,69 @@ bool identity_axis(const ResizeOp& op, const Geometry& g, const Shape& in, size_
   return true;
 }
 
-void resize_fast_nearest(const float* x, float* y, int64_t planes, int64_t ih, int64_t iw,
-                         int64_t oh, int64_t ow, const std::vector<int64_t>& sh,
+// Output rows [begin, end) of all planes (row index = plane * oh + r).
+void resize_fast_nearest(const float* x, float* y, int64_t begin, int64_t end, int64_t ih,
+                         int64_t iw, int64_t oh, int64_t ow, const std::vector<int64_t>& sh,
                          const std::vector<int64_t>& sw) {
-  for (int64_t p = 0; p < planes; ++p) {
-    const float* xp = x + p * ih * iw;
-    float* yp = y + p * oh * ow;
-    for (int64_t r = 0; r < oh; ++r) {
-      float* yr = yp + r * ow;
-      if (r > 0 && sh[r] == sh[r - 1]) {
-        std::memcpy(yr, yr - ow, static_cast<size_t>(ow) * sizeof(float));
-        continue;
-      }
-      const float* xr = xp + sh[r] * iw;
-      for (int64_t c = 0; c < ow; ++c) yr[c] = xr[sw[c]];
+  int64_t r = begin % oh;
+  const float* xp = x + (begin / oh) * ih * iw;
+  for (int64_t q = begin; q < end; ++q, ++r) {
+    if (r == oh) {  // the next plane
+      r = 0;
+      xp += ih * iw;
     }
+    float* yr = y + q * ow;
+    if (r > 0 && q > begin && sh[r] == sh[r - 1]) {
+      std::memcpy(yr, yr - ow, static_cast<size_t>(ow) * sizeof(float));
+      continue;
+    }
+    const float* xr = xp + sh[r] * iw;
+    for (int64_t c = 0; c < ow; ++c) yr[c] = xr[sw[c]];
   }
 }
 
-void resize_fast_linear(const float* x, float* y, int64_t planes, int64_t ih, int64_t iw,
-                        int64_t oh, int64_t ow, const std::vector<Tap2>& th,
+// Output rows [begin, end) of all planes; each output row is the same
+// weighted sum of two horizontally interpolated source rows whichever rows
+// the two-row cache happens to hold.
+void resize_fast_linear(const float* x, float* y, int64_t begin, int64_t end, int64_t ih,
+                        int64_t iw, int64_t oh, int64_t ow, const std::vector<Tap2>& th,
                         const std::vector<Tap2>& tw) {
   std::vector<float> buf(static_cast<size_t>(2 * ow));
-  for (int64_t p = 0; p < planes; ++p) {
-    const float* xp = x + p * ih * iw;
-    float* yp = y + p * oh * ow;
-    float* rows[2] = {buf.data(), buf.data() + ow};
-    int64_t have[2] = {-1, -1};  // source row held by rows[k]
-    auto horiz = [&](int64_t src, float* dst) {
-      const float* xr = xp + src * iw;
-      for (int64_t c = 0; c < ow; ++c) dst[c] = tw[c].w0 * xr[tw[c].i0] + tw[c].w1 * xr[tw[c].i1];
-    };
-    auto get = [&](int64_t src, int64_t keep) -> const float* {
-      for (int k = 0; k < 2; ++k)
-        if (have[k] == src) return rows[k];
-      int k = have[0] == keep ? 1 : 0;  // do not evict the row still needed
-      horiz(src, rows[k]);
-      have[k] = src;
-      return rows[k];
-    };
-    for (int64_t r = 0; r < oh; ++r) {
-      const Tap2& t = th[r];
-      float* yr = yp + r * ow;
-      if (t.w1 == 0.f) {
-        const float* a = get(t.i0, -1);
-        for (int64_t c = 0; c < ow; ++c) yr[c] = t.w0 * a[c];
-        continue;
-      }
-      const float* a = get(t.i0, t.i1);
-      const float* b = get(t.i1, t.i0);
-      for (int64_t c = 0; c < ow; ++c) yr[c] = t.w0 * a[c] + t.w1 * b[c];
+  float* rows[2] = {buf.data(), buf.data() + ow};
+  int64_t have[2] = {-1, -1};  // source row (plane * ih + row) held by rows[k]
+  const float* xp = x;
+  int64_t base = 0;  // plane * ih of the current plane
+  auto horiz = [&](int64_t src, float* dst) {
+    const float* xr = xp + src * iw;
+    for (int64_t c = 0; c < ow; ++c) dst[c] = tw[c].w0 * xr[tw[c].i0] + tw[c].w1 * xr[tw[c].i1];
+  };
+  auto get = [&](int64_t src, int64_t keep) -> const float* {
+    for (int k = 0; k < 2; ++k)
+      if (have[k] == base + src) return rows[k];
+    int k = have[0] == base + keep ? 1 : 0;  // do not evict the row still needed
+    horiz(src, rows[k]);
+    have[k] = base + src;
+    return rows[k];
+  };
+  int64_t r = begin % oh;
+  xp = x + (begin / oh) * ih * iw;
+  base = (begin / oh) * ih;
+  for (int64_t q = begin; q < end; ++q, ++r) {
+    if (r == oh) {  // the next plane
+      r = 0;
+      xp += ih * iw;
+      base += ih;
     }
+    const Tap2& t = th[r];
+    float* yr = y + q * ow;
+    if (t.w1 == 0.f) {
+      const float* a = get(t.i0, -1);
+      for (int64_t c = 0; c < ow; ++c) yr[c] = t.w0 * a[c];
+      continue;
+    }
+    const float* a = get(t.i0, t.i1);
+    const float* b = get(t.i1, t.i0);
+    for (int64_t c = 0; c < ow; ++c) yr[c] = t.w0 * a[c] + t.w1 * b[c];
   }
 }
 
@@ -584,8 +598,11 @@ class ResizeFast final : public Algo {
       std::vector<int64_t> sh, sw;
       nearest_table(op, g, in, 2, sh);
       nearest_table(op, g, in, 3, sw);
-      resize_fast_nearest(xt.ptr<float>(), yt.ptr<float>(), planes, in[2], in[3], g.out[2],
-                          g.out[3], sh, sw);
+      kernels::split_items(ctx.comp_node, planes * g.out[2], 8.0 * static_cast<double>(g.out[3]),
+                           [&](int64_t b, int64_t e, int) {
+                             resize_fast_nearest(xt.ptr<float>(), yt.ptr<float>(), b, e, in[2],
+                                                 in[3], g.out[2], g.out[3], sh, sw);
+                           });
       return;
     }
     std::vector<Tap2> th, tw;
@@ -593,8 +610,11 @@ class ResizeFast final : public Algo {
       resize_naive(op, ctx);
       return;
     }
-    resize_fast_linear(xt.ptr<float>(), yt.ptr<float>(), planes, in[2], in[3], g.out[2],
-                       g.out[3], th, tw);
+    kernels::split_items(ctx.comp_node, planes * g.out[2], 24.0 * static_cast<double>(g.out[3]),
+                         [&](int64_t b, int64_t e, int) {
+                           resize_fast_linear(xt.ptr<float>(), yt.ptr<float>(), b, e, in[2],
+                                              in[3], g.out[2], g.out[3], th, tw);
+                         });
   }
 };
 

@@ -6,7 +6,7 @@
 // NAIVE: strided_copy from the first selected element with stride
 // step x input stride per dim (any dtype). O(n * rank), no workspace.
 // COPY_FAST: the same copy as runs of kernels/copy_plan.h (kept rows are one
-// memcpy each; a negative step a strided word loop).
+// memcpy each; a negative step a strided word loop), split over the threads.
 #include <algorithm>
 #include <climits>
 
@@ -121,7 +121,8 @@ void slice_fast(const SliceOp&, const KernCtx& ctx, const kernels::KernelTable&)
   Tensor& y = ctx.output(0);
   int64_t base = 0;
   Shape st = slice_strides(ctx, &base);
-  kernels::fast_strided_copy(y.raw(), x.raw(), dtype_size(x.dtype()), y.shape(), st, base);
+  kernels::fast_strided_copy(y.raw(), x.raw(), dtype_size(x.dtype()), y.shape(), st, base,
+                             ctx.comp_node);
 }
 
 const KernelAlgo<SliceOp> kFast("COPY_FAST", slice_fast_usable, slice_fast);

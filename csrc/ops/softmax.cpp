@@ -12,6 +12,7 @@
 #include <cmath>
 
 #include "kernels/fast_algo.h"
+#include "kernels/parallel_split.h"
 #include "ops/common.h"
 
 namespace loadrun {
@@ -102,7 +103,7 @@ const auto kNaive = naive_algo<SoftmaxOp>(softmax_naive);
 // last axis, or the legacy 2-D form): per row a vectorised max, exp(x - max)
 // summed (AVX2: the exp of kernels/vmath_avx2.h, <= 3e-7 relative), then a
 // scale by 1/sum (LogSoftmax: x - (max + log(sum))). Within a few float ulps
-// of NAIVE.
+// of NAIVE. The rows are split over the step's threads.
 bool softmax_fast_usable(const SoftmaxOp& op, const InLayouts& in, const OutLayouts&) {
   if (op.kind == SmKind::Hardmax || in[0]->dtype != DType::Float32) return false;
   int64_t outer, n, inner;
@@ -117,7 +118,11 @@ void softmax_fast(const SoftmaxOp& op, const KernCtx& ctx, const kernels::Eltwis
   const float* x = xt.ptr<float>();
   float* y = ctx.output(0).ptr<float>();
   const bool log = op.kind == SmKind::LogSoftmax;
-  for (int64_t o = 0; o < outer; ++o) impl.softmax_row(x + o * n, y + o * n, n, log);
+  kernels::split_items(ctx.comp_node, outer, 40.0 * static_cast<double>(n),
+                       [&](int64_t begin, int64_t end, int) {
+                         for (int64_t o = begin; o < end; ++o)
+                           impl.softmax_row(x + o * n, y + o * n, n, log);
+                       });
 }
 
 const KernelAlgo<SoftmaxOp> kFast("SOFTMAX_FAST", softmax_fast_usable,

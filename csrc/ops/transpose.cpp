@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "kernels/fast_algo.h"
+#include "kernels/parallel_split.h"
 #include "ops/common.h"
 #include "ops/element_copy.h"
 
@@ -77,7 +78,8 @@ const auto kNaive = naive_algo<TransposeOp>(transpose_naive);
 // each output run is one memcpy (any dtype), or, for 4-byte dtypes, every
 // pair (input's last dim, output's last dim) is a 2-D transpose done in
 // cache tiles (AVX2: 8x8 register transposes). A pure data move: results
-// equal NAIVE's.
+// equal NAIVE's. The runs, or the 2-D transposes cut into blocks of 64 rows
+// (or columns, the longer side), are split over the step's threads.
 
 struct Collapsed {
   std::vector<int64_t> in_dims;  // sizes, input order
@@ -129,16 +131,24 @@ bool transpose_fast_usable(const TransposeOp& op, const InLayouts& in, const Out
   return dtype_size(x.dtype) == 4;
 }
 
-// Calls f(in_offset, out_offset) over every index of `dims` (odometer);
-// offsets in elements.
+// Calls f(in_offset, out_offset) over the indices [begin, end) of `dims`
+// in row-major order (odometer); offsets in elements.
 template <class F>
 void for_each_index(const std::vector<int64_t>& dims, const std::vector<int64_t>& in_st,
-                    const std::vector<int64_t>& out_st, F f) {
+                    const std::vector<int64_t>& out_st, int64_t begin, int64_t end, F f) {
+  if (begin >= end) return;
   const size_t nd = dims.size();
   std::vector<int64_t> idx(nd, 0);
   int64_t io = 0, oo = 0;
-  for (;;) {
+  for (size_t d = nd, t = static_cast<size_t>(begin); d-- > 0;) {
+    idx[d] = static_cast<int64_t>(t % static_cast<size_t>(dims[d]));
+    t /= static_cast<size_t>(dims[d]);
+    io += idx[d] * in_st[d];
+    oo += idx[d] * out_st[d];
+  }
+  for (int64_t k = begin;;) {
     f(io, oo);
+    if (++k == end) return;
     size_t d = nd;
     for (;;) {
       if (d == 0) return;
@@ -155,6 +165,12 @@ void for_each_index(const std::vector<int64_t>& dims, const std::vector<int64_t>
   }
 }
 
+int64_t product(const std::vector<int64_t>& d) {
+  int64_t p = 1;
+  for (int64_t v : d) p *= v;
+  return p;
+}
+
 void transpose_fast(const TransposeOp& op, const KernCtx& ctx, const kernels::EltwiseImpl& impl) {
   const Tensor& x = ctx.input(0);
   Tensor& y = ctx.output(0);
@@ -164,8 +180,11 @@ void transpose_fast(const TransposeOp& op, const KernCtx& ctx, const kernels::El
   const size_t r = c.perm.size();
   const uint8_t* src = static_cast<const uint8_t*>(x.raw());
   uint8_t* dst = static_cast<uint8_t*>(y.raw());
+  const int64_t esz = static_cast<int64_t>(es);
   if (r <= 1) {
-    if (x.numel() > 0) std::memcpy(dst, src, static_cast<size_t>(x.numel()) * es);
+    kernels::split_elems(ctx.comp_node, x.numel(), 2.0 * esz, [&](int64_t b, int64_t e) {
+      std::memcpy(dst + b * esz, src + b * esz, static_cast<size_t>((e - b) * esz));
+    });
     return;
   }
   // Strides (elements) of the collapsed input, and of the output in output order.
@@ -182,7 +201,7 @@ void transpose_fast(const TransposeOp& op, const KernCtx& ctx, const kernels::El
     acc *= out_dims[j];
   }
   if (c.perm[r - 1] == static_cast<int64_t>(r - 1)) {
-    // Contiguous runs of the last dim.
+    // Contiguous runs of the last dim, the runs split over the threads.
     const size_t run = static_cast<size_t>(out_dims[r - 1]) * es;
     std::vector<int64_t> dims, ist, ost;
     for (size_t j = 0; j + 1 < r; ++j) {
@@ -190,9 +209,13 @@ void transpose_fast(const TransposeOp& op, const KernCtx& ctx, const kernels::El
       ist.push_back(in_st[c.perm[j]]);
       ost.push_back(out_st[j]);
     }
-    for_each_index(dims, ist, ost, [&](int64_t io, int64_t oo) {
-      std::memcpy(dst + oo * static_cast<int64_t>(es), src + io * static_cast<int64_t>(es), run);
-    });
+    kernels::split_items(ctx.comp_node, product(dims), 2.0 * static_cast<double>(run) + 16,
+                         [&](int64_t b, int64_t e, int) {
+                           // by value: the copies stay in registers across memcpy
+                           for_each_index(dims, ist, ost, b, e, [=](int64_t io, int64_t oo) {
+                             std::memcpy(dst + oo * esz, src + io * esz, run);
+                           });
+                         });
     return;
   }
   // 2-D transposes: rows = the input dim that is last in the output, cols =
@@ -211,8 +234,27 @@ void transpose_fast(const TransposeOp& op, const KernCtx& ctx, const kernels::El
   }
   const float* sf = reinterpret_cast<const float*>(src);
   float* df = reinterpret_cast<float*>(dst);
-  for_each_index(dims, ist, ost, [&](int64_t io, int64_t oo) {
-    impl.transpose32(sf + io, lds, df + oo, ldd, rows, cols);
+  // Items: (2-D transpose, block of kBlk rows or columns, the longer side),
+  // so that one large transpose splits too.
+  constexpr int64_t kBlk = 64;
+  const bool by_rows = rows >= cols;
+  const int64_t span = by_rows ? rows : cols, nblk = (span + kBlk - 1) / kBlk;
+  const double item_bytes = 8.0 * static_cast<double>(std::min(span, kBlk)) *
+                            static_cast<double>(by_rows ? cols : rows);
+  kernels::split_items(ctx.comp_node, product(dims) * nblk, item_bytes,
+                       [&](int64_t b, int64_t e, int) {
+    const int64_t o0 = b / nblk, o1 = (e - 1) / nblk + 1;
+    int64_t t = o0 * nblk;
+    for_each_index(dims, ist, ost, o0, o1, [&](int64_t io, int64_t oo) {
+      for (int64_t k = 0; k < nblk; ++k, ++t) {
+        if (t < b || t >= e) continue;
+        const int64_t lo = k * kBlk, n = std::min(kBlk, span - lo);
+        if (by_rows)
+          impl.transpose32(sf + io + lo * lds, lds, df + oo + lo, ldd, n, cols);
+        else
+          impl.transpose32(sf + io + lo, lds, df + oo + lo * ldd, ldd, rows, n);
+      }
+    });
   });
 }
 

@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "kernels/fast_algo.h"
+#include "kernels/parallel_split.h"
 #include "ops/elementwise.h"
 
 namespace loadrun {
@@ -93,7 +94,8 @@ const auto kNaive = naive_algo<UnaryOp>(unary_naive);
 // --- fast algorithms: float32 through the kernel tables of kernels/eltwise.h
 // (ELEMWISE_FAST, on the kernel table of the ISA level in use), for the
 // ops that have a kernel; others keep NAIVE. See eltwise.h for the accuracy
-// of the vectorised transcendental functions.
+// of the vectorised transcendental functions. The elements are split over
+// the step's threads (kernels/parallel_split.h).
 
 bool fast_unary_kind(const UnaryOp& op, kernels::UnaryKind* k, float* p0, float* p1) {
   using K = kernels::UnaryKind;
@@ -127,8 +129,10 @@ void unary_fast(const UnaryOp& op, const KernCtx& ctx, const kernels::EltwiseImp
   kernels::UnaryKind k = kernels::UnaryKind::Copy;
   float p0 = 0, p1 = 0;
   fast_unary_kind(op, &k, &p0, &p1);
-  impl.unary(k, ctx.input(0).ptr<float>(), ctx.output(0).ptr<float>(), ctx.input(0).numel(), p0,
-             p1);
+  const float* x = ctx.input(0).ptr<float>();
+  float* y = ctx.output(0).ptr<float>();
+  kernels::split_elems(ctx.comp_node, ctx.input(0).numel(), kernels::unary_cost(k),
+                       [&](int64_t b, int64_t e) { impl.unary(k, x + b, y + b, e - b, p0, p1); });
 }
 
 const KernelAlgo<UnaryOp> kUnaryFast("ELEMWISE_FAST", unary_fast_usable, unary_fast);

@@ -100,7 +100,8 @@ const auto kNaive = naive_algo<VariadicOp>(variadic_naive);
 // inputs left to right into the output with the broadcasting binary kernel
 // (y = in0 op in1, then y = y op in_k), Mean dividing at the end. Same
 // operations in the same order as NAIVE, so the same results (NaN
-// propagation of Max/Min included).
+// propagation of Max/Min included). Each thread runs all of it over its own
+// share of the output elements.
 
 bool variadic_fast_usable(const VariadicOp&, const InLayouts& in, const OutLayouts&) {
   for (const Layout* l : in)
@@ -113,17 +114,35 @@ void variadic_fast(const VariadicOp& op, const KernCtx& ctx, const kernels::Eltw
   Tensor& y = ctx.output(0);
   const size_t nin = ctx.in.size();
   if (nin == 1) {
-    impl.unary(kernels::UnaryKind::Copy, ctx.input(0).ptr<float>(), y.ptr<float>(), y.numel(), 0, 0);
+    const float* x = ctx.input(0).ptr<float>();
+    float* yp = y.ptr<float>();
+    kernels::split_elems(ctx.comp_node, y.numel(), 8, [&](int64_t b, int64_t e) {
+      impl.unary(kernels::UnaryKind::Copy, x + b, yp + b, e - b, 0, 0);
+    });
     return;
   }
   const K k = op.kind == VarKind::Max ? K::Max : op.kind == VarKind::Min ? K::Min : K::Add;
-  kernels::broadcast_binary(impl, k, ctx.input(0), ctx.input(1), y);
-  for (size_t i = 2; i < nin; ++i) kernels::broadcast_binary(impl, k, y, ctx.input(i), y);
-  if (op.kind == VarKind::Mean) {
-    float* yp = y.ptr<float>();
-    const float d = static_cast<float>(nin);
-    for (int64_t i = 0, n = y.numel(); i < n; ++i) yp[i] = yp[i] / d;
-  }
+  // One plan per step (in0 op in1, then y op in_k); each thread runs every
+  // step over its own output elements.
+  std::vector<kernels::BroadcastPlan> plans;
+  plans.emplace_back(y.shape(), std::vector<Shape>{ctx.input(0).shape(), ctx.input(1).shape()});
+  for (size_t i = 2; i < nin; ++i)
+    plans.emplace_back(y.shape(), std::vector<Shape>{y.shape(), ctx.input(i).shape()});
+  float* yp = y.ptr<float>();
+  const float d = static_cast<float>(nin);
+  kernels::split_elems(ctx.comp_node, y.numel(), 8.0 * static_cast<double>(nin),
+                       [&](int64_t begin, int64_t end) {
+    for (size_t s = 0; s < plans.size(); ++s) {
+      const float* a = s == 0 ? ctx.input(0).ptr<float>() : yp;
+      const float* b = ctx.input(s + 1).ptr<float>();
+      const kernels::BroadcastPlan& p = plans[s];
+      p.for_each_span(begin, end, [&](int64_t yo, const int64_t* off, int64_t n) {
+        impl.binary(k, a + off[0], p.inner_stride[0], b + off[1], p.inner_stride[1], yp + yo, n);
+      });
+    }
+    if (op.kind == VarKind::Mean)
+      for (int64_t i = begin; i < end; ++i) yp[i] = yp[i] / d;
+  });
 }
 
 const KernelAlgo<VariadicOp> kFast("ELEMWISE_FAST", variadic_fast_usable,

@@ -57,6 +57,7 @@ const auto kNaive = naive_algo<WhereOp>(where_naive);
 // vectorises, no ISA kernels): the broadcast collapsed to runs
 // (kernels/broadcast_plan.h), each a select loop with the operands' inner
 // strides (0 or 1) known per run. Any dtype, moved as words of its size.
+// The output elements are split over the step's threads.
 template <typename U>
 void where_runs(const KernCtx& ctx) {
   const Tensor& tc = ctx.input(0);
@@ -68,25 +69,27 @@ void where_runs(const KernCtx& ctx) {
   const U* x = tx.ptr<U>();
   const U* y = ty.ptr<U>();
   U* o = out.ptr<U>();
-  const int64_t n = plan.inner, sc = plan.inner_stride[0], sx = plan.inner_stride[1],
-                sy = plan.inner_stride[2];
-  plan.for_each_run([&](int64_t oo, const int64_t* off) {
-    const bool* cr = c + off[0];
-    const U* xr = x + off[1];
-    const U* yr = y + off[2];
-    U* orow = o + oo;
-    // A mask select, not a branch: the condition is often random (or a
-    // ragged attention mask).
-    const uint8_t* cb = reinterpret_cast<const uint8_t*>(cr);
-    auto sel = [](uint8_t c, U a, U b) {
-      const U m = static_cast<U>(U(0) - static_cast<U>(c != 0));
-      return static_cast<U>((a & m) | (b & static_cast<U>(~m)));
-    };
-    if (sc && sx && sy) {
-      for (int64_t i = 0; i < n; ++i) orow[i] = sel(cb[i], xr[i], yr[i]);
-    } else {
-      for (int64_t i = 0; i < n; ++i) orow[i] = sel(cb[i * sc], xr[i * sx], yr[i * sy]);
-    }
+  const int64_t sc = plan.inner_stride[0], sx = plan.inner_stride[1], sy = plan.inner_stride[2];
+  kernels::split_elems(ctx.comp_node, plan.numel, 1.0 + 3.0 * sizeof(U),
+                       [&](int64_t begin, int64_t end) {
+    plan.for_each_span(begin, end, [&](int64_t oo, const int64_t* off, int64_t n) {
+      const bool* cr = c + off[0];
+      const U* xr = x + off[1];
+      const U* yr = y + off[2];
+      U* orow = o + oo;
+      // A mask select, not a branch: the condition is often random (or a
+      // ragged attention mask).
+      const uint8_t* cb = reinterpret_cast<const uint8_t*>(cr);
+      auto sel = [](uint8_t c, U a, U b) {
+        const U m = static_cast<U>(U(0) - static_cast<U>(c != 0));
+        return static_cast<U>((a & m) | (b & static_cast<U>(~m)));
+      };
+      if (sc && sx && sy) {
+        for (int64_t i = 0; i < n; ++i) orow[i] = sel(cb[i], xr[i], yr[i]);
+      } else {
+        for (int64_t i = 0; i < n; ++i) orow[i] = sel(cb[i * sc], xr[i * sx], yr[i * sy]);
+      }
+    });
   });
 }
 
