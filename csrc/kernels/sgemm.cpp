@@ -1,5 +1,7 @@
-// SGEMM dispatch: the implementation of kernel_table() (the ISA level's), the epilogue shared by all implementations, and the weight
-// packing helpers of sgemm_weights.h.
+// SGEMM dispatch: the implementation of kernel_table() (the ISA level's), the
+// threaded split of a product into slices of C (one per thread), the epilogue
+// shared by all implementations, and the weight packing helpers of
+// sgemm_weights.h.
 #include "kernels/sgemm.h"
 
 #include <algorithm>
@@ -7,6 +9,7 @@
 
 #include "kernels/kernel_table.h"
 #include "kernels/sgemm_weights.h"
+#include "runtime/comp_node.h"
 
 namespace loadrun {
 namespace kernels {
@@ -56,15 +59,134 @@ bool split_residual(const Epilogue& ep, int64_t m, int64_t n, int64_t k, Epilogu
 
 }  // namespace
 
-void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-           const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
-           int64_t ldc, const Epilogue& ep) {
+namespace {
+
+// ---- the threaded split ------------------------------------------------------
+//
+// C is cut into slices of whole units of rows (or columns): a unit is a
+// multiple of the micro-kernel's panel (mr rows, nr columns: a slice's tiles
+// are then the tiles of the whole product, and a packed operand is sliced at
+// a panel boundary) or, for the GEMV paths, of 192 (a multiple of every
+// GEMV kernel's column block, so a slice's blocks are the whole one's). Every
+// slice holds 2 units or more, so a slice never turns into the GEMV path the
+// whole product does not take. The dimension split is the one whose units
+// divide most evenly over the threads (the larger on a tie).
+constexpr int64_t kGemvUnit = 192;
+
+struct SplitPlan {
+  bool by_rows = false;
+  int64_t units = 0, unit = 1, grain = 1;
+};
+
+// mu / nu: the row / column unit; 0 when that dimension may not be split.
+bool plan_split(CompNode* cn, int64_t m, int64_t n, int64_t k, int64_t mu, int64_t nu,
+                SplitPlan* plan) {
+  if (!cn || k <= 0) return false;
+  const int64_t threads = cn->num_threads();
+  if (threads < 2) return false;
+  const double macs = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  const int64_t want =
+      static_cast<int64_t>(std::min<double>(threads, macs / kSgemmMacsPerThread));
+  if (want < 2) return false;
+  double best = 1.0;
+  int64_t best_d = 0;
+  for (int rows = 0; rows < 2; ++rows) {
+    const int64_t d = rows ? m : n, unit = rows ? mu : nu;
+    if (unit <= 0) continue;
+    const int64_t units = (d + unit - 1) / unit, parts = std::min(want, units / 2);
+    if (parts < 2) continue;
+    const int64_t per = (units + parts - 1) / parts;
+    const double speed = static_cast<double>(units) / static_cast<double>(per);
+    if (speed > best + 1e-9 || (speed > best - 1e-9 && d > best_d)) {
+      best = speed;
+      best_d = d;
+      plan->by_rows = rows != 0;
+      plan->units = units;
+      plan->unit = unit;
+      plan->grain = per;
+    }
+  }
+  return best_d > 0;
+}
+
+// Runs f(i0, rows, j0, cols) over the slices of C (the whole of it when the
+// product is too small to split or cn is null).
+template <class F>
+void run_split(CompNode* cn, int64_t m, int64_t n, int64_t k, int64_t mu, int64_t nu,
+               const F& f) {
+  SplitPlan p;
+  if (!plan_split(cn, m, n, k, mu, nu, &p)) return f(0, m, 0, n);
+  const int64_t d = p.by_rows ? m : n;
+  loadrun::parallel_for(
+      cn, p.units,
+      [&](int64_t b, int64_t e, int) {
+        const int64_t s = b * p.unit, t = std::min(d, e * p.unit);
+        if (p.by_rows) {
+          f(s, t - s, int64_t{0}, n);
+        } else {
+          f(int64_t{0}, m, s, t - s);
+        }
+      },
+      p.grain);
+}
+
+// The epilogue of the slice whose top-left element is (i0, j0) of C.
+Epilogue slice_epilogue(const Epilogue& ep, int64_t i0, int64_t j0) {
+  Epilogue e = ep;
+  if (e.bias) e.bias += e.bias_mode == Epilogue::kPerRow ? i0 : j0;
+  if (e.residual) e.residual += i0 * e.res_ld + j0;
+  return e;
+}
+
+int64_t row_unit(int64_t m, int64_t n) { return m == 1 || n == 1 ? kGemvUnit : impl().mr; }
+int64_t col_unit(int64_t m, int64_t n) {
+  return m == 1 || n == 1 ? kGemvUnit : (impl().nr > 0 ? impl().nr : 16);
+}
+
+void sgemm_one(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+               const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+               int64_t ldc, const Epilogue& ep) {
   Epilogue pre, post;
   if (split_residual(ep, m, n, k, &pre, &post)) {
     impl().gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, pre);
     return apply_epilogue(post, c, ldc, m, n);
   }
   impl().gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep);
+}
+
+void packed_a_one(bool trans_b, int64_t m, int64_t n, int64_t k, const float* packed_a,
+                  const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
+                  const Epilogue& ep) {
+  Epilogue pre, post;
+  if (split_residual(ep, m, n, k, &pre, &post)) {
+    impl().packed_a(trans_b, m, n, k, packed_a, b, ldb, beta, c, ldc, pre);
+    return apply_epilogue(post, c, ldc, m, n);
+  }
+  impl().packed_a(trans_b, m, n, k, packed_a, b, ldb, beta, c, ldc, ep);
+}
+
+void packed_b_one(bool trans_a, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+                  const float* packed_b, float beta, float* c, int64_t ldc,
+                  const Epilogue& ep) {
+  Epilogue pre, post;
+  if (split_residual(ep, m, n, k, &pre, &post)) {
+    impl().packed_b(trans_a, m, n, k, a, lda, packed_b, beta, c, ldc, pre);
+    return apply_epilogue(post, c, ldc, m, n);
+  }
+  impl().packed_b(trans_a, m, n, k, a, lda, packed_b, beta, c, ldc, ep);
+}
+
+}  // namespace
+
+void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+           const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+           int64_t ldc, const Epilogue& ep, CompNode* cn) {
+  run_split(cn, m, n, k, row_unit(m, n), col_unit(m, n),
+            [&](int64_t i0, int64_t ms, int64_t j0, int64_t ns) {
+              sgemm_one(trans_a, trans_b, ms, ns, k, alpha, trans_a ? a + i0 : a + i0 * lda,
+                        lda, trans_b ? b + j0 * ldb : b + j0, ldb, beta, c + i0 * ldc + j0, ldc,
+                        i0 || j0 ? slice_epilogue(ep, i0, j0) : ep);
+            });
 }
 
 size_t sgemm_packed_a_floats(int64_t m, int64_t k) { return impl().packed_a_floats(m, k); }
@@ -74,13 +196,13 @@ void sgemm_pack_a(bool trans_a, int64_t m, int64_t k, const float* a, int64_t ld
 }
 void sgemm_packed_a(bool trans_b, int64_t m, int64_t n, int64_t k, const float* packed_a,
                     const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
-                    const Epilogue& ep) {
-  Epilogue pre, post;
-  if (split_residual(ep, m, n, k, &pre, &post)) {
-    impl().packed_a(trans_b, m, n, k, packed_a, b, ldb, beta, c, ldc, pre);
-    return apply_epilogue(post, c, ldc, m, n);
-  }
-  impl().packed_a(trans_b, m, n, k, packed_a, b, ldb, beta, c, ldc, ep);
+                    const Epilogue& ep, CompNode* cn) {
+  run_split(cn, m, n, k, row_unit(m, n), col_unit(m, n),
+            [&](int64_t i0, int64_t ms, int64_t j0, int64_t ns) {
+              packed_a_one(trans_b, ms, ns, k, packed_a + i0 * k,
+                           trans_b ? b + j0 * ldb : b + j0, ldb, beta, c + i0 * ldc + j0, ldc,
+                           i0 || j0 ? slice_epilogue(ep, i0, j0) : ep);
+            });
 }
 
 size_t sgemm_packed_b_floats(int64_t k, int64_t n) { return impl().packed_b_floats(k, n); }
@@ -90,13 +212,14 @@ void sgemm_pack_b(bool trans_b, int64_t k, int64_t n, const float* b, int64_t ld
 }
 void sgemm_packed_b(bool trans_a, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
                     const float* packed_b, float beta, float* c, int64_t ldc,
-                    const Epilogue& ep) {
-  Epilogue pre, post;
-  if (split_residual(ep, m, n, k, &pre, &post)) {
-    impl().packed_b(trans_a, m, n, k, a, lda, packed_b, beta, c, ldc, pre);
-    return apply_epilogue(post, c, ldc, m, n);
-  }
-  impl().packed_b(trans_a, m, n, k, a, lda, packed_b, beta, c, ldc, ep);
+                    const Epilogue& ep, CompNode* cn) {
+  const int64_t nu = impl().nr > 0 ? col_unit(m, n) : 0;  // nr == 0: no column slices
+  run_split(cn, m, n, k, row_unit(m, n), nu,
+            [&](int64_t i0, int64_t ms, int64_t j0, int64_t ns) {
+              packed_b_one(trans_a, ms, ns, k, trans_a ? a + i0 : a + i0 * lda, lda,
+                           packed_b + j0 * k, beta, c + i0 * ldc + j0, ldc,
+                           i0 || j0 ? slice_epilogue(ep, i0, j0) : ep);
+            });
 }
 
 const char* sgemm_impl_name() { return impl().name; }

@@ -8,7 +8,10 @@
 // conv.h).
 // Cost: the GEMM's 2*oc/g*k*oh*ow flops per image and group, plus writing
 // k*oh*ow floats of columns. Workspace: one column block (and the
-// transposed result). Preprocess packs the weights for the GEMM. The general fallback of the fast
+// transposed result), per thread. Threads: the column blocks of every image
+// and group are tasks shared out over the threads, or, when they are too few
+// to share evenly, each block's GEMM splits over the threads
+// (conv_split_tasks). Preprocess packs the weights for the GEMM. The general fallback of the fast
 // algorithms; also the file of the GEMM helpers CONV1x1_GEMM shares.
 #include <algorithm>
 #include <cstring>
@@ -57,16 +60,16 @@ std::shared_ptr<const void> conv_pack_weights(const float* w, int64_t group, int
 
 void conv_group_gemm(const float* w, const void* prepared, bool transposed, int64_t grp,
                      int64_t ocg, int64_t k, const float* b, int64_t ldb, float* c, int64_t ldc,
-                     int64_t n, const kernels::Epilogue& ep, float* scratch) {
+                     int64_t n, const kernels::Epilogue& ep, float* scratch, CompNode* cn) {
   const float* wg = w + grp * ocg * k;
   const float* pg = prepared ? static_cast<const float*>(prepared) +
                                    grp * packed_group_floats(ocg, k, transposed)
                              : nullptr;
   if (!transposed) {
     if (pg) {
-      kernels::sgemm_packed_a(false, ocg, n, k, pg, b, ldb, 0.f, c, ldc, ep);
+      kernels::sgemm_packed_a(false, ocg, n, k, pg, b, ldb, 0.f, c, ldc, ep, cn);
     } else {
-      kernels::sgemm(false, false, ocg, n, k, 1.f, wg, k, b, ldb, 0.f, c, ldc, ep);
+      kernels::sgemm(false, false, ocg, n, k, 1.f, wg, k, b, ldb, 0.f, c, ldc, ep, cn);
     }
     return;
   }
@@ -76,9 +79,9 @@ void conv_group_gemm(const float* w, const void* prepared, bool transposed, int6
   ept.residual = nullptr;  // in C's layout, not scratch's: added below
   if (ep.residual) ept.act = kernels::Act::kNone;
   if (pg) {
-    kernels::sgemm_packed_b(true, n, ocg, k, b, ldb, pg, 0.f, scratch, ocg, ept);
+    kernels::sgemm_packed_b(true, n, ocg, k, b, ldb, pg, 0.f, scratch, ocg, ept, cn);
   } else {
-    kernels::sgemm(true, true, n, ocg, k, 1.f, b, ldb, wg, k, 0.f, scratch, ocg, ept);
+    kernels::sgemm(true, true, n, ocg, k, 1.f, b, ldb, wg, k, 0.f, scratch, ocg, ept, cn);
   }
   constexpr int64_t kB = 16;
   for (int64_t j0 = 0; j0 < n; j0 += kB) {
@@ -188,27 +191,34 @@ class Im2colGemm final : public ConvAlgo {
     const float* w = wt.ptr<float>();
     const float* bias = ctx.has(2) ? ctx.input(2).ptr<float>() : nullptr;
     float* y = yt.ptr<float>();
-    float* col = static_cast<float*>(ctx.workspace);
     int64_t k = g.icg() * g.kh * g.kw, ohw = g.oh * g.ow, ocg = g.ocg();
-    int64_t nb = block_cols(k, ohw);
+    int64_t nb = block_cols(k, ohw), blocks = (ohw + nb - 1) / nb;
     bool tr = conv_gemm_transposed(ohw);
-    float* scratch = col + k * nb;
     const float* res = conv_residual(op, ctx);
-    for (int64_t n = 0; n < g.n; ++n) {
-      for (int64_t grp = 0; grp < g.group; ++grp) {
-        const float* xg = x + (n * g.ic + grp * g.icg()) * g.ih * g.iw;
-        float* yg = y + (n * g.oc + grp * ocg) * ohw;
-        const float* rg = res ? res + (n * g.oc + grp * ocg) * ohw : nullptr;
-        for (int64_t n0 = 0; n0 < ohw; n0 += nb) {
-          int64_t cols = std::min(nb, ohw - n0);
-          kernels::Epilogue ep =
-              op.epilogue(bias ? bias + grp * ocg : nullptr, rg ? rg + n0 : nullptr, ohw);
-          im2col_block(g, xg, n0, cols, col);
-          conv_group_gemm(w, ctx.prepared, tr, grp, ocg, k, col, cols, yg + n0, ohw, cols, ep,
-                          scratch);
-        }
-      }
+    // Task t: image, group and column block; `cn` splits its GEMM (null:
+    // the task runs on this thread alone).
+    auto task = [&](int64_t t, float* col, CompNode* cn) {
+      const int64_t n = t / (g.group * blocks), grp = t / blocks % g.group;
+      const int64_t n0 = t % blocks * nb, cols = std::min(nb, ohw - n0);
+      const float* xg = x + (n * g.ic + grp * g.icg()) * g.ih * g.iw;
+      float* yg = y + (n * g.oc + grp * ocg) * ohw;
+      const float* rg = res ? res + (n * g.oc + grp * ocg) * ohw : nullptr;
+      kernels::Epilogue ep =
+          op.epilogue(bias ? bias + grp * ocg : nullptr, rg ? rg + n0 : nullptr, ohw);
+      im2col_block(g, xg, n0, cols, col);
+      conv_group_gemm(w, ctx.prepared, tr, grp, ocg, k, col, cols, yg + n0, ohw, cols, ep,
+                      col + k * nb, cn);
+    };
+    const int64_t tasks = g.n * g.group * blocks;
+    if (!conv_split_tasks(ctx.comp_node, tasks)) {
+      float* col = static_cast<float*>(ctx.workspace);
+      for (int64_t t = 0; t < tasks; ++t) task(t, col, ctx.comp_node);
+      return;
     }
+    parallel_for(ctx.comp_node, tasks, [&](int64_t begin, int64_t end, int tid) {
+      float* col = static_cast<float*>(ctx.thread_workspace(tid));
+      for (int64_t t = begin; t < end; ++t) task(t, col, nullptr);
+    });
   }
 };
 

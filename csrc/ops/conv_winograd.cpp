@@ -11,6 +11,10 @@
 // the transforms (O(t^2) adds per tile and channel, in kernels/winograd*).
 // Tiles are processed in bands of whole tile rows, sized so V and M of a
 // band stay in cache; each band pads its input rows into workspace first.
+// Threads: per band, the input channels' transforms, the t^2 GEMMs and the
+// output channels' transforms are each shared out over the threads (whole
+// GEMMs, never a split reduction: bit-identical to one thread); a thread
+// pads into the band buffer of its own workspace slot.
 // Preprocess transforms the filters and packs U[xi] as the GEMMs' A operand;
 // otherwise U is computed into workspace on every run, which costs about as
 // much as the conv (WANTS_WEIGHT_PREPROCESS: the heuristic then prefers
@@ -147,6 +151,7 @@ void Winograd::run(const ConvCall& c) const {
   float* v = static_cast<float*>(ctx.workspace);
   float* mm = v + t2 * icg * bd.max_tiles();
   float* band = mm + t2 * ocg * bd.max_tiles();
+  const int64_t band_off = band - v;  // each thread pads into its own slot's band
   float* u = band + bd.band_rows() * bd.ld + 16;
   const float* prepared = static_cast<const float*>(ctx.prepared);
   size_t per = packed_floats(ocg, icg);
@@ -161,49 +166,59 @@ void Winograd::run(const ConvCall& c) const {
       float* yg = y + (n * g.oc + grp * ocg) * g.oh * g.ow;
       for (int64_t tr0 = 0; tr0 < bd.th; tr0 += bd.rb) {
         int64_t nr = std::min(bd.rb, bd.th - tr0), nt = nr * bd.tw;
-        // Input: pad the band's rows of each channel, transform its tiles.
+        // Input: pad the band's rows of each channel (into the thread's own
+        // band buffer), transform its tiles; channels over the threads.
         int64_t rows = nr * m + 2;
-        for (int64_t ic = 0; ic < icg; ++ic) {
-          const float* xc = xg + ic * g.ih * g.iw;
-          for (int64_t r = 0; r < rows; ++r) {
-            float* d = band + r * bd.ld;
-            int64_t ih = tr0 * m - g.ph + r;
-            if (ih < 0 || ih >= g.ih) {
-              std::fill(d, d + bd.ld, 0.f);
-              continue;
+        parallel_for(ctx.comp_node, icg, [&](int64_t ic0, int64_t ic1, int tid) {
+          float* bnd = static_cast<float*>(ctx.thread_workspace(tid)) + band_off;
+          for (int64_t ic = ic0; ic < ic1; ++ic) {
+            const float* xc = xg + ic * g.ih * g.iw;
+            for (int64_t r = 0; r < rows; ++r) {
+              float* d = bnd + r * bd.ld;
+              int64_t ih = tr0 * m - g.ph + r;
+              if (ih < 0 || ih >= g.ih) {
+                std::fill(d, d + bd.ld, 0.f);
+                continue;
+              }
+              const float* xr = xc + ih * g.iw;
+              int64_t lo = std::min(g.pw, bd.ld), hi = std::min(g.pw + g.iw, bd.ld);
+              std::fill(d, d + lo, 0.f);
+              std::copy(xr, xr + (hi - lo), d + lo);
+              std::fill(d + hi, d + bd.ld, 0.f);
             }
-            const float* xr = xc + ih * g.iw;
-            int64_t lo = std::min(g.pw, bd.ld), hi = std::min(g.pw + g.iw, bd.ld);
-            std::fill(d, d + lo, 0.f);
-            std::copy(xr, xr + (hi - lo), d + lo);
-            std::fill(d + hi, d + bd.ld, 0.f);
+            kernels::winograd_input_tiles(m, bnd, bd.ld, bd.tw, nt, v + ic * nt, icg * nt);
           }
-          kernels::winograd_input_tiles(m, band, bd.ld, bd.tw, nt, v + ic * nt, icg * nt);
-        }
-        // One GEMM per xi: M[xi] (ocg x nt) = U[xi] (ocg x icg) * V[xi] (icg x nt).
-        for (int64_t xi = 0; xi < t2; ++xi) {
-          const float* vb = v + xi * icg * nt;
-          float* mb = mm + xi * ocg * nt;
-          if (prepared) {
-            kernels::sgemm_packed_a(false, ocg, nt, icg, prepared + (grp * t2 + xi) * per, vb, nt,
-                                    0.f, mb, nt);
-          } else {
-            kernels::sgemm(false, false, ocg, nt, icg, 1.f, u + xi * ocg * icg, icg, vb, nt, 0.f,
-                           mb, nt);
+        });
+        // One GEMM per xi: M[xi] (ocg x nt) = U[xi] (ocg x icg) * V[xi] (icg x nt);
+        // the t^2 GEMMs over the threads.
+        parallel_for(ctx.comp_node, t2, [&](int64_t xi0, int64_t xi1, int) {
+          for (int64_t xi = xi0; xi < xi1; ++xi) {
+            const float* vb = v + xi * icg * nt;
+            float* mb = mm + xi * ocg * nt;
+            if (prepared) {
+              kernels::sgemm_packed_a(false, ocg, nt, icg, prepared + (grp * t2 + xi) * per, vb,
+                                      nt, 0.f, mb, nt);
+            } else {
+              kernels::sgemm(false, false, ocg, nt, icg, 1.f, u + xi * ocg * icg, icg, vb, nt,
+                             0.f, mb, nt);
+            }
           }
-        }
-        // Output: Y = A^T M A per tile and channel, bias, activation.
-        for (int64_t oc = 0; oc < ocg; ++oc) {
-          float b = bias ? bias[grp * ocg + oc] : 0.f;
-          float* yc = yg + oc * g.oh * g.ow;
-          kernels::winograd_output_tiles(m, mm + oc * nt, ocg * nt, bd.tw, nt, b, ep,
-                                         yc + tr0 * m * g.ow, g.ow, g.oh - tr0 * m, g.ow);
-          if (res) {
-            int64_t r0 = tr0 * m, r1 = std::min(g.oh, (tr0 + nr) * m);
-            int64_t off = ((n * g.oc + grp * ocg + oc) * g.oh + r0) * g.ow;
-            conv_residual_act(op, res + off, y + off, (r1 - r0) * g.ow);
+        });
+        // Output: Y = A^T M A per tile and channel, bias, activation; channels
+        // over the threads.
+        parallel_for(ctx.comp_node, ocg, [&](int64_t oc0, int64_t oc1, int) {
+          for (int64_t oc = oc0; oc < oc1; ++oc) {
+            float b = bias ? bias[grp * ocg + oc] : 0.f;
+            float* yc = yg + oc * g.oh * g.ow;
+            kernels::winograd_output_tiles(m, mm + oc * nt, ocg * nt, bd.tw, nt, b, ep,
+                                           yc + tr0 * m * g.ow, g.ow, g.oh - tr0 * m, g.ow);
+            if (res) {
+              int64_t r0 = tr0 * m, r1 = std::min(g.oh, (tr0 + nr) * m);
+              int64_t off = ((n * g.oc + grp * ocg + oc) * g.oh + r0) * g.ow;
+              conv_residual_act(op, res + off, y + off, (r1 - r0) * g.ow);
+            }
           }
-        }
+        });
       }
     }
   }
