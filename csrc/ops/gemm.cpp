@@ -121,7 +121,8 @@ const auto kNaive = naive_algo<GemmOp>(gemm_naive);
 // the product accumulates onto it. A constant B is packed once (alpha folded
 // in) by preprocess(); otherwise B is packed into the workspace per run,
 // except for matrix-vector shapes (M == 1 or N == 1), which run the GEMV
-// kernels on B as it is.
+// kernels on B as it is. Threads: the product splits over the step's
+// CompNode by slices of C (kernels/sgemm.h), bit-identical to one thread.
 
 struct GemmDims {
   int64_t m, n, k;

@@ -135,6 +135,11 @@ const auto kNaive = naive_algo<MatMulOp>(matmul_naive);
 // preprocess() (weight preprocess); otherwise B is packed into the workspace
 // per run (once per distinct B matrix), except for matrix-vector shapes
 // (M == 1 or N == 1), which run the GEMV kernels on B as it is.
+// Threads: several products go one per thread when they share out evenly (a
+// multiple of the threads, or 4 per thread or more; each thread packs B into
+// its own workspace slot); otherwise each product's GEMM splits over the
+// threads (kernels/sgemm.h). Either way only outputs are split: the bits do
+// not depend on the thread count.
 
 // How an SGEMM MatMul runs: `rows` rows of A per product (batch*M when the
 // batches fold into one product), `products` products.
