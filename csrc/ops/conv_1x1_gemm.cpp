@@ -20,24 +20,31 @@ namespace {
 
 bool direct(const ConvGeo& g) { return g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0 && g.oh == g.ih && g.ow == g.iw; }
 
-// in[c][oh][ow] = x[c][oh*sh - ph][ow*sw - pw], 0 outside the input.
-void gather(const ConvGeo& g, const float* x, float* in) {
-  for (int64_t c = 0; c < g.icg(); ++c) {
-    const float* xp = x + c * g.ih * g.iw;
-    for (int64_t oh = 0; oh < g.oh; ++oh) {
-      float* d = in + (c * g.oh + oh) * g.ow;
-      int64_t ih = oh * g.sh - g.ph;
-      if (ih < 0 || ih >= g.ih) {
-        std::fill(d, d + g.ow, 0.f);
-        continue;
-      }
-      const float* xr = xp + ih * g.iw;
-      for (int64_t ow = 0; ow < g.ow; ++ow) {
-        int64_t iw = ow * g.sw - g.pw;
-        d[ow] = iw >= 0 && iw < g.iw ? xr[iw] : 0.f;
-      }
-    }
-  }
+// in[c][oh][ow] = x[c][oh*sh - ph][ow*sw - pw], 0 outside the input;
+// channels over cn's threads (null: this thread).
+void gather(const ConvGeo& g, const float* x, float* in, CompNode* cn) {
+  const int64_t grain = std::max<int64_t>(1, 4096 / std::max<int64_t>(g.oh * g.ow, 1));
+  parallel_for(
+      cn, g.icg(),
+      [&](int64_t c0, int64_t c1, int) {
+        for (int64_t c = c0; c < c1; ++c) {
+          const float* xp = x + c * g.ih * g.iw;
+          for (int64_t oh = 0; oh < g.oh; ++oh) {
+            float* d = in + (c * g.oh + oh) * g.ow;
+            int64_t ih = oh * g.sh - g.ph;
+            if (ih < 0 || ih >= g.ih) {
+              std::fill(d, d + g.ow, 0.f);
+              continue;
+            }
+            const float* xr = xp + ih * g.iw;
+            for (int64_t ow = 0; ow < g.ow; ++ow) {
+              int64_t iw = ow * g.sw - g.pw;
+              d[ow] = iw >= 0 && iw < g.iw ? xr[iw] : 0.f;
+            }
+          }
+        }
+      },
+      grain);
 }
 
 class Conv1x1Gemm final : public ConvAlgo {
@@ -91,7 +98,7 @@ class Conv1x1Gemm final : public ConvAlgo {
       const float* xg = x + (n * g.ic + grp * icg) * g.ih * g.iw;
       const float* b = xg;
       if (!dir) {
-        gather(g, xg, gathered);
+        gather(g, xg, gathered, cn);
         b = gathered;
       }
       int64_t yoff = (n * g.oc + grp * ocg) * ohw;

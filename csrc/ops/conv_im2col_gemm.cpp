@@ -83,23 +83,32 @@ void conv_group_gemm(const float* w, const void* prepared, bool transposed, int6
   } else {
     kernels::sgemm(true, true, n, ocg, k, 1.f, b, ldb, wg, k, 0.f, scratch, ocg, ept, cn);
   }
+  // Transposed back (and residual, activation) by ranges of channels over
+  // the threads: each channel's row of C is written by one range.
   constexpr int64_t kB = 16;
-  for (int64_t j0 = 0; j0 < n; j0 += kB) {
-    int64_t j1 = std::min(n, j0 + kB);
-    for (int64_t o = 0; o < ocg; ++o) {
-      float* co = c + o * ldc;
-      if (ep.residual) {
-        const float* r = ep.residual + o * ep.res_ld;
-        for (int64_t j = j0; j < j1; ++j) co[j] = scratch[j * ocg + o] + r[j];
-      } else {
-        for (int64_t j = j0; j < j1; ++j) co[j] = scratch[j * ocg + o];
-      }
-    }
-  }
-  if (ep.residual && ep.act != kernels::Act::kNone) {  // after the residual
-    const kernels::EltwiseImpl& kt = kernels::kernel_table().eltwise;
-    for (int64_t o = 0; o < ocg; ++o) kt.act(ep.act, c + o * ldc, c + o * ldc, n, ep.p0, ep.p1);
-  }
+  const int64_t grain = std::max<int64_t>(1, 8192 / std::max<int64_t>(n, 1));
+  parallel_for(
+      cn, ocg,
+      [&](int64_t o0, int64_t o1, int) {
+        for (int64_t j0 = 0; j0 < n; j0 += kB) {
+          int64_t j1 = std::min(n, j0 + kB);
+          for (int64_t o = o0; o < o1; ++o) {
+            float* co = c + o * ldc;
+            if (ep.residual) {
+              const float* r = ep.residual + o * ep.res_ld;
+              for (int64_t j = j0; j < j1; ++j) co[j] = scratch[j * ocg + o] + r[j];
+            } else {
+              for (int64_t j = j0; j < j1; ++j) co[j] = scratch[j * ocg + o];
+            }
+          }
+        }
+        if (ep.residual && ep.act != kernels::Act::kNone) {  // after the residual
+          const kernels::EltwiseImpl& kt = kernels::kernel_table().eltwise;
+          for (int64_t o = o0; o < o1; ++o)
+            kt.act(ep.act, c + o * ldc, c + o * ldc, n, ep.p0, ep.p1);
+        }
+      },
+      grain);
 }
 
 namespace {
