@@ -166,6 +166,7 @@ MATMUL_CASES = [  # (a shape, b shape, split)
     ((3, 61, 67), (3, 67, 71), True),  # 3 products: each GEMM splits
     ((2, 1, 7, 9), (3, 9, 5), False),  # broadcast batches, tiny
     ((5, 7), (7, 2), False),
+    ((37, 517), (517, 301), True),  # B big enough that its packing splits too
 ]
 
 
@@ -187,6 +188,7 @@ def test_matmul_threads(a_shape, b_shape, split, const_b):
     (1, 1031, 517, (0, 1), "row"),  # GEMV
     (1031, 1, 517, (0, 0), "col"),  # GEMV, one column
     (97, 101, 89, (0, 1), None),
+    (37, 301, 517, (0, 1), "row"),  # B's packing splits too
 ])
 @pytest.mark.parametrize("const_b", [False, True])
 def test_gemm_threads(m, n, k, trans, c_kind, const_b):

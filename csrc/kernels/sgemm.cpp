@@ -207,8 +207,18 @@ void sgemm_packed_a(bool trans_b, int64_t m, int64_t n, int64_t k, const float* 
 
 size_t sgemm_packed_b_floats(int64_t k, int64_t n) { return impl().packed_b_floats(k, n); }
 void sgemm_pack_b(bool trans_b, int64_t k, int64_t n, const float* b, int64_t ldb,
-                  float* packed) {
-  impl().pack_b(trans_b, k, n, b, ldb, packed);
+                  float* packed, CompNode* cn) {
+  const int64_t nr = impl().nr, units = nr > 0 ? (n + nr - 1) / nr : 0;
+  // About 64k floats per range: less is not worth a dispatch.
+  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(k * nr, 1));
+  if (!cn || units < 2 * grain) return impl().pack_b(trans_b, k, n, b, ldb, packed);
+  loadrun::parallel_for(
+      cn, units,
+      [&](int64_t u0, int64_t u1, int) {
+        const int64_t j0 = u0 * nr, j1 = std::min(n, u1 * nr);
+        impl().pack_b(trans_b, k, j1 - j0, trans_b ? b + j0 * ldb : b + j0, ldb, packed + j0 * k);
+      },
+      grain);
 }
 void sgemm_packed_b(bool trans_a, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
                     const float* packed_b, float beta, float* c, int64_t ldc,

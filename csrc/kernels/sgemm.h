@@ -58,7 +58,10 @@ void sgemm_packed_a(bool trans_b, int64_t m, int64_t n, int64_t k, const float* 
                     const Epilogue& ep = {}, CompNode* cn = nullptr);
 
 size_t sgemm_packed_b_floats(int64_t k, int64_t n);
-void sgemm_pack_b(bool trans_b, int64_t k, int64_t n, const float* b, int64_t ldb, float* packed);
+// cn: the packing splits by column panels over its threads (where the format
+// allows; the packed bytes are the same).
+void sgemm_pack_b(bool trans_b, int64_t k, int64_t n, const float* b, int64_t ldb, float* packed,
+                  CompNode* cn = nullptr);
 // C = op(A) * packed_b + beta * C, then ep.
 void sgemm_packed_b(bool trans_a, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
                     const float* packed_b, float beta, float* c, int64_t ldc,

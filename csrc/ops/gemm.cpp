@@ -200,7 +200,7 @@ class GemmSgemm final : public Algo {
                               ctx.comp_node);
     } else if (gemm_packs_b(d) && ctx.workspace_size >= kernels::sgemm_packed_b_workspace(k, n)) {
       float* ws = kernels::sgemm_workspace_ptr(ctx.workspace);
-      kernels::sgemm_pack_b(op.trans_b, k, n, bt.ptr<float>(), ldb, ws);
+      kernels::sgemm_pack_b(op.trans_b, k, n, bt.ptr<float>(), ldb, ws, ctx.comp_node);
       if (alpha != 1.f) {
         const size_t cnt = kernels::sgemm_packed_b_floats(k, n);
         for (size_t i = 0; i < cnt; ++i) ws[i] *= alpha;

@@ -206,7 +206,7 @@ class MatMulSgemm final : public Algo {
       if (packed) {
         kernels::sgemm_packed_b(false, rows, n, k, ap, k, packed->matrix(bi), 0.f, yp, n, {}, cn);
       } else if (ws) {
-        if (*holds != bi) kernels::sgemm_pack_b(false, k, n, b + bi * k * n, n, ws);
+        if (*holds != bi) kernels::sgemm_pack_b(false, k, n, b + bi * k * n, n, ws, cn);
         *holds = bi;
         kernels::sgemm_packed_b(false, rows, n, k, ap, k, ws, 0.f, yp, n, {}, cn);
       } else {
