@@ -122,43 +122,53 @@ int64_t block_cols(int64_t k, int64_t n) {
   return std::min(nb, n);
 }
 
-// Columns [n0, n0 + nb) of the group's im2col matrix (x: its first channel).
-void im2col_block(const ConvGeo& g, const float* x, int64_t n0, int64_t nb, float* col) {
-  int64_t ihw = g.ih * g.iw;
-  float* row = col;
-  for (int64_t c = 0; c < g.icg(); ++c) {
-    const float* xp = x + c * ihw;
-    for (int64_t kh = 0; kh < g.kh; ++kh) {
-      for (int64_t kw = 0; kw < g.kw; ++kw, row += nb) {
-        int64_t off = kw * g.dw - g.pw;  // iw = ow * sw + off
-        int64_t a = off >= 0 ? 0 : (-off + g.sw - 1) / g.sw;
-        int64_t b = g.iw - off <= 0 ? 0 : (g.iw - off + g.sw - 1) / g.sw;
-        b = std::min(b, g.ow);
-        a = std::min(a, b);
-        int64_t oh = n0 / g.ow, ow0 = n0 % g.ow;
-        for (int64_t j = 0; j < nb; ++oh, ow0 = 0) {
-          int64_t len = std::min(g.ow - ow0, nb - j);
-          float* dst = row + j;  // dst[o - ow0] for ow o in [ow0, e)
-          int64_t ih = oh * g.sh - g.ph + kh * g.dh;
-          int64_t e = ow0 + len;
-          if (ih < 0 || ih >= g.ih) {
-            std::fill(dst, dst + len, 0.f);
+// The kh*kw rows of input channel plane xp in columns [n0, n0 + nb) of the
+// im2col matrix, from `row` on.
+void im2col_channel(const ConvGeo& g, const float* xp, int64_t n0, int64_t nb, float* row) {
+  for (int64_t kh = 0; kh < g.kh; ++kh) {
+    for (int64_t kw = 0; kw < g.kw; ++kw, row += nb) {
+      int64_t off = kw * g.dw - g.pw;  // iw = ow * sw + off
+      int64_t a = off >= 0 ? 0 : (-off + g.sw - 1) / g.sw;
+      int64_t b = g.iw - off <= 0 ? 0 : (g.iw - off + g.sw - 1) / g.sw;
+      b = std::min(b, g.ow);
+      a = std::min(a, b);
+      int64_t oh = n0 / g.ow, ow0 = n0 % g.ow;
+      for (int64_t j = 0; j < nb; ++oh, ow0 = 0) {
+        int64_t len = std::min(g.ow - ow0, nb - j);
+        float* dst = row + j;  // dst[o - ow0] for ow o in [ow0, e)
+        int64_t ih = oh * g.sh - g.ph + kh * g.dh;
+        int64_t e = ow0 + len;
+        if (ih < 0 || ih >= g.ih) {
+          std::fill(dst, dst + len, 0.f);
+        } else {
+          const float* xr = xp + ih * g.iw;  // xr[o * sw + off] is ow o's input
+          int64_t lo = std::clamp(a, ow0, e), hi = std::clamp(b, ow0, e);
+          std::fill(dst, dst + (lo - ow0), 0.f);
+          if (g.sw == 1) {
+            std::memcpy(dst + (lo - ow0), xr + lo + off, (hi - lo) * sizeof(float));
           } else {
-            const float* xr = xp + ih * g.iw;  // xr[o * sw + off] is ow o's input
-            int64_t lo = std::clamp(a, ow0, e), hi = std::clamp(b, ow0, e);
-            std::fill(dst, dst + (lo - ow0), 0.f);
-            if (g.sw == 1) {
-              std::memcpy(dst + (lo - ow0), xr + lo + off, (hi - lo) * sizeof(float));
-            } else {
-              for (int64_t o = lo; o < hi; ++o) dst[o - ow0] = xr[o * g.sw + off];
-            }
-            std::fill(dst + (hi - ow0), dst + len, 0.f);
+            for (int64_t o = lo; o < hi; ++o) dst[o - ow0] = xr[o * g.sw + off];
           }
-          j += len;
+          std::fill(dst + (hi - ow0), dst + len, 0.f);
         }
+        j += len;
       }
     }
   }
+}
+
+// Columns [n0, n0 + nb) of the group's im2col matrix (x: its first channel);
+// channels over cn's threads (null: this thread).
+void im2col_block(const ConvGeo& g, const float* x, int64_t n0, int64_t nb, float* col,
+                  CompNode* cn) {
+  const int64_t ihw = g.ih * g.iw, rows = g.kh * g.kw * nb;
+  const int64_t grain = std::max<int64_t>(1, 8192 / std::max<int64_t>(rows, 1));
+  parallel_for(
+      cn, g.icg(),
+      [&](int64_t c0, int64_t c1, int) {
+        for (int64_t c = c0; c < c1; ++c) im2col_channel(g, x + c * ihw, n0, nb, col + c * rows);
+      },
+      grain);
 }
 
 class Im2colGemm final : public ConvAlgo {
@@ -214,7 +224,7 @@ class Im2colGemm final : public ConvAlgo {
       const float* rg = res ? res + (n * g.oc + grp * ocg) * ohw : nullptr;
       kernels::Epilogue ep =
           op.epilogue(bias ? bias + grp * ocg : nullptr, rg ? rg + n0 : nullptr, ohw);
-      im2col_block(g, xg, n0, cols, col);
+      im2col_block(g, xg, n0, cols, col, cn);
       conv_group_gemm(w, ctx.prepared, tr, grp, ocg, k, col, cols, yg + n0, ohw, cols, ep,
                       col + k * nb, cn);
     };
