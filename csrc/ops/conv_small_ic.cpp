@@ -22,10 +22,8 @@
 namespace loadrun {
 
 namespace {
-constexpr int64_t kSmallIcMacsPerRange = 64 * 1024;
-}  // namespace
 
-namespace {
+constexpr int64_t kSmallIcMacsPerRange = 64 * 1024;
 
 bool fits(const ConvGeo& g) {
   return g.group == 1 && g.ic <= 4 && g.sh == g.sw && (g.sh == 1 || g.sh == 2) && g.dh == 1 &&

@@ -169,6 +169,11 @@ void Winograd::run(const ConvCall& c) const {
         // Input: pad the band's rows of each channel (into the thread's own
         // band buffer), transform its tiles; channels over the threads.
         int64_t rows = nr * m + 2;
+        // Grains: about 16k transform flops, or kSgemmMacsPerThread GEMM
+        // multiply-adds, per range at least.
+        const int64_t tx_grain = std::max<int64_t>(1, 16384 / (nt * t2));
+        const int64_t gemm_macs = std::max<int64_t>(ocg * nt * icg, 1);
+        const int64_t gemm_grain = std::max<int64_t>(1, kernels::kSgemmMacsPerThread / gemm_macs);
         parallel_for(ctx.comp_node, icg, [&](int64_t ic0, int64_t ic1, int tid) {
           float* bnd = static_cast<float*>(ctx.thread_workspace(tid)) + band_off;
           for (int64_t ic = ic0; ic < ic1; ++ic) {
@@ -188,7 +193,7 @@ void Winograd::run(const ConvCall& c) const {
             }
             kernels::winograd_input_tiles(m, bnd, bd.ld, bd.tw, nt, v + ic * nt, icg * nt);
           }
-        });
+        }, tx_grain);
         // One GEMM per xi: M[xi] (ocg x nt) = U[xi] (ocg x icg) * V[xi] (icg x nt);
         // the t^2 GEMMs over the threads.
         parallel_for(ctx.comp_node, t2, [&](int64_t xi0, int64_t xi1, int) {
@@ -203,7 +208,7 @@ void Winograd::run(const ConvCall& c) const {
                              0.f, mb, nt);
             }
           }
-        });
+        }, gemm_grain);
         // Output: Y = A^T M A per tile and channel, bias, activation; channels
         // over the threads.
         parallel_for(ctx.comp_node, ocg, [&](int64_t oc0, int64_t oc1, int) {
@@ -218,7 +223,7 @@ void Winograd::run(const ConvCall& c) const {
               conv_residual_act(op, res + off, y + off, (r1 - r0) * g.ow);
             }
           }
-        });
+        }, tx_grain);
       }
     }
   }
