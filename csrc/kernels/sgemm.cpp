@@ -63,14 +63,17 @@ namespace {
 
 // ---- the threaded split ------------------------------------------------------
 //
-// C is cut into slices of whole units of rows (or columns): a unit is a
-// multiple of the micro-kernel's panel (mr rows, nr columns: a slice's tiles
-// are then the tiles of the whole product, and a packed operand is sliced at
-// a panel boundary) or, for the GEMV paths, of 192 (a multiple of every
-// GEMV kernel's column block, so a slice's blocks are the whole one's). Every
-// slice holds 2 units or more, so a slice never turns into the GEMV path the
-// whole product does not take. The dimension split is the one whose units
-// divide most evenly over the threads (the larger on a tie).
+// C is cut into slices of whole units of rows (or columns): a unit is the
+// micro-kernel's panel (mr rows, nr columns: a packed operand is sliced at a
+// panel boundary) or, for the GEMV paths, 192 (a multiple of every GEMV
+// kernel's column block, so a slice's blocks are the whole one's). Each
+// element of C is still summed by one accumulator over k in the same order,
+// whichever tile shape computes it, so the bits are the whole product's
+// (tests/test_threads_kernels.py). Every slice holds 2 units or more, so a
+// slice never turns into the GEMV path the whole product does not take. The
+// dimension split is the one whose units divide most evenly over the threads
+// (the larger on a tie). Each thread packs its own slice of the split
+// operand and all of the other one (already packed for weights).
 constexpr int64_t kGemvUnit = 192;
 
 struct SplitPlan {
