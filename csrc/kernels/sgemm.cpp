@@ -71,10 +71,15 @@ namespace {
 // whichever tile shape computes it, so the bits are the whole product's
 // (tests/test_threads_kernels.py). Every slice holds 2 units or more, so a
 // slice never turns into the GEMV path the whole product does not take. The
-// dimension split is the one whose units divide most evenly over the threads
-// (the larger on a tie). Each thread packs its own slice of the split
-// operand and all of the other one (already packed for weights).
+// dimension split is the one whose units divide over the threads
+// for the least time per thread: its share of the multiply-adds plus the
+// packing it repeats, since each thread packs its own slice of the split
+// operand but all of the other one (nothing for an operand packed
+// beforehand: weights).
 constexpr int64_t kGemvUnit = 192;
+// Packing one float costs about this many multiply-adds (a strided read and
+// a write against 2 FMAs per cycle and lane).
+constexpr double kPackCostInMacs = 16.0;
 
 struct SplitPlan {
   bool by_rows = false;
@@ -82,8 +87,9 @@ struct SplitPlan {
 };
 
 // mu / nu: the row / column unit; 0 when that dimension may not be split.
+// a_packed / b_packed: that operand comes packed (no thread repeats it).
 bool plan_split(CompNode* cn, int64_t m, int64_t n, int64_t k, int64_t mu, int64_t nu,
-                SplitPlan* plan) {
+                bool a_packed, bool b_packed, SplitPlan* plan) {
   if (!cn || k <= 0) return false;
   const int64_t threads = cn->num_threads();
   if (threads < 2) return false;
@@ -91,7 +97,11 @@ bool plan_split(CompNode* cn, int64_t m, int64_t n, int64_t k, int64_t mu, int64
   const int64_t want =
       static_cast<int64_t>(std::min<double>(threads, macs / kSgemmMacsPerThread));
   if (want < 2) return false;
-  double best = 1.0;
+  // Time in multiply-adds: the longest slice's, plus the packing its thread
+  // does (the whole of the operand not split, its share of the split one).
+  const double pack_a = a_packed ? 0.0 : static_cast<double>(m) * static_cast<double>(k);
+  const double pack_b = b_packed ? 0.0 : static_cast<double>(k) * static_cast<double>(n);
+  double best = macs + kPackCostInMacs * (pack_a + pack_b);  // one thread
   int64_t best_d = 0;
   for (int rows = 0; rows < 2; ++rows) {
     const int64_t d = rows ? m : n, unit = rows ? mu : nu;
@@ -99,9 +109,11 @@ bool plan_split(CompNode* cn, int64_t m, int64_t n, int64_t k, int64_t mu, int64
     const int64_t units = (d + unit - 1) / unit, parts = std::min(want, units / 2);
     if (parts < 2) continue;
     const int64_t per = (units + parts - 1) / parts;
-    const double speed = static_cast<double>(units) / static_cast<double>(per);
-    if (speed > best + 1e-9 || (speed > best - 1e-9 && d > best_d)) {
-      best = speed;
+    const double share = static_cast<double>(per) / static_cast<double>(units);
+    const double time = macs * share + kPackCostInMacs * (rows ? pack_a * share + pack_b
+                                                               : pack_a + pack_b * share);
+    if (time < best * (1 - 1e-9) || (time < best * (1 + 1e-9) && d > best_d)) {
+      best = time;
       best_d = d;
       plan->by_rows = rows != 0;
       plan->units = units;
@@ -116,9 +128,9 @@ bool plan_split(CompNode* cn, int64_t m, int64_t n, int64_t k, int64_t mu, int64
 // product is too small to split or cn is null).
 template <class F>
 void run_split(CompNode* cn, int64_t m, int64_t n, int64_t k, int64_t mu, int64_t nu,
-               const F& f) {
+               bool a_packed, bool b_packed, const F& f) {
   SplitPlan p;
-  if (!plan_split(cn, m, n, k, mu, nu, &p)) return f(0, m, 0, n);
+  if (!plan_split(cn, m, n, k, mu, nu, a_packed, b_packed, &p)) return f(0, m, 0, n);
   const int64_t d = p.by_rows ? m : n;
   loadrun::parallel_for(
       cn, p.units,
@@ -184,7 +196,7 @@ void packed_b_one(bool trans_a, int64_t m, int64_t n, int64_t k, const float* a,
 void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
            const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
            int64_t ldc, const Epilogue& ep, CompNode* cn) {
-  run_split(cn, m, n, k, row_unit(m, n), col_unit(m, n),
+  run_split(cn, m, n, k, row_unit(m, n), col_unit(m, n), false, false,
             [&](int64_t i0, int64_t ms, int64_t j0, int64_t ns) {
               sgemm_one(trans_a, trans_b, ms, ns, k, alpha, trans_a ? a + i0 : a + i0 * lda,
                         lda, trans_b ? b + j0 * ldb : b + j0, ldb, beta, c + i0 * ldc + j0, ldc,
@@ -200,7 +212,7 @@ void sgemm_pack_a(bool trans_a, int64_t m, int64_t k, const float* a, int64_t ld
 void sgemm_packed_a(bool trans_b, int64_t m, int64_t n, int64_t k, const float* packed_a,
                     const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
                     const Epilogue& ep, CompNode* cn) {
-  run_split(cn, m, n, k, row_unit(m, n), col_unit(m, n),
+  run_split(cn, m, n, k, row_unit(m, n), col_unit(m, n), true, false,
             [&](int64_t i0, int64_t ms, int64_t j0, int64_t ns) {
               packed_a_one(trans_b, ms, ns, k, packed_a + i0 * k,
                            trans_b ? b + j0 * ldb : b + j0, ldb, beta, c + i0 * ldc + j0, ldc,
@@ -227,7 +239,7 @@ void sgemm_packed_b(bool trans_a, int64_t m, int64_t n, int64_t k, const float* 
                     const float* packed_b, float beta, float* c, int64_t ldc,
                     const Epilogue& ep, CompNode* cn) {
   const int64_t nu = impl().nr > 0 ? col_unit(m, n) : 0;  // nr == 0: no column slices
-  run_split(cn, m, n, k, row_unit(m, n), nu,
+  run_split(cn, m, n, k, row_unit(m, n), nu, false, true,
             [&](int64_t i0, int64_t ms, int64_t j0, int64_t ns) {
               packed_b_one(trans_a, ms, ns, k, trans_a ? a + i0 : a + i0 * lda, lda,
                            packed_b + j0 * k, beta, c + i0 * ldc + j0, ldc,
