@@ -96,7 +96,9 @@ CONV_CASES = [
     ("WINOGRAD_F63", (1, 19, 30, 31), (21, 19, 3, 3), dict(pads=[1, 0, 2, 1]), True),
     ("WINOGRAD_F63", (2, 33, 40, 39), (35, 33, 3, 3), dict(pads=[1, 1, 1, 1]), True),
     ("WINOGRAD_F63", (1, 8, 7, 6), (6, 4, 3, 3), dict(group=2), False),
+    ("WINOGRAD_F63", (4, 64, 40, 39), (64, 64, 3, 3), dict(pads=[1, 1, 1, 1]), True),  # 8 uneven bands
     ("WINOGRAD_F43", (1, 45, 30, 26), (47, 45, 3, 3), dict(pads=[1, 1, 1, 1]), True),
+    ("WINOGRAD_F43", (1, 120, 45, 20), (120, 120, 3, 3), dict(pads=[1, 1, 1, 1]), True),  # 2 even bands
     ("WINOGRAD_F43", (2, 5, 9, 13), (6, 5, 3, 3), dict(pads=[1, 1, 1, 1]), False),
     ("DEPTHWISE_DIRECT", (2, 37, 29, 31), (37, 1, 3, 3), dict(group=37, pads=[1, 1, 1, 1]), True),
     ("DEPTHWISE_DIRECT", (1, 33, 40, 41), (33, 1, 5, 5), dict(group=33, strides=[2, 2], pads=[2, 1, 2, 2]), True),

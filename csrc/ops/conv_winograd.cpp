@@ -11,10 +11,11 @@
 // the transforms (O(t^2) adds per tile and channel, in kernels/winograd*).
 // Tiles are processed in bands of whole tile rows, sized so V and M of a
 // band stay in cache; each band pads its input rows into workspace first.
-// Threads: per band, the input channels' transforms, the t^2 GEMMs and the
-// output channels' transforms are each shared out over the threads (whole
-// GEMMs, never a split reduction: bit-identical to one thread); a thread
-// pads into the band buffer of its own workspace slot.
+// Threads: whole bands (of every image and group) go one per thread, each
+// with the V and M of its own workspace slot, when they share out evenly;
+// otherwise, per band, the input channels' transforms, the t^2 GEMMs and the
+// output channels' transforms are each shared out over the threads. Either
+// way no reduction is split: the bits are the one-thread ones.
 // Preprocess transforms the filters and packs U[xi] as the GEMMs' A operand;
 // otherwise U is computed into workspace on every run, which costs about as
 // much as the conv (WANTS_WEIGHT_PREPROCESS: the heuristic then prefers
@@ -148,34 +149,35 @@ void Winograd::run(const ConvCall& c) const {
   const int m = m_;
   Bands bd(m, g);
   const int64_t t2 = static_cast<int64_t>(bd.t) * bd.t, icg = g.icg(), ocg = g.ocg();
-  float* v = static_cast<float*>(ctx.workspace);
-  float* mm = v + t2 * icg * bd.max_tiles();
-  float* band = mm + t2 * ocg * bd.max_tiles();
-  const int64_t band_off = band - v;  // each thread pads into its own slot's band
-  float* u = band + bd.band_rows() * bd.ld + 16;
+  // A slot's layout: V, M, the padded band rows, U (when not preprocessed).
+  const int64_t mm_off = t2 * icg * bd.max_tiles();
+  const int64_t band_off = mm_off + t2 * ocg * bd.max_tiles();
+  float* u = static_cast<float*>(ctx.workspace) + band_off + bd.band_rows() * bd.ld + 16;
   const float* prepared = static_cast<const float*>(ctx.prepared);
   size_t per = packed_floats(ocg, icg);
   kernels::Epilogue ep = op.epilogue(nullptr);
   const float* res = conv_residual(op, ctx);
   if (res) ep.act = kernels::Act::kNone;  // after the residual, per band
 
-  for (int64_t grp = 0; grp < g.group; ++grp) {
-    if (!prepared) transform_filters(m, g, w, grp, u);
-    for (int64_t n = 0; n < g.n; ++n) {
-      const float* xg = x + (n * g.ic + grp * icg) * g.ih * g.iw;
-      float* yg = y + (n * g.oc + grp * ocg) * g.oh * g.ow;
-      for (int64_t tr0 = 0; tr0 < bd.th; tr0 += bd.rb) {
-        int64_t nr = std::min(bd.rb, bd.th - tr0), nt = nr * bd.tw;
-        // Input: pad the band's rows of each channel (into the thread's own
-        // band buffer), transform its tiles; channels over the threads.
-        int64_t rows = nr * m + 2;
-        // Grains: about 16k transform flops, or kSgemmMacsPerThread GEMM
-        // multiply-adds, per range at least.
-        const int64_t tx_grain = std::max<int64_t>(1, 16384 / (nt * t2));
-        const int64_t gemm_macs = std::max<int64_t>(ocg * nt * icg, 1);
-        const int64_t gemm_grain = std::max<int64_t>(1, kernels::kSgemmMacsPerThread / gemm_macs);
-        parallel_for(ctx.comp_node, icg, [&](int64_t ic0, int64_t ic1, int tid) {
-          float* bnd = static_cast<float*>(ctx.thread_workspace(tid)) + band_off;
+  // One band (tile rows [tr0, tr0 + rb) of image n, group grp) with the V and
+  // M of workspace slot `slot`. cn: its phases split over the threads, each
+  // thread padding into its own slot's band rows; null: this thread alone.
+  auto run_band = [&](int64_t n, int64_t grp, int64_t tr0, float* slot, CompNode* cn) {
+    float* v = slot;
+    float* mm = slot + mm_off;
+    const float* xg = x + (n * g.ic + grp * icg) * g.ih * g.iw;
+    float* yg = y + (n * g.oc + grp * ocg) * g.oh * g.ow;
+    const int64_t nr = std::min(bd.rb, bd.th - tr0), nt = nr * bd.tw, rows = nr * m + 2;
+    // Grains: about 16k transform flops, or kSgemmMacsPerThread GEMM
+    // multiply-adds, per range at least.
+    const int64_t tx_grain = std::max<int64_t>(1, 16384 / (nt * t2));
+    const int64_t gemm_macs = std::max<int64_t>(ocg * nt * icg, 1);
+    const int64_t gemm_grain = std::max<int64_t>(1, kernels::kSgemmMacsPerThread / gemm_macs);
+    // Input: pad the band's rows of each channel, transform its tiles.
+    parallel_for(
+        cn, icg,
+        [&](int64_t ic0, int64_t ic1, int tid) {
+          float* bnd = (cn ? static_cast<float*>(ctx.thread_workspace(tid)) : slot) + band_off;
           for (int64_t ic = ic0; ic < ic1; ++ic) {
             const float* xc = xg + ic * g.ih * g.iw;
             for (int64_t r = 0; r < rows; ++r) {
@@ -193,10 +195,12 @@ void Winograd::run(const ConvCall& c) const {
             }
             kernels::winograd_input_tiles(m, bnd, bd.ld, bd.tw, nt, v + ic * nt, icg * nt);
           }
-        }, tx_grain);
-        // One GEMM per xi: M[xi] (ocg x nt) = U[xi] (ocg x icg) * V[xi] (icg x nt);
-        // the t^2 GEMMs over the threads.
-        parallel_for(ctx.comp_node, t2, [&](int64_t xi0, int64_t xi1, int) {
+        },
+        tx_grain);
+    // One GEMM per xi: M[xi] (ocg x nt) = U[xi] (ocg x icg) * V[xi] (icg x nt).
+    parallel_for(
+        cn, t2,
+        [&](int64_t xi0, int64_t xi1, int) {
           for (int64_t xi = xi0; xi < xi1; ++xi) {
             const float* vb = v + xi * icg * nt;
             float* mb = mm + xi * ocg * nt;
@@ -208,10 +212,12 @@ void Winograd::run(const ConvCall& c) const {
                              0.f, mb, nt);
             }
           }
-        }, gemm_grain);
-        // Output: Y = A^T M A per tile and channel, bias, activation; channels
-        // over the threads.
-        parallel_for(ctx.comp_node, ocg, [&](int64_t oc0, int64_t oc1, int) {
+        },
+        gemm_grain);
+    // Output: Y = A^T M A per tile and channel, bias, activation.
+    parallel_for(
+        cn, ocg,
+        [&](int64_t oc0, int64_t oc1, int) {
           for (int64_t oc = oc0; oc < oc1; ++oc) {
             float b = bias ? bias[grp * ocg + oc] : 0.f;
             float* yc = yg + oc * g.oh * g.ow;
@@ -223,9 +229,31 @@ void Winograd::run(const ConvCall& c) const {
               conv_residual_act(op, res + off, y + off, (r1 - r0) * g.ow);
             }
           }
-        }, tx_grain);
-      }
-    }
+        },
+        tx_grain);
+  };
+
+  // Whole bands over the threads (each with its own slot's V and M) when
+  // they share out evenly and U is ready for every group; else band after
+  // band, each split by phases.
+  const int64_t nbands = (bd.th + bd.rb - 1) / bd.rb, tasks = g.n * g.group * nbands;
+  const int threads = ctx.comp_node ? ctx.comp_node->num_threads() : 1;
+  const bool by_band = (prepared || g.group == 1) && conv_split_tasks(ctx.comp_node, tasks) &&
+                       (bd.th % bd.rb == 0 || tasks >= 4 * threads);
+  if (by_band) {
+    if (!prepared) transform_filters(m, g, w, 0, u);
+    parallel_for(ctx.comp_node, tasks, [&](int64_t t0, int64_t t1, int tid) {
+      float* slot = static_cast<float*>(ctx.thread_workspace(tid));
+      for (int64_t t = t0; t < t1; ++t)
+        run_band(t / (g.group * nbands), t / nbands % g.group, t % nbands * bd.rb, slot, nullptr);
+    });
+    return;
+  }
+  float* slot0 = static_cast<float*>(ctx.workspace);
+  for (int64_t grp = 0; grp < g.group; ++grp) {
+    if (!prepared) transform_filters(m, g, w, grp, u);
+    for (int64_t n = 0; n < g.n; ++n)
+      for (int64_t tr0 = 0; tr0 < bd.th; tr0 += bd.rb) run_band(n, grp, tr0, slot0, ctx.comp_node);
   }
 }
 
