@@ -8,6 +8,12 @@
 // constant left operand (conv filters: M = output channels), pack_b for a
 // constant right operand (MatMul/Gemm weights). Packed buffers are opaque and
 // only valid for the implementation that packed them.
+//
+// Threads: given a CompNode with several threads, a GEMM big enough (about
+// kSgemmMacsPerThread multiply-adds per thread or more) is cut into slices of
+// C's rows or columns, one per thread (sgemm.cpp); K is never split, so every
+// element is computed by the same instructions in the same order and the
+// result is bit-identical to the one-thread run. Null: the caller's thread.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -15,6 +21,7 @@
 #include "kernels/activation.h"
 
 namespace loadrun {
+class CompNode;
 namespace kernels {
 
 struct Epilogue {
@@ -41,21 +48,27 @@ inline float apply_act(const Epilogue& ep, float v) { return activate(ep.act, v,
 // beta == 0: C is only written (it may hold garbage, even NaN, before).
 void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
            const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
-           int64_t ldc, const Epilogue& ep = {});
+           int64_t ldc, const Epilogue& ep = {}, CompNode* cn = nullptr);
 
 size_t sgemm_packed_a_floats(int64_t m, int64_t k);
 void sgemm_pack_a(bool trans_a, int64_t m, int64_t k, const float* a, int64_t lda, float* packed);
 // C = packed_a * op(B) + beta * C, then ep.
 void sgemm_packed_a(bool trans_b, int64_t m, int64_t n, int64_t k, const float* packed_a,
                     const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
-                    const Epilogue& ep = {});
+                    const Epilogue& ep = {}, CompNode* cn = nullptr);
 
 size_t sgemm_packed_b_floats(int64_t k, int64_t n);
-void sgemm_pack_b(bool trans_b, int64_t k, int64_t n, const float* b, int64_t ldb, float* packed);
+// cn: the packing splits by column panels over its threads (where the format
+// allows; the packed bytes are the same).
+void sgemm_pack_b(bool trans_b, int64_t k, int64_t n, const float* b, int64_t ldb, float* packed,
+                  CompNode* cn = nullptr);
 // C = op(A) * packed_b + beta * C, then ep.
 void sgemm_packed_b(bool trans_a, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
                     const float* packed_b, float beta, float* c, int64_t ldc,
-                    const Epilogue& ep = {});
+                    const Epilogue& ep = {}, CompNode* cn = nullptr);
+
+// Multiply-adds per thread below which a GEMM stays on fewer threads.
+constexpr int64_t kSgemmMacsPerThread = 1 << 17;
 
 // "avx2_fma" or "portable": the implementation in use.
 const char* sgemm_impl_name();

@@ -274,7 +274,7 @@ void packed_b(bool ta, int64_t m, int64_t n, int64_t k, const float* a, int64_t 
 
 const SgemmImpl& sgemm_avx2_impl() {
   static const SgemmImpl impl{"avx2_fma", gemm,     packed_a_floats, pack_a,
-                              packed_a,   packed_b_floats, pack_b,   packed_b};
+                              packed_a,   packed_b_floats, pack_b,   packed_b, kMR, kNR};
   return impl;
 }
 

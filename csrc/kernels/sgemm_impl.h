@@ -19,6 +19,12 @@ struct SgemmImpl {
   void (*pack_b)(bool, int64_t, int64_t, const float*, int64_t, float*);
   void (*packed_b)(bool, int64_t, int64_t, int64_t, const float*, int64_t, const float*, float,
                    float*, int64_t, const Epilogue&);
+  // Panel heights of the packed formats, for the threaded split (sgemm.cpp):
+  // rows [i0, ...) of a packed A start at packed + i0*k when i0 is a multiple
+  // of mr, columns [j0, ...) of a packed B at packed + j0*k when j0 is a
+  // multiple of nr; nr == 0: a packed B cannot be split by columns.
+  int64_t mr;
+  int64_t nr;
 };
 
 const SgemmImpl& sgemm_portable_impl();

@@ -70,7 +70,7 @@ size_t packed_b_floats(int64_t k, int64_t n) { return static_cast<size_t>(k * n)
 
 const SgemmImpl& sgemm_portable_impl() {
   static const SgemmImpl impl{"portable", gemm,     packed_a_floats, pack_a,
-                              packed_a,   packed_b_floats, pack_b,   packed_b};
+                              packed_a,   packed_b_floats, pack_b,   packed_b, 1, 0};
   return impl;
 }
 

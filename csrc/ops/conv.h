@@ -11,6 +11,7 @@
 #include "graph/attrs.h"
 #include "kernels/sgemm.h"
 #include "ops/spatial.h"
+#include "runtime/comp_node.h"
 
 namespace loadrun {
 
@@ -100,7 +101,17 @@ std::shared_ptr<const void> conv_pack_weights(const float* w, int64_t group, int
 // needs scratch of n*ocg floats.
 void conv_group_gemm(const float* w, const void* prepared, bool transposed, int64_t grp,
                      int64_t ocg, int64_t k, const float* b, int64_t ldb, float* c, int64_t ldc,
-                     int64_t n, const kernels::Epilogue& ep, float* scratch);
+                     int64_t n, const kernels::Epilogue& ep, float* scratch,
+                     CompNode* cn = nullptr);
+
+// Threads for the GEMM-based algorithms: their independent tasks (image x
+// group x column block) go one per thread when there are enough of them to
+// share evenly (a multiple of the threads, or 4 per thread or more); else the
+// tasks run one after another and each GEMM splits over the threads.
+inline bool conv_split_tasks(const CompNode* cn, int64_t tasks) {
+  const int64_t t = cn ? cn->num_threads() : 1;
+  return t > 1 && tasks >= t && (tasks % t == 0 || tasks >= 4 * t);
+}
 
 // One conv call as a fast algorithm runs it: the geometry (worked out once
 // at bind, or per call by exec) and the call's context.

@@ -4,7 +4,9 @@
 // input plane IS the right-hand matrix (no copy); otherwise the strided (and
 // zero-padded) input positions are first gathered into workspace,
 // icg x oh*ow floats. Cost: 2*oc/g*icg*oh*ow flops per image and group.
-// Small planes run the GEMM transposed (conv.h). Preprocess packs the
+// Small planes run the GEMM transposed (conv.h). Threads: images x groups
+// go one per thread when they share out evenly, else each GEMM splits over
+// the threads (conv_split_tasks); scratch is per thread. Preprocess packs the
 // weights for the GEMM. The pointwise convs
 // of MobileNet and ResNet's bottlenecks and downsamples run here.
 #include <algorithm>
@@ -18,24 +20,31 @@ namespace {
 
 bool direct(const ConvGeo& g) { return g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0 && g.oh == g.ih && g.ow == g.iw; }
 
-// in[c][oh][ow] = x[c][oh*sh - ph][ow*sw - pw], 0 outside the input.
-void gather(const ConvGeo& g, const float* x, float* in) {
-  for (int64_t c = 0; c < g.icg(); ++c) {
-    const float* xp = x + c * g.ih * g.iw;
-    for (int64_t oh = 0; oh < g.oh; ++oh) {
-      float* d = in + (c * g.oh + oh) * g.ow;
-      int64_t ih = oh * g.sh - g.ph;
-      if (ih < 0 || ih >= g.ih) {
-        std::fill(d, d + g.ow, 0.f);
-        continue;
-      }
-      const float* xr = xp + ih * g.iw;
-      for (int64_t ow = 0; ow < g.ow; ++ow) {
-        int64_t iw = ow * g.sw - g.pw;
-        d[ow] = iw >= 0 && iw < g.iw ? xr[iw] : 0.f;
-      }
-    }
-  }
+// in[c][oh][ow] = x[c][oh*sh - ph][ow*sw - pw], 0 outside the input;
+// channels over cn's threads (null: this thread).
+void gather(const ConvGeo& g, const float* x, float* in, CompNode* cn) {
+  const int64_t grain = std::max<int64_t>(1, 4096 / std::max<int64_t>(g.oh * g.ow, 1));
+  parallel_for(
+      cn, g.icg(),
+      [&](int64_t c0, int64_t c1, int) {
+        for (int64_t c = c0; c < c1; ++c) {
+          const float* xp = x + c * g.ih * g.iw;
+          for (int64_t oh = 0; oh < g.oh; ++oh) {
+            float* d = in + (c * g.oh + oh) * g.ow;
+            int64_t ih = oh * g.sh - g.ph;
+            if (ih < 0 || ih >= g.ih) {
+              std::fill(d, d + g.ow, 0.f);
+              continue;
+            }
+            const float* xr = xp + ih * g.iw;
+            for (int64_t ow = 0; ow < g.ow; ++ow) {
+              int64_t iw = ow * g.sw - g.pw;
+              d[ow] = iw >= 0 && iw < g.iw ? xr[iw] : 0.f;
+            }
+          }
+        }
+      },
+      grain);
 }
 
 class Conv1x1Gemm final : public ConvAlgo {
@@ -79,24 +88,35 @@ class Conv1x1Gemm final : public ConvAlgo {
     float* y = yt.ptr<float>();
     int64_t ohw = g.oh * g.ow, icg = g.icg(), ocg = g.ocg();
     bool dir = direct(g), tr = conv_gemm_transposed(ohw);
-    float* gathered = static_cast<float*>(ctx.workspace);
-    float* scratch = gathered + (dir ? 0 : icg * ohw);
     const float* res = conv_residual(op, ctx);
-    for (int64_t n = 0; n < g.n; ++n) {
-      for (int64_t grp = 0; grp < g.group; ++grp) {
-        const float* xg = x + (n * g.ic + grp * icg) * g.ih * g.iw;
-        const float* b = xg;
-        if (!dir) {
-          gather(g, xg, gathered);
-          b = gathered;
-        }
-        int64_t yoff = (n * g.oc + grp * ocg) * ohw;
-        kernels::Epilogue ep =
-            op.epilogue(bias ? bias + grp * ocg : nullptr, res ? res + yoff : nullptr, ohw);
-        conv_group_gemm(w, ctx.prepared, tr, grp, ocg, icg, b, ohw,
-                        y + (n * g.oc + grp * ocg) * ohw, ohw, ohw, ep, scratch);
+    // Task t: image t / group, group t % group; `cn` splits its GEMM (null:
+    // the task runs on this thread alone). ws: this thread's scratch.
+    auto task = [&](int64_t t, float* ws, CompNode* cn) {
+      const int64_t n = t / g.group, grp = t % g.group;
+      float* gathered = ws;
+      float* scratch = ws + (dir ? 0 : icg * ohw);
+      const float* xg = x + (n * g.ic + grp * icg) * g.ih * g.iw;
+      const float* b = xg;
+      if (!dir) {
+        gather(g, xg, gathered, cn);
+        b = gathered;
       }
+      int64_t yoff = (n * g.oc + grp * ocg) * ohw;
+      kernels::Epilogue ep =
+          op.epilogue(bias ? bias + grp * ocg : nullptr, res ? res + yoff : nullptr, ohw);
+      conv_group_gemm(w, ctx.prepared, tr, grp, ocg, icg, b, ohw, y + yoff, ohw, ohw, ep,
+                      scratch, cn);
+    };
+    const int64_t tasks = g.n * g.group;
+    if (!conv_split_tasks(ctx.comp_node, tasks)) {
+      for (int64_t t = 0; t < tasks; ++t)
+        task(t, static_cast<float*>(ctx.workspace), ctx.comp_node);
+      return;
     }
+    parallel_for(ctx.comp_node, tasks, [&](int64_t begin, int64_t end, int tid) {
+      for (int64_t t = begin; t < end; ++t)
+        task(t, static_cast<float*>(ctx.thread_workspace(tid)), nullptr);
+    });
   }
 };
 

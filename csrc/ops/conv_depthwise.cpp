@@ -4,8 +4,10 @@
 // copied into a zero-padded plane in workspace (for stride 2, split into
 // even and odd columns), then kernels/dwconv.h computes the output plane row
 // by row with bias and the fused activation (AVX2+FMA where the CPU has it).
-// The planes are zeroed once per run; each channel only overwrites the
-// input's own positions, so its pads are still zero.
+// The planes are zeroed once per range of planes; each channel only
+// overwrites the input's own positions, so its pads are still zero.
+// Threads: the planes (image x channel) are shared out over the threads, each
+// with its own padded planes in its workspace slot.
 // Cost: k*k multiply-adds per output plus one copy of the input; workspace
 // one or two padded planes. A depthwise conv as a GEMM has one output row
 // per group, which no GEMM runs well: this is MobileNet's middle conv.
@@ -18,6 +20,8 @@
 namespace loadrun {
 
 namespace {
+
+constexpr int64_t kDwMacsPerRange = 32 * 1024;
 
 bool fits(const ConvGeo& g) {
   return g.group == g.ic && g.oc == g.ic && g.kh == g.kw && (g.kh == 3 || g.kh == 5) &&
@@ -53,24 +57,29 @@ class DepthwiseDirect final : public ConvAlgo {
     float* y = yt.ptr<float>();
     int k = static_cast<int>(g.kh), s = static_cast<int>(g.sh);
     int64_t rows = kernels::dwconv_rows(k, s, g.oh), ld = kernels::dwconv_pitch(k, s, g.ow);
-    float* p0 = static_cast<float*>(ctx.workspace);
-    float* p1 = s == 2 ? p0 + rows * ld : nullptr;
     kernels::Epilogue ep = op.epilogue(nullptr);
     const float* res = conv_residual(op, ctx);
     if (res) ep.act = kernels::Act::kNone;  // after the residual, per plane
-    std::fill(p0, p0 + rows * ld * s, 0.f);  // the pads stay zero for every channel
-    for (int64_t n = 0; n < g.n; ++n) {
-      for (int64_t c = 0; c < g.ic; ++c) {
-        kernels::dwconv_fill(s, x + (n * g.ic + c) * g.ih * g.iw, g.ih, g.iw, g.ph, g.pw, rows, ld,
-                             p0, p1);
-        kernels::dwconv_plane(k, s, p0, p1, ld, w + c * k * k, bias ? bias[c] : 0.f, ep,
-                              y + (n * g.oc + c) * g.oh * g.ow, g.oh, g.ow);
-        if (res) {
-          int64_t off = (n * g.oc + c) * g.oh * g.ow;
-          conv_residual_act(op, res + off, y + off, g.oh * g.ow);
-        }
-      }
-    }
+    // Planes (image x channel) over the threads, each thread with its own
+    // padded planes; a range holds about kDwMacsPerRange multiply-adds or more.
+    const int64_t planes = g.n * g.ic, macs = g.oh * g.ow * k * k;
+    const int64_t grain = std::max<int64_t>(1, kDwMacsPerRange / std::max<int64_t>(macs, 1));
+    parallel_for(
+        ctx.comp_node, planes,
+        [&](int64_t begin, int64_t end, int tid) {
+          float* p0 = static_cast<float*>(ctx.thread_workspace(tid));
+          float* p1 = s == 2 ? p0 + rows * ld : nullptr;
+          std::fill(p0, p0 + rows * ld * s, 0.f);  // the pads stay zero for every plane
+          for (int64_t pl = begin; pl < end; ++pl) {
+            const int64_t c = pl % g.ic, off = pl * g.oh * g.ow;  // pl = n * ic + c
+            kernels::dwconv_fill(s, x + pl * g.ih * g.iw, g.ih, g.iw, g.ph, g.pw, rows, ld, p0,
+                                 p1);
+            kernels::dwconv_plane(k, s, p0, p1, ld, w + c * k * k, bias ? bias[c] : 0.f, ep,
+                                  y + off, g.oh, g.ow);
+            if (res) conv_residual_act(op, res + off, y + off, g.oh * g.ow);
+          }
+        },
+        grain);
   }
 };
 

@@ -8,7 +8,10 @@
 // conv.h).
 // Cost: the GEMM's 2*oc/g*k*oh*ow flops per image and group, plus writing
 // k*oh*ow floats of columns. Workspace: one column block (and the
-// transposed result). Preprocess packs the weights for the GEMM. The general fallback of the fast
+// transposed result), per thread. Threads: the column blocks of every image
+// and group are tasks shared out over the threads, or, when they are too few
+// to share evenly, each block's GEMM splits over the threads
+// (conv_split_tasks). Preprocess packs the weights for the GEMM. The general fallback of the fast
 // algorithms; also the file of the GEMM helpers CONV1x1_GEMM shares.
 #include <algorithm>
 #include <cstring>
@@ -57,16 +60,16 @@ std::shared_ptr<const void> conv_pack_weights(const float* w, int64_t group, int
 
 void conv_group_gemm(const float* w, const void* prepared, bool transposed, int64_t grp,
                      int64_t ocg, int64_t k, const float* b, int64_t ldb, float* c, int64_t ldc,
-                     int64_t n, const kernels::Epilogue& ep, float* scratch) {
+                     int64_t n, const kernels::Epilogue& ep, float* scratch, CompNode* cn) {
   const float* wg = w + grp * ocg * k;
   const float* pg = prepared ? static_cast<const float*>(prepared) +
                                    grp * packed_group_floats(ocg, k, transposed)
                              : nullptr;
   if (!transposed) {
     if (pg) {
-      kernels::sgemm_packed_a(false, ocg, n, k, pg, b, ldb, 0.f, c, ldc, ep);
+      kernels::sgemm_packed_a(false, ocg, n, k, pg, b, ldb, 0.f, c, ldc, ep, cn);
     } else {
-      kernels::sgemm(false, false, ocg, n, k, 1.f, wg, k, b, ldb, 0.f, c, ldc, ep);
+      kernels::sgemm(false, false, ocg, n, k, 1.f, wg, k, b, ldb, 0.f, c, ldc, ep, cn);
     }
     return;
   }
@@ -76,27 +79,36 @@ void conv_group_gemm(const float* w, const void* prepared, bool transposed, int6
   ept.residual = nullptr;  // in C's layout, not scratch's: added below
   if (ep.residual) ept.act = kernels::Act::kNone;
   if (pg) {
-    kernels::sgemm_packed_b(true, n, ocg, k, b, ldb, pg, 0.f, scratch, ocg, ept);
+    kernels::sgemm_packed_b(true, n, ocg, k, b, ldb, pg, 0.f, scratch, ocg, ept, cn);
   } else {
-    kernels::sgemm(true, true, n, ocg, k, 1.f, b, ldb, wg, k, 0.f, scratch, ocg, ept);
+    kernels::sgemm(true, true, n, ocg, k, 1.f, b, ldb, wg, k, 0.f, scratch, ocg, ept, cn);
   }
+  // Transposed back (and residual, activation) by ranges of channels over
+  // the threads: each channel's row of C is written by one range.
   constexpr int64_t kB = 16;
-  for (int64_t j0 = 0; j0 < n; j0 += kB) {
-    int64_t j1 = std::min(n, j0 + kB);
-    for (int64_t o = 0; o < ocg; ++o) {
-      float* co = c + o * ldc;
-      if (ep.residual) {
-        const float* r = ep.residual + o * ep.res_ld;
-        for (int64_t j = j0; j < j1; ++j) co[j] = scratch[j * ocg + o] + r[j];
-      } else {
-        for (int64_t j = j0; j < j1; ++j) co[j] = scratch[j * ocg + o];
-      }
-    }
-  }
-  if (ep.residual && ep.act != kernels::Act::kNone) {  // after the residual
-    const kernels::EltwiseImpl& kt = kernels::kernel_table().eltwise;
-    for (int64_t o = 0; o < ocg; ++o) kt.act(ep.act, c + o * ldc, c + o * ldc, n, ep.p0, ep.p1);
-  }
+  const int64_t grain = std::max<int64_t>(1, 8192 / std::max<int64_t>(n, 1));
+  parallel_for(
+      cn, ocg,
+      [&](int64_t o0, int64_t o1, int) {
+        for (int64_t j0 = 0; j0 < n; j0 += kB) {
+          int64_t j1 = std::min(n, j0 + kB);
+          for (int64_t o = o0; o < o1; ++o) {
+            float* co = c + o * ldc;
+            if (ep.residual) {
+              const float* r = ep.residual + o * ep.res_ld;
+              for (int64_t j = j0; j < j1; ++j) co[j] = scratch[j * ocg + o] + r[j];
+            } else {
+              for (int64_t j = j0; j < j1; ++j) co[j] = scratch[j * ocg + o];
+            }
+          }
+        }
+        if (ep.residual && ep.act != kernels::Act::kNone) {  // after the residual
+          const kernels::EltwiseImpl& kt = kernels::kernel_table().eltwise;
+          for (int64_t o = o0; o < o1; ++o)
+            kt.act(ep.act, c + o * ldc, c + o * ldc, n, ep.p0, ep.p1);
+        }
+      },
+      grain);
 }
 
 namespace {
@@ -110,43 +122,53 @@ int64_t block_cols(int64_t k, int64_t n) {
   return std::min(nb, n);
 }
 
-// Columns [n0, n0 + nb) of the group's im2col matrix (x: its first channel).
-void im2col_block(const ConvGeo& g, const float* x, int64_t n0, int64_t nb, float* col) {
-  int64_t ihw = g.ih * g.iw;
-  float* row = col;
-  for (int64_t c = 0; c < g.icg(); ++c) {
-    const float* xp = x + c * ihw;
-    for (int64_t kh = 0; kh < g.kh; ++kh) {
-      for (int64_t kw = 0; kw < g.kw; ++kw, row += nb) {
-        int64_t off = kw * g.dw - g.pw;  // iw = ow * sw + off
-        int64_t a = off >= 0 ? 0 : (-off + g.sw - 1) / g.sw;
-        int64_t b = g.iw - off <= 0 ? 0 : (g.iw - off + g.sw - 1) / g.sw;
-        b = std::min(b, g.ow);
-        a = std::min(a, b);
-        int64_t oh = n0 / g.ow, ow0 = n0 % g.ow;
-        for (int64_t j = 0; j < nb; ++oh, ow0 = 0) {
-          int64_t len = std::min(g.ow - ow0, nb - j);
-          float* dst = row + j;  // dst[o - ow0] for ow o in [ow0, e)
-          int64_t ih = oh * g.sh - g.ph + kh * g.dh;
-          int64_t e = ow0 + len;
-          if (ih < 0 || ih >= g.ih) {
-            std::fill(dst, dst + len, 0.f);
+// The kh*kw rows of input channel plane xp in columns [n0, n0 + nb) of the
+// im2col matrix, from `row` on.
+void im2col_channel(const ConvGeo& g, const float* xp, int64_t n0, int64_t nb, float* row) {
+  for (int64_t kh = 0; kh < g.kh; ++kh) {
+    for (int64_t kw = 0; kw < g.kw; ++kw, row += nb) {
+      int64_t off = kw * g.dw - g.pw;  // iw = ow * sw + off
+      int64_t a = off >= 0 ? 0 : (-off + g.sw - 1) / g.sw;
+      int64_t b = g.iw - off <= 0 ? 0 : (g.iw - off + g.sw - 1) / g.sw;
+      b = std::min(b, g.ow);
+      a = std::min(a, b);
+      int64_t oh = n0 / g.ow, ow0 = n0 % g.ow;
+      for (int64_t j = 0; j < nb; ++oh, ow0 = 0) {
+        int64_t len = std::min(g.ow - ow0, nb - j);
+        float* dst = row + j;  // dst[o - ow0] for ow o in [ow0, e)
+        int64_t ih = oh * g.sh - g.ph + kh * g.dh;
+        int64_t e = ow0 + len;
+        if (ih < 0 || ih >= g.ih) {
+          std::fill(dst, dst + len, 0.f);
+        } else {
+          const float* xr = xp + ih * g.iw;  // xr[o * sw + off] is ow o's input
+          int64_t lo = std::clamp(a, ow0, e), hi = std::clamp(b, ow0, e);
+          std::fill(dst, dst + (lo - ow0), 0.f);
+          if (g.sw == 1) {
+            std::memcpy(dst + (lo - ow0), xr + lo + off, (hi - lo) * sizeof(float));
           } else {
-            const float* xr = xp + ih * g.iw;  // xr[o * sw + off] is ow o's input
-            int64_t lo = std::clamp(a, ow0, e), hi = std::clamp(b, ow0, e);
-            std::fill(dst, dst + (lo - ow0), 0.f);
-            if (g.sw == 1) {
-              std::memcpy(dst + (lo - ow0), xr + lo + off, (hi - lo) * sizeof(float));
-            } else {
-              for (int64_t o = lo; o < hi; ++o) dst[o - ow0] = xr[o * g.sw + off];
-            }
-            std::fill(dst + (hi - ow0), dst + len, 0.f);
+            for (int64_t o = lo; o < hi; ++o) dst[o - ow0] = xr[o * g.sw + off];
           }
-          j += len;
+          std::fill(dst + (hi - ow0), dst + len, 0.f);
         }
+        j += len;
       }
     }
   }
+}
+
+// Columns [n0, n0 + nb) of the group's im2col matrix (x: its first channel);
+// channels over cn's threads (null: this thread).
+void im2col_block(const ConvGeo& g, const float* x, int64_t n0, int64_t nb, float* col,
+                  CompNode* cn) {
+  const int64_t ihw = g.ih * g.iw, rows = g.kh * g.kw * nb;
+  const int64_t grain = std::max<int64_t>(1, 8192 / std::max<int64_t>(rows, 1));
+  parallel_for(
+      cn, g.icg(),
+      [&](int64_t c0, int64_t c1, int) {
+        for (int64_t c = c0; c < c1; ++c) im2col_channel(g, x + c * ihw, n0, nb, col + c * rows);
+      },
+      grain);
 }
 
 class Im2colGemm final : public ConvAlgo {
@@ -188,27 +210,34 @@ class Im2colGemm final : public ConvAlgo {
     const float* w = wt.ptr<float>();
     const float* bias = ctx.has(2) ? ctx.input(2).ptr<float>() : nullptr;
     float* y = yt.ptr<float>();
-    float* col = static_cast<float*>(ctx.workspace);
     int64_t k = g.icg() * g.kh * g.kw, ohw = g.oh * g.ow, ocg = g.ocg();
-    int64_t nb = block_cols(k, ohw);
+    int64_t nb = block_cols(k, ohw), blocks = (ohw + nb - 1) / nb;
     bool tr = conv_gemm_transposed(ohw);
-    float* scratch = col + k * nb;
     const float* res = conv_residual(op, ctx);
-    for (int64_t n = 0; n < g.n; ++n) {
-      for (int64_t grp = 0; grp < g.group; ++grp) {
-        const float* xg = x + (n * g.ic + grp * g.icg()) * g.ih * g.iw;
-        float* yg = y + (n * g.oc + grp * ocg) * ohw;
-        const float* rg = res ? res + (n * g.oc + grp * ocg) * ohw : nullptr;
-        for (int64_t n0 = 0; n0 < ohw; n0 += nb) {
-          int64_t cols = std::min(nb, ohw - n0);
-          kernels::Epilogue ep =
-              op.epilogue(bias ? bias + grp * ocg : nullptr, rg ? rg + n0 : nullptr, ohw);
-          im2col_block(g, xg, n0, cols, col);
-          conv_group_gemm(w, ctx.prepared, tr, grp, ocg, k, col, cols, yg + n0, ohw, cols, ep,
-                          scratch);
-        }
-      }
+    // Task t: image, group and column block; `cn` splits its GEMM (null:
+    // the task runs on this thread alone).
+    auto task = [&](int64_t t, float* col, CompNode* cn) {
+      const int64_t n = t / (g.group * blocks), grp = t / blocks % g.group;
+      const int64_t n0 = t % blocks * nb, cols = std::min(nb, ohw - n0);
+      const float* xg = x + (n * g.ic + grp * g.icg()) * g.ih * g.iw;
+      float* yg = y + (n * g.oc + grp * ocg) * ohw;
+      const float* rg = res ? res + (n * g.oc + grp * ocg) * ohw : nullptr;
+      kernels::Epilogue ep =
+          op.epilogue(bias ? bias + grp * ocg : nullptr, rg ? rg + n0 : nullptr, ohw);
+      im2col_block(g, xg, n0, cols, col, cn);
+      conv_group_gemm(w, ctx.prepared, tr, grp, ocg, k, col, cols, yg + n0, ohw, cols, ep,
+                      col + k * nb, cn);
+    };
+    const int64_t tasks = g.n * g.group * blocks;
+    if (!conv_split_tasks(ctx.comp_node, tasks)) {
+      float* col = static_cast<float*>(ctx.workspace);
+      for (int64_t t = 0; t < tasks; ++t) task(t, col, ctx.comp_node);
+      return;
     }
+    parallel_for(ctx.comp_node, tasks, [&](int64_t begin, int64_t end, int tid) {
+      float* col = static_cast<float*>(ctx.thread_workspace(tid));
+      for (int64_t t = begin; t < end; ++t) task(t, col, nullptr);
+    });
   }
 };
 

@@ -9,6 +9,8 @@
 // only ic*kh*kw. Cost: 2*oc*ic*kh*kw*oh*ow flops (plus the padding of oc to
 // a multiple of 6). Workspace: the padded planes (ic*s*rows*ld floats) and,
 // unprepared, the packed weights; preprocess packs the weights once.
+// Threads: per image, the blocks of 6 output channels are shared out over
+// the threads (each block's sums are the same whoever computes them).
 #include <algorithm>
 
 #include "core/tensor.h"
@@ -20,6 +22,8 @@
 namespace loadrun {
 
 namespace {
+
+constexpr int64_t kSmallIcMacsPerRange = 64 * 1024;
 
 bool fits(const ConvGeo& g) {
   return g.group == 1 && g.ic <= 4 && g.sh == g.sw && (g.sh == 1 || g.sh == 2) && g.dh == 1 &&
@@ -98,8 +102,24 @@ class DirectSmallIc final : public ConvAlgo {
         kernels::dwconv_fill(static_cast<int>(s.s), x + (n * g.ic + c) * g.ih * g.iw, g.ih, g.iw,
                              g.ph, g.pw, s.rows, s.ld, p0, s.s == 2 ? p0 + plane : nullptr);
       }
-      kernels::Epilogue ep = op.epilogue(bias, res ? res + n * g.oc * ohw : nullptr, 0);
-      kernels::conv_small_ic(s, planes, wp, ep, y + n * g.oc * ohw);
+      // Blocks of 6 output channels over the threads (the planes are shared).
+      const int64_t blocks = (g.oc + kernels::kSmallIcOcBlock - 1) / kernels::kSmallIcOcBlock;
+      const int64_t taps = g.ic * g.kh * g.kw;
+      const int64_t block_macs = kernels::kSmallIcOcBlock * taps * ohw;
+      const int64_t grain = std::max<int64_t>(1, kSmallIcMacsPerRange / block_macs);
+      parallel_for(
+          ctx.comp_node, blocks,
+          [&](int64_t b0, int64_t b1, int) {
+            const int64_t oc0 = b0 * kernels::kSmallIcOcBlock;
+            const int64_t oc1 = std::min(g.oc, b1 * kernels::kSmallIcOcBlock);
+            kernels::SmallIcGeo sg = s;
+            sg.oc = oc1 - oc0;
+            const int64_t yoff = (n * g.oc + oc0) * ohw;
+            kernels::Epilogue ep = op.epilogue(bias ? bias + oc0 : nullptr,
+                                               res ? res + yoff : nullptr, 0);
+            kernels::conv_small_ic(sg, planes, wp + oc0 * taps, ep, y + yoff);
+          },
+          grain);
     }
   }
 };

@@ -17,10 +17,13 @@
 // kernels::sgemm, then col2im scatter-adds each column row into the output
 // plane (which starts as the bias). Cost: the GEMM's 2*ocg*kh*kw*icg*ih*iw
 // flops per image and group plus the scatter; workspace: the column matrix.
+// Threads: the GEMM splits over them (kernels/sgemm.h), then the output
+// channels' scatters are shared out (each channel its own plane).
 #include <algorithm>
 #include <cstring>
 
 #include "kernels/sgemm.h"
+#include "runtime/comp_node.h"
 
 #include "ops/common.h"
 #include "ops/spatial.h"
@@ -298,13 +301,21 @@ class DeconvGemm final : public Algo {
       for (int64_t grp = 0; grp < g.group; ++grp) {
         const float* xg = x + (n * g.ic + grp * icg) * ihw;
         const float* wg = w + grp * icg * m;  // icg x (ocg*kh*kw), row-major
-        kernels::sgemm(true, false, m, ihw, icg, 1.f, wg, m, xg, ihw, 0.f, col, ihw);
-        for (int64_t ocl = 0; ocl < ocg; ++ocl) {
-          float* yp = y + (n * g.oc + grp * ocg + ocl) * ohw;
-          for (int64_t kh = 0; kh < g.kh; ++kh)
-            for (int64_t kw = 0; kw < g.kw; ++kw)
-              col2im_add(g, col + ((ocl * g.kh + kh) * g.kw + kw) * ihw, kh, kw, yp);
-        }
+        kernels::sgemm(true, false, m, ihw, icg, 1.f, wg, m, xg, ihw, 0.f, col, ihw, {},
+                       ctx.comp_node);
+        // Output channels over the threads: each adds into its own plane.
+        const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(kk * ihw, 1));
+        parallel_for(
+            ctx.comp_node, ocg,
+            [&](int64_t o0, int64_t o1, int) {
+              for (int64_t ocl = o0; ocl < o1; ++ocl) {
+                float* yp = y + (n * g.oc + grp * ocg + ocl) * ohw;
+                for (int64_t kh = 0; kh < g.kh; ++kh)
+                  for (int64_t kw = 0; kw < g.kw; ++kw)
+                    col2im_add(g, col + ((ocl * g.kh + kh) * g.kw + kw) * ihw, kh, kw, yp);
+              }
+            },
+            grain);
       }
     }
   }

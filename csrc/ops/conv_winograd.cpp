@@ -11,6 +11,11 @@
 // the transforms (O(t^2) adds per tile and channel, in kernels/winograd*).
 // Tiles are processed in bands of whole tile rows, sized so V and M of a
 // band stay in cache; each band pads its input rows into workspace first.
+// Threads: whole bands (of every image and group) go one per thread, each
+// with the V and M of its own workspace slot, when they share out evenly;
+// otherwise, per band, the input channels' transforms, the t^2 GEMMs and the
+// output channels' transforms are each shared out over the threads. Either
+// way no reduction is split: the bits are the one-thread ones.
 // Preprocess transforms the filters and packs U[xi] as the GEMMs' A operand;
 // otherwise U is computed into workspace on every run, which costs about as
 // much as the conv (WANTS_WEIGHT_PREPROCESS: the heuristic then prefers
@@ -144,68 +149,111 @@ void Winograd::run(const ConvCall& c) const {
   const int m = m_;
   Bands bd(m, g);
   const int64_t t2 = static_cast<int64_t>(bd.t) * bd.t, icg = g.icg(), ocg = g.ocg();
-  float* v = static_cast<float*>(ctx.workspace);
-  float* mm = v + t2 * icg * bd.max_tiles();
-  float* band = mm + t2 * ocg * bd.max_tiles();
-  float* u = band + bd.band_rows() * bd.ld + 16;
+  // A slot's layout: V, M, the padded band rows, U (when not preprocessed).
+  const int64_t mm_off = t2 * icg * bd.max_tiles();
+  const int64_t band_off = mm_off + t2 * ocg * bd.max_tiles();
+  float* u = static_cast<float*>(ctx.workspace) + band_off + bd.band_rows() * bd.ld + 16;
   const float* prepared = static_cast<const float*>(ctx.prepared);
   size_t per = packed_floats(ocg, icg);
   kernels::Epilogue ep = op.epilogue(nullptr);
   const float* res = conv_residual(op, ctx);
   if (res) ep.act = kernels::Act::kNone;  // after the residual, per band
 
+  // One band (tile rows [tr0, tr0 + rb) of image n, group grp) with the V and
+  // M of workspace slot `slot`. cn: its phases split over the threads, each
+  // thread padding into its own slot's band rows; null: this thread alone.
+  auto run_band = [&](int64_t n, int64_t grp, int64_t tr0, float* slot, CompNode* cn) {
+    float* v = slot;
+    float* mm = slot + mm_off;
+    const float* xg = x + (n * g.ic + grp * icg) * g.ih * g.iw;
+    float* yg = y + (n * g.oc + grp * ocg) * g.oh * g.ow;
+    const int64_t nr = std::min(bd.rb, bd.th - tr0), nt = nr * bd.tw, rows = nr * m + 2;
+    // Grains: about 16k transform flops, or kSgemmMacsPerThread GEMM
+    // multiply-adds, per range at least.
+    const int64_t tx_grain = std::max<int64_t>(1, 16384 / (nt * t2));
+    const int64_t gemm_macs = std::max<int64_t>(ocg * nt * icg, 1);
+    const int64_t gemm_grain = std::max<int64_t>(1, kernels::kSgemmMacsPerThread / gemm_macs);
+    // Input: pad the band's rows of each channel, transform its tiles.
+    parallel_for(
+        cn, icg,
+        [&](int64_t ic0, int64_t ic1, int tid) {
+          float* bnd = (cn ? static_cast<float*>(ctx.thread_workspace(tid)) : slot) + band_off;
+          for (int64_t ic = ic0; ic < ic1; ++ic) {
+            const float* xc = xg + ic * g.ih * g.iw;
+            for (int64_t r = 0; r < rows; ++r) {
+              float* d = bnd + r * bd.ld;
+              int64_t ih = tr0 * m - g.ph + r;
+              if (ih < 0 || ih >= g.ih) {
+                std::fill(d, d + bd.ld, 0.f);
+                continue;
+              }
+              const float* xr = xc + ih * g.iw;
+              int64_t lo = std::min(g.pw, bd.ld), hi = std::min(g.pw + g.iw, bd.ld);
+              std::fill(d, d + lo, 0.f);
+              std::copy(xr, xr + (hi - lo), d + lo);
+              std::fill(d + hi, d + bd.ld, 0.f);
+            }
+            kernels::winograd_input_tiles(m, bnd, bd.ld, bd.tw, nt, v + ic * nt, icg * nt);
+          }
+        },
+        tx_grain);
+    // One GEMM per xi: M[xi] (ocg x nt) = U[xi] (ocg x icg) * V[xi] (icg x nt).
+    parallel_for(
+        cn, t2,
+        [&](int64_t xi0, int64_t xi1, int) {
+          for (int64_t xi = xi0; xi < xi1; ++xi) {
+            const float* vb = v + xi * icg * nt;
+            float* mb = mm + xi * ocg * nt;
+            if (prepared) {
+              kernels::sgemm_packed_a(false, ocg, nt, icg, prepared + (grp * t2 + xi) * per, vb,
+                                      nt, 0.f, mb, nt);
+            } else {
+              kernels::sgemm(false, false, ocg, nt, icg, 1.f, u + xi * ocg * icg, icg, vb, nt,
+                             0.f, mb, nt);
+            }
+          }
+        },
+        gemm_grain);
+    // Output: Y = A^T M A per tile and channel, bias, activation.
+    parallel_for(
+        cn, ocg,
+        [&](int64_t oc0, int64_t oc1, int) {
+          for (int64_t oc = oc0; oc < oc1; ++oc) {
+            float b = bias ? bias[grp * ocg + oc] : 0.f;
+            float* yc = yg + oc * g.oh * g.ow;
+            kernels::winograd_output_tiles(m, mm + oc * nt, ocg * nt, bd.tw, nt, b, ep,
+                                           yc + tr0 * m * g.ow, g.ow, g.oh - tr0 * m, g.ow);
+            if (res) {
+              int64_t r0 = tr0 * m, r1 = std::min(g.oh, (tr0 + nr) * m);
+              int64_t off = ((n * g.oc + grp * ocg + oc) * g.oh + r0) * g.ow;
+              conv_residual_act(op, res + off, y + off, (r1 - r0) * g.ow);
+            }
+          }
+        },
+        tx_grain);
+  };
+
+  // Whole bands over the threads (each with its own slot's V and M) when
+  // they share out evenly and U is ready for every group; else band after
+  // band, each split by phases.
+  const int64_t nbands = (bd.th + bd.rb - 1) / bd.rb, tasks = g.n * g.group * nbands;
+  const int threads = ctx.comp_node ? ctx.comp_node->num_threads() : 1;
+  const bool by_band = (prepared || g.group == 1) && conv_split_tasks(ctx.comp_node, tasks) &&
+                       (bd.th % bd.rb == 0 || tasks >= 4 * threads);
+  if (by_band) {
+    if (!prepared) transform_filters(m, g, w, 0, u);
+    parallel_for(ctx.comp_node, tasks, [&](int64_t t0, int64_t t1, int tid) {
+      float* slot = static_cast<float*>(ctx.thread_workspace(tid));
+      for (int64_t t = t0; t < t1; ++t)
+        run_band(t / (g.group * nbands), t / nbands % g.group, t % nbands * bd.rb, slot, nullptr);
+    });
+    return;
+  }
+  float* slot0 = static_cast<float*>(ctx.workspace);
   for (int64_t grp = 0; grp < g.group; ++grp) {
     if (!prepared) transform_filters(m, g, w, grp, u);
-    for (int64_t n = 0; n < g.n; ++n) {
-      const float* xg = x + (n * g.ic + grp * icg) * g.ih * g.iw;
-      float* yg = y + (n * g.oc + grp * ocg) * g.oh * g.ow;
-      for (int64_t tr0 = 0; tr0 < bd.th; tr0 += bd.rb) {
-        int64_t nr = std::min(bd.rb, bd.th - tr0), nt = nr * bd.tw;
-        // Input: pad the band's rows of each channel, transform its tiles.
-        int64_t rows = nr * m + 2;
-        for (int64_t ic = 0; ic < icg; ++ic) {
-          const float* xc = xg + ic * g.ih * g.iw;
-          for (int64_t r = 0; r < rows; ++r) {
-            float* d = band + r * bd.ld;
-            int64_t ih = tr0 * m - g.ph + r;
-            if (ih < 0 || ih >= g.ih) {
-              std::fill(d, d + bd.ld, 0.f);
-              continue;
-            }
-            const float* xr = xc + ih * g.iw;
-            int64_t lo = std::min(g.pw, bd.ld), hi = std::min(g.pw + g.iw, bd.ld);
-            std::fill(d, d + lo, 0.f);
-            std::copy(xr, xr + (hi - lo), d + lo);
-            std::fill(d + hi, d + bd.ld, 0.f);
-          }
-          kernels::winograd_input_tiles(m, band, bd.ld, bd.tw, nt, v + ic * nt, icg * nt);
-        }
-        // One GEMM per xi: M[xi] (ocg x nt) = U[xi] (ocg x icg) * V[xi] (icg x nt).
-        for (int64_t xi = 0; xi < t2; ++xi) {
-          const float* vb = v + xi * icg * nt;
-          float* mb = mm + xi * ocg * nt;
-          if (prepared) {
-            kernels::sgemm_packed_a(false, ocg, nt, icg, prepared + (grp * t2 + xi) * per, vb, nt,
-                                    0.f, mb, nt);
-          } else {
-            kernels::sgemm(false, false, ocg, nt, icg, 1.f, u + xi * ocg * icg, icg, vb, nt, 0.f,
-                           mb, nt);
-          }
-        }
-        // Output: Y = A^T M A per tile and channel, bias, activation.
-        for (int64_t oc = 0; oc < ocg; ++oc) {
-          float b = bias ? bias[grp * ocg + oc] : 0.f;
-          float* yc = yg + oc * g.oh * g.ow;
-          kernels::winograd_output_tiles(m, mm + oc * nt, ocg * nt, bd.tw, nt, b, ep,
-                                         yc + tr0 * m * g.ow, g.ow, g.oh - tr0 * m, g.ow);
-          if (res) {
-            int64_t r0 = tr0 * m, r1 = std::min(g.oh, (tr0 + nr) * m);
-            int64_t off = ((n * g.oc + grp * ocg + oc) * g.oh + r0) * g.ow;
-            conv_residual_act(op, res + off, y + off, (r1 - r0) * g.ow);
-          }
-        }
-      }
-    }
+    for (int64_t n = 0; n < g.n; ++n)
+      for (int64_t tr0 = 0; tr0 < bd.th; tr0 += bd.rb) run_band(n, grp, tr0, slot0, ctx.comp_node);
   }
 }
 

@@ -10,6 +10,7 @@
 #include "ops/common.h"
 #include "kernels/sgemm.h"
 #include "kernels/sgemm_weights.h"
+#include "runtime/comp_node.h"
 
 namespace loadrun {
 
@@ -120,7 +121,8 @@ const auto kNaive = naive_algo<GemmOp>(gemm_naive);
 // the product accumulates onto it. A constant B is packed once (alpha folded
 // in) by preprocess(); otherwise B is packed into the workspace per run,
 // except for matrix-vector shapes (M == 1 or N == 1), which run the GEMV
-// kernels on B as it is.
+// kernels on B as it is. Threads: the product splits over the step's
+// CompNode by slices of C (kernels/sgemm.h), bit-identical to one thread.
 
 struct GemmDims {
   int64_t m, n, k;
@@ -194,18 +196,19 @@ class GemmSgemm final : public Algo {
     const float* a = at.ptr<float>();
     const auto* packed = static_cast<const kernels::SgemmPackedB*>(ctx.prepared);
     if (packed) {
-      kernels::sgemm_packed_b(op.trans_a, m, n, k, a, lda, packed->matrix(0), beta, y, n, ep);
+      kernels::sgemm_packed_b(op.trans_a, m, n, k, a, lda, packed->matrix(0), beta, y, n, ep,
+                              ctx.comp_node);
     } else if (gemm_packs_b(d) && ctx.workspace_size >= kernels::sgemm_packed_b_workspace(k, n)) {
       float* ws = kernels::sgemm_workspace_ptr(ctx.workspace);
-      kernels::sgemm_pack_b(op.trans_b, k, n, bt.ptr<float>(), ldb, ws);
+      kernels::sgemm_pack_b(op.trans_b, k, n, bt.ptr<float>(), ldb, ws, ctx.comp_node);
       if (alpha != 1.f) {
         const size_t cnt = kernels::sgemm_packed_b_floats(k, n);
         for (size_t i = 0; i < cnt; ++i) ws[i] *= alpha;
       }
-      kernels::sgemm_packed_b(op.trans_a, m, n, k, a, lda, ws, beta, y, n, ep);
+      kernels::sgemm_packed_b(op.trans_a, m, n, k, a, lda, ws, beta, y, n, ep, ctx.comp_node);
     } else {
       kernels::sgemm(op.trans_a, op.trans_b, m, n, k, alpha, a, lda, bt.ptr<float>(), ldb, beta,
-                     y, n, ep);
+                     y, n, ep, ctx.comp_node);
     }
   }
 };

@@ -7,11 +7,13 @@
 // NAIVE: for each output batch, find the A and B matrices it reads through
 // broadcast strides, then the i-k-j triple loop (inner loop contiguous in B
 // and Y). O(batch*M*N*K), no workspace.
+#include <algorithm>
 #include <type_traits>
 
 #include "ops/common.h"
 #include "kernels/sgemm.h"
 #include "kernels/sgemm_weights.h"
+#include "runtime/comp_node.h"
 
 namespace loadrun {
 
@@ -133,6 +135,11 @@ const auto kNaive = naive_algo<MatMulOp>(matmul_naive);
 // preprocess() (weight preprocess); otherwise B is packed into the workspace
 // per run (once per distinct B matrix), except for matrix-vector shapes
 // (M == 1 or N == 1), which run the GEMV kernels on B as it is.
+// Threads: several products go one per thread when they share out evenly (a
+// multiple of the threads, or 4 per thread or more; each thread packs B into
+// its own workspace slot); otherwise each product's GEMM splits over the
+// threads (kernels/sgemm.h). Either way only outputs are split: the bits do
+// not depend on the thread count.
 
 // How an SGEMM MatMul runs: `rows` rows of A per product (batch*M when the
 // batches fold into one product), `products` products.
@@ -191,29 +198,56 @@ class MatMulSgemm final : public Algo {
     const float* b = bt.ptr<float>();
     float* y = ctx.output(0).ptr<float>();
     const auto* packed = static_cast<const kernels::SgemmPackedB*>(ctx.prepared);
-    float* ws = nullptr;
-    if (!packed && matmul_packs_b(p) &&
-        ctx.workspace_size >= kernels::sgemm_packed_b_workspace(k, n))
-      ws = kernels::sgemm_workspace_ptr(ctx.workspace);
-    int64_t ws_holds = -1;  // which B matrix the workspace holds
-    auto product = [&](const float* ap, int64_t rows, int64_t bi, float* yp) {
+    const bool use_ws = !packed && matmul_packs_b(p) &&
+                        ctx.workspace_size >= kernels::sgemm_packed_b_workspace(k, n);
+    // One product; ws: this thread's packing buffer (which B it holds: *holds).
+    auto product = [&](const float* ap, int64_t rows, int64_t bi, float* yp, float* ws,
+                       int64_t* holds, CompNode* cn) {
       if (packed) {
-        kernels::sgemm_packed_b(false, rows, n, k, ap, k, packed->matrix(bi), 0.f, yp, n);
+        kernels::sgemm_packed_b(false, rows, n, k, ap, k, packed->matrix(bi), 0.f, yp, n, {}, cn);
       } else if (ws) {
-        if (ws_holds != bi) kernels::sgemm_pack_b(false, k, n, b + bi * k * n, n, ws);
-        ws_holds = bi;
-        kernels::sgemm_packed_b(false, rows, n, k, ap, k, ws, 0.f, yp, n);
+        if (*holds != bi) kernels::sgemm_pack_b(false, k, n, b + bi * k * n, n, ws, cn);
+        *holds = bi;
+        kernels::sgemm_packed_b(false, rows, n, k, ap, k, ws, 0.f, yp, n, {}, cn);
       } else {
-        kernels::sgemm(false, false, rows, n, k, 1.f, ap, k, b + bi * k * n, n, 0.f, yp, n);
+        kernels::sgemm(false, false, rows, n, k, 1.f, ap, k, b + bi * k * n, n, 0.f, yp, n, {},
+                       cn);
       }
     };
+    auto thread_ws = [&](int tid) {
+      return use_ws ? kernels::sgemm_workspace_ptr(ctx.thread_workspace(tid)) : nullptr;
+    };
     if (p.fold) {
-      product(a, p.rows, 0, y);
+      int64_t holds = -1;
+      product(a, p.rows, 0, y, thread_ws(0), &holds, ctx.comp_node);
       return;
     }
     BroadcastIndexer bi(p.g.batch, {p.g.a_batch, p.g.b_batch});
-    for (int64_t bb = 0; bb < bi.numel(); ++bb)
-      product(a + bi.offset(0, bb) * m * k, m, bi.offset(1, bb), y + bb * m * n);
+    // Products over threads when they divide evenly or are many (each runs
+    // on one thread); otherwise one after another, each split by the GEMM.
+    const int threads = ctx.comp_node ? ctx.comp_node->num_threads() : 1;
+    const int64_t nprod = bi.numel();
+    const bool by_product =
+        threads > 1 && nprod >= threads && (nprod % threads == 0 || nprod >= 4 * threads);
+    if (!by_product) {
+      int64_t holds = -1;
+      for (int64_t bb = 0; bb < nprod; ++bb)
+        product(a + bi.offset(0, bb) * m * k, m, bi.offset(1, bb), y + bb * m * n, thread_ws(0),
+                &holds, ctx.comp_node);
+      return;
+    }
+    const double macs = static_cast<double>(m) * n * (k > 0 ? k : 1);
+    const int64_t grain = std::max<int64_t>(
+        1, static_cast<int64_t>(kernels::kSgemmMacsPerThread / std::max(macs, 1.0)));
+    parallel_for(
+        ctx.comp_node, nprod,
+        [&](int64_t begin, int64_t end, int tid) {
+          int64_t holds = -1;
+          for (int64_t bb = begin; bb < end; ++bb)
+            product(a + bi.offset(0, bb) * m * k, m, bi.offset(1, bb), y + bb * m * n,
+                    thread_ws(tid), &holds, nullptr);
+        },
+        grain);
   }
 };
 
