@@ -120,9 +120,9 @@ struct BroadcastPlan {
 
 // y = a op b (float32) with NumPy broadcasting: one kernel call per run,
 // output elements split over cn's threads.
-inline void broadcast_binary(const EltwiseImpl& impl, BinaryKind k, const Tensor& a,
-                             const Tensor& b, Tensor& y, CompNode* cn) {
-  BroadcastPlan plan(y.shape(), {a.shape(), b.shape()});
+// The same with the plan worked out before (a bound kernel keeps it).
+inline void broadcast_binary(const EltwiseImpl& impl, BinaryKind k, const BroadcastPlan& plan,
+                             const Tensor& a, const Tensor& b, Tensor& y, CompNode* cn) {
   const float* pa = a.ptr<float>();
   const float* pb = b.ptr<float>();
   float* py = y.ptr<float>();
@@ -132,6 +132,11 @@ inline void broadcast_binary(const EltwiseImpl& impl, BinaryKind k, const Tensor
       impl.binary(k, pa + off[0], sa, pb + off[1], sb, py + yo, n);
     });
   });
+}
+
+inline void broadcast_binary(const EltwiseImpl& impl, BinaryKind k, const Tensor& a,
+                             const Tensor& b, Tensor& y, CompNode* cn) {
+  broadcast_binary(impl, k, BroadcastPlan(y.shape(), {a.shape(), b.shape()}), a, b, y, cn);
 }
 
 }  // namespace kernels

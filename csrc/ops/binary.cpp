@@ -263,8 +263,16 @@ bool binary_fast_usable(const BinaryOp& op, const InLayouts& in, const OutLayout
   }
 }
 
-void binary_fast(const BinaryOp& op, const KernCtx& ctx, const kernels::EltwiseImpl& impl) {
+kernels::BinaryKind fast_kind(BinKind k) {
   using K = kernels::BinaryKind;
+  return k == BinKind::Add     ? K::Add
+         : k == BinKind::Sub   ? K::Sub
+         : k == BinKind::Mul   ? K::Mul
+         : k == BinKind::PRelu ? K::PRelu
+                               : K::Div;
+}
+
+void binary_fast(const BinaryOp& op, const KernCtx& ctx, const kernels::EltwiseImpl& impl) {
   const Tensor& a = ctx.input(0);
   Tensor& y = ctx.output(0);
   if (op.kind == BinKind::Pow) {
@@ -286,15 +294,46 @@ void binary_fast(const BinaryOp& op, const KernCtx& ctx, const kernels::EltwiseI
     });
     return;
   }
-  K k = op.kind == BinKind::Add     ? K::Add
-        : op.kind == BinKind::Sub   ? K::Sub
-        : op.kind == BinKind::Mul   ? K::Mul
-        : op.kind == BinKind::PRelu ? K::PRelu
-                                    : K::Div;
-  kernels::broadcast_binary(impl, k, a, ctx.input(1), y, ctx.comp_node);
+  kernels::broadcast_binary(impl, fast_kind(op.kind), a, ctx.input(1), y, ctx.comp_node);
 }
 
-const KernelAlgo<BinaryOp> kFast("ELEMWISE_FAST", binary_fast_usable, binary_fast);
+// ELEMWISE_FAST, bound (Algo::bind): the broadcast plan is worked out once
+// per step, so a run is the kernel calls alone (no allocation; a chain of
+// tiny Adds costs the calls). exec (profiling, a call without bind) plans
+// per call.
+class BinaryFastAlgo final : public Algo {
+ public:
+  const char* name() const override { return "ELEMWISE_FAST"; }
+  uint32_t attributes() const override { return REPRODUCIBLE; }
+  bool usable(const Op& op, const InLayouts& in, const OutLayouts& out) const override {
+    for (const Layout* l : in)
+      if (l && l->numel() < 0) return false;
+    return binary_fast_usable(static_cast<const BinaryOp&>(op), in, out);
+  }
+  void exec(const Op& op, const KernCtx& ctx) const override {
+    binary_fast(static_cast<const BinaryOp&>(op), ctx, kernels::kernel_table().eltwise);
+  }
+  BoundKernel bind(const Op& op, const InLayouts& in, const OutLayouts& out,
+                   CompNode& cn) const override {
+    BoundKernel k = Algo::bind(op, in, out, cn);
+    const auto& b = static_cast<const BinaryOp&>(op);
+    if (b.kind == BinKind::Pow || in.size() != 2 || !in[0] || !in[1] || out.size() != 1) return k;
+    struct Params {
+      kernels::BroadcastPlan plan;
+      kernels::BinaryKind kind;
+    };
+    k.params = std::make_shared<Params>(
+        Params{kernels::BroadcastPlan(out[0].shape, {in[0]->shape, in[1]->shape}), fast_kind(b.kind)});
+    k.fn = [](const BoundKernel& bk, const KernCtx& ctx) {
+      const auto& p = *static_cast<const Params*>(bk.params.get());
+      kernels::broadcast_binary(kernels::kernel_table().eltwise, p.kind, p.plan, ctx.input(0),
+                                ctx.input(1), ctx.output(0), ctx.comp_node);
+    };
+    return k;
+  }
+};
+
+const BinaryFastAlgo kFast;
 
 void reg(OpRegistry& r, BinKind k) {
   OpDef d;

@@ -320,8 +320,11 @@ CAPTURES_ATTR = "_loadrun_captures"
 class _GraphImporter:
     """Adds one ONNX graph's initializers and nodes to a core Graph.
 
-    consts: {name: array} of every constant this graph can see by name (its
-    own, and those of enclosing graphs that it holds as constants of its own).
+    consts: {name: loader} of every constant this graph can see by name (its
+    own, and those of enclosing graphs that it holds as constants of its own);
+    a loader makes the array again from the proto when a subgraph needs it,
+    so the import does not hold a second copy of every weight (the core
+    graph has its own).
     """
 
     def __init__(self, g, opset, gproto):
@@ -331,22 +334,21 @@ class _GraphImporter:
         used = {n for node in gproto.node for n in node.input} | {o.name for o in gproto.output}
         self.ctx = _Ctx(g, opset, used)
 
-    def add_const(self, name, arr):
-        arr = np.asarray(arr, order="C")
-        self.g.add_const(name, arr)
-        self.consts[name] = arr
+    def add_const(self, name, load):
+        self.g.add_const(name, np.asarray(load(), order="C"))
+        self.consts[name] = load
 
     def add_initializers(self, gproto):
         for t in gproto.initializer:
             if t.data_type not in ONNX_TO_NAME:
                 raise UnsupportedError(f"initializer '{t.name}': element type {onnx_type_name(t.data_type)} is not supported")
-            self.add_const(t.name, tensor_array(t, f"initializer '{t.name}'"))
+            self.add_const(t.name, lambda t=t: tensor_array(t, f"initializer '{t.name}'"))
 
     def add_nodes(self, gproto):
         for i, node in enumerate(gproto.node):
             name = node.name or f"{node.op_type}_{i}"
             if node.op_type == "Constant" and norm_domain(node.domain) == "":
-                self.add_const(node.output[0], constant_value(node))
+                self.add_const(node.output[0], lambda node=node: constant_value(node))
                 continue
             attrs = {}
             for a in node.attribute:
@@ -382,7 +384,7 @@ class _GraphImporter:
 
 def import_subgraph(gproto, opset, inline, captures, where, fed_kinds=()):
     """A core Graph for a GRAPH attribute: inputs are its formal inputs then
-    `captures` ([(name, kind, dtype)]); `inline` ({name: array}) are outer
+    `captures` ([(name, kind, dtype)]); `inline` ({name: loader}) are outer
     constants it reads. fed_kinds: per formal input, the kind the node feeds
     (or None), for inputs declared without a type."""
     g = _core.Graph()
@@ -397,8 +399,8 @@ def import_subgraph(gproto, opset, inline, captures, where, fed_kinds=()):
         g.add_input(vi.name, dt, [], kind)  # dtype and rank retyped by the op
     for n, kind, dt in captures:
         g.add_input(n, dt, [], kind)
-    for n, arr in inline.items():
-        imp.add_const(n, arr)
+    for n, load in inline.items():
+        imp.add_const(n, load)
     imp.add_initializers(gproto)
     imp.add_nodes(gproto)
     if not gproto.output:
