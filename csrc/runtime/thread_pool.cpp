@@ -140,6 +140,7 @@ void ThreadPool::worker_main(int w) {
     }
     seen = g;
     if (stop_.load()) return;
+    if (me.ticket.exchange(0, std::memory_order_acq_rel) != 1) continue;  // taken back
     run_ranges(w + 1);
     job_.pending.fetch_sub(1, std::memory_order_acq_rel);
   }
@@ -188,12 +189,19 @@ void ThreadPool::parallel_for(int64_t n, const RangeFn& fn, int64_t grain) {
   job_.parts = parts;
   job_.next.store(0, std::memory_order_relaxed);
   job_.pending.store(helpers, std::memory_order_relaxed);
-  for (int w = 0; w < helpers; ++w) workers_[w].gen.fetch_add(1);  // seq_cst, publishes job_
+  for (int w = 0; w < helpers; ++w) {
+    workers_[w].ticket.store(1, std::memory_order_release);  // publishes job_
+    workers_[w].gen.fetch_add(1);                            // seq_cst: wakes it
+  }
   if (sleepers_.load() > 0) {
     std::lock_guard<std::mutex> lock(sleep_mu_);
     sleep_cv_.notify_all();
   }
   run_ranges(0);
+  // Every range is claimed: take back the tickets no worker took yet.
+  for (int w = 0; w < helpers; ++w)
+    if (workers_[w].ticket.exchange(0, std::memory_order_acq_rel) == 1)
+      job_.pending.fetch_sub(1, std::memory_order_relaxed);
   for (int i = 0; job_.pending.load(std::memory_order_acquire) > 0; ++i) {
     if (i < kSpin) {
       LOADRUN_PAUSE();

@@ -5,9 +5,13 @@
 // by bumping the generation counter of each worker it needs (one cache line
 // per worker), then claims ranges itself; the signalled workers claim ranges
 // from the same atomic counter, so a worker that wakes late finds them done.
-// The caller returns once every signalled worker has checked out, so a job
-// on the caller's stack is never touched after parallel_for returns (no
-// reference counting, no ABA). Workers spin on their counter for a while
+// Each signalled worker holds a ticket: the worker takes it when it wakes
+// (and then checks out when its ranges are done), or the caller takes it back
+// once it has run out of ranges (a worker still asleep then never touches
+// the job). The caller returns once every ticket is taken back or checked
+// out, so a job on the caller's stack is never touched after parallel_for
+// returns (no reference counting, no ABA), and a sleeping worker costs the
+// caller nothing but the wake-up call. Workers spin on their counter for a while
 // (~50-100 us, a few kernels' gap) and then sleep on a condition variable;
 // the caller only takes the mutex to wake them when some are asleep (the
 // seq_cst pair "store generation / load sleepers" against "store sleepers /
@@ -52,6 +56,11 @@ class ThreadPool {
  private:
   struct alignas(64) Worker {
     std::atomic<uint64_t> gen{0};
+    // 1 while the current job counts on this worker; whoever exchanges it
+    // to 0 first owns the check-out: the worker (it then runs ranges and
+    // checks out) or the caller (revoking it once every range is claimed,
+    // so a sleeping worker never holds a job up).
+    std::atomic<int> ticket{0};
     std::thread thread;
   };
   struct Job {
