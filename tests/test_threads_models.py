@@ -17,18 +17,9 @@ import pytest
 import loadrun
 from loadrun import zoo
 from test_real_models import CASES, load_or_skip, make_input
+from test_runtime import feeds as zoo_feeds
 
 ZOO = [n for n, _ in zoo.list_models()]
-
-
-def zoo_feeds(name, batch=1):
-    rng = np.random.default_rng(11)
-    if name == "bert_tiny":
-        return {"input_ids": rng.integers(0, 1000, (batch, 128), dtype=np.int64),
-                "attention_mask": np.ones((batch, 128), np.int64)}
-    if name == "mlp":
-        return {"input": rng.standard_normal((batch, 1024), dtype=np.float32)}
-    return {"input": rng.standard_normal((batch, 3, 224, 224), dtype=np.float32)}
 
 
 def assert_same(got, want, what):
