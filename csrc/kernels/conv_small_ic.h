@@ -47,6 +47,8 @@ void conv_small_ic_portable(const SmallIcGeo& g, const float* planes, const floa
                             const Epilogue& ep, float* y);
 void conv_small_ic_avx2(const SmallIcGeo& g, const float* planes, const float* wp,
                         const Epilogue& ep, float* y);
+void conv_small_ic_neon(const SmallIcGeo& g, const float* planes, const float* wp,
+                        const Epilogue& ep, float* y);  // conv_small_ic_neon.cpp (aarch64)
 
 }  // namespace kernels
 }  // namespace loadrun

@@ -3,11 +3,15 @@
 // log, erf from vmath_neon.h; sqrt, reciprocal, neg, abs, square), binary
 // functions with the portable table's NaN and tie rules, scale+shift, row
 // softmax, sums and maxima, 4 floats per step with the tail through a small
-// buffer. Layer normalisation, pooling taps and transposes keep the portable
-// functions (plain loops GCC vectorises for AArch64 already). Accuracy: the
-// same formulas as the AVX2 table, so the bounds stated in eltwise.h hold.
+// buffer; layer-norm rows (the portable two-pass mean / centred variance,
+// with vector partial sums), pooling taps along a row of outputs (stride 1
+// and 2 as whole vectors: vld2q splits a stride-2 row; other strides
+// scalar), and 32-bit transposes in 4x4 register blocks (moved as integer
+// words, so any bit pattern survives). Accuracy: the same formulas as the
+// AVX2 table, so the bounds stated in eltwise.h hold.
 #include <arm_neon.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -174,8 +178,113 @@ void softmax_row(const float* x, float* y, int64_t n, bool log) {
   map4(y, y, n, [rv](float32x4_t v) { return vmulq_f32(v, rv); });
 }
 
+// The portable layer_norm_row's arithmetic (mean m0 of the sum, then the
+// centred sums sd and sq with the correction c = sd / n), 4 lanes at a time.
+void layer_norm_row(const float* x, float* y, int64_t n, const float* scale, const float* bias,
+                    double eps, float* mean_out, float* inv_out) {
+  const float m0 = n ? sum(x, n) / static_cast<float>(n) : 0.f;
+  const float32x4_t mv = vdupq_n_f32(m0);
+  float32x4_t vd = vdupq_n_f32(0.f), vq = vd;
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const float32x4_t d = vsubq_f32(vld1q_f32(x + i), mv);
+    vd = vaddq_f32(vd, d);
+    vq = vfmaq_f32(vq, d, d);
+  }
+  float sd = vaddvq_f32(vd), sq = vaddvq_f32(vq);
+  for (; i < n; ++i) {
+    const float d = x[i] - m0;
+    sd += d;
+    sq += d * d;
+  }
+  const double dn = n ? static_cast<double>(n) : 1.0;
+  const double c = sd / dn;
+  const double var = std::max(0.0, (static_cast<double>(sq) - sd * c) / dn);
+  const float inv = static_cast<float>(1.0 / std::sqrt(var + eps));
+  const float cf = static_cast<float>(c);
+  const float32x4_t cv = vdupq_n_f32(cf), iv = vdupq_n_f32(inv);
+  for (i = 0; i + 4 <= n; i += 4) {
+    float32x4_t v = vmulq_f32(vmulq_f32(vsubq_f32(vsubq_f32(vld1q_f32(x + i), mv), cv), iv),
+                              vld1q_f32(scale + i));
+    if (bias) v = vaddq_f32(v, vld1q_f32(bias + i));
+    vst1q_f32(y + i, v);
+  }
+  for (; i < n; ++i) {
+    const float v = ((x[i] - m0) - cf) * inv * scale[i];
+    y[i] = bias ? v + bias[i] : v;
+  }
+  *mean_out = static_cast<float>(m0 + c);
+  *inv_out = inv;
+}
+
+// acc = f(acc, x[o * stride]) for o < n; f on 4 lanes (fv) and on one (fs).
+// Stride 1 and 2 load whole vectors (a stride-2 block of 4 outputs reads 8
+// floats, so the block ending at the row's last output goes scalar).
+template <class FV, class FS>
+inline void row_tap(float* acc, const float* x, int64_t stride, int64_t n, FV fv, FS fs) {
+  int64_t o = 0;
+  if (stride == 1) {
+    for (; o + 4 <= n; o += 4) vst1q_f32(acc + o, fv(vld1q_f32(acc + o), vld1q_f32(x + o)));
+  } else if (stride == 2) {
+    for (; o + 4 < n; o += 4) vst1q_f32(acc + o, fv(vld1q_f32(acc + o), vld2q_f32(x + 2 * o).val[0]));
+  }
+  for (; o < n; ++o) acc[o] = fs(acc[o], x[o * stride]);
+}
+
+void row_max_tap(float* acc, const float* x, int64_t stride, int64_t n) {
+  // v > a ? v : a, as the portable tap: a NaN tap value is skipped, a NaN acc stays.
+  row_tap(acc, x, stride, n,
+          [](float32x4_t a, float32x4_t v) { return vbslq_f32(vcgtq_f32(v, a), v, a); },
+          [](float a, float v) { return v > a ? v : a; });
+}
+
+void row_sum_tap(float* acc, const float* x, int64_t stride, int64_t n) {
+  row_tap(acc, x, stride, n, [](float32x4_t a, float32x4_t v) { return vaddq_f32(a, v); },
+          [](float a, float v) { return a + v; });
+}
+
+// dst[c * ldd + r] = src[r * lds + c], 4x4 blocks of 32-bit words in
+// registers inside 16x16 tiles (both sides' lines stay in cache); the edges
+// word by word.
+void transpose32(const float* srcf, int64_t lds, float* dstf, int64_t ldd, int64_t rows,
+                 int64_t cols) {
+  const uint32_t* src = reinterpret_cast<const uint32_t*>(srcf);
+  uint32_t* dst = reinterpret_cast<uint32_t*>(dstf);
+  constexpr int64_t B = 16;
+  for (int64_t r0 = 0; r0 < rows; r0 += B) {
+    const int64_t r1 = std::min(rows, r0 + B);
+    for (int64_t c0 = 0; c0 < cols; c0 += B) {
+      const int64_t c1 = std::min(cols, c0 + B);
+      int64_t r = r0;
+      for (; r + 4 <= r1; r += 4) {
+        int64_t c = c0;
+        for (; c + 4 <= c1; c += 4) {
+          const uint32_t* s = src + r * lds + c;
+          const uint32x4_t a = vld1q_u32(s), b = vld1q_u32(s + lds);
+          const uint32x4_t e = vld1q_u32(s + 2 * lds), f = vld1q_u32(s + 3 * lds);
+          const uint32x4_t t0 = vtrn1q_u32(a, b), t1 = vtrn2q_u32(a, b);
+          const uint32x4_t t2 = vtrn1q_u32(e, f), t3 = vtrn2q_u32(e, f);
+          uint32_t* d = dst + c * ldd + r;
+          vst1q_u32(d, vreinterpretq_u32_u64(vtrn1q_u64(vreinterpretq_u64_u32(t0),
+                                                         vreinterpretq_u64_u32(t2))));
+          vst1q_u32(d + ldd, vreinterpretq_u32_u64(vtrn1q_u64(vreinterpretq_u64_u32(t1),
+                                                               vreinterpretq_u64_u32(t3))));
+          vst1q_u32(d + 2 * ldd, vreinterpretq_u32_u64(vtrn2q_u64(vreinterpretq_u64_u32(t0),
+                                                                   vreinterpretq_u64_u32(t2))));
+          vst1q_u32(d + 3 * ldd, vreinterpretq_u32_u64(vtrn2q_u64(vreinterpretq_u64_u32(t1),
+                                                                   vreinterpretq_u64_u32(t3))));
+        }
+        for (; c < c1; ++c)
+          for (int64_t q = r; q < r + 4; ++q) dst[c * ldd + q] = src[q * lds + c];
+      }
+      for (; r < r1; ++r)
+        for (int64_t c = c0; c < c1; ++c) dst[c * ldd + r] = src[r * lds + c];
+    }
+  }
+}
+
 EltwiseImpl make() {
-  EltwiseImpl t = eltwise_portable_impl();  // layer_norm_row, taps, transpose32
+  EltwiseImpl t = eltwise_portable_impl();
   t.name = "neon";
   t.unary = unary;
   t.act = act;
@@ -184,6 +293,10 @@ EltwiseImpl make() {
   t.softmax_row = softmax_row;
   t.sum = sum;
   t.max = max;
+  t.layer_norm_row = layer_norm_row;
+  t.row_max_tap = row_max_tap;
+  t.row_sum_tap = row_sum_tap;
+  t.transpose32 = transpose32;
   return t;
 }
 

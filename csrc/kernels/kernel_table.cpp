@@ -46,6 +46,8 @@ KernelTable fill(IsaLevel level) {
     t.sgemm = sgemm_neon_impl();
     t.eltwise = eltwise_neon_impl();
     t.dwconv = {dwconv_plane_neon, deinterleave_neon};
+    t.winograd = {winograd_input_tiles_neon, winograd_output_tiles_neon};
+    t.conv_small_ic = {conv_small_ic_neon};
   }
 #endif
   return t;

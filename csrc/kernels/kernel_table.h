@@ -9,7 +9,8 @@
 //   avx2          sgemm, eltwise, dwconv, winograd, conv_small_ic, convert,
 //                 fma
 //   avx512        = avx2 for now (no AVX-512 kernels yet)
-//   neon(_dotprod) sgemm (8x12 micro-kernel, sgemm_neon.cpp), eltwise (part), dwconv
+//   neon(_dotprod) sgemm (8x12 micro-kernel, sgemm_neon.cpp), eltwise, dwconv,
+//                 winograd, conv_small_ic
 // A family that an ISA does not (yet) implement, or implements only in part
 // (one member of the struct), keeps the portable functions for the rest.
 //

@@ -49,6 +49,11 @@ void winograd_input_tiles_avx2(int m, const float* p, int64_t ld, int64_t tw, in
 void winograd_output_tiles_avx2(int m, const float* mm, int64_t sxi, int64_t tw,
                                 int64_t ntiles, float bias, const Epilogue& ep, float* y,
                                 int64_t ldy, int64_t rows, int64_t cols);
+void winograd_input_tiles_neon(int m, const float* p, int64_t ld, int64_t tw, int64_t ntiles,
+                               float* v, int64_t sxi);  // winograd_neon.cpp (aarch64)
+void winograd_output_tiles_neon(int m, const float* mm, int64_t sxi, int64_t tw,
+                                int64_t ntiles, float bias, const Epilogue& ep, float* y,
+                                int64_t ldy, int64_t rows, int64_t cols);
 
 }  // namespace kernels
 }  // namespace loadrun
