@@ -211,6 +211,16 @@ def test_softmax(op, shape):
     check(node_model(op, feeds, axis=-1), feeds, "SOFTMAX_FAST", rtol=2e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("shape,axis", [((3, 131, 257), -1), ((2, 61, 5, 77), 2), ((4099, 16), -1)], ids=str)
+def test_layer_norm(shape, axis):
+    x = data(shape) + 30.0  # a mean far above the spread
+    norm = shape[axis:]
+    feeds = {"x": x}
+    model = node_model("LayerNormalization", feeds, n_outputs=3, axis=axis, epsilon=1e-5,
+                       initializers=[("g", data(norm)), ("b", data(norm))])
+    check(model, feeds, "LAYERNORM_FAST", rtol=1e-4, atol=1e-5)
+
+
 POOLS = [  # x shape, attributes
     ((1, 64, 112, 112), dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])),  # resnet stem
     ((2, 7, 37, 41), dict(kernel_shape=[3, 2], strides=[1, 1], pads=[1, 0, 0, 1])),

@@ -11,6 +11,7 @@
 #include <cmath>
 
 #include "kernels/fast_algo.h"
+#include "kernels/parallel_split.h"
 #include "ops/common.h"
 
 namespace loadrun {
@@ -130,7 +131,7 @@ const auto kNaive = naive_algo<LayerNormOp>(layer_norm_naive);
 // far larger than the spread costs no precision; 1 / sqrt(var + eps) in
 // double, then one fused pass ((x - m0) - c) * inv * scale + bias. Mean /
 // InvStdDev outputs as NAIVE. Agrees with NAIVE to about 1e-6 relative of
-// the output scale, whatever the mean.
+// the output scale, whatever the mean. Rows split over the step's threads.
 bool layer_norm_fast_usable(const LayerNormOp& op, const InLayouts& in, const OutLayouts&) {
   const Layout& x = *in[0];
   if (x.dtype != DType::Float32) return false;
@@ -151,12 +152,18 @@ void layer_norm_fast(const LayerNormOp& op, const KernCtx& ctx, const kernels::E
   float* y = ctx.output(0).ptr<float>();
   float* mean_out = ctx.out.size() > 1 && ctx.out[1] ? ctx.output(1).ptr<float>() : nullptr;
   float* inv_out = ctx.out.size() > 2 && ctx.out[2] ? ctx.output(2).ptr<float>() : nullptr;
-  for (int64_t o = 0; o < outer; ++o) {
-    float m, inv;
-    impl.layer_norm_row(x + o * n, y + o * n, n, scale, bias, op.epsilon, &m, &inv);
-    if (mean_out) mean_out[o] = m;
-    if (inv_out) inv_out[o] = inv;
-  }
+  // Rows over the step's threads (each row as one thread alone computes it:
+  // the same bits at any thread count); a row moves about 3n floats.
+  kernels::split_items(ctx.comp_node, outer, 12.0 * static_cast<double>(n),
+                       [&](int64_t o0, int64_t o1, int) {
+                         for (int64_t o = o0; o < o1; ++o) {
+                           float m, inv;
+                           impl.layer_norm_row(x + o * n, y + o * n, n, scale, bias, op.epsilon,
+                                               &m, &inv);
+                           if (mean_out) mean_out[o] = m;
+                           if (inv_out) inv_out[o] = inv;
+                         }
+                       });
 }
 
 const KernelAlgo<LayerNormOp> kFast("LAYERNORM_FAST", layer_norm_fast_usable,
