@@ -140,9 +140,10 @@ def test_shared_batch_size(tmp_path, model):
 
 def test_weight_preprocess_is_part_of_the_key(tmp_path, model):
     cache = tmp_path / "algo.cache"
-    net = load(model, fast_run=True, reproducible=True, weight_preprocess=True, fast_run_algo_policy=cache)
+    net = load(model, fast_run=True, reproducible=True, fast_run_algo_policy=cache)  # on by default
     assert [s[5] for s in net.steps()] == [True, True]
-    net = load(model, fast_run=True, reproducible=True, fast_run_algo_policy=cache)
+    net = load(model, fast_run=True, reproducible=True, weight_preprocess=False, fast_run_algo_policy=cache)
+    assert [s[5] for s in net.steps()] == [False, False]
     assert net.fastrun_stats()["profiled"] == 2
     _, _, entries = _core.fastrun_cache_read(str(cache))
     assert sorted(e[5] for e in entries) == [False, False, True, True]

@@ -342,11 +342,12 @@ PYBIND11_MODULE(_core, m) {
                        const std::string& algo_policy, bool progress, bool optimize,
                        size_t max_plans, bool mem_reuse, bool debug_fill_nan, bool sanity_check,
                        bool const_shape, bool fake_first, int record_level, int threads,
-                       const std::vector<int>& core_ids) {
+                       const std::vector<int>& core_ids, bool free_weights) {
              NetworkOptions opt;
              opt.comp_node = std::make_shared<CpuCompNode>(threads, core_ids);
              opt.chooser.prefer_algo = prefer_algo;
              opt.weight_preprocess = weight_preprocess;
+             opt.free_weights = free_weights;
              opt.chooser.strategy = strategy;
              if (!workspace_limit.is_none())
                opt.chooser.workspace_limit = workspace_limit.cast<size_t>();
@@ -364,7 +365,7 @@ PYBIND11_MODULE(_core, m) {
              opt.record_level = record_level;
              return std::make_unique<Network>(g, opt);
            }),
-           py::arg("graph"), py::arg("prefer_algo") = "", py::arg("weight_preprocess") = false,
+           py::arg("graph"), py::arg("prefer_algo") = "", py::arg("weight_preprocess") = true,
            py::arg("strategy") = static_cast<uint32_t>(kHeuristic),
            py::arg("workspace_limit") = py::none(), py::arg("binary_equal_between_batch") = false,
            py::arg("shared_batch_size") = 0, py::arg("algo_policy") = "",
@@ -372,7 +373,8 @@ PYBIND11_MODULE(_core, m) {
            py::arg("max_plans") = NetworkOptions::kDefaultMaxPlans, py::arg("mem_reuse") = true,
            py::arg("debug_fill_nan") = false, py::arg("sanity_check") = false,
            py::arg("const_shape") = false, py::arg("fake_first") = false, py::arg("record_level") = 0,
-           py::arg("threads") = 1, py::arg("core_ids") = std::vector<int>{})
+           py::arg("threads") = 1, py::arg("core_ids") = std::vector<int>{},
+           py::arg("free_weights") = true)
       .def_property_readonly("num_threads", [](const Network& n) { return n.comp_node().num_threads(); })
       .def_property_readonly("dispatches", [](const Network& n) { return n.comp_node().dispatches(); })
       .def("thread_affinity", [](const Network& n) { return n.comp_node().affinity(); })
@@ -485,6 +487,8 @@ PYBIND11_MODULE(_core, m) {
              d["no_reuse_bytes"] = m.no_reuse_bytes;
              d["workspace_bytes"] = m.workspace_bytes;
              d["weight_bytes"] = m.weight_bytes;
+             d["freed_weight_bytes"] = m.freed_weight_bytes;
+             d["prepared_weight_bytes"] = m.prepared_weight_bytes;
              py::list ts;
              for (const auto& t : m.tensors)
                ts.append(py::make_tuple(t.name, t.bytes, t.first_use, t.last_use, t.offset, t.buffer));

@@ -17,10 +17,24 @@ using OutLayouts = std::vector<Layout>;
 class Algo;
 class CompNode;
 
+// What Algo::preprocess made of a step's constant weights: the data exec
+// reads through KernCtx::prepared, its size (--model-info reports weight
+// bytes before and after), and the input it stands in for: exec, given the
+// data, never reads input `replaces` (-1: it still reads every input), so
+// the network may free that constant once every step that reads it has
+// prepared it (runtime/bind.cpp).
+struct Prepared {
+  std::shared_ptr<const void> data;
+  size_t bytes = 0;
+  int replaces = -1;
+  explicit operator bool() const { return data != nullptr; }
+};
+
 // A kernel bound to one op and its layouts (Algo::bind): the function the
 // execute loop calls and what the algorithm worked out once for those
 // layouts (geometry, strides, epilogue, prepared weights), so a run does not
-// redo it. `workspace` is the scratch bytes one call needs.
+// redo it. `workspace` is the scratch bytes one call needs on each thread;
+// `shared_workspace` the bytes one call needs once, whatever its threads.
 struct BoundKernel {
   using Fn = void (*)(const BoundKernel&, const KernCtx&);
   Fn fn = nullptr;
@@ -28,6 +42,7 @@ struct BoundKernel {
   const Op* op = nullptr;
   std::shared_ptr<const void> params;  // the algorithm's own, from bind
   size_t workspace = 0;
+  size_t shared_workspace = 0;
   void operator()(const KernCtx& ctx) const { fn(*this, ctx); }
 };
 
@@ -47,7 +62,15 @@ class Algo {
   virtual uint32_t attributes() const = 0;
   bool is_naive() const { return attributes() & NAIVE; }
   virtual bool usable(const Op& op, const InLayouts& in, const OutLayouts& out) const { return true; }
+  // Scratch bytes one call needs on each thread of its CompNode (one slot
+  // per thread: KernCtx::thread_workspace), and bytes it needs once, shared
+  // by its threads (KernCtx::shared_workspace), given whether its weights
+  // were preprocessed (Winograd's transformed filters when they were not).
   virtual size_t workspace(const Op& op, const InLayouts& in, const OutLayouts& out) const {
+    return 0;
+  }
+  virtual size_t shared_workspace(const Op& op, const InLayouts& in, const OutLayouts& out,
+                                  bool prepared) const {
     return 0;
   }
   // The heuristic's hint (MegEngine's is_preferred): an algo that can run a
@@ -57,15 +80,16 @@ class Algo {
   virtual bool preferred(const Op& op, const InLayouts& in, const OutLayouts& out) const {
     return true;
   }
-  // Weight preprocessing (--weight-preprocess): an algo may transform the
-  // inputs whose values are known at compile time (weights) once, e.g. pack a
-  // GEMM operand or Winograd-transform conv filters. values[i] is null where
-  // input i is only known at run time. The result lives with the plan's step
-  // and reaches exec as KernCtx::prepared; null means nothing was prepared,
-  // and exec must then work from the inputs (its workspace() must cover that).
-  virtual std::shared_ptr<const void> preprocess(const Op& op, const InLayouts& in,
-                                                 const std::vector<const Tensor*>& values) const {
-    return nullptr;
+  // Weight preprocessing (on by default; --no-weight-preprocess turns it
+  // off): an algo may transform the inputs whose values are known at compile
+  // time (weights) once, e.g. pack a GEMM operand or Winograd-transform conv
+  // filters. values[i] is null where input i is only known at run time. The
+  // result lives with the plan's step and reaches exec as KernCtx::prepared;
+  // an empty one means nothing was prepared, and exec must then work from the
+  // inputs (its workspace() and shared_workspace() must cover that).
+  virtual Prepared preprocess(const Op& op, const InLayouts& in,
+                              const std::vector<const Tensor*>& values) const {
+    return {};
   }
   // What preprocess() depends on besides the weights' values: plans for
   // other input shapes with the same key share one result. The default, every

@@ -110,7 +110,9 @@ bool AlgoChooser::passes_filters(const Algo& algo, const OprNode& node, const In
   if ((a & opt_.required_attrs()) != opt_.required_attrs()) return false;
   if (a & opt_.forbidden_attrs()) return false;
   if (!algo.usable(*node.op, in, out)) return false;
-  return algo.workspace(*node.op, in, out) <= opt_.workspace_limit;
+  return algo.workspace(*node.op, in, out) +
+             algo.shared_workspace(*node.op, in, out, opt_.weight_preprocess) <=
+         opt_.workspace_limit;
 }
 
 const Algo* AlgoChooser::heuristic(const OprNode& node, const InLayouts& in,

@@ -58,20 +58,25 @@ OprProfiler::OprProfiler(const Op& op, const InLayouts& in, const OutLayouts& ou
 double OprProfiler::time(const Algo& algo, bool weight_preprocess, const ProfileConfig& cfg,
                          size_t* timed_runs) {
   using clock = std::chrono::steady_clock;
-  std::shared_ptr<const void> prepared;
+  Prepared prepared;
   if (weight_preprocess) prepared = algo.preprocess(op_, in_layouts_, values_);
   KernCtx ctx;
   ctx.in = in_ptrs_;
   for (Tensor& t : outs_) ctx.out.push_back(&t);
   ctx.comp_node = cn_;
-  ctx.prepared = prepared.get();
+  ctx.prepared = prepared.data.get();
   size_t ws = algo.workspace(op_, in_layouts_, out_layouts_);
-  std::shared_ptr<uint8_t> wsbuf;
+  size_t shared = algo.shared_workspace(op_, in_layouts_, out_layouts_, bool(prepared));
+  std::shared_ptr<uint8_t> wsbuf, sharedbuf;
   if (ws) {
     wsbuf = alloc_aligned(workspace_total(ws, cn_->num_threads()));
     ctx.workspace = wsbuf.get();
     ctx.workspace_size = ws;
     ctx.workspace_stride = workspace_stride(ws);
+  }
+  if (shared) {
+    sharedbuf = alloc_aligned(shared);
+    ctx.shared_workspace = sharedbuf.get();
   }
   for (int i = 0; i < cfg.warmup; ++i) algo.exec(op_, ctx);
   double best = 1e300, spent = 0;

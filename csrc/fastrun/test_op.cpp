@@ -34,11 +34,11 @@ class CopyAlgo final : public Algo {
   const char* name() const override { return name_; }
   uint32_t attributes() const override { return attrs_; }
   size_t workspace(const Op&, const InLayouts&, const OutLayouts&) const override { return ws_; }
-  std::shared_ptr<const void> preprocess(const Op&, const InLayouts&,
-                                         const std::vector<const Tensor*>&) const override {
-    if (!ws_) return nullptr;
+  Prepared preprocess(const Op&, const InLayouts&,
+                       const std::vector<const Tensor*>&) const override {
+    if (!ws_) return {};
     ++g_preprocess_calls;
-    return std::make_shared<int>(1);
+    return {std::make_shared<int>(1), sizeof(int), -1};
   }
   void exec(const Op&, const KernCtx& ctx) const override {
     LR_CHECK(!throws_, UnsupportedError, name_, " always fails");

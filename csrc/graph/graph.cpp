@@ -108,4 +108,25 @@ void Graph::retype_input(size_t i, DType dtype, const Shape& shape) {
   v.shape = shape;
 }
 
+void Graph::release_value(int vid) {
+  Var& v = vars_.at(static_cast<size_t>(vid));
+  LR_CHECK(v.is_const, InternalError, "release_value: '", v.name, "' is not a constant");
+  v.value = Tensor::view(v.value.layout(), nullptr, 0);
+}
+
+std::shared_ptr<Graph> Graph::clone() const {
+  auto ng = std::make_shared<Graph>();
+  for (int vid : inputs_) ng->add_input(vars_[vid].name, vars_[vid].dtype, vars_[vid].shape, vars_[vid].kind);
+  for (const Var& v : vars_)
+    if (v.is_const) ng->add_const(v.name, v.value);
+  for (const auto& n : oprs_) {
+    std::vector<std::string> ins, outs;
+    for (int vid : n->inputs) ins.push_back(vid < 0 ? "" : vars_[vid].name);
+    for (int vid : n->outputs) outs.push_back(vars_[vid].name);
+    ng->add_opr(n->def->type, n->def->domain, n->name, n->attrs, ins, outs);
+  }
+  for (int vid : outputs_) ng->add_output(vars_[vid].name);
+  return ng;
+}
+
 }  // namespace loadrun

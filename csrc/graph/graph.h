@@ -54,6 +54,14 @@ class Graph {
   // and its captures from enclosing scopes never declare them). Call before
   // a Network is built on the graph.
   void retype_input(size_t i, DType dtype, const Shape& shape);
+  // Frees constant `vid`'s bytes, keeping its layout (its value is then an
+  // empty tensor). Only for the one Network that holds this graph alone, once
+  // every reader has a preprocessed form of it (runtime/bind.cpp).
+  void release_value(int vid);
+  // A graph of the same nodes (rebuilt from their attributes) whose
+  // constants share this one's bytes: what a Network that frees weights
+  // works on when others hold the graph it was given.
+  std::shared_ptr<Graph> clone() const;
 
   int find_var(const std::string& name) const;  // -1 if none
   // Some var is a sequence or an optional (else every var is a tensor).

@@ -70,6 +70,8 @@ struct KernCtx {
   void* workspace = nullptr;
   size_t workspace_size = 0;
   size_t workspace_stride = 0;
+  // Scratch shared by the call's threads (Algo::shared_workspace bytes).
+  void* shared_workspace = nullptr;
   CompNode* comp_node = nullptr;
   NestedRuntime* runtime = nullptr;  // for nested graphs (graph/nested.h); null: none
   const void* prepared = nullptr;  // the algo's preprocess() result, if any

@@ -98,4 +98,12 @@ void with_f16_as_f32(const KernCtx& ctx, const std::function<void(const KernCtx&
 // Store v into element i of a float tensor (float16/32/64, bfloat16).
 void store_f64(Tensor& t, int64_t i, double v);
 
+// A pre-packed constant GEMM operand as an Algo::preprocess result that
+// stands in for input `replaces` (the weights it was packed from).
+template <class Packed>
+Prepared prepared_packed_b(std::shared_ptr<const Packed> p, int replaces) {
+  size_t bytes = p ? p->data.size() * sizeof(p->data[0]) : 0;
+  return {std::move(p), bytes, replaces};
+}
+
 }  // namespace loadrun

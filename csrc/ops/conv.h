@@ -94,8 +94,7 @@ constexpr int64_t kConvGemmSmallN = 256;
 inline bool conv_gemm_transposed(int64_t n) { return n <= kConvGemmSmallN; }
 // oh*ow of the conv's output, from its input layouts.
 int64_t conv_out_hw(const ConvOp& op, const InLayouts& in);
-std::shared_ptr<const void> conv_pack_weights(const float* w, int64_t group, int64_t ocg,
-                                              int64_t k, bool transposed);
+Prepared conv_pack_weights(const float* w, int64_t group, int64_t ocg, int64_t k, bool transposed);
 // C[ocg x n] (leading dim ldc) = W_grp * B[k x n] (leading dim ldb), then ep
 // (whose bias already points at the group's first channel). Transposed, it
 // needs scratch of n*ocg floats.

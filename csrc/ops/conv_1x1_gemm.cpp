@@ -67,9 +67,9 @@ class Conv1x1Gemm final : public ConvAlgo {
     // the packing follows the weights and whether the GEMM runs transposed
     return layout_key(in, 1) + (conv_gemm_transposed(conv_out_hw(as_conv(op), in)) ? "T" : "N");
   }
-  std::shared_ptr<const void> preprocess(const Op& op, const InLayouts& in,
-                                         const std::vector<const Tensor*>& values) const override {
-    if (values.size() < 2 || !values[1]) return nullptr;
+  Prepared preprocess(const Op& op, const InLayouts& in,
+                       const std::vector<const Tensor*>& values) const override {
+    if (values.size() < 2 || !values[1]) return {};
     const Shape& w = in[1]->shape;
     const ConvOp& c = as_conv(op);
     return conv_pack_weights(values[1]->ptr<float>(), c.group, w[0] / c.group, w[1],

@@ -43,10 +43,10 @@ int64_t conv_out_hw(const ConvOp& op, const InLayouts& in) {
   return n;
 }
 
-std::shared_ptr<const void> conv_pack_weights(const float* w, int64_t group, int64_t ocg,
-                                              int64_t k, bool transposed) {
+Prepared conv_pack_weights(const float* w, int64_t group, int64_t ocg, int64_t k, bool transposed) {
   size_t per = packed_group_floats(ocg, k, transposed);
-  std::shared_ptr<uint8_t> buf = alloc_aligned(per * group * sizeof(float));
+  size_t bytes = per * group * sizeof(float);
+  std::shared_ptr<uint8_t> buf = alloc_aligned(bytes);
   float* p = reinterpret_cast<float*>(buf.get());
   for (int64_t g = 0; g < group; ++g) {
     if (transposed) {
@@ -55,13 +55,13 @@ std::shared_ptr<const void> conv_pack_weights(const float* w, int64_t group, int
       kernels::sgemm_pack_a(false, ocg, k, w + g * ocg * k, k, p + g * per);
     }
   }
-  return buf;
+  return {buf, bytes, 1};
 }
 
 void conv_group_gemm(const float* w, const void* prepared, bool transposed, int64_t grp,
                      int64_t ocg, int64_t k, const float* b, int64_t ldb, float* c, int64_t ldc,
                      int64_t n, const kernels::Epilogue& ep, float* scratch, CompNode* cn) {
-  const float* wg = w + grp * ocg * k;
+  const float* wg = prepared ? nullptr : w + grp * ocg * k;  // w: null once freed
   const float* pg = prepared ? static_cast<const float*>(prepared) +
                                    grp * packed_group_floats(ocg, k, transposed)
                              : nullptr;
@@ -190,9 +190,9 @@ class Im2colGemm final : public ConvAlgo {
     // the packing follows the weights and whether the GEMM runs transposed
     return layout_key(in, 1) + (conv_gemm_transposed(conv_out_hw(as_conv(op), in)) ? "T" : "N");
   }
-  std::shared_ptr<const void> preprocess(const Op& op, const InLayouts& in,
-                                         const std::vector<const Tensor*>& values) const override {
-    if (values.size() < 2 || !values[1]) return nullptr;
+  Prepared preprocess(const Op& op, const InLayouts& in,
+                       const std::vector<const Tensor*>& values) const override {
+    if (values.size() < 2 || !values[1]) return {};
     const Shape& w = in[1]->shape;
     int64_t k = dims_product(w, 1, w.size());
     const ConvOp& c = as_conv(op);

@@ -64,16 +64,16 @@ class DirectSmallIc final : public ConvAlgo {
   std::string preprocess_key(const Op&, const InLayouts& in) const override {
     return layout_key(in, 1);
   }
-  std::shared_ptr<const void> preprocess(const Op&, const InLayouts& in,
-                                         const std::vector<const Tensor*>& values) const override {
-    if (values.size() < 2 || !values[1]) return nullptr;
+  Prepared preprocess(const Op&, const InLayouts& in,
+                       const std::vector<const Tensor*>& values) const override {
+    if (values.size() < 2 || !values[1]) return {};
     const Shape& w = in[1]->shape;
     int64_t kh = w.size() == 4 ? w[2] : 1, kw = w.back();
-    std::shared_ptr<uint8_t> buf = alloc_aligned(
-        kernels::conv_small_ic_packed_floats(w[0], w[1], kh, kw) * sizeof(float));
+    size_t bytes = kernels::conv_small_ic_packed_floats(w[0], w[1], kh, kw) * sizeof(float);
+    std::shared_ptr<uint8_t> buf = alloc_aligned(bytes);
     kernels::conv_small_ic_pack(values[1]->ptr<float>(), w[0], w[1], kh, kw,
                                 reinterpret_cast<float*>(buf.get()));
-    return buf;
+    return {buf, bytes, 1};
   }
   void run(const ConvCall& c) const override {
     const ConvOp& op = c.op;

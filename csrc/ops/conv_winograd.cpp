@@ -16,10 +16,12 @@
 // otherwise, per band, the input channels' transforms, the t^2 GEMMs and the
 // output channels' transforms are each shared out over the threads. Either
 // way no reduction is split: the bits are the one-thread ones.
-// Preprocess transforms the filters and packs U[xi] as the GEMMs' A operand;
-// otherwise U is computed into workspace on every run, which costs about as
-// much as the conv (WANTS_WEIGHT_PREPROCESS: the heuristic then prefers
-// IM2COL_GEMM).
+// Preprocess transforms the filters and packs U[xi] as the GEMMs' A operand
+// (the default; the original filters can then be freed); otherwise U is
+// computed into the shared workspace on every run, which costs about as much
+// as the conv (WANTS_WEIGHT_PREPROCESS: with --no-weight-preprocess the
+// heuristic prefers IM2COL_GEMM). Per thread, a workspace slot holds one
+// band's V and M and padded input rows.
 // Accuracy: the transforms' constants (up to 21/4 and 32 in F63) grow the
 // float32 rounding error. Relative max error against a float64 reference,
 // 3x3 convs of 64..512 channels (He-scaled weights, N(0,1) input): F43
@@ -99,17 +101,24 @@ class Winograd final : public ConvAlgo {
     Bands b(m_, g);
     int64_t t2 = static_cast<int64_t>(b.t) * b.t;
     int64_t floats = t2 * (g.icg() + g.ocg()) * b.max_tiles() + b.band_rows() * b.ld + 16;
-    floats += t2 * g.ocg() * g.icg();  // U, when not preprocessed
     return static_cast<size_t>(floats) * sizeof(float);
+  }
+  // U, when the filters were not preprocessed: transformed once per call (per
+  // group) and read by every thread.
+  size_t shared_workspace(const Op& op, const InLayouts& in, const OutLayouts& out,
+                          bool prepared) const override {
+    ConvGeo g;
+    if (prepared || !conv_geometry_f32(as_conv(op), in, out, &g) || !fits(g)) return 0;
+    return static_cast<size_t>((m_ + 2) * (m_ + 2) * g.ocg() * g.icg()) * sizeof(float);
   }
   std::string preprocess_key(const Op&, const InLayouts& in) const override {
     return layout_key(in, 1);
   }
-  std::shared_ptr<const void> preprocess(const Op& op, const InLayouts& in,
-                                         const std::vector<const Tensor*>& values) const override {
-    if (values.size() < 2 || !values[1] || in[1]->shape.size() != 4) return nullptr;
+  Prepared preprocess(const Op& op, const InLayouts& in,
+                       const std::vector<const Tensor*>& values) const override {
+    if (values.size() < 2 || !values[1] || in[1]->shape.size() != 4) return {};
     const Shape& ws = in[1]->shape;
-    if (ws[2] != 3 || ws[3] != 3) return nullptr;
+    if (ws[2] != 3 || ws[3] != 3) return {};
     int64_t group = as_conv(op).group, ocg = ws[0] / group, icg = ws[1];
     ConvGeo g{};
     g.group = group;
@@ -118,7 +127,8 @@ class Winograd final : public ConvAlgo {
     int t2 = (m_ + 2) * (m_ + 2);
     std::vector<float> u(static_cast<size_t>(t2 * ocg * icg));
     size_t per = packed_floats(ocg, icg);
-    std::shared_ptr<uint8_t> buf = alloc_aligned(per * t2 * group * sizeof(float));
+    size_t bytes = per * t2 * group * sizeof(float);
+    std::shared_ptr<uint8_t> buf = alloc_aligned(bytes);
     float* p = reinterpret_cast<float*>(buf.get());
     for (int64_t grp = 0; grp < group; ++grp) {
       transform_filters(m_, g, values[1]->ptr<float>(), grp, u.data());
@@ -126,7 +136,7 @@ class Winograd final : public ConvAlgo {
         kernels::sgemm_pack_a(false, ocg, icg, u.data() + xi * ocg * icg, icg,
                               p + (grp * t2 + xi) * per);
     }
-    return buf;
+    return {buf, bytes, 1};
   }
   void run(const ConvCall& c) const override;
 
@@ -149,11 +159,13 @@ void Winograd::run(const ConvCall& c) const {
   const int m = m_;
   Bands bd(m, g);
   const int64_t t2 = static_cast<int64_t>(bd.t) * bd.t, icg = g.icg(), ocg = g.ocg();
-  // A slot's layout: V, M, the padded band rows, U (when not preprocessed).
+  // A slot's layout: V, M, the padded band rows. U (when not preprocessed)
+  // is in the shared workspace.
   const int64_t mm_off = t2 * icg * bd.max_tiles();
   const int64_t band_off = mm_off + t2 * ocg * bd.max_tiles();
-  float* u = static_cast<float*>(ctx.workspace) + band_off + bd.band_rows() * bd.ld + 16;
   const float* prepared = static_cast<const float*>(ctx.prepared);
+  float* u = static_cast<float*>(ctx.shared_workspace);
+  LR_CHECK(prepared || u, InternalError, name_, ": no shared workspace for the filters");
   size_t per = packed_floats(ocg, icg);
   kernels::Epilogue ep = op.epilogue(nullptr);
   const float* res = conv_residual(op, ctx);

@@ -142,12 +142,13 @@ class FusedMatMulSgemm final : public Algo {
   std::string preprocess_key(const Op&, const InLayouts& in) const override {
     return layout_key(in, 1);
   }
-  std::shared_ptr<const void> preprocess(const Op&, const InLayouts& in,
-                                         const std::vector<const Tensor*>& values) const override {
+  Prepared preprocess(const Op&, const InLayouts& in,
+                       const std::vector<const Tensor*>& values) const override {
     const Tensor* w = values.size() > 1 ? values[1] : nullptr;
-    if (!w) return nullptr;
+    if (!w) return {};
     const int64_t k = in[1]->shape[0], n = in[1]->shape[1];
-    return kernels::sgemm_pack_b_weights(false, k, n, w->ptr<float>(), n, 1, k * n, 1.f);
+    return prepared_packed_b(kernels::sgemm_pack_b_weights(false, k, n, w->ptr<float>(), n, 1, k * n, 1.f),
+                               1);
   }
   void exec(const Op& o, const KernCtx& ctx) const override {
     const auto& op = static_cast<const FusedMatMulOp&>(o);

@@ -152,14 +152,16 @@ class GemmSgemm final : public Algo {
   std::string preprocess_key(const Op&, const InLayouts& in) const override {
     return layout_key(in, 1);
   }
-  std::shared_ptr<const void> preprocess(const Op& o, const InLayouts& in,
-                                         const std::vector<const Tensor*>& values) const override {
+  Prepared preprocess(const Op& o, const InLayouts& in,
+                       const std::vector<const Tensor*>& values) const override {
     const GemmOp& op = static_cast<const GemmOp&>(o);
     const Tensor* b = values.size() > 1 ? values[1] : nullptr;
     GemmDims d = gemm_dims(op, in[0]->shape, in[1]->shape);
-    if (!b || d.n == 1 || d.k == 0) return nullptr;  // n == 1: GEMV on B as it is
-    return kernels::sgemm_pack_b_weights(op.trans_b, d.k, d.n, b->ptr<float>(), b->shape()[1], 1,
-                                         0, static_cast<float>(op.alpha));
+    if (!b || d.n == 1 || d.k == 0) return {};  // n == 1: GEMV on B as it is
+    return prepared_packed_b(kernels::sgemm_pack_b_weights(op.trans_b, d.k, d.n, b->ptr<float>(),
+                                                             b->shape()[1], 1, 0,
+                                                             static_cast<float>(op.alpha)),
+                               1);
   }
   void exec(const Op& o, const KernCtx& ctx) const override {
     const GemmOp& op = static_cast<const GemmOp&>(o);

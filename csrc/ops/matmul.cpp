@@ -180,14 +180,15 @@ class MatMulSgemm final : public Algo {
   std::string preprocess_key(const Op&, const InLayouts& in) const override {
     return layout_key(in, 1);  // B packed: its shape decides k, n and the batch
   }
-  std::shared_ptr<const void> preprocess(const Op&, const InLayouts& in,
-                                         const std::vector<const Tensor*>& values) const override {
+  Prepared preprocess(const Op&, const InLayouts& in,
+                       const std::vector<const Tensor*>& values) const override {
     const Tensor* b = values.size() > 1 ? values[1] : nullptr;
-    if (!b) return nullptr;
+    if (!b) return {};
     MatMulGeo g = matmul_geometry(in[0]->shape, in[1]->shape);
-    if (g.n == 1 || g.k == 0) return nullptr;  // GEMV on B as it is
-    return kernels::sgemm_pack_b_weights(false, g.k, g.n, b->ptr<float>(), g.n,
-                                         shape_numel(g.b_batch), g.k * g.n, 1.f);
+    if (g.n == 1 || g.k == 0) return {};  // GEMV on B as it is
+    return prepared_packed_b(kernels::sgemm_pack_b_weights(false, g.k, g.n, b->ptr<float>(), g.n,
+                                                             shape_numel(g.b_batch), g.k * g.n, 1.f),
+                               1);
   }
   void exec(const Op&, const KernCtx& ctx) const override {
     const Tensor& at = ctx.input(0);

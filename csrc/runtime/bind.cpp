@@ -63,7 +63,7 @@ void Network::bind_steps(Plan& p, const Choices& choices) {
   // Comp seq: bind every kernel to its tensors once.
   for (size_t s = 0; s < runtime_nodes.size(); ++s) {
     const OprNode& node = *runtime_nodes[s];
-    Plan::Step step{&node, runtime_algos[s], {}, 0, {}, nullptr};
+    Plan::Step step{&node, runtime_algos[s], {}, 0, 0, {}, {}};
     if (!step.algo) {  // dynamic: bound to its tensors now, sized and given an algo per run
       step.dynamic = true;
       for (int vid : node.inputs) step.ctx.in.push_back(vid < 0 ? nullptr : &p.tensors[vid]);
@@ -96,7 +96,7 @@ void Network::bind_steps(Plan& p, const Choices& choices) {
     if (opt_.weight_preprocess) {
       std::string where = node.label() + ": ";
       step.prepared = with_context(where, [&] { return prepared_for(node, *step.algo, in_l, values); });
-      step.ctx.prepared = step.prepared.get();
+      step.ctx.prepared = step.prepared.data.get();
     }
     for (int vid : node.outputs) {
       step.ctx.out.push_back(&p.tensors[vid]);
@@ -107,31 +107,92 @@ void Network::bind_steps(Plan& p, const Choices& choices) {
     step.kernel = with_context(node.label() + ": ",
                                [&] { return step.algo->bind(*node.op, in_l, out_l, *cn_); });
     step.workspace = step.kernel.workspace;
+    step.shared_workspace = step.kernel.shared_workspace =
+        step.algo->shared_workspace(*node.op, in_l, out_l, bool(step.prepared));
     p.workspace_bytes = std::max(p.workspace_bytes, step.workspace);
+    p.shared_bytes = std::max(p.shared_bytes, step.shared_workspace);
     p.seq.push_back(std::move(step));
   }
-  // One scratch slot per thread of the node, each sized by the largest need.
+  // The shared scratch, then one slot per thread of the node, each sized by
+  // the largest need.
   size_t stride = workspace_stride(p.workspace_bytes);
-  p.workspace_bytes = workspace_total(p.workspace_bytes, cn_->num_threads());
+  p.shared_bytes = workspace_stride(p.shared_bytes);
+  p.workspace_bytes = p.shared_bytes + workspace_total(p.workspace_bytes, cn_->num_threads());
   if (p.workspace_bytes) p.workspace = alloc_arena(p.workspace_bytes + p.mem.guard);
   if (p.mem.guard) fill_guards(p, -2);
   for (auto& step : p.seq) {
     if (step.dynamic) continue;
-    step.ctx.workspace = step.workspace ? p.workspace.get() : nullptr;
+    step.ctx.shared_workspace = step.shared_workspace ? p.workspace.get() : nullptr;
+    step.ctx.workspace = step.workspace ? p.workspace.get() + p.shared_bytes : nullptr;
     step.ctx.workspace_size = step.workspace;
     step.ctx.workspace_stride = stride;
   }
+  if (opt_.weight_preprocess && opt_.free_weights) free_prepared_weights(p);
 }
 
-std::shared_ptr<const void> Network::prepared_for(const OprNode& node, const Algo& algo,
-                                                  const InLayouts& in,
-                                                  const std::vector<const Tensor*>& values) {
+// Frees the constants that only prepared steps read (see network.h,
+// NetworkOptions::free_weights): the first plan decides, and only when no
+// other plan exists and this network alone holds its graph. Each freed
+// constant's readers keep their algorithm and prepared data for every later
+// plan (pinned_); compile refuses a plan that would need the original.
+void Network::free_prepared_weights(Plan& p) {
+  const Graph& g = *graph_;
+  if (!released_.empty() || plans_.size() > 0 || graph_.use_count() != 1) return;
+  const size_t nv = g.vars().size();
+  // Per const var: readers in the graph, and readers that are prepared steps
+  // standing in for it.
+  std::vector<int> readers(nv, 0), covered(nv, 0);
+  for (const auto& n : g.oprs())
+    for (int vid : n->inputs)
+      if (vid >= 0) ++readers[vid];
+  std::vector<const Plan::Step*> by_node(g.oprs().size(), nullptr);
+  for (const auto& st : p.seq) {
+    if (st.dynamic || st.elided || !st.prepared || st.prepared.replaces < 0) continue;
+    size_t r = static_cast<size_t>(st.prepared.replaces);
+    if (r >= st.node->inputs.size()) continue;
+    int vid = st.node->inputs[r];
+    if (vid < 0 || !g.vars()[vid].is_const) continue;
+    // the same constant at another input of the node is still read
+    if (std::count(st.node->inputs.begin(), st.node->inputs.end(), vid) != 1) continue;
+    ++covered[vid];
+    by_node[st.node->id] = &st;
+  }
+  std::vector<char> is_output(nv, 0);
+  for (int vid : g.outputs()) is_output[vid] = 1;
+  for (const Var& v : g.vars()) {
+    if (!v.is_const || is_output[v.id] || readers[v.id] == 0 || covered[v.id] != readers[v.id])
+      continue;
+    released_.push_back(v.id);
+    released_bytes_ += v.value.nbytes();
+  }
+  if (released_.empty()) return;
+  std::vector<char> released(nv, 0);
+  for (int vid : released_) released[vid] = 1;
+  for (const auto& n : g.oprs()) {
+    const Plan::Step* st = by_node[n->id];
+    if (!st || !released[n->inputs[st->prepared.replaces]]) continue;
+    InLayouts in_l;
+    for (int vid : n->inputs) in_l.push_back(vid < 0 ? nullptr : &p.layouts[vid]);
+    pinned_[n->id] = Pinned{st->algo, st->algo->preprocess_key(*n->op, in_l), st->prepared};
+  }
+  Graph& mg = const_cast<Graph&>(g);  // this network's alone (use_count above)
+  for (int vid : released_) {
+    Layout l = g.vars()[vid].value.layout();
+    mg.release_value(vid);
+    p.tensors[vid] = Tensor::view(l, nullptr, 0);
+  }
+}
+
+Prepared Network::prepared_for(const OprNode& node, const Algo& algo, const InLayouts& in,
+                               const std::vector<const Tensor*>& values) {
+  auto pin = pinned_.find(node.id);
+  if (pin != pinned_.end() && pin->second.algo == &algo) return pin->second.prepared;
   std::string key = str_cat(node.id, "/", algo.name(), "/", algo.preprocess_key(*node.op, in));
   auto it = prepared_.find(key);
   if (it != prepared_.end())
-    if (auto p = it->second.lock()) return p;
-  std::shared_ptr<const void> p = algo.preprocess(*node.op, in, values);
-  if (p) prepared_[key] = p;
+    if (auto p = it->second.data.lock()) return {p, it->second.bytes, it->second.replaces};
+  Prepared p = algo.preprocess(*node.op, in, values);
+  if (p) prepared_[key] = {p.data, p.bytes, p.replaces};
   return p;
 }
 

@@ -52,7 +52,7 @@ Network::Choices Network::compile_steps(Plan& p, const std::vector<Shape>& input
     if (v.is_const) {
       p.layouts[v.id] = v.value.layout();
       p.tensors[v.id] = v.value;
-      p.known[v.id] = 1;
+      p.known[v.id] = !v.value.empty();  // freed after preprocessing: its layout only
       ready[v.id] = 1;
     }
   }
@@ -95,6 +95,10 @@ Network::Choices Network::compile_steps(Plan& p, const std::vector<Shape>& input
     }
     ic.out.assign(node.outputs.size(), Layout(Shape{-1}, DType::Float32));
     if (!infer_at_compile(p, node, ic, where)) {  // shapes known only at run time
+      LR_CHECK(!pinned_.count(node.id), InputError, where,
+               "its weights were freed after preprocessing, and these inputs leave its shapes to "
+               "run time; load with --no-weight-preprocess (weight_preprocess=False) or "
+               "free_weights=False");
       for (int vid : node.outputs) {
         p.layouts[vid] = Layout(Shape{-1}, DType::Float32);
         p.dyn[vid] = 1;
@@ -175,10 +179,25 @@ Network::Choices Network::compile_steps(Plan& p, const std::vector<Shape>& input
       values.push_back(vid >= 0 && p.known[vid] ? &p.tensors[vid] : nullptr);
     }
     for (int vid : node.outputs) out.push_back(p.layouts[vid]);
-    choices.algos.push_back(with_context(str_cat(node.name, " (", node.def->type, "): "),
-                                         [&] { return chooser_.choose(node, in, out, values); }));
+    const Algo* pinned = pinned_algo(node, in, out);
+    choices.algos.push_back(pinned ? pinned
+                                   : with_context(str_cat(node.name, " (", node.def->type, "): "),
+                                                  [&] { return chooser_.choose(node, in, out, values); }));
   }
   return choices;
+}
+
+const Algo* Network::pinned_algo(const OprNode& node, const InLayouts& in,
+                                 const OutLayouts& out) const {
+  auto it = pinned_.find(node.id);
+  if (it == pinned_.end()) return nullptr;
+  const Pinned& pin = it->second;
+  LR_CHECK(pin.algo->usable(*node.op, in, out) && pin.algo->preprocess_key(*node.op, in) == pin.key,
+           InputError, node.label(), ": its weights were freed after ", pin.algo->name(),
+           " preprocessed them for the first input shapes, and these shapes need another form; "
+           "load with --no-weight-preprocess (weight_preprocess=False) or free_weights=False "
+           "to run other shapes");
+  return pin.algo;
 }
 
 namespace {

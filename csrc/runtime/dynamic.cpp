@@ -122,18 +122,22 @@ void Network::prepare_dynamic_step(Plan& p, size_t s) {
   auto it = p.dyn_algos.find({node.id, key});
   if (it == p.dyn_algos.end()) {
     const Algo* algo = chooser_.choose(node, ic.in, ic.out);
-    it = p.dyn_algos.emplace(std::make_pair(node.id, key), algo->bind(*node.op, ic.in, ic.out, *cn_))
-             .first;
+    BoundKernel k = algo->bind(*node.op, ic.in, ic.out, *cn_);
+    k.shared_workspace = algo->shared_workspace(*node.op, ic.in, ic.out, false);  // nothing prepared
+    it = p.dyn_algos.emplace(std::make_pair(node.id, key), std::move(k)).first;
   }
   step.kernel = it->second;
   step.algo = step.kernel.algo;
   step.workspace = step.kernel.workspace;
-  size_t total = workspace_total(step.workspace, cn_->num_threads());
+  step.shared_workspace = step.kernel.shared_workspace;
+  size_t shared = workspace_stride(step.shared_workspace);
+  size_t total = shared + workspace_total(step.workspace, cn_->num_threads());
   if (total > p.dyn_workspace_bytes) {
     p.dyn_workspace = alloc_aligned(total);
     p.dyn_workspace_bytes = total;
   }
-  step.ctx.workspace = step.workspace ? p.dyn_workspace.get() : nullptr;
+  step.ctx.shared_workspace = step.shared_workspace ? p.dyn_workspace.get() : nullptr;
+  step.ctx.workspace = step.workspace ? p.dyn_workspace.get() + shared : nullptr;
   step.ctx.workspace_size = step.workspace;
   step.ctx.workspace_stride = workspace_stride(step.workspace);
 }

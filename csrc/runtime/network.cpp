@@ -26,6 +26,8 @@ Network::Network(std::shared_ptr<const Graph> graph, NetworkOptions opt)
         return c;
       }()) {
   chooser_.set_weight_preprocess(opt.weight_preprocess);
+  // Freeing weights (free_prepared_weights) needs a graph no one else holds.
+  if (opt_.weight_preprocess && opt_.free_weights && graph_.use_count() > 1) graph_ = graph_->clone();
   if (opt_.record_level && !opt_.const_shape) {
     for (int vid : graph_->inputs()) {
       const Var& v = graph_->vars()[vid];
@@ -51,6 +53,7 @@ NestedNet& Network::nested(const std::string& key, const std::shared_ptr<const G
   o.fake_first = false;
   o.const_shape = false;
   o.record_level = 0;
+  o.free_weights = false;  // its graph belongs to the op that owns it
   o.comp_node = cn_owned_;
   return *(nested_[key] = std::make_unique<Network>(graph, o));
 }
@@ -106,7 +109,7 @@ void Network::evict_plans() {
     plans_.erase(victim);
   }
   for (auto it = prepared_.begin(); it != prepared_.end();)
-    it = it->second.expired() ? prepared_.erase(it) : std::next(it);
+    it = it->second.data.expired() ? prepared_.erase(it) : std::next(it);
 }
 
 size_t Network::num_plans() const {
@@ -119,7 +122,7 @@ size_t Network::num_plans() const {
 size_t Network::num_prepared() const {
   std::lock_guard<std::recursive_mutex> lock(mu_);
   size_t n = 0;
-  for (const auto& kv : prepared_) n += kv.second.expired() ? 0 : 1;
+  for (const auto& kv : prepared_) n += kv.second.data.expired() ? 0 : 1;
   return n;
 }
 
@@ -213,9 +216,14 @@ std::vector<StepInfo> Network::steps() const {
   std::vector<StepInfo> r;
   for (const auto& s : current_->seq) {
     StepInfo info{s.node->label(), s.elided ? "(view)" : s.algo ? s.algo->name() : "(run time)", {}, {}, s.workspace,
-                  s.prepared != nullptr};
-    for (const Tensor* t : s.ctx.in)
-      info.in_layouts.push_back(!t ? "{}" : t->empty() ? "{?}" : t->layout().str());
+                  bool(s.prepared)};
+    for (size_t i = 0; i < s.ctx.in.size(); ++i) {
+      const Tensor* t = s.ctx.in[i];
+      bool freed = i < s.node->inputs.size() &&
+                   std::count(released_.begin(), released_.end(), s.node->inputs[i]);
+      info.in_layouts.push_back(!t ? "{}" : freed ? t->layout().str() + " (freed)"
+                                          : t->empty() ? "{?}" : t->layout().str());
+    }
     for (const Tensor* t : s.ctx.out) info.out_layouts.push_back(t->empty() ? "{?}" : t->layout().str());
     r.push_back(std::move(info));
   }
@@ -240,6 +248,13 @@ MemoryInfo Network::memory_info() const {
       if (vid >= 0) read[vid] = 1;
   for (const Var& v : g.vars())
     if (v.is_const && read[v.id]) m.weight_bytes += v.value.nbytes();
+  m.freed_weight_bytes = released_bytes_;
+  std::vector<const void*> seen;  // one prepared form may serve several steps
+  for (const auto& st : p.seq)
+    if (st.prepared && std::find(seen.begin(), seen.end(), st.prepared.data.get()) == seen.end()) {
+      seen.push_back(st.prepared.data.get());
+      m.prepared_weight_bytes += st.prepared.bytes;
+    }
   for (size_t vid = 0; vid < p.mem.buffer_of.size(); ++vid) {
     int b = p.mem.buffer_of[vid];
     if (b < 0) continue;

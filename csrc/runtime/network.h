@@ -37,8 +37,17 @@ namespace loadrun {
 
 struct NetworkOptions {
   ChooserOptions chooser;
-  // Algorithms transform constant weights once at compile time (Algo::preprocess).
-  bool weight_preprocess = false;
+  // Algorithms transform constant weights once at compile time
+  // (Algo::preprocess): GEMM operands packed, Winograd filters transformed.
+  // On by default, as ONNX Runtime prepacks; --no-weight-preprocess: off.
+  bool weight_preprocess = true;
+  // With weight_preprocess: a constant that only preprocessed steps read is
+  // freed once the first plan is bound (when this network alone holds its
+  // graph). Its readers then keep their algorithm and prepared form in every
+  // later plan; a plan for other input shapes that would need the original
+  // (another packing, an algorithm that cannot run them) is an InputError
+  // naming the node. Off: the originals stay, for any later plan.
+  bool free_weights = true;
   // Graph passes (passes/passes.h: Conv+BN+activation fusion) run when the
   // network is built, like ONNX Runtime's default optimisations.
   bool optimize = true;
@@ -93,7 +102,9 @@ struct MemoryInfo {
   size_t lower_bound_bytes = 0;  // largest total of buffers live at one step
   size_t no_reuse_bytes = 0;     // every tensor its own bytes (--disable-mem-opt)
   size_t workspace_bytes = 0;    // scratch, one buffer sized by the largest need
-  size_t weight_bytes = 0;       // constants as loaded
+  size_t weight_bytes = 0;       // constants as loaded (that some node reads)
+  size_t freed_weight_bytes = 0;     // of those, freed after preprocessing
+  size_t prepared_weight_bytes = 0;  // preprocessed forms the current plan uses
   struct TensorMem {
     std::string name;
     size_t bytes;
@@ -215,9 +226,12 @@ class Network final : public NestedNet, public NestedRuntime {
 
   // Weight preprocessing results shared by every plan: per (node, algo,
   // Algo::preprocess_key) while some plan uses them.
-  std::shared_ptr<const void> prepared_for(const OprNode& node, const Algo& algo,
-                                           const InLayouts& in,
-                                           const std::vector<const Tensor*>& values);
+  Prepared prepared_for(const OprNode& node, const Algo& algo, const InLayouts& in,
+                        const std::vector<const Tensor*>& values);
+  void free_prepared_weights(Plan& p);
+  // The algorithm a freed constant's reader keeps (free_prepared_weights), or
+  // null; InputError when it cannot run these layouts.
+  const Algo* pinned_algo(const OprNode& node, const InLayouts& in, const OutLayouts& out) const;
   void evict_plans();
 
   std::shared_ptr<const Graph> graph_;
@@ -229,7 +243,21 @@ class Network final : public NestedNet, public NestedRuntime {
   std::map<std::vector<Shape>, std::unique_ptr<Plan>> plans_;
   Plan* current_ = nullptr;
   uint64_t use_clock_ = 0;  // LRU: plans remember the clock of their last use
-  std::map<std::string, std::weak_ptr<const void>> prepared_;
+  struct WeakPrepared {
+    std::weak_ptr<const void> data;
+    size_t bytes;
+    int replaces;
+  };
+  std::map<std::string, WeakPrepared> prepared_;
+  // Freed constants (vars) and what their readers keep (per node id).
+  struct Pinned {
+    const Algo* algo;
+    std::string key;  // Algo::preprocess_key the prepared data was made for
+    Prepared prepared;
+  };
+  std::map<int, Pinned> pinned_;
+  std::vector<int> released_;
+  size_t released_bytes_ = 0;
   std::vector<std::shared_ptr<StepObserver>> observers_;
   mutable std::recursive_mutex mu_;
 };

@@ -23,9 +23,10 @@ struct Network::Plan {
     const OprNode* node;
     const Algo* algo;
     KernCtx ctx;
-    size_t workspace;
+    size_t workspace;         // per thread
+    size_t shared_workspace;  // once, before the threads' slots
     BoundKernel kernel;  // algo bound to this step's layouts (Algo::bind)
-    std::shared_ptr<const void> prepared;
+    Prepared prepared;
     bool dynamic = false;  // inferred, sized and given its algo at run time
     bool elided = false;   // a view sharing its input's buffer: no kernel runs
   };
@@ -44,8 +45,10 @@ struct Network::Plan {
   std::vector<Tensor> tensors;    // per var: constants own theirs, the rest view the arena
   std::vector<char> known;        // per var: value known at compile time
   std::vector<Step> seq;
+  // workspace: the shared part (shared_bytes, 64-aligned) and then one slot
+  // per thread; workspace_bytes is its whole size.
   std::shared_ptr<uint8_t> arena, workspace;
-  size_t arena_bytes = 0, workspace_bytes = 0;
+  size_t arena_bytes = 0, workspace_bytes = 0, shared_bytes = 0;
   ActivationPlan mem;  // buffers and their offsets (plan_memory.h)
 
   // Dynamic shapes: nodes inferred at run time (Step::dynamic).
@@ -57,7 +60,7 @@ struct Network::Plan {
   };
   std::map<int, DynBuf> dyn_bufs;  // per dynamic var: its own buffer, kept while it fits
   std::map<std::pair<int, std::string>, BoundKernel> dyn_algos;  // per (node, layouts): re-bound
-  std::shared_ptr<uint8_t> dyn_workspace;
+  std::shared_ptr<uint8_t> dyn_workspace;  // as workspace: shared part, then slots
   size_t dyn_workspace_bytes = 0;
 
   // Value-keyed plans. wants: graph inputs (indices) whose values, were they

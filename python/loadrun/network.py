@@ -124,7 +124,8 @@ def _check_threads(threads, core_ids):
 
 
 class Network:
-    def __init__(self, imported, input_shapes=None, *, algo=None, weight_preprocess=False, progress=True,
+    def __init__(self, imported, input_shapes=None, *, algo=None, weight_preprocess=True, free_weights=True,
+                 progress=True,
                  optimize=True, max_plans=None, disable_mem_opt=False, debug_fill_nan=False, sanity_check=False,
                  const_shape=False, fake_first=False, record_comp_seq=0, threads=1, core_ids=None, **fast_run):
         from loadrun.fastrun import chooser_options
@@ -139,7 +140,8 @@ class Network:
         if isinstance(max_plans, bool) or not isinstance(max_plans, int) or max_plans < 1:
             raise InputError(f"max_plans must be a whole number >= 1, got {max_plans!r}")
         self._core = _core.Network(imported.graph, prefer_algo=algo or "",
-                                   weight_preprocess=weight_preprocess, progress=progress, optimize=optimize,
+                                   weight_preprocess=weight_preprocess, free_weights=free_weights,
+                                   progress=progress, optimize=optimize,
                                    max_plans=max_plans, mem_reuse=not disable_mem_opt,
                                    debug_fill_nan=debug_fill_nan, sanity_check=sanity_check,
                                    const_shape=const_shape, fake_first=fake_first,
@@ -330,7 +332,8 @@ class Network:
         return self._core.num_prepared
 
 
-def load(model, input_shapes=None, *, algo=None, weight_preprocess=False, fast_run=False, full_run=False,
+def load(model, input_shapes=None, *, algo=None, weight_preprocess=True, free_weights=True, fast_run=False,
+         full_run=False,
          reproducible=False, binary_equal_between_batch=False, fast_run_shared_batch_size=0,
          fast_run_algo_policy=None, workspace_limit=None, progress=True, optimize=True, max_plans=None,
          disable_mem_opt=False, debug_fill_nan=False, sanity_check=False, const_shape=False, fake_first=False,
@@ -341,7 +344,13 @@ def load(model, input_shapes=None, *, algo=None, weight_preprocess=False, fast_r
     dim becomes 1; other symbolic dims wait for the first run's arrays).
     algo: run the algorithm of this name wherever it is usable (e.g. "NAIVE");
     an unknown name is an InputError listing the known ones.
-    weight_preprocess: let algorithms transform constant weights once at compile.
+    weight_preprocess: algorithms transform constant weights once at compile
+    (GEMM operands packed, Winograd filters transformed), as ONNX Runtime
+    prepacks; on by default. free_weights: then free each original that only
+    preprocessed steps read (--model-info shows the bytes before and after);
+    those steps keep their algorithm for later input shapes, and shapes that
+    would need the original (another packing) are an InputError. Turn either
+    off to run arbitrary shapes from one Network with the originals kept.
 
     Fast-run (as load_and_run's flags of the same names; see loadrun.fastrun):
     fast_run / full_run profile the candidates of every opr on its real shapes
@@ -379,6 +388,7 @@ def load(model, input_shapes=None, *, algo=None, weight_preprocess=False, fast_r
     """
     check_algo(algo)
     return Network(import_model(model), input_shapes, algo=algo, weight_preprocess=weight_preprocess,
+                   free_weights=free_weights,
                    progress=progress, fast_run=fast_run, full_run=full_run, reproducible=reproducible,
                    binary_equal_between_batch=binary_equal_between_batch,
                    fast_run_shared_batch_size=fast_run_shared_batch_size,

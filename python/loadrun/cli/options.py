@@ -20,7 +20,7 @@ class Options:
     binary_equal_between_batch: bool = False
     fast_run_shared_batch_size: int = 0
     workspace_limit: Optional[int] = None
-    weight_preprocess: bool = False
+    weight_preprocess: bool = True
     # memory (options_memory)
     disable_mem_opt: bool = False
     static_mem_info: str = ""

@@ -21,7 +21,11 @@ def add_arguments(parser):
     g.add_argument("--workspace-limit", type=int, default=None, metavar="BYTES",
                    help="skip algorithms needing more scratch memory than this")
     g.add_argument("--weight-preprocess", action="store_true",
-                   help="transform constant weights once at compile time for the chosen algorithms")
+                   help="transform constant weights once at compile time for the chosen algorithms "
+                        "(the default; kept for MegEngine command lines)")
+    g.add_argument("--no-weight-preprocess", action="store_true",
+                   help="keep constant weights as loaded: algorithms pack or transform them on "
+                        "every run (loadrun)")
 
 
 def flag(name):
@@ -38,7 +42,9 @@ def apply(args, opts):
     opts.binary_equal_between_batch = args.binary_equal_between_batch
     opts.fast_run_shared_batch_size = args.fast_run_shared_batch_size
     opts.workspace_limit = args.workspace_limit
-    opts.weight_preprocess = args.weight_preprocess
+    if args.weight_preprocess and args.no_weight_preprocess:
+        raise UsageError("--weight-preprocess and --no-weight-preprocess contradict each other")
+    opts.weight_preprocess = not args.no_weight_preprocess
     try:
         chooser_options(spell=flag, **fast_run_kwargs(opts))
     except FastRunOptionError as e:

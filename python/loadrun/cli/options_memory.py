@@ -51,9 +51,10 @@ def write_static_mem_info(net, out_dir, after_run):
     m = net.memory_info()
     chunks = [smi.chunk_from_request(i, name, nbytes, first, last, offset)
               for i, (name, nbytes, first, last, offset, _buf) in enumerate(m["tensors"])]
-    if m["weight_bytes"]:
+    weights = m["weight_bytes"] - m["freed_weight_bytes"] + m["prepared_weight_bytes"]
+    if weights:
         chunks.append({"id": len(chunks), "name": "weights", "type": smi.WEIGHT, "time_begin": 0,
-                       "time_end": len(m["steps"]), "addr_begin": 0, "addr_end": m["weight_bytes"],
+                       "time_end": len(m["steps"]), "addr_begin": 0, "addr_end": weights,
                        "overwrite_dest_id": None})
     oprs = [{"id": i, "name": name} for i, name in enumerate(m["steps"])]
     smi.write_static_mem_info(out_dir, chunks, oprs, graph_description(net), arena_bytes=m["arena_bytes"])
@@ -62,6 +63,9 @@ def write_static_mem_info(net, out_dir, after_run):
 def memory_rows(net):
     """--model-info lines about memory: (label, bytes)."""
     m = net.memory_info()
-    return [("weights", m["weight_bytes"]), ("activation arena (planned)", m["arena_bytes"]),
+    kept = m["weight_bytes"] - m["freed_weight_bytes"] + m["prepared_weight_bytes"]
+    return [("weights as loaded", m["weight_bytes"]),
+            ("weights after preprocessing (kept + prepared)", kept),
+            ("activation arena (planned)", m["arena_bytes"]),
             ("lower bound (live at once)", m["lower_bound_bytes"]),
             ("no-reuse total", m["no_reuse_bytes"]), ("workspace", m["workspace_bytes"])]
