@@ -57,8 +57,9 @@ def test_model_info_prints_memory(capsys, tmp_path):
     assert code == 0, err
     lines = [line for line in out.splitlines() if line.startswith("memory  ")]
     labels = [line.split(":")[0] for line in lines]
-    assert labels == ["memory  weights", "memory  activation arena (planned)",
-                      "memory  lower bound (live at once)", "memory  no-reuse total", "memory  workspace"]
+    assert labels == ["memory  weights as loaded", "memory  weights after preprocessing (kept + prepared)",
+                      "memory  activation arena (planned)", "memory  lower bound (live at once)",
+                      "memory  no-reuse total", "memory  workspace"]
     assert f"({4 * 3 * 3 * 3 * 4} bytes)" in lines[0]  # the conv's weights
 
 

@@ -314,8 +314,9 @@ def run_tool(capfd, *argv):
 
 def test_cache_show_and_merge(tmp_path, capfd):
     a, b, out = tmp_path / "a.cache", tmp_path / "b.cache", tmp_path / "out.cache"
-    load(copy_model(params=(1,)), fast_run=True, fast_run_algo_policy=a)
-    load(copy_model(params=(2,)), fast_run=True, reproducible=True, fast_run_algo_policy=b)
+    load(copy_model(params=(1,)), fast_run=True, weight_preprocess=False, fast_run_algo_policy=a)
+    load(copy_model(params=(2,)), fast_run=True, reproducible=True, weight_preprocess=False,
+         fast_run_algo_policy=b)
     code, text, err = run_tool(capfd, "cache", "show", a)
     assert code == 0, err
     lines = text.splitlines()
@@ -339,7 +340,7 @@ def test_cache_show_and_merge(tmp_path, capfd):
     assert text == f"wrote {out}: 2 entries from 2 files\n"
     status, _, entries = _core.fastrun_cache_read(str(out))
     assert status == "ok" and sorted(e[2] for e in entries) == [b"p=1", b"p=2"]
-    net = load(copy_model(params=(1, 2)), fast_run=True, fast_run_algo_policy=out)
+    net = load(copy_model(params=(1, 2)), fast_run=True, weight_preprocess=False, fast_run_algo_policy=out)
     assert net.fastrun_stats()["profiled"] == 0
 
 

@@ -221,8 +221,7 @@ std::vector<StepInfo> Network::steps() const {
       const Tensor* t = s.ctx.in[i];
       bool freed = i < s.node->inputs.size() &&
                    std::count(released_.begin(), released_.end(), s.node->inputs[i]);
-      info.in_layouts.push_back(!t ? "{}" : freed ? t->layout().str() + " (freed)"
-                                          : t->empty() ? "{?}" : t->layout().str());
+      info.in_layouts.push_back(!t ? "{}" : (t->empty() && !freed) ? "{?}" : t->layout().str());
     }
     for (const Tensor* t : s.ctx.out) info.out_layouts.push_back(t->empty() ? "{?}" : t->layout().str());
     r.push_back(std::move(info));
