@@ -457,9 +457,10 @@ const auto kNaive = naive_algo<AttentionOp>(attention_naive);
 // Attention with Y as its only output, no past cache, no nonpad lengths, no
 // window, no softcap; an optional float32 attn_mask whose last dim is T, or
 // is_causal without a mask; grouped query heads. Q, K, V (3-D or 4-D) and
-// the mask are read through strides (a KV head shared by a group of query
-// heads is a per-task offset), and the tiled kernel runs blocks of query
-// rows of every (b, h) over the step's threads, each with its own score tile.
+// the mask are read through strides (query heads sharing a KV head:
+// AttentionArgs::kv_group), and the tiled kernel runs blocks of query
+// rows of every (b, h) over the step's threads, each with its own score tile
+// (kernels::attention_run).
 // is_causal: a (Sq, T) bias of 0 / -inf is written once per call after the
 // first thread's tile, and read by every thread. A query row whose mask is
 // -inf everywhere gives zeros, as NAIVE (the softmax of such a row is NaN).
@@ -467,7 +468,6 @@ const auto kNaive = naive_algo<AttentionOp>(attention_naive);
 // 1e-5 relative of NAIVE.
 struct TiledPlan {
   kernels::AttentionArgs a;
-  int64_t group = 1;     // query heads per KV head
   bool causal = false;   // the (Sq, T) causal bias lives after slot 0's tile
   size_t tile_floats = 0;
 };
@@ -509,7 +509,8 @@ bool attention_tiled_shapes(const AttentionOp& op, const InLayouts& in, size_t n
   } else if (op.is_causal) {
     set(a.ms, 0, 0, g.T, 1);
   }
-  p.group = g.Hq / g.Hkv;
+  a.kv_group = g.Hq / g.Hkv;
+  a.zero_masked_rows = has_mask;
   p.causal = op.is_causal && !has_mask;
   p.tile_floats = kernels::attention_scratch_floats(a);
   if (!kernels::attention_block_usable(a)) return false;
@@ -560,34 +561,7 @@ class AttentionTiled final : public Algo {
         for (int64_t j = 0; j < a.t; ++j) bias[i * a.t + j] = j <= i ? 0.f : ninf;
       a.mask = bias;
     }
-    const int64_t r = kernels::attention_block_rows(a);
-    const int64_t blocks = (a.s + r - 1) / r;
-    parallel_for(ctx.comp_node, a.batch * a.heads * blocks, [&](int64_t i0, int64_t i1, int tid) {
-      float* scratch = static_cast<float*>(ctx.thread_workspace(tid));
-      for (int64_t it = i0; it < i1; ++it) {
-        const int64_t bh = it / blocks, b = bh / a.heads, h = bh % a.heads;
-        const int64_t s0 = (it % blocks) * r, rows = std::min(r, a.s - s0);
-        kernels::AttentionArgs ah = a;  // K and V of this head's KV head
-        const int64_t kvh = h / p.group;
-        ah.k = a.k + kvh * a.ks[1];
-        ah.v = a.v + kvh * a.vs[1];
-        ah.ks[1] = ah.vs[1] = 0;
-        kernels::attention_block(ah, b, h, s0, rows, scratch);
-        if (!a.mask || p.causal) continue;
-        // Rows masked everywhere: zeros, as NAIVE (the kernel's softmax gave NaN).
-        for (int64_t i = s0; i < s0 + rows; ++i) {
-          float* y = a.o + b * a.os[0] + h * a.os[1] + i * a.os[2];
-          bool nan = false;
-          for (int64_t c = 0; c < a.dv && !nan; ++c) nan = std::isnan(y[c * a.os[3]]);
-          if (!nan) continue;
-          const float* m = a.mask + b * a.ms[0] + h * a.ms[1] + i * a.ms[2];
-          bool all_ninf = a.t > 0;
-          for (int64_t j = 0; j < a.t && all_ninf; ++j) all_ninf = std::isinf(m[j * a.ms[3]]) && m[j * a.ms[3]] < 0;
-          if (all_ninf)
-            for (int64_t c = 0; c < a.dv; ++c) y[c * a.os[3]] = 0.f;
-        }
-      }
-    });
+    kernels::attention_run(a, ctx.comp_node, ctx.workspace, ctx.workspace_stride);
   }
 };
 
