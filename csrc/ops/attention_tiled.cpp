@@ -7,13 +7,16 @@
 // AttentionArgs::kv_group), and the tiled kernel runs blocks of query
 // rows of every (b, h) over the step's threads, each with its own score tile
 // (kernels::attention_run).
-// is_causal: a (Sq, T) bias of 0 / -inf is written once per call after the
-// first thread's tile, and read by every thread. A query row whose mask is
+// is_causal: a (Sq, T) bias of 0 / -inf, read by every thread, made once at
+// bind (Algo::bind: the plan too, so a run only sets addresses), or per call
+// after the first thread's tile by exec (profiling, a call outside a plan). A query row whose mask is
 // -inf everywhere gives zeros, as NAIVE (the softmax of such a row is NaN).
 // Accumulates in float32 through the SGEMM (NAIVE: double): within about
 // 1e-5 relative of NAIVE.
 #include <cmath>
 #include <limits>
+#include <memory>
+#include <vector>
 
 #include "kernels/attention.h"
 #include "ops/attention.h"
@@ -25,7 +28,7 @@ namespace {
 
 struct TiledPlan {
   kernels::AttentionArgs a;
-  bool causal = false;   // the (Sq, T) causal bias lives after slot 0's tile
+  bool causal = false;  // is_causal: the (Sq, T) bias is the mask
   size_t tile_floats = 0;
 };
 
@@ -88,11 +91,13 @@ class AttentionTiled final : public Algo {
   size_t workspace(const Op& o, const InLayouts& in, const OutLayouts& out) const override {
     TiledPlan p;
     if (!attention_tiled_shapes(static_cast<const AttentionOp&>(o), in, out.size(), &p)) return 0;
-    // Per thread: the score tile; slot 0 also holds the causal bias after it
-    // (every slot is as large: one workspace size for all).
+    // Per thread: the score tile; for exec, slot 0 also holds the causal bias
+    // after it (every slot is as large: one workspace size for all).
     size_t causal = p.causal ? static_cast<size_t>(p.a.s * p.a.t) : 0;
     return (p.tile_floats + causal) * sizeof(float);
   }
+  // A call outside a plan (profiling): the plan worked out per call, the
+  // causal bias written into slot 0's workspace after its tile.
   void exec(const Op& o, const KernCtx& ctx) const override {
     const auto& op = static_cast<const AttentionOp&>(o);
     InLayouts in;
@@ -105,19 +110,53 @@ class AttentionTiled final : public Algo {
     TiledPlan p;
     LR_CHECK(attention_tiled_shapes(op, in, ctx.out.size(), &p), InternalError,
              "ATTENTION_TILED run on shapes it does not take");
+    float* bias = nullptr;
+    if (p.causal) {
+      bias = static_cast<float*>(ctx.thread_workspace(0)) + p.tile_floats;
+      fill_causal_bias(p.a.s, p.a.t, bias);
+    }
+    run(p, bias, ctx);
+  }
+  // A plan step: the plan and the causal bias worked out once, here; a run
+  // only sets the tensors' addresses. The bias lives in the params, so the
+  // workspace is the score tiles alone.
+  BoundKernel bind(const Op& o, const InLayouts& in, const OutLayouts& out,
+                   CompNode& cn) const override {
+    BoundKernel k = Algo::bind(o, in, out, cn);
+    auto b = std::make_shared<Bound>();
+    if (!attention_tiled_shapes(static_cast<const AttentionOp&>(o), in, out.size(), &b->plan))
+      return k;  // exec reports it
+    if (b->plan.causal) {
+      b->causal_bias.resize(static_cast<size_t>(b->plan.a.s * b->plan.a.t));
+      fill_causal_bias(b->plan.a.s, b->plan.a.t, b->causal_bias.data());
+    }
+    k.workspace = b->plan.tile_floats * sizeof(float);
+    k.params = std::move(b);
+    k.fn = [](const BoundKernel& bk, const KernCtx& ctx) {
+      const auto& b = *static_cast<const Bound*>(bk.params.get());
+      run(b.plan, b.causal_bias.data(), ctx);
+    };
+    return k;
+  }
+
+ private:
+  struct Bound {
+    TiledPlan plan;
+    std::vector<float> causal_bias;  // (Sq, T) when plan.causal
+  };
+  // (Sq, T) bias of is_causal: 0 where j <= i, else -inf.
+  static void fill_causal_bias(int64_t s, int64_t t, float* bias) {
+    const float ninf = -std::numeric_limits<float>::infinity();
+    for (int64_t i = 0; i < s; ++i)
+      for (int64_t j = 0; j < t; ++j) bias[i * t + j] = j <= i ? 0.f : ninf;
+  }
+  static void run(const TiledPlan& p, const float* causal_bias, const KernCtx& ctx) {
     kernels::AttentionArgs a = p.a;
     a.q = ctx.input(0).ptr<float>();
     a.k = ctx.input(1).ptr<float>();
     a.v = ctx.input(2).ptr<float>();
-    a.mask = ctx.has(3) ? ctx.input(3).ptr<float>() : nullptr;
+    a.mask = p.causal ? causal_bias : ctx.has(3) ? ctx.input(3).ptr<float>() : nullptr;
     a.o = ctx.output(0).ptr<float>();
-    if (p.causal) {
-      float* bias = static_cast<float*>(ctx.thread_workspace(0)) + p.tile_floats;
-      const float ninf = -std::numeric_limits<float>::infinity();
-      for (int64_t i = 0; i < a.s; ++i)
-        for (int64_t j = 0; j < a.t; ++j) bias[i * a.t + j] = j <= i ? 0.f : ninf;
-      a.mask = bias;
-    }
     kernels::attention_run(a, ctx.comp_node, ctx.workspace, ctx.workspace_stride);
   }
 };

@@ -17,9 +17,11 @@
 // of one head, SGEMM for scores and context, the softmax in place on the
 // tile; the (b, h, row block) items split over the comp node's threads, each
 // with its own score tile in the step's per-thread workspace. A row masked
-// everywhere gives NaN, as NAIVE.
+// everywhere gives NaN, as NAIVE. Bound (Algo::bind), the sizes and strides
+// are worked out once per plan step.
 #include <algorithm>
 #include <cmath>
+#include <memory>
 
 #include "kernels/attention.h"
 #include "ops/common.h"
@@ -197,8 +199,23 @@ class MhaTiled final : public Algo {
     return kernels::attention_scratch_floats(a) * sizeof(float);  // per thread
   }
   void exec(const Op& o, const KernCtx& ctx) const override {
+    run(static_cast<const MhaOp&>(o).geometry(ctx).a, ctx);
+  }
+  // A plan step: sizes and strides worked out once; a run sets addresses.
+  BoundKernel bind(const Op& o, const InLayouts& in, const OutLayouts& out,
+                   CompNode& cn) const override {
+    BoundKernel k = Algo::bind(o, in, out, cn);
     const auto& op = static_cast<const MhaOp&>(o);
-    kernels::AttentionArgs a = op.geometry(ctx).a;
+    k.params = std::make_shared<kernels::AttentionArgs>(
+        op.geometry(in[0]->shape, in[1]->shape, in[2]->shape, in.size() > 3 && in[3] ? &in[3]->shape : nullptr).a);
+    k.fn = [](const BoundKernel& b, const KernCtx& ctx) {
+      run(*static_cast<const kernels::AttentionArgs*>(b.params.get()), ctx);
+    };
+    return k;
+  }
+
+ private:
+  static void run(kernels::AttentionArgs a, const KernCtx& ctx) {
     a.q = ctx.input(0).ptr<float>();
     a.k = ctx.input(1).ptr<float>();
     a.v = ctx.input(2).ptr<float>();
