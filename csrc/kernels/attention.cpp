@@ -98,9 +98,9 @@ void attention_run(const AttentionArgs& a, CompNode* cn, void* workspace, size_t
   const int64_t r = attention_block_rows(a);
   const int64_t blocks = (a.s + r - 1) / r;
   parallel_for(cn, a.batch * a.heads * blocks, [&](int64_t i0, int64_t i1, int tid) {
-    float* scratch = workspace ? reinterpret_cast<float*>(static_cast<char*>(workspace) +
-                                                          static_cast<size_t>(tid) * workspace_stride)
-                               : nullptr;
+    char* slot = static_cast<char*>(workspace);
+    if (slot) slot += static_cast<size_t>(tid) * workspace_stride;
+    float* scratch = reinterpret_cast<float*>(slot);
     for (int64_t it = i0; it < i1; ++it) {
       const int64_t bh = it / blocks, b = bh / a.heads, h = bh % a.heads;
       const int64_t s0 = (it % blocks) * r, rows = std::min(r, a.s - s0);

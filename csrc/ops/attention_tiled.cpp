@@ -1,16 +1,16 @@
 // ATTENTION_TILED, the fast algorithm of the ONNX Attention op (attention.h;
-// kernels/attention.h): float32
-// Attention with Y as its only output, no past cache, no nonpad lengths, no
-// window, no softcap; an optional float32 attn_mask whose last dim is T, or
-// is_causal without a mask; grouped query heads. Q, K, V (3-D or 4-D) and
-// the mask are read through strides (query heads sharing a KV head:
-// AttentionArgs::kv_group), and the tiled kernel runs blocks of query
-// rows of every (b, h) over the step's threads, each with its own score tile
-// (kernels::attention_run).
+// kernels/attention.h): float32 Attention with Y as its only output, no past
+// cache, no nonpad lengths, no window, no softcap; an optional float32
+// attn_mask whose last dim is T, or is_causal without a mask; grouped query
+// heads. Q, K, V (3-D or 4-D) and the mask are read through strides (query
+// heads sharing a KV head: AttentionArgs::kv_group), and the tiled kernel
+// runs blocks of query rows of every (b, h) over the step's threads, each
+// with its own score tile (kernels::attention_run).
 // is_causal: a (Sq, T) bias of 0 / -inf, read by every thread, made once at
 // bind (Algo::bind: the plan too, so a run only sets addresses), or per call
-// after the first thread's tile by exec (profiling, a call outside a plan). A query row whose mask is
-// -inf everywhere gives zeros, as NAIVE (the softmax of such a row is NaN).
+// after the first thread's tile by exec (profiling, a call outside a plan).
+// A query row whose mask is -inf everywhere gives zeros, as NAIVE (the
+// softmax of such a row is NaN).
 // Accumulates in float32 through the SGEMM (NAIVE: double): within about
 // 1e-5 relative of NAIVE.
 #include <cmath>

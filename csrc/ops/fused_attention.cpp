@@ -206,8 +206,9 @@ class MhaTiled final : public Algo {
                    CompNode& cn) const override {
     BoundKernel k = Algo::bind(o, in, out, cn);
     const auto& op = static_cast<const MhaOp&>(o);
+    const Shape* mask = in.size() > 3 && in[3] ? &in[3]->shape : nullptr;
     k.params = std::make_shared<kernels::AttentionArgs>(
-        op.geometry(in[0]->shape, in[1]->shape, in[2]->shape, in.size() > 3 && in[3] ? &in[3]->shape : nullptr).a);
+        op.geometry(in[0]->shape, in[1]->shape, in[2]->shape, mask).a);
     k.fn = [](const BoundKernel& b, const KernCtx& ctx) {
       run(*static_cast<const kernels::AttentionArgs*>(b.params.get()), ctx);
     };

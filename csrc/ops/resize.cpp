@@ -357,7 +357,8 @@ const auto kNaive = naive_algo<ResizeOp>(resize_naive);
 }  // namespace resize
 
 void register_op_Resize(OpRegistry& r) {
-  register_simple<resize::ResizeOp>(r, "Resize", {&resize::kNaive, resize::resize_fast_algo()}, 1, 4);
+  register_simple<resize::ResizeOp>(r, "Resize", {&resize::kNaive, resize::resize_fast_algo()},
+                                    1, 4);
 }
 
 }  // namespace loadrun
