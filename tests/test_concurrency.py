@@ -7,8 +7,6 @@ many Networks from one import (nested subgraphs included) run at once; the
 plans a Network keeps are bounded by max_plans, and preprocessed weights are
 shared by every plan.
 """
-import threading
-
 import numpy as np
 import pytest
 from onnx import TensorProto, helper
@@ -19,50 +17,15 @@ from loadrun.errors import InputError
 from loadrun.network import Network
 from loadrun.onnx.importer import import_model
 from onnx_ref import make_model
-
-N_THREADS = 8
-
-
-def hammer(jobs, n_threads=N_THREADS, rounds=6):
-    """Runs every job(i, r) on n_threads threads at once, `rounds` times each;
-    returns the failures (exceptions and wrong answers), which must be none."""
-    failures = []
-    barrier = threading.Barrier(n_threads)
-
-    def worker(i):
-        barrier.wait()
-        for r in range(rounds):
-            try:
-                problem = jobs(i, r)
-            except Exception as e:  # noqa: BLE001 - every failure is reported
-                problem = f"{type(e).__name__}: {e}"
-            if problem:
-                failures.append(f"thread {i} round {r}: {problem}")
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n_threads)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return failures
-
+from threaded_callers import N_THREADS, hammer, same_answers
 
 def test_one_network_eight_threads_mixed_batches():
     net = loadrun.load(zoo.build("mlp"))
     rng = np.random.default_rng(0)
     feeds = [rng.standard_normal((1 + (i * 5) % 13, 1024), dtype=np.float32) for i in range(N_THREADS * 2)]
     want = [net.run({"input": x})["output"] for x in feeds]  # one thread: the answers
-
-    def job(i, r):
-        k = (i + r * N_THREADS) % len(feeds)
-        got = net.run({"input": feeds[k]})["output"]
-        if got.shape != want[k].shape:
-            return f"shape {got.shape} for batch {feeds[k].shape[0]}"
-        if not np.array_equal(got, want[k]):
-            return f"wrong values for feed {k}"
-        return None
-
-    assert hammer(job) == []
+    job = same_answers(net, feeds, want, "output", lambda i, r: (i + r * N_THREADS) % len(feeds))
+    assert hammer(job, rounds=6) == []
 
 
 def test_one_conv_network_eight_threads():
@@ -71,12 +34,7 @@ def test_one_conv_network_eight_threads():
     feeds = [rng.standard_normal((1 + i % 2, 3, 224, 224), dtype=np.float32) for i in range(3)]
     name = net.outputs[0].name
     want = [net.run({"input": x})[name] for x in feeds]
-
-    def job(i, r):
-        k = (i + r) % len(feeds)
-        got = net.run({"input": feeds[k]})[name]
-        return None if np.array_equal(got, want[k]) else f"wrong result for feed {k}"
-
+    job = same_answers(net, feeds, want, name, lambda i, r: (i + r) % len(feeds))
     assert hammer(job, rounds=2) == []
 
 

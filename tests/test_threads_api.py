@@ -14,12 +14,12 @@ from onnx import TensorProto, helper
 import loadrun
 from loadrun import _core, zoo
 from loadrun.errors import InputError
+from threaded_callers import N_THREADS, hammer, same_answers
 
 _core._register_runtime_test_ops()
 _core._register_fastrun_test_op()
 
 CORES = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-N_THREADS = 8
 
 
 def par_model(shape=(4, 1000)):
@@ -85,28 +85,6 @@ def test_affinity_read_back_per_thread():
         assert aff[1:] == [[c] for c in ids[:-1]]
 
 
-def hammer(job, n_threads=N_THREADS, rounds=4):
-    failures = []
-    barrier = threading.Barrier(n_threads)
-
-    def worker(i):
-        barrier.wait()
-        for r in range(rounds):
-            try:
-                problem = job(i, r)
-            except Exception as e:  # noqa: BLE001 - every failure is reported
-                problem = f"{type(e).__name__}: {e}"
-            if problem:
-                failures.append(f"thread {i} round {r}: {problem}")
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n_threads)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return failures
-
-
 def close(a, b):
     return a.shape == b.shape and np.allclose(a, b, rtol=1e-4, atol=1e-5)
 
@@ -122,12 +100,7 @@ def test_eight_python_threads_on_one_two_thread_network(name, shape):
     single = [one.run({"input": x})[out] for x in feeds]
     want = [net.run({"input": x})[out] for x in feeds]  # one caller: the static split's bits
     assert all(close(w, s) for w, s in zip(want, single))  # 2 threads agree with 1
-
-    def job(i, r):
-        k = (i + r) % len(feeds)
-        got = net.run({"input": feeds[k]})[out]
-        return None if np.array_equal(got, want[k]) else f"wrong result for feed {k}"
-
+    job = same_answers(net, feeds, want, out, lambda i, r: (i + r) % len(feeds))
     assert hammer(job, rounds=2 if name == "mobilenetv2" else 6) == []
 
 

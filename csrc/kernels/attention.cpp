@@ -2,9 +2,11 @@
 #include "kernels/attention.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "kernels/kernel_table.h"
 #include "kernels/sgemm.h"
+#include "runtime/comp_node.h"
 
 namespace loadrun {
 namespace kernels {
@@ -36,8 +38,9 @@ void attention_block(const AttentionArgs& a, int64_t b, int64_t h, int64_t s0, i
                      float* scratch) {
   const int64_t t = a.t;
   const float* q = a.q + b * a.qs[0] + h * a.qs[1] + s0 * a.qs[2];
-  const float* k = a.k + b * a.ks[0] + h * a.ks[1];
-  const float* v = a.v + b * a.vs[0] + h * a.vs[1];
+  const int64_t g = h / a.kv_group;  // the KV head
+  const float* k = a.k + g * a.ks[1] + b * a.ks[0];
+  const float* v = a.v + g * a.vs[1] + b * a.vs[0];
   float* o = a.o + b * a.os[0] + h * a.os[1] + s0 * a.os[2];
   float* p = scratch;  // rows x t scores, then probabilities
   if (t == 0) {  // no keys: softmax over nothing, the context is empty sums
@@ -70,6 +73,41 @@ void attention_block(const AttentionArgs& a, int64_t b, int64_t h, int64_t s0, i
   } else {
     sgemm(false, true, rows, a.dv, t, 1.f, p, t, v, a.vs[3], 0.f, o, a.os[2]);
   }
+}
+
+namespace {
+// Rows [s0, s0 + rows) of head (b, h) whose output the softmax made NaN and
+// whose mask is -inf everywhere: zeros.
+void zero_masked_rows(const AttentionArgs& a, int64_t b, int64_t h, int64_t s0, int64_t rows) {
+  for (int64_t i = s0; i < s0 + rows; ++i) {
+    float* y = a.o + b * a.os[0] + h * a.os[1] + i * a.os[2];
+    bool nan = false;
+    for (int64_t c = 0; c < a.dv && !nan; ++c) nan = std::isnan(y[c * a.os[3]]);
+    if (!nan) continue;
+    const float* m = a.mask + b * a.ms[0] + h * a.ms[1] + i * a.ms[2];
+    bool all_ninf = a.t > 0;
+    for (int64_t j = 0; j < a.t && all_ninf; ++j)
+      all_ninf = std::isinf(m[j * a.ms[3]]) && m[j * a.ms[3]] < 0;
+    if (all_ninf)
+      for (int64_t c = 0; c < a.dv; ++c) y[c * a.os[3]] = 0.f;
+  }
+}
+}  // namespace
+
+void attention_run(const AttentionArgs& a, CompNode* cn, void* workspace, size_t workspace_stride) {
+  const int64_t r = attention_block_rows(a);
+  const int64_t blocks = (a.s + r - 1) / r;
+  parallel_for(cn, a.batch * a.heads * blocks, [&](int64_t i0, int64_t i1, int tid) {
+    char* slot = static_cast<char*>(workspace);
+    if (slot) slot += static_cast<size_t>(tid) * workspace_stride;
+    float* scratch = reinterpret_cast<float*>(slot);
+    for (int64_t it = i0; it < i1; ++it) {
+      const int64_t bh = it / blocks, b = bh / a.heads, h = bh % a.heads;
+      const int64_t s0 = (it % blocks) * r, rows = std::min(r, a.s - s0);
+      attention_block(a, b, h, s0, rows, scratch);
+      if (a.zero_masked_rows && a.mask) zero_masked_rows(a, b, h, s0, rows);
+    }
+  });
 }
 
 }  // namespace kernels

@@ -44,15 +44,14 @@
 // products (in double), softcap and bias; a max / exp / sum softmax over the
 // row; then Y's row as the probability-weighted sum of the value rows.
 // O(B * Hq * Sq * T * (D + Dv)); five row buffers of T doubles.
+// ATTENTION_TILED, the float32 fast algorithm: attention_tiled.cpp.
+#include "ops/attention.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
-#include "kernels/attention.h"
-#include "runtime/comp_node.h"
-
 #include "ops/elementwise.h"
-#include "ops/subgraph.h"
 
 namespace loadrun {
 
@@ -60,180 +59,158 @@ namespace {
 
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
-// Shapes of one call, and where each (b, h, s, d) element of Q/K/V lives.
-struct AttnGeo {
-  bool three_d;
-  int64_t B, Hq, Hkv, Sq, Skv, P, T, D, Dv;
-  // Offset of element (b, h, s, 0) of a tensor with H heads, S rows of width W.
-  int64_t off(int64_t b, int64_t h, int64_t s, int64_t H, int64_t S, int64_t W) const {
-    if (three_d) return ((b * S + s) * H + h) * W;
-    return ((b * H + h) * S + s) * W;
-  }
-};
-
 bool is_float(DType d) { return dtype_is_compute_float(d); }
 
-struct AttentionOp final : Op {
-  bool flex = false;  // FlexAttention: 4-D Q, K, V only
-  // FlexAttention's modifiers (null when absent) and its captured inputs.
-  std::unique_ptr<SubGraph> score_mod, prob_mod;
-  int64_t captures = 0;
-  int64_t is_causal, q_heads, kv_heads, mode, left, right, softmax_precision;
-  bool has_scale;
-  double scale, softcap;
-  explicit AttentionOp(const Attrs& a)
-      : is_causal(a.get_int("is_causal", 0)),
-        q_heads(a.get_int("q_num_heads", 0)),
-        kv_heads(a.get_int("kv_num_heads", 0)),
-        mode(a.get_int("qk_matmul_output_mode", 0)),
-        left(a.get_int("left_window_size", -1)),
-        right(a.get_int("right_window_size", -1)),
-        softmax_precision(a.get_int("softmax_precision", 0)),
-        has_scale(a.has("scale")),
-        scale(a.get_float("scale", 0.0)),
-        softcap(a.get_float("softcap", 0.0)) {
-    LR_CHECK(is_causal == 0 || is_causal == 1, ModelError, "Attention: is_causal must be 0 or 1, got ",
-             is_causal);
-    LR_CHECK(mode >= 0 && mode <= 3, ModelError,
-             "Attention: qk_matmul_output_mode must be 0..3, got ", mode);
-    LR_CHECK(left >= -1 && right >= -1, ModelError,
-             "Attention: left/right_window_size must be -1 or >= 0, got ", left, " and ", right);
-    LR_CHECK(softmax_precision == 0 || softmax_precision == 1 || softmax_precision == 10 ||
-                 softmax_precision == 11 || softmax_precision == 16,
-             ModelError, "Attention: softmax_precision must be 1, 10, 11 or 16, got ",
-             softmax_precision);
-    LR_CHECK(softcap >= 0, ModelError, "Attention: softcap must be >= 0, got ", softcap);
-  }
-  std::string param_key() const override {
-    return str_cat(flex, ";", is_causal, ";", q_heads, ";", kv_heads, ";", mode, ";", left, ";", right, ";",
-                   softmax_precision, ";", has_scale, ";", scale, ";", softcap);
-  }
+}  // namespace
 
-  AttnGeo geometry(const Shape& q, const Shape& k, const Shape& v, const Shape* pk,
-                   const Shape* pv) const {
-    LR_CHECK((q.size() == 3 || q.size() == 4) && k.size() == q.size() && v.size() == q.size(),
-             ModelError, "Attention: Q, K, V must all be 3-D or all 4-D, got ", shape_str(q), ", ",
-             shape_str(k), ", ", shape_str(v));
-    LR_CHECK(!flex || q.size() == 4, ModelError, "FlexAttention: Q, K, V must be 4-D, got ",
-             shape_str(q));
-    AttnGeo g;
-    g.three_d = q.size() == 3;
-    g.B = q[0];
-    LR_CHECK(k[0] == g.B && v[0] == g.B, ModelError, "Attention: batch sizes of Q ", shape_str(q),
-             ", K ", shape_str(k), ", V ", shape_str(v), " differ");
-    if (g.three_d) {
-      LR_CHECK(q_heads > 0 && kv_heads > 0, ModelError,
-               "Attention: 3-D inputs need q_num_heads and kv_num_heads (> 0)");
-      LR_CHECK(q[2] % q_heads == 0 && k[2] % kv_heads == 0 && v[2] % kv_heads == 0, ModelError,
-               "Attention: hidden sizes of Q ", shape_str(q), ", K ", shape_str(k), ", V ",
-               shape_str(v), " are not multiples of the head counts ", q_heads, " and ", kv_heads);
-      g.Hq = q_heads;
-      g.Hkv = kv_heads;
-      g.Sq = q[1];
-      g.Skv = k[1];
-      g.D = q[2] / q_heads;
-      LR_CHECK(k[2] / kv_heads == g.D, ModelError, "Attention: head size of Q (", g.D,
-               ") and K (", k[2] / kv_heads, ") differ");
-      LR_CHECK(v[1] == g.Skv, ModelError, "Attention: K and V sequence lengths differ: ",
-               shape_str(k), " vs ", shape_str(v));
-      g.Dv = v[2] / kv_heads;
-    } else {
-      g.Hq = q[1];
-      g.Hkv = k[1];
-      g.Sq = q[2];
-      g.Skv = k[2];
-      g.D = q[3];
-      LR_CHECK(k[3] == g.D, ModelError, "Attention: head size of Q ", shape_str(q), " and K ",
-               shape_str(k), " differ");
-      LR_CHECK(v[1] == g.Hkv && v[2] == g.Skv, ModelError, "Attention: K ", shape_str(k),
-               " and V ", shape_str(v), " differ in heads or sequence length");
-      g.Dv = v[3];
-      LR_CHECK(q_heads == 0 || q_heads == g.Hq, ModelError, "Attention: q_num_heads ", q_heads,
-               " does not match Q ", shape_str(q));
-      LR_CHECK(kv_heads == 0 || kv_heads == g.Hkv, ModelError, "Attention: kv_num_heads ",
-               kv_heads, " does not match K ", shape_str(k));
-    }
-    LR_CHECK(g.Hkv > 0 && g.Hq % g.Hkv == 0, ModelError, "Attention: query heads ", g.Hq,
-             " must be a multiple of key/value heads ", g.Hkv);
-    g.P = 0;
-    LR_CHECK((pk == nullptr) == (pv == nullptr), ModelError,
-             "Attention: past_key and past_value must be given together");
-    if (pk) {
-      LR_CHECK(pk->size() == 4 && (*pk)[0] == g.B && (*pk)[1] == g.Hkv && (*pk)[3] == g.D,
-               ModelError, "Attention: past_key must be (", g.B, ", ", g.Hkv, ", P, ", g.D,
-               "), got ", shape_str(*pk));
-      g.P = (*pk)[2];
-      LR_CHECK(*pv == Shape({g.B, g.Hkv, g.P, g.Dv}), ModelError, "Attention: past_value must be ",
-               shape_str({g.B, g.Hkv, g.P, g.Dv}), ", got ", shape_str(*pv));
-    }
-    g.T = g.P + g.Skv;
-    return g;
-  }
+AttentionOp::AttentionOp(const Attrs& a)
+    : is_causal(a.get_int("is_causal", 0)),
+      q_heads(a.get_int("q_num_heads", 0)),
+      kv_heads(a.get_int("kv_num_heads", 0)),
+      mode(a.get_int("qk_matmul_output_mode", 0)),
+      left(a.get_int("left_window_size", -1)),
+      right(a.get_int("right_window_size", -1)),
+      softmax_precision(a.get_int("softmax_precision", 0)),
+      has_scale(a.has("scale")),
+      scale(a.get_float("scale", 0.0)),
+      softcap(a.get_float("softcap", 0.0)) {
+  LR_CHECK(is_causal == 0 || is_causal == 1, ModelError, "Attention: is_causal must be 0 or 1, got ",
+           is_causal);
+  LR_CHECK(mode >= 0 && mode <= 3, ModelError,
+           "Attention: qk_matmul_output_mode must be 0..3, got ", mode);
+  LR_CHECK(left >= -1 && right >= -1, ModelError,
+           "Attention: left/right_window_size must be -1 or >= 0, got ", left, " and ", right);
+  LR_CHECK(softmax_precision == 0 || softmax_precision == 1 || softmax_precision == 10 ||
+               softmax_precision == 11 || softmax_precision == 16,
+           ModelError, "Attention: softmax_precision must be 1, 10, 11 or 16, got ",
+           softmax_precision);
+  LR_CHECK(softcap >= 0, ModelError, "Attention: softcap must be >= 0, got ", softcap);
+}
 
-  void infer(InferCtx& ctx) const override {
-    if (flex)
-      LR_CHECK(ctx.num_inputs() == static_cast<size_t>(3 + captures), ModelError,
-               "FlexAttention: ", ctx.num_inputs(), " inputs, expected Q, K, V and ", captures,
-               " captured by its modifiers");
-    const Layout& q = ctx.input(0);
-    const Layout& k = ctx.input(1);
-    const Layout& v = ctx.input(2);
-    LR_CHECK(is_float(q.dtype), UnsupportedError, "Attention on ", dtype_name(q.dtype),
-             ": supported are float32, float64 and float16");
-    LR_CHECK(k.dtype == q.dtype && v.dtype == q.dtype, UnsupportedError,
-             "Attention: Q, K, V must share one dtype here, got ", dtype_name(q.dtype), ", ",
-             dtype_name(k.dtype), ", ", dtype_name(v.dtype));
-    LR_CHECK(ctx.has(4) == ctx.has(5), ModelError,
-             "Attention: past_key and past_value must be given together");
-    AttnGeo g = geometry(q.shape, k.shape, v.shape, ctx.has(4) ? &ctx.input(4).shape : nullptr,
-                         ctx.has(5) ? &ctx.input(5).shape : nullptr);
-    for (size_t i = 4; i <= 5 && !flex; ++i)
-      if (ctx.has(i))
-        LR_CHECK(ctx.input(i).dtype == q.dtype, ModelError, "Attention: ",
-                 i == 4 ? "past_key" : "past_value", " is ", dtype_name(ctx.input(i).dtype),
-                 " but Q is ", dtype_name(q.dtype));
-    if (ctx.has(3) && !flex) {
-      const Layout& m = ctx.input(3);
-      LR_CHECK(m.dtype == DType::Bool || m.dtype == q.dtype, UnsupportedError,
-               "Attention: attn_mask of dtype ", dtype_name(m.dtype),
-               " (supported: bool or the query's dtype ", dtype_name(q.dtype), ")");
-      check_mask(m.shape, g);
-    }
-    if (ctx.has(6) && !flex) {
-      const Layout& n = ctx.input(6);
-      LR_CHECK(!ctx.has(4), ModelError,
-               "Attention: nonpad_kv_seqlen cannot be combined with past_key/past_value");
-      LR_CHECK(n.dtype == DType::Int64 && n.shape == Shape({g.B}), ModelError,
-               "Attention: nonpad_kv_seqlen must be int64 of shape (", g.B, "), got ",
-               dtype_name(n.dtype), " ", shape_str(n.shape));
-    }
-    if (g.three_d)
-      ctx.set_output(0, {g.B, g.Sq, g.Hq * g.Dv}, q.dtype);
-    else
-      ctx.set_output(0, {g.B, g.Hq, g.Sq, g.Dv}, q.dtype);
-    LR_CHECK(ctx.out.size() <= 4, ModelError, "Attention has at most 4 outputs, got ",
-             ctx.out.size());
-    if (ctx.out.size() > 1) ctx.set_output(1, {g.B, g.Hkv, g.T, g.D}, q.dtype);
-    if (ctx.out.size() > 2) ctx.set_output(2, {g.B, g.Hkv, g.T, g.Dv}, q.dtype);
-    if (ctx.out.size() > 3) ctx.set_output(3, {g.B, g.Hq, g.Sq, g.T}, q.dtype);
-  }
+std::string AttentionOp::param_key() const {
+  return str_cat(flex, ";", is_causal, ";", q_heads, ";", kv_heads, ";", mode, ";", left, ";", right, ";",
+                 softmax_precision, ";", has_scale, ";", scale, ";", softcap);
+}
 
-  static void check_mask(const Shape& m, const AttnGeo& g) {
-    const Shape full{g.B, g.Hq, g.Sq, g.T};
-    bool ok = m.size() >= 1 && m.size() <= 4 && m.back() <= g.T;
-    for (size_t i = 0; ok && i + 1 < m.size(); ++i) {
-      int64_t t = full[4 - m.size() + i];
-      ok = m[i] == 1 || m[i] == t;
-    }
-    LR_CHECK(ok, ModelError, "Attention: attn_mask ", shape_str(m), " does not broadcast to ",
-             shape_str(full), " (its last dim may be shorter than T and is then padded)");
+AttnGeo AttentionOp::geometry(const Shape& q, const Shape& k, const Shape& v, const Shape* pk,
+                              const Shape* pv) const {
+  LR_CHECK((q.size() == 3 || q.size() == 4) && k.size() == q.size() && v.size() == q.size(),
+           ModelError, "Attention: Q, K, V must all be 3-D or all 4-D, got ", shape_str(q), ", ",
+           shape_str(k), ", ", shape_str(v));
+  LR_CHECK(!flex || q.size() == 4, ModelError, "FlexAttention: Q, K, V must be 4-D, got ",
+           shape_str(q));
+  AttnGeo g;
+  g.three_d = q.size() == 3;
+  g.B = q[0];
+  LR_CHECK(k[0] == g.B && v[0] == g.B, ModelError, "Attention: batch sizes of Q ", shape_str(q),
+           ", K ", shape_str(k), ", V ", shape_str(v), " differ");
+  if (g.three_d) {
+    LR_CHECK(q_heads > 0 && kv_heads > 0, ModelError,
+             "Attention: 3-D inputs need q_num_heads and kv_num_heads (> 0)");
+    LR_CHECK(q[2] % q_heads == 0 && k[2] % kv_heads == 0 && v[2] % kv_heads == 0, ModelError,
+             "Attention: hidden sizes of Q ", shape_str(q), ", K ", shape_str(k), ", V ",
+             shape_str(v), " are not multiples of the head counts ", q_heads, " and ", kv_heads);
+    g.Hq = q_heads;
+    g.Hkv = kv_heads;
+    g.Sq = q[1];
+    g.Skv = k[1];
+    g.D = q[2] / q_heads;
+    LR_CHECK(k[2] / kv_heads == g.D, ModelError, "Attention: head size of Q (", g.D,
+             ") and K (", k[2] / kv_heads, ") differ");
+    LR_CHECK(v[1] == g.Skv, ModelError, "Attention: K and V sequence lengths differ: ",
+             shape_str(k), " vs ", shape_str(v));
+    g.Dv = v[2] / kv_heads;
+  } else {
+    g.Hq = q[1];
+    g.Hkv = k[1];
+    g.Sq = q[2];
+    g.Skv = k[2];
+    g.D = q[3];
+    LR_CHECK(k[3] == g.D, ModelError, "Attention: head size of Q ", shape_str(q), " and K ",
+             shape_str(k), " differ");
+    LR_CHECK(v[1] == g.Hkv && v[2] == g.Skv, ModelError, "Attention: K ", shape_str(k),
+             " and V ", shape_str(v), " differ in heads or sequence length");
+    g.Dv = v[3];
+    LR_CHECK(q_heads == 0 || q_heads == g.Hq, ModelError, "Attention: q_num_heads ", q_heads,
+             " does not match Q ", shape_str(q));
+    LR_CHECK(kv_heads == 0 || kv_heads == g.Hkv, ModelError, "Attention: kv_num_heads ",
+             kv_heads, " does not match K ", shape_str(k));
   }
-};
+  LR_CHECK(g.Hkv > 0 && g.Hq % g.Hkv == 0, ModelError, "Attention: query heads ", g.Hq,
+           " must be a multiple of key/value heads ", g.Hkv);
+  g.P = 0;
+  LR_CHECK((pk == nullptr) == (pv == nullptr), ModelError,
+           "Attention: past_key and past_value must be given together");
+  if (pk) {
+    LR_CHECK(pk->size() == 4 && (*pk)[0] == g.B && (*pk)[1] == g.Hkv && (*pk)[3] == g.D,
+             ModelError, "Attention: past_key must be (", g.B, ", ", g.Hkv, ", P, ", g.D,
+             "), got ", shape_str(*pk));
+    g.P = (*pk)[2];
+    LR_CHECK(*pv == Shape({g.B, g.Hkv, g.P, g.Dv}), ModelError, "Attention: past_value must be ",
+             shape_str({g.B, g.Hkv, g.P, g.Dv}), ", got ", shape_str(*pv));
+  }
+  g.T = g.P + g.Skv;
+  return g;
+}
 
-// Strides reading the mask at (b, h, i, j), 0 on broadcast dims.
-struct MaskView {
-  int64_t sb = 0, sh = 0, si = 0, sj = 0, len = 0;
-};
+void AttentionOp::infer(InferCtx& ctx) const {
+  if (flex)
+    LR_CHECK(ctx.num_inputs() == static_cast<size_t>(3 + captures), ModelError,
+             "FlexAttention: ", ctx.num_inputs(), " inputs, expected Q, K, V and ", captures,
+             " captured by its modifiers");
+  const Layout& q = ctx.input(0);
+  const Layout& k = ctx.input(1);
+  const Layout& v = ctx.input(2);
+  LR_CHECK(is_float(q.dtype), UnsupportedError, "Attention on ", dtype_name(q.dtype),
+           ": supported are float32, float64 and float16");
+  LR_CHECK(k.dtype == q.dtype && v.dtype == q.dtype, UnsupportedError,
+           "Attention: Q, K, V must share one dtype here, got ", dtype_name(q.dtype), ", ",
+           dtype_name(k.dtype), ", ", dtype_name(v.dtype));
+  LR_CHECK(ctx.has(4) == ctx.has(5), ModelError,
+           "Attention: past_key and past_value must be given together");
+  AttnGeo g = geometry(q.shape, k.shape, v.shape, ctx.has(4) ? &ctx.input(4).shape : nullptr,
+                       ctx.has(5) ? &ctx.input(5).shape : nullptr);
+  for (size_t i = 4; i <= 5 && !flex; ++i)
+    if (ctx.has(i))
+      LR_CHECK(ctx.input(i).dtype == q.dtype, ModelError, "Attention: ",
+               i == 4 ? "past_key" : "past_value", " is ", dtype_name(ctx.input(i).dtype),
+               " but Q is ", dtype_name(q.dtype));
+  if (ctx.has(3) && !flex) {
+    const Layout& m = ctx.input(3);
+    LR_CHECK(m.dtype == DType::Bool || m.dtype == q.dtype, UnsupportedError,
+             "Attention: attn_mask of dtype ", dtype_name(m.dtype),
+             " (supported: bool or the query's dtype ", dtype_name(q.dtype), ")");
+    check_mask(m.shape, g);
+  }
+  if (ctx.has(6) && !flex) {
+    const Layout& n = ctx.input(6);
+    LR_CHECK(!ctx.has(4), ModelError,
+             "Attention: nonpad_kv_seqlen cannot be combined with past_key/past_value");
+    LR_CHECK(n.dtype == DType::Int64 && n.shape == Shape({g.B}), ModelError,
+             "Attention: nonpad_kv_seqlen must be int64 of shape (", g.B, "), got ",
+             dtype_name(n.dtype), " ", shape_str(n.shape));
+  }
+  if (g.three_d)
+    ctx.set_output(0, {g.B, g.Sq, g.Hq * g.Dv}, q.dtype);
+  else
+    ctx.set_output(0, {g.B, g.Hq, g.Sq, g.Dv}, q.dtype);
+  LR_CHECK(ctx.out.size() <= 4, ModelError, "Attention has at most 4 outputs, got ",
+           ctx.out.size());
+  if (ctx.out.size() > 1) ctx.set_output(1, {g.B, g.Hkv, g.T, g.D}, q.dtype);
+  if (ctx.out.size() > 2) ctx.set_output(2, {g.B, g.Hkv, g.T, g.Dv}, q.dtype);
+  if (ctx.out.size() > 3) ctx.set_output(3, {g.B, g.Hq, g.Sq, g.T}, q.dtype);
+}
+
+void AttentionOp::check_mask(const Shape& m, const AttnGeo& g) {
+  const Shape full{g.B, g.Hq, g.Sq, g.T};
+  bool ok = m.size() >= 1 && m.size() <= 4 && m.back() <= g.T;
+  for (size_t i = 0; ok && i + 1 < m.size(); ++i) {
+    int64_t t = full[4 - m.size() + i];
+    ok = m[i] == 1 || m[i] == t;
+  }
+  LR_CHECK(ok, ModelError, "Attention: attn_mask ", shape_str(m), " does not broadcast to ",
+           shape_str(full), " (its last dim may be shorter than T and is then padded)");
+}
 
 MaskView mask_view(const Shape& m) {
   MaskView v;
@@ -246,6 +223,8 @@ MaskView mask_view(const Shape& m) {
   v.len = m.back();
   return v;
 }
+
+namespace {
 
 // np.max semantics: NaN if any element is NaN.
 double row_max(const std::vector<double>& r) {
@@ -453,150 +432,10 @@ void attention_naive(const AttentionOp& op, const KernCtx& ctx) {
 
 const auto kNaive = naive_algo<AttentionOp>(attention_naive);
 
-// --- fast algorithm (ATTENTION_TILED, kernels/attention.h): float32
-// Attention with Y as its only output, no past cache, no nonpad lengths, no
-// window, no softcap; an optional float32 attn_mask whose last dim is T, or
-// is_causal without a mask; grouped query heads. Q, K, V (3-D or 4-D) and
-// the mask are read through strides (a KV head shared by a group of query
-// heads is a per-task offset), and the tiled kernel runs blocks of query
-// rows of every (b, h) over the step's threads, each with its own score tile.
-// is_causal: a (Sq, T) bias of 0 / -inf is written once per call after the
-// first thread's tile, and read by every thread. A query row whose mask is
-// -inf everywhere gives zeros, as NAIVE (the softmax of such a row is NaN).
-// Accumulates in float32 through the SGEMM (NAIVE: double): within about
-// 1e-5 relative of NAIVE.
-struct TiledPlan {
-  kernels::AttentionArgs a;
-  int64_t group = 1;     // query heads per KV head
-  bool causal = false;   // the (Sq, T) causal bias lives after slot 0's tile
-  size_t tile_floats = 0;
-};
-
-bool attention_tiled_shapes(const AttentionOp& op, const InLayouts& in, size_t n_out,
-                            TiledPlan* plan) {
-  if (op.flex || op.score_mod || op.prob_mod || op.softcap > 0 || op.mode != 0 || n_out > 1 ||
-      op.left != -1 || op.right != -1)
-    return false;
-  for (size_t i = 0; i < 3; ++i)
-    if (!in[i] || in[i]->dtype != DType::Float32) return false;
-  for (size_t i = 4; i < in.size(); ++i)
-    if (in[i]) return false;  // past cache, nonpad lengths
-  const bool has_mask = in.size() > 3 && in[3];
-  if (has_mask && (in[3]->dtype != DType::Float32 || op.is_causal)) return false;
-  AttnGeo g = op.geometry(in[0]->shape, in[1]->shape, in[2]->shape, nullptr, nullptr);
-  if (has_mask && in[3]->shape.back() != g.T) return false;
-  TiledPlan p;
-  kernels::AttentionArgs& a = p.a;
-  a.batch = g.B, a.heads = g.Hq, a.s = g.Sq, a.t = g.T, a.d = g.D, a.dv = g.Dv;
-  a.scale = static_cast<float>(op.has_scale ? op.scale : 1.0 / std::sqrt(static_cast<double>(g.D)));
-  auto set = [](int64_t* st, int64_t s0, int64_t s1, int64_t s2, int64_t s3) {
-    st[0] = s0, st[1] = s1, st[2] = s2, st[3] = s3;
-  };
-  if (g.three_d) {  // (B, S, H*W): head h at column h*W
-    set(a.qs, g.Sq * g.Hq * g.D, g.D, g.Hq * g.D, 1);
-    set(a.ks, g.Skv * g.Hkv * g.D, g.D, 1, g.Hkv * g.D);
-    set(a.vs, g.Skv * g.Hkv * g.Dv, g.Dv, g.Hkv * g.Dv, 1);
-    set(a.os, g.Sq * g.Hq * g.Dv, g.Dv, g.Hq * g.Dv, 1);
-  } else {
-    set(a.qs, g.Hq * g.Sq * g.D, g.Sq * g.D, g.D, 1);
-    set(a.ks, g.Hkv * g.Skv * g.D, g.Skv * g.D, 1, g.D);
-    set(a.vs, g.Hkv * g.Skv * g.Dv, g.Skv * g.Dv, g.Dv, 1);
-    set(a.os, g.Hq * g.Sq * g.Dv, g.Sq * g.Dv, g.Dv, 1);
-  }
-  if (has_mask) {
-    MaskView mv = mask_view(in[3]->shape);
-    set(a.ms, mv.sb, mv.sh, mv.si, mv.sj);
-  } else if (op.is_causal) {
-    set(a.ms, 0, 0, g.T, 1);
-  }
-  p.group = g.Hq / g.Hkv;
-  p.causal = op.is_causal && !has_mask;
-  p.tile_floats = kernels::attention_scratch_floats(a);
-  if (!kernels::attention_block_usable(a)) return false;
-  if (plan) *plan = p;
-  return true;
-}
-
-class AttentionTiled final : public Algo {
- public:
-  const char* name() const override { return "ATTENTION_TILED"; }
-  uint32_t attributes() const override { return REPRODUCIBLE | USABLE_DEPEND_ON_SHAPE; }
-  bool usable(const Op& o, const InLayouts& in, const OutLayouts& out) const override {
-    for (size_t i = 0; i < 3 && i < in.size(); ++i)
-      if (in[i] && in[i]->numel() < 0) return false;
-    return in.size() >= 3 &&
-           attention_tiled_shapes(static_cast<const AttentionOp&>(o), in, out.size(), nullptr);
-  }
-  size_t workspace(const Op& o, const InLayouts& in, const OutLayouts& out) const override {
-    TiledPlan p;
-    if (!attention_tiled_shapes(static_cast<const AttentionOp&>(o), in, out.size(), &p)) return 0;
-    // Per thread: the score tile; slot 0 also holds the causal bias after it
-    // (every slot is as large: one workspace size for all).
-    size_t causal = p.causal ? static_cast<size_t>(p.a.s * p.a.t) : 0;
-    return (p.tile_floats + causal) * sizeof(float);
-  }
-  void exec(const Op& o, const KernCtx& ctx) const override {
-    const auto& op = static_cast<const AttentionOp&>(o);
-    InLayouts in;
-    std::vector<Layout> keep;
-    keep.reserve(ctx.in.size());
-    for (const Tensor* t : ctx.in) {
-      keep.push_back(t ? t->layout() : Layout());
-      in.push_back(t ? &keep.back() : nullptr);
-    }
-    TiledPlan p;
-    LR_CHECK(attention_tiled_shapes(op, in, ctx.out.size(), &p), InternalError,
-             "ATTENTION_TILED run on shapes it does not take");
-    kernels::AttentionArgs a = p.a;
-    a.q = ctx.input(0).ptr<float>();
-    a.k = ctx.input(1).ptr<float>();
-    a.v = ctx.input(2).ptr<float>();
-    a.mask = ctx.has(3) ? ctx.input(3).ptr<float>() : nullptr;
-    a.o = ctx.output(0).ptr<float>();
-    if (p.causal) {
-      float* bias = static_cast<float*>(ctx.thread_workspace(0)) + p.tile_floats;
-      const float ninf = -std::numeric_limits<float>::infinity();
-      for (int64_t i = 0; i < a.s; ++i)
-        for (int64_t j = 0; j < a.t; ++j) bias[i * a.t + j] = j <= i ? 0.f : ninf;
-      a.mask = bias;
-    }
-    const int64_t r = kernels::attention_block_rows(a);
-    const int64_t blocks = (a.s + r - 1) / r;
-    parallel_for(ctx.comp_node, a.batch * a.heads * blocks, [&](int64_t i0, int64_t i1, int tid) {
-      float* scratch = static_cast<float*>(ctx.thread_workspace(tid));
-      for (int64_t it = i0; it < i1; ++it) {
-        const int64_t bh = it / blocks, b = bh / a.heads, h = bh % a.heads;
-        const int64_t s0 = (it % blocks) * r, rows = std::min(r, a.s - s0);
-        kernels::AttentionArgs ah = a;  // K and V of this head's KV head
-        const int64_t kvh = h / p.group;
-        ah.k = a.k + kvh * a.ks[1];
-        ah.v = a.v + kvh * a.vs[1];
-        ah.ks[1] = ah.vs[1] = 0;
-        kernels::attention_block(ah, b, h, s0, rows, scratch);
-        if (!a.mask || p.causal) continue;
-        // Rows masked everywhere: zeros, as NAIVE (the kernel's softmax gave NaN).
-        for (int64_t i = s0; i < s0 + rows; ++i) {
-          float* y = a.o + b * a.os[0] + h * a.os[1] + i * a.os[2];
-          bool nan = false;
-          for (int64_t c = 0; c < a.dv && !nan; ++c) nan = std::isnan(y[c * a.os[3]]);
-          if (!nan) continue;
-          const float* m = a.mask + b * a.ms[0] + h * a.ms[1] + i * a.ms[2];
-          bool all_ninf = a.t > 0;
-          for (int64_t j = 0; j < a.t && all_ninf; ++j) all_ninf = std::isinf(m[j * a.ms[3]]) && m[j * a.ms[3]] < 0;
-          if (all_ninf)
-            for (int64_t c = 0; c < a.dv; ++c) y[c * a.os[3]] = 0.f;
-        }
-      }
-    });
-  }
-};
-
-const AttentionTiled kTiled;
-
 }  // namespace
 
 void register_op_Attention(OpRegistry& r) {
-  register_simple<AttentionOp>(r, "Attention", {&kNaive, &kTiled}, 3, 7);
+  register_simple<AttentionOp>(r, "Attention", {&kNaive, attention_tiled_algo()}, 3, 7);
 }
 
 void register_op_FlexAttention(OpRegistry& r) {

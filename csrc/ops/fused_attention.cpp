@@ -13,12 +13,15 @@
 // a max / exp / sum softmax over the row in double; Y's row as the
 // probability-weighted sum of the value rows. O(B H S T (D + Dv)); a row of
 // T doubles.
-// ATTENTION_TILED (float32; kernels/attention.h): row blocks of one head,
-// SGEMM for scores and context, the softmax in place on the tile; the
-// (b, h, row block) items split over the comp node's threads, each with its
-// own score tile in the step's per-thread workspace.
+// ATTENTION_TILED (float32; kernels/attention.h attention_run): row blocks
+// of one head, SGEMM for scores and context, the softmax in place on the
+// tile; the (b, h, row block) items split over the comp node's threads, each
+// with its own score tile in the step's per-thread workspace. A row masked
+// everywhere gives NaN, as NAIVE. Bound (Algo::bind), the sizes and strides
+// are worked out once per plan step.
 #include <algorithm>
 #include <cmath>
+#include <memory>
 
 #include "kernels/attention.h"
 #include "ops/common.h"
@@ -196,22 +199,30 @@ class MhaTiled final : public Algo {
     return kernels::attention_scratch_floats(a) * sizeof(float);  // per thread
   }
   void exec(const Op& o, const KernCtx& ctx) const override {
+    run(static_cast<const MhaOp&>(o).geometry(ctx).a, ctx);
+  }
+  // A plan step: sizes and strides worked out once; a run sets addresses.
+  BoundKernel bind(const Op& o, const InLayouts& in, const OutLayouts& out,
+                   CompNode& cn) const override {
+    BoundKernel k = Algo::bind(o, in, out, cn);
     const auto& op = static_cast<const MhaOp&>(o);
-    kernels::AttentionArgs a = op.geometry(ctx).a;
+    const Shape* mask = in.size() > 3 && in[3] ? &in[3]->shape : nullptr;
+    k.params = std::make_shared<kernels::AttentionArgs>(
+        op.geometry(in[0]->shape, in[1]->shape, in[2]->shape, mask).a);
+    k.fn = [](const BoundKernel& b, const KernCtx& ctx) {
+      run(*static_cast<const kernels::AttentionArgs*>(b.params.get()), ctx);
+    };
+    return k;
+  }
+
+ private:
+  static void run(kernels::AttentionArgs a, const KernCtx& ctx) {
     a.q = ctx.input(0).ptr<float>();
     a.k = ctx.input(1).ptr<float>();
     a.v = ctx.input(2).ptr<float>();
     a.mask = ctx.has(3) ? ctx.input(3).ptr<float>() : nullptr;
     a.o = ctx.output(0).ptr<float>();
-    const int64_t r = kernels::attention_block_rows(a);
-    const int64_t blocks = (a.s + r - 1) / r;
-    parallel_for(ctx.comp_node, a.batch * a.heads * blocks, [&](int64_t i0, int64_t i1, int tid) {
-      float* scratch = static_cast<float*>(ctx.thread_workspace(tid));
-      for (int64_t it = i0; it < i1; ++it) {
-        const int64_t bh = it / blocks, s0 = (it % blocks) * r;
-        kernels::attention_block(a, bh / a.heads, bh % a.heads, s0, std::min(r, a.s - s0), scratch);
-      }
-    });
+    kernels::attention_run(a, ctx.comp_node, ctx.workspace, ctx.workspace_stride);
   }
 };
 

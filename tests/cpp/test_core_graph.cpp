@@ -8,32 +8,12 @@
 #include <memory>
 
 #include "core/errors.h"
+#include "expect.h"
 #include "graph/graph.h"
 #include "memory/linear_planner.h"
 #include "runtime/network.h"
 
 using namespace loadrun;
-
-static int g_failures = 0;
-#define EXPECT(cond)                                                  \
-  do {                                                                \
-    if (!(cond)) {                                                    \
-      std::fprintf(stderr, "%s:%d: EXPECT(%s) failed\n", __FILE__, __LINE__, #cond); \
-      ++g_failures;                                                   \
-    }                                                                 \
-  } while (0)
-
-template <class E, class F>
-bool throws(F&& f) {
-  try {
-    f();
-  } catch (const E&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
-  return false;
-}
 
 static void test_registry() {
   const OpDef* conv = OpRegistry::get().find("", "Conv");
@@ -150,10 +130,5 @@ int main() {
   test_dynamic_shapes();
   test_errors();
   test_planner_verifier();
-  if (g_failures) {
-    std::fprintf(stderr, "%d failure(s)\n", g_failures);
-    return 1;
-  }
-  std::printf("test_core_graph: ok\n");
-  return 0;
+  return expect_exit("test_core_graph: ok");
 }

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "core/errors.h"
+#include "expect.h"
 #include "fastrun/algo_cache.h"
 #include "fastrun/test_op.h"
 #include "graph/graph.h"
@@ -26,15 +27,6 @@
 #include "runtime/network.h"
 
 using namespace loadrun;
-
-static int g_failures = 0;
-#define EXPECT(cond)                                                                 \
-  do {                                                                               \
-    if (!(cond)) {                                                                   \
-      std::fprintf(stderr, "%s:%d: EXPECT(%s) failed\n", __FILE__, __LINE__, #cond); \
-      ++g_failures;                                                                  \
-    }                                                                                \
-  } while (0)
 
 namespace {
 
@@ -534,10 +526,5 @@ int main() {
   test_merge_files(dir);
   std::string cleanup = "rm -rf '" + dir + "'";
   if (g_failures == 0 && std::system(cleanup.c_str()) != 0) std::fprintf(stderr, "cleanup failed\n");
-  if (g_failures) {
-    std::fprintf(stderr, "%d failure(s)\n", g_failures);
-    return 1;
-  }
-  std::printf("all fast-run tests passed\n");
-  return 0;
+  return expect_exit("all fast-run tests passed");
 }

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "expect.h"
 #include "kernels/conv_small_ic.h"
 #include "kernels/dwconv.h"
 #include "kernels/kernel_table.h"
@@ -25,7 +26,6 @@ using namespace loadrun::kernels;
 
 namespace {
 
-int g_failures = 0, g_cases = 0;
 uint32_t g_seed = 11;
 float rnd() {
   g_seed = g_seed * 1664525u + 1013904223u;
@@ -33,10 +33,6 @@ float rnd() {
 }
 const float kNaN = std::numeric_limits<float>::quiet_NaN();
 const float kSentinel = 12345.f;
-
-void fail(const char* level, const std::string& what) {
-  if (++g_failures <= 20) std::fprintf(stderr, "FAIL %s: %s\n", level, what.c_str());
-}
 
 void run_case(const ConvSmallIcImpl& t, const char* level, int64_t ic, int64_t oc, int64_t kh,
               int64_t kw, int64_t s, int64_t oh, int64_t ow, int64_t pad, bool residual, Act act) {

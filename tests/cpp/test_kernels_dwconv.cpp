@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "expect.h"
 #include "kernels/dwconv.h"
 #include "kernels/kernel_table.h"
 
@@ -23,17 +24,12 @@ using namespace loadrun::kernels;
 
 namespace {
 
-int g_failures = 0, g_cases = 0;
 uint32_t g_seed = 3;
 float rnd() {
   g_seed = g_seed * 1664525u + 1013904223u;
   return static_cast<float>(g_seed >> 8) / 16777216.f * 2.f - 1.f;
 }
 const float kNaN = std::numeric_limits<float>::quiet_NaN();
-
-void fail(const char* level, const char* what) {
-  if (++g_failures <= 20) std::fprintf(stderr, "FAIL %s: %s\n", level, what);
-}
 
 void test_deinterleave(const DwconvImpl& t, const char* level) {
   for (int64_t n = 0; n <= 37; ++n) {

@@ -15,6 +15,7 @@
 #include <limits>
 #include <vector>
 
+#include "expect.h"
 #include "kernels/eltwise.h"
 #include "kernels/kernel_table.h"
 
@@ -30,7 +31,7 @@ using namespace loadrun::kernels;
 
 namespace {
 
-int g_failures = 0, g_checks = 0;
+int g_checks = 0;
 uint32_t g_seed = 7;
 float rnd() {
   g_seed = g_seed * 1664525u + 1013904223u;

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "expect.h"
 #include "kernels/eltwise.h"
 #include "kernels/kernel_table.h"
 
@@ -24,7 +25,6 @@ using namespace loadrun::kernels;
 
 namespace {
 
-int g_failures = 0, g_cases = 0;
 uint32_t g_seed = 5;
 float rnd() {
   g_seed = g_seed * 1664525u + 1013904223u;
@@ -32,10 +32,6 @@ float rnd() {
 }
 const float kNaN = std::numeric_limits<float>::quiet_NaN();
 const float kSentinel = 12345.f;
-
-void fail(const char* level, const std::string& what) {
-  if (++g_failures <= 20) std::fprintf(stderr, "FAIL %s: %s\n", level, what.c_str());
-}
 
 void test_layer_norm(const EltwiseImpl& t, const char* level) {
   for (int64_t n : {0, 1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 31, 64, 1000})

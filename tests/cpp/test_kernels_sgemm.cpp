@@ -13,15 +13,13 @@
 #include <string>
 #include <vector>
 
+#include "expect.h"
 #include "kernels/kernel_table.h"
 #include "kernels/sgemm.h"
 #include "kernels/sgemm_impl.h"
 
 using namespace loadrun;
 using namespace loadrun::kernels;
-
-static int g_failures = 0;
-static int g_cases = 0;
 
 namespace {
 

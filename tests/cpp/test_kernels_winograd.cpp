@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "expect.h"
 #include "kernels/kernel_table.h"
 #include "kernels/winograd.h"
 
@@ -24,7 +25,6 @@ using namespace loadrun::kernels;
 
 namespace {
 
-int g_failures = 0, g_cases = 0;
 uint32_t g_seed = 7;
 float rnd() {
   g_seed = g_seed * 1664525u + 1013904223u;
@@ -32,10 +32,6 @@ float rnd() {
 }
 const float kNaN = std::numeric_limits<float>::quiet_NaN();
 const float kSentinel = 12345.f;
-
-void fail(const char* level, const std::string& what) {
-  if (++g_failures <= 20) std::fprintf(stderr, "FAIL %s: %s\n", level, what.c_str());
-}
 
 void run_case(const WinogradImpl& t, const char* level, int m, int64_t ic, int64_t oc, int64_t h,
               int64_t w, Act act) {

@@ -10,20 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "expect.h"
 #include "memory/greedy_planner.h"
 #include "memory/linear_planner.h"
 #include "memory/mem_plan.h"
 
 using namespace loadrun;
-
-static int g_failures = 0;
-#define EXPECT(cond)                                                                 \
-  do {                                                                               \
-    if (!(cond)) {                                                                   \
-      std::fprintf(stderr, "%s:%d: EXPECT(%s) failed\n", __FILE__, __LINE__, #cond); \
-      ++g_failures;                                                                  \
-    }                                                                                \
-  } while (0)
 
 constexpr int kIn = kBeforeFirstStep;
 constexpr int kOut = kAfterLastStep;
@@ -333,10 +325,5 @@ int main() {
   test_linear();
   test_verifier();
   test_random();
-  if (g_failures) {
-    std::fprintf(stderr, "%d failure(s)\n", g_failures);
-    return 1;
-  }
-  std::printf("test_memory_planner: ok\n");
-  return 0;
+  return expect_exit("test_memory_planner: ok");
 }

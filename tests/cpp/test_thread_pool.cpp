@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/errors.h"
+#include "expect.h"
 #include "graph/graph.h"
 #include "runtime/comp_node.h"
 #include "runtime/dispatch_observer.h"
@@ -25,15 +26,6 @@
 #include "runtime/thread_pool.h"
 
 using namespace loadrun;
-
-static int g_failures = 0;
-#define EXPECT(cond)                                                                 \
-  do {                                                                               \
-    if (!(cond)) {                                                                   \
-      std::fprintf(stderr, "%s:%d: EXPECT(%s) failed\n", __FILE__, __LINE__, #cond); \
-      ++g_failures;                                                                  \
-    }                                                                                \
-  } while (0)
 
 // Every item of [0, n) exactly once, tids in range, and the ranges exactly
 // the static split (range_of over num_ranges parts), whatever thread ran them.
@@ -297,10 +289,5 @@ int main() {
   test_affinity_read_back();
   test_network_on_threads();
   test_dispatch_observer();
-  if (g_failures) {
-    std::fprintf(stderr, "%d failure(s)\n", g_failures);
-    return 1;
-  }
-  std::printf("test_thread_pool: all passed\n");
-  return 0;
+  return expect_exit("test_thread_pool: all passed");
 }
