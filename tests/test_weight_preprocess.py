@@ -15,7 +15,6 @@ import pytest
 from onnx import helper
 
 import loadrun
-from loadrun.errors import InputError
 from onnx_ref import assert_close_elementwise, make_model
 
 rng = np.random.default_rng(11)
@@ -25,15 +24,16 @@ def r(*shape):
     return rng.standard_normal(shape).astype(np.float32)
 
 
-def two_convs(x_shape, c=16):
-    """x -> 3x3 Conv (Winograd-sized) -> Relu -> 1x1 Conv -> y, batch symbolic."""
+def two_convs(x_shape, c=16, batch="N"):
+    """x -> 3x3 Conv (Winograd-sized) -> Relu -> 1x1 Conv -> y; the batch dim
+    symbolic ("N") or fixed."""
     w1, w2 = r(c, x_shape[1], 3, 3), r(8, c, 1, 1)
     nodes = [helper.make_node("Conv", ["x", "w1"], ["a"], pads=[1, 1, 1, 1], name="c1"),
              helper.make_node("Relu", ["a"], ["b"], name="relu"),
              helper.make_node("Conv", ["b", "w2"], ["y"], name="c2")]
-    shape = ["N"] + list(x_shape[1:])
+    shape = [batch] + list(x_shape[1:])
     model = make_model(nodes, [("x", np.float32, shape)], [("y", np.float32, None)], [("w1", w1), ("w2", w2)])
-    return model, w1.nbytes + w2.nbytes
+    return model, w1.nbytes, w2.nbytes
 
 
 def run(net, x):
@@ -45,7 +45,9 @@ def prepared(net):
 
 
 def test_default_prepares_and_frees_the_originals():
-    model, wbytes = two_convs((1, 16, 24, 24))
+    """Static input shapes: every prepared constant is freed."""
+    model, b1, b2 = two_convs((1, 16, 24, 24), batch=1)
+    wbytes = b1 + b2
     x = r(1, 16, 24, 24)
     net = loadrun.load(model, {"x": [1, 16, 24, 24]})
     steps = prepared(net)
@@ -62,17 +64,22 @@ def test_default_prepares_and_frees_the_originals():
 
 
 def test_free_weights_off_keeps_the_originals():
-    model, wbytes = two_convs((1, 16, 24, 24))
+    model, _, _ = two_convs((1, 16, 24, 24), batch=1)
     net = loadrun.load(model, {"x": [1, 16, 24, 24]}, free_weights=False)
     m = net._core.memory_info()
     assert all(p for _, p in prepared(net).values())
     assert m["freed_weight_bytes"] == 0 and m["prepared_weight_bytes"] > 0
 
 
-def test_a_new_batch_keeps_the_prepared_forms():
-    model, _ = two_convs((1, 16, 24, 24))
+def test_symbolic_batch_frees_only_shape_independent_forms():
+    """A symbolic batch: Winograd's filters (a form of the weights alone) are
+    freed, the 1x1 conv's packing (its orientation follows the output size)
+    is kept; later batches run with the same algorithms."""
+    model, b1, b2 = two_convs((1, 16, 24, 24))
     net = loadrun.load(model, {"x": [1, 16, 24, 24]})
     algos = prepared(net)
+    assert algos == {"c1{Conv}": ("WINOGRAD_F63", True), "c2{Conv}": ("CONV1x1_GEMM", True)}
+    assert net._core.memory_info()["freed_weight_bytes"] == b1
     kept = loadrun.load(model, {"x": [1, 16, 24, 24]}, weight_preprocess=False)
     for n in (3, 1, 2):
         x = r(n, 16, 24, 24)
@@ -81,25 +88,27 @@ def test_a_new_batch_keeps_the_prepared_forms():
     assert net.num_plans >= 2
 
 
-def test_shapes_needing_the_original_are_refused():
-    # 1x1 conv: <= 256 output positions pack its weights transposed, more not.
+def test_symbolic_sizes_keep_shape_packed_weights():
+    # 1x1 conv: <= 256 output positions pack its weights transposed, more not;
+    # with symbolic H and W its weights stay, and every size runs.
     w = r(8, 32, 1, 1)
     model = make_model([helper.make_node("Conv", ["x", "w"], ["y"], name="c")],
                        [("x", np.float32, [1, 32, "H", "W"])], [("y", np.float32, None)], [("w", w)])
     net = loadrun.load(model, {"x": [1, 32, 8, 8]})
     assert prepared(net)["c{Conv}"] == ("CONV1x1_GEMM", True)
     assert net.steps()[0][2][1] == "{8(32),32(1),1(1),1(1) Float32}"  # its layout, though freed
+    assert net._core.memory_info()["freed_weight_bytes"] == 0
+    for hw in (8, 32, 8):
+        x = r(1, 32, hw, hw)
+        want = np.einsum("oc,nchw->nohw", w[:, :, 0, 0], x)
+        assert_close_elementwise(run(net, x), want, 1e-5, 1e-4, f"{hw}x{hw}")
+    # fixed sizes: freed
+    static = make_model([helper.make_node("Conv", ["x", "w"], ["y"], name="c")],
+                        [("x", np.float32, [1, 32, 8, 8])], [("y", np.float32, None)], [("w", w)])
+    net = loadrun.load(static)
     assert net._core.memory_info()["freed_weight_bytes"] == w.nbytes
     x = r(1, 32, 8, 8)
-    assert_close_elementwise(run(net, x), np.einsum("oc,nchw->nohw", w[:, :, 0, 0], x), 1e-5, 1e-4, "8x8")
-    with pytest.raises(InputError, match=r"c\{Conv\}: its weights were freed .*--no-weight-preprocess"):
-        run(net, r(1, 32, 32, 32))
-    # the Network still runs the shapes it can
-    assert_close_elementwise(run(net, x), np.einsum("oc,nchw->nohw", w[:, :, 0, 0], x), 1e-5, 1e-4, "again")
-    # with the originals kept, any shape runs
-    keep = loadrun.load(model, {"x": [1, 32, 8, 8]}, free_weights=False)
-    x = r(1, 32, 32, 32)
-    assert_close_elementwise(run(keep, x), np.einsum("oc,nchw->nohw", w[:, :, 0, 0], x), 1e-5, 1e-4, "32x32")
+    assert_close_elementwise(run(net, x), np.einsum("oc,nchw->nohw", w[:, :, 0, 0], x), 1e-5, 1e-4, "static")
 
 
 def test_a_graph_held_elsewhere_keeps_its_weights():
@@ -107,7 +116,8 @@ def test_a_graph_held_elsewhere_keeps_its_weights():
     references only; the second still has every weight."""
     from loadrun.onnx import import_model
 
-    model, wbytes = two_convs((1, 16, 24, 24))
+    model, b1, b2 = two_convs((1, 16, 24, 24), batch=1)
+    wbytes = b1 + b2
     imported = import_model(model)
     x = r(1, 16, 24, 24)
     a = loadrun.Network(imported, {"x": [1, 16, 24, 24]})
@@ -146,8 +156,7 @@ def run_cli(capsys, *argv):
 
 
 def test_cli_model_info_reports_bytes_before_and_after(tmp_path, capsys):
-    model, wbytes = two_convs((1, 16, 24, 24))
-    model.graph.input[0].type.tensor_type.shape.dim[0].dim_value = 1  # static: no shape flag needed
+    model, _, _ = two_convs((1, 16, 24, 24), batch=1)
     path = str(tmp_path / "m.onnx")
     with open(path, "wb") as f:
         f.write(model.SerializeToString())

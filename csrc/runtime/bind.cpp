@@ -134,7 +134,12 @@ void Network::bind_steps(Plan& p, const Choices& choices) {
 // NetworkOptions::free_weights): the first plan decides, and only when no
 // other plan exists and this network alone holds its graph. Each freed
 // constant's readers keep their algorithm and prepared data for every later
-// plan (pinned_); compile refuses a plan that would need the original.
+// plan (pinned_). When the inputs have symbolic dims, later plans may have
+// other shapes: then only a constant whose readers' prepared forms depend on
+// the weights alone (Algo::preprocess_key is the weight's layout: Winograd,
+// packed MatMul/Gemm B) is freed, not one packed for the shapes at hand (a
+// 1x1 conv's orientation), so any later shape still runs. Compile refuses a
+// plan that would need an original all the same (network.h).
 void Network::free_prepared_weights(Plan& p) {
   const Graph& g = *graph_;
   if (!released_.empty() || plans_.size() > 0 || graph_.use_count() != 1) return;
@@ -145,6 +150,12 @@ void Network::free_prepared_weights(Plan& p) {
   for (const auto& n : g.oprs())
     for (int vid : n->inputs)
       if (vid >= 0) ++readers[vid];
+  bool shapes_fixed = opt_.const_shape;
+  if (!shapes_fixed) {
+    shapes_fixed = true;
+    for (int vid : g.inputs())
+      for (int64_t d : g.vars()[vid].shape) shapes_fixed = shapes_fixed && d >= 0;
+  }
   std::vector<const Plan::Step*> by_node(g.oprs().size(), nullptr);
   for (const auto& st : p.seq) {
     if (st.dynamic || st.elided || !st.prepared || st.prepared.replaces < 0) continue;
@@ -152,6 +163,11 @@ void Network::free_prepared_weights(Plan& p) {
     if (r >= st.node->inputs.size()) continue;
     int vid = st.node->inputs[r];
     if (vid < 0 || !g.vars()[vid].is_const) continue;
+    if (!shapes_fixed) {
+      InLayouts in_l;
+      for (int v : st.node->inputs) in_l.push_back(v < 0 ? nullptr : &p.layouts[v]);
+      if (st.algo->preprocess_key(*st.node->op, in_l) != layout_key(in_l, r)) continue;
+    }
     // the same constant at another input of the node is still read
     if (std::count(st.node->inputs.begin(), st.node->inputs.end(), vid) != 1) continue;
     ++covered[vid];
