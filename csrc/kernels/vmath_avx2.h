@@ -12,7 +12,8 @@
 //   n = -126 both work). <= 3e-7 for x in [-87.33, 88.72]; above +inf,
 //   below 0 (true results there are subnormal, < 1.2e-38), NaN stays NaN.
 //   exp_shifter: the same on [-87.33, 88] without special cases, n from a
-//   shifter addition (no round/convert), for the GELU tanh form.
+//   shifter addition (no round/convert), for the GELU tanh form, and
+//   exp_nonpos_ps for x <= 0 (softmax).
 // - log: x = 2^e m, m in [sqrt(1/2), sqrt 2), f = m - 1,
 //   log(1 + f) = f - f^2/2 + f^3 P7(f), plus e ln2 in two parts; subnormal
 //   inputs are scaled by 2^23 first. <= 3e-7; log(0) = -inf, log(x < 0) =
@@ -229,6 +230,15 @@ inline __m256 exp_shifter(__m256 v) {
   __m256 r = _mm256_fnmadd_ps(n, set1(0.693359375f), v);
   r = _mm256_fnmadd_ps(n, set1(-2.12194440e-4f), r);
   return _mm256_mul_ps(horner(r, P), _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(k), 23)));
+}
+
+// exp(v) for v <= 0 or NaN (softmax's x - max): exp_shifter on v clamped
+// at kExpLo (NaN kept: max_ps returns its second operand), 0 below it (the
+// true results there are subnormal), NaN stays NaN. 15 operations against
+// exp_ps's 27.
+inline __m256 exp_nonpos_ps(__m256 v) {
+  __m256 e = exp_shifter(_mm256_max_ps(set1(kExpLo), v));
+  return _mm256_and_ps(e, _mm256_cmp_ps(v, set1(kExpLo), _CMP_NLT_UQ));
 }
 
 // GELU, tanh form: x sigmoid(2u) = x / (1 + exp(m)), m = -2u = x (a + b x^2)
