@@ -44,12 +44,7 @@ inline __m256 activate8(Act a, __m256 v, __m256 p0, __m256 p1) {
     case Act::kSwish: return _mm256_mul_ps(v, vm::sigmoid_ps(_mm256_mul_ps(p0, v)));
     case Act::kTanh: return vm::tanh_ps(v);
     case Act::kGelu: return vm::gelu_ps(v);
-    case Act::kGeluTanh: {
-      __m256 v3 = _mm256_mul_ps(_mm256_mul_ps(v, v), v);
-      __m256 u2 = _mm256_mul_ps(_mm256_fmadd_ps(v3, _mm256_set1_ps(0.044715f), v),
-                                _mm256_set1_ps(2.f * 0.79788456080286535588f));
-      return _mm256_mul_ps(v, vm::sigmoid_ps(u2));
-    }
+    case Act::kGeluTanh: return vm::gelu_tanh_ps(v);
   }
   return v;
 }

@@ -211,11 +211,11 @@ void softmax_row(const float* x, float* y, int64_t n, bool log) {
   int64_t i = 0;
   if (log) {
     for (; i + 8 <= n; i += 8)
-      acc = _mm256_add_ps(acc, vm::exp_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), mv)));
+      acc = _mm256_add_ps(acc, vm::exp_nonpos_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), mv)));
     float s = hsum8(acc);
     for (; i < n; ++i) {
       alignas(32) float t[8];
-      _mm256_store_ps(t, vm::exp_ps(set1(x[i] - mx)));
+      _mm256_store_ps(t, vm::exp_nonpos_ps(set1(x[i] - mx)));
       s += t[0];
     }
     const __m256 ls = set1(mx + std::log(s));
@@ -223,7 +223,7 @@ void softmax_row(const float* x, float* y, int64_t n, bool log) {
     return;
   }
   for (; i + 8 <= n; i += 8) {
-    __m256 e = vm::exp_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), mv));
+    __m256 e = vm::exp_nonpos_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), mv));
     _mm256_storeu_ps(y + i, e);
     acc = _mm256_add_ps(acc, e);
   }
@@ -232,7 +232,7 @@ void softmax_row(const float* x, float* y, int64_t n, bool log) {
     alignas(32) float t[8] = {0};
     const int64_t r = n - i;
     std::memcpy(t, x + i, static_cast<size_t>(r) * sizeof(float));
-    _mm256_store_ps(t, vm::exp_ps(_mm256_sub_ps(_mm256_load_ps(t), mv)));
+    _mm256_store_ps(t, vm::exp_nonpos_ps(_mm256_sub_ps(_mm256_load_ps(t), mv)));
     for (int64_t j = 0; j < r; ++j) {
       y[i + j] = t[j];
       s += t[j];
