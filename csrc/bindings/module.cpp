@@ -16,6 +16,7 @@
 #include "kernels/sgemm.h"
 #include "kernels/sgemm_bench.h"
 #include "runtime/dispatch_observer.h"
+#include "runtime/step_timer.h"
 #include "runtime/network.h"
 #include "runtime/test_compile_pass.h"
 #include "runtime/test_ops.h"
@@ -532,7 +533,25 @@ PYBIND11_MODULE(_core, m) {
              return o;
            })
       .def("remove_dispatch_check",
-           [](Network& n, const std::shared_ptr<DispatchObserver>& o) { n.remove_observer(o.get()); });
+           [](Network& n, const std::shared_ptr<DispatchObserver>& o) { n.remove_observer(o.get()); })
+      // Per-step kernel times, no copies (runtime/step_timer.h).
+      .def("add_step_timer",
+           [](Network& n) {
+             auto o = std::make_shared<StepTimer>();
+             n.add_observer(o);
+             return o;
+           })
+      .def("remove_step_timer",
+           [](Network& n, const std::shared_ptr<StepTimer>& o) { n.remove_observer(o.get()); });
+
+  py::class_<StepTimer, std::shared_ptr<StepTimer>>(m, "StepTimer")
+      .def("steps",
+           [](const StepTimer& t) {
+             py::list r;
+             for (const auto& s : t.steps()) r.append(py::make_tuple(s.label, s.algo, s.total_ms, s.runs));
+             return r;
+           })
+      .def("clear", &StepTimer::clear);
 
   py::class_<DispatchObserver, std::shared_ptr<DispatchObserver>>(m, "DispatchObserver")
       .def_property_readonly("steps_seen", &DispatchObserver::steps_seen)
