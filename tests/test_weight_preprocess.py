@@ -71,15 +71,15 @@ def test_free_weights_off_keeps_the_originals():
     assert m["freed_weight_bytes"] == 0 and m["prepared_weight_bytes"] > 0
 
 
-def test_symbolic_batch_frees_only_shape_independent_forms():
-    """A symbolic batch: Winograd's filters (a form of the weights alone) are
-    freed, the 1x1 conv's packing (its orientation follows the output size)
-    is kept; later batches run with the same algorithms."""
+def test_symbolic_batch_frees_and_keeps_the_prepared_forms():
+    """A symbolic batch: Winograd's filters (a form of the weights alone) and
+    the 1x1 conv's packing (which can give the weights back) are freed;
+    later batches run with the same algorithms."""
     model, b1, b2 = two_convs((1, 16, 24, 24))
     net = loadrun.load(model, {"x": [1, 16, 24, 24]})
     algos = prepared(net)
     assert algos == {"c1{Conv}": ("WINOGRAD_F63", True), "c2{Conv}": ("CONV1x1_GEMM", True)}
-    assert net._core.memory_info()["freed_weight_bytes"] == b1
+    assert net._core.memory_info()["freed_weight_bytes"] == b1 + b2
     kept = loadrun.load(model, {"x": [1, 16, 24, 24]}, weight_preprocess=False)
     for n in (3, 1, 2):
         x = r(n, 16, 24, 24)
@@ -88,21 +88,31 @@ def test_symbolic_batch_frees_only_shape_independent_forms():
     assert net.num_plans >= 2
 
 
-def test_symbolic_sizes_keep_shape_packed_weights():
-    # 1x1 conv: <= 256 output positions pack its weights transposed, more not;
-    # with symbolic H and W its weights stay, and every size runs.
-    w = r(8, 32, 1, 1)
+@pytest.mark.parametrize("algo", ["CONV1x1_GEMM", "IM2COL_GEMM"])
+@pytest.mark.parametrize("first", [8, 32])
+def test_a_shape_needing_the_original_rebuilds_it(algo, first):
+    """<= 256 output positions pack a conv's weights transposed, more not: a
+    freed original is rebuilt bit for bit from the packing when a later size
+    needs the other one (and the rebuilt weights are then kept)."""
+    w = r(24, 32, 1, 1)
     model = make_model([helper.make_node("Conv", ["x", "w"], ["y"], name="c")],
                        [("x", np.float32, [1, 32, "H", "W"])], [("y", np.float32, None)], [("w", w)])
-    net = loadrun.load(model, {"x": [1, 32, 8, 8]})
-    assert prepared(net)["c{Conv}"] == ("CONV1x1_GEMM", True)
-    assert net.steps()[0][2][1] == "{8(32),32(1),1(1),1(1) Float32}"  # its layout, though freed
-    assert net._core.memory_info()["freed_weight_bytes"] == 0
-    for hw in (8, 32, 8):
+    net = loadrun.load(model, {"x": [1, 32, first, first]}, algo=algo)
+    keep = loadrun.load(model, {"x": [1, 32, first, first]}, algo=algo, free_weights=False)
+    assert prepared(net)["c{Conv}"] == (algo, True)
+    assert net.steps()[0][2][1] == "{24(32),32(1),1(1),1(1) Float32}"  # its layout, though freed
+    assert net._core.memory_info()["freed_weight_bytes"] == w.nbytes
+    for hw in (first, 40 - first, first, 13):
         x = r(1, 32, hw, hw)
+        got = run(net, x)
+        np.testing.assert_array_equal(got, run(keep, x))  # the same packing from the same weights
         want = np.einsum("oc,nchw->nohw", w[:, :, 0, 0], x)
-        assert_close_elementwise(run(net, x), want, 1e-5, 1e-4, f"{hw}x{hw}")
-    # fixed sizes: freed
+        assert_close_elementwise(got, want, 1e-5, 1e-4, f"{hw}x{hw}")
+    assert net._core.memory_info()["freed_weight_bytes"] == 0  # rebuilt at the second size
+
+
+def test_fixed_sizes_free_every_packing():
+    w = r(8, 32, 1, 1)
     static = make_model([helper.make_node("Conv", ["x", "w"], ["y"], name="c")],
                         [("x", np.float32, [1, 32, 8, 8])], [("y", np.float32, None)], [("w", w)])
     net = loadrun.load(static)
@@ -169,3 +179,21 @@ def test_cli_model_info_reports_bytes_before_and_after(tmp_path, capsys):
     assert "algo=WINOGRAD_F63" not in out + err  # unprepared Winograd is passed over
     code, out, err = run_cli(capsys, path, "--weight-preprocess", "--no-weight-preprocess")
     assert code != 0 and "contradict" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("first", [8, 20])
+def test_rebuilt_grouped_3x3_weights_are_exact(first):
+    """IM2COL_GEMM with groups and k = 8*9 = 72 (two blocks of the rebuild's
+    64 identity columns): the rebuilt weights give the kept ones' bits."""
+    w = r(12, 8, 3, 3)
+    model = make_model([helper.make_node("Conv", ["x", "w"], ["y"], name="c", group=2, pads=[1, 1, 1, 1])],
+                       [("x", np.float32, [1, 16, "H", "W"])], [("y", np.float32, None)], [("w", w)])
+    net = loadrun.load(model, {"x": [1, 16, first, first]}, algo="IM2COL_GEMM")
+    keep = loadrun.load(model, {"x": [1, 16, first, first]}, algo="IM2COL_GEMM", free_weights=False)
+    naive = loadrun.load(model, {"x": [1, 16, first, first]}, algo="NAIVE")
+    assert net._core.memory_info()["freed_weight_bytes"] == w.nbytes
+    for hw in (first, 28 - first, 5):
+        x = r(1, 16, hw, hw)
+        got = run(net, x)
+        np.testing.assert_array_equal(got, run(keep, x))
+        assert_close_elementwise(got, run(naive, x), 1e-5, 1e-4, f"{hw}x{hw}")

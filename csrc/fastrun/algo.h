@@ -91,6 +91,14 @@ class Algo {
                               const std::vector<const Tensor*>& values) const {
     return {};
   }
+  // The original of input `prepared.replaces`, rebuilt exactly from the form
+  // preprocess() made for layouts `in` (a GEMM packing is a permutation), or
+  // an empty tensor when the form cannot give it back (Winograd's). The
+  // network uses it when a later plan needs the original of a freed weight.
+  virtual bool can_unprepare() const { return false; }
+  virtual Tensor unprepare(const Op& op, const InLayouts& in, const Prepared& prepared) const {
+    return {};
+  }
   // What preprocess() depends on besides the weights' values: plans for
   // other input shapes with the same key share one result. The default, every
   // input's layout, is always safe; an algorithm whose result depends on the

@@ -114,6 +114,13 @@ void Graph::release_value(int vid) {
   v.value = Tensor::view(v.value.layout(), nullptr, 0);
 }
 
+void Graph::restore_value(int vid, const Tensor& value) {
+  Var& v = vars_.at(static_cast<size_t>(vid));
+  LR_CHECK(v.is_const && v.value.empty() && value.layout().same_shape_dtype(v.value.layout()),
+           InternalError, "restore_value: '", v.name, "' was not released with this layout");
+  v.value = value;
+}
+
 std::shared_ptr<Graph> Graph::clone() const {
   auto ng = std::make_shared<Graph>();
   for (int vid : inputs_) ng->add_input(vars_[vid].name, vars_[vid].dtype, vars_[vid].shape, vars_[vid].kind);

@@ -58,6 +58,8 @@ class Graph {
   // empty tensor). Only for the one Network that holds this graph alone, once
   // every reader has a preprocessed form of it (runtime/bind.cpp).
   void release_value(int vid);
+  // Gives a released constant its bytes back (same layout).
+  void restore_value(int vid, const Tensor& value);
   // A graph of the same nodes (rebuilt from their attributes) whose
   // constants share this one's bytes: what a Network that frees weights
   // works on when others hold the graph it was given.

@@ -95,6 +95,8 @@ inline bool conv_gemm_transposed(int64_t n) { return n <= kConvGemmSmallN; }
 // oh*ow of the conv's output, from its input layouts.
 int64_t conv_out_hw(const ConvOp& op, const InLayouts& in);
 Prepared conv_pack_weights(const float* w, int64_t group, int64_t ocg, int64_t k, bool transposed);
+// The weights (shape w_shape) back from conv_pack_weights' form.
+Tensor conv_unpack_weights(const Prepared& p, const Shape& w_shape, int64_t group, bool transposed);
 // C[ocg x n] (leading dim ldc) = W_grp * B[k x n] (leading dim ldb), then ep
 // (whose bias already points at the group's first channel). Transposed, it
 // needs scratch of n*ocg floats.

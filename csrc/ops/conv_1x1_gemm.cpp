@@ -75,6 +75,11 @@ class Conv1x1Gemm final : public ConvAlgo {
     return conv_pack_weights(values[1]->ptr<float>(), c.group, w[0] / c.group, w[1],
                              conv_gemm_transposed(conv_out_hw(c, in)));
   }
+  bool can_unprepare() const override { return true; }
+  Tensor unprepare(const Op& op, const InLayouts& in, const Prepared& p) const override {
+    const ConvOp& c = as_conv(op);
+    return conv_unpack_weights(p, in[1]->shape, c.group, conv_gemm_transposed(conv_out_hw(c, in)));
+  }
   void run(const ConvCall& c) const override {
     const ConvOp& op = c.op;
     const KernCtx& ctx = c.ctx;

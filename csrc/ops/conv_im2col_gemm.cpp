@@ -58,6 +58,39 @@ Prepared conv_pack_weights(const float* w, int64_t group, int64_t ocg, int64_t k
   return {buf, bytes, 1};
 }
 
+// W (group x ocg x k) from conv_pack_weights' form, through GEMMs with the
+// identity: every output element is one weight times 1 plus zeros, exact
+// for finite weights (a -0 weight comes back +0, which changes no sum but
+// an exactly zero one's sign).
+Tensor conv_unpack_weights(const Prepared& p, const Shape& w_shape, int64_t group, bool transposed) {
+  const int64_t ocg = w_shape[0] / group, k = dims_product(w_shape, 1, w_shape.size());
+  const size_t per = packed_group_floats(ocg, k, transposed);
+  const float* packed = static_cast<const float*>(p.data.get());
+  Tensor w(Layout(w_shape, DType::Float32));
+  float* out = w.ptr<float>();
+  // Columns j0 .. j0+nb of the identity at a time: k x nb floats (or nb x k).
+  constexpr int64_t nb = 64;
+  std::vector<float> eye(static_cast<size_t>(k * nb)), t(static_cast<size_t>(nb * ocg));
+  for (int64_t j0 = 0; j0 < k; j0 += nb) {
+    const int64_t cols = std::min(nb, k - j0);
+    std::fill(eye.begin(), eye.end(), 0.f);
+    for (int64_t j = 0; j < cols; ++j)  // !transposed: I[:, j0:j0+cols] (k x cols); else its transpose
+      eye[static_cast<size_t>(transposed ? j * k + j0 + j : (j0 + j) * cols + j)] = 1.f;
+    for (int64_t g = 0; g < group; ++g) {
+      float* wg = out + g * ocg * k;
+      if (!transposed) {  // W_g[:, block] = packed A (ocg x k) * I[:, block]
+        kernels::sgemm_packed_a(false, ocg, cols, k, packed + g * per, eye.data(), cols, 0.f, wg + j0, k);
+        continue;
+      }
+      // packed B is W_g^T (k x ocg): I[block, :] * W_g^T = W_g^T[block, :], transposed back.
+      kernels::sgemm_packed_b(false, cols, ocg, k, eye.data(), k, packed + g * per, 0.f, t.data(), ocg);
+      for (int64_t o = 0; o < ocg; ++o)
+        for (int64_t j = 0; j < cols; ++j) wg[o * k + j0 + j] = t[static_cast<size_t>(j * ocg + o)];
+    }
+  }
+  return w;
+}
+
 void conv_group_gemm(const float* w, const void* prepared, bool transposed, int64_t grp,
                      int64_t ocg, int64_t k, const float* b, int64_t ldb, float* c, int64_t ldc,
                      int64_t n, const kernels::Epilogue& ep, float* scratch, CompNode* cn) {
@@ -198,6 +231,11 @@ class Im2colGemm final : public ConvAlgo {
     const ConvOp& c = as_conv(op);
     return conv_pack_weights(values[1]->ptr<float>(), c.group, w[0] / c.group, k,
                              conv_gemm_transposed(conv_out_hw(c, in)));
+  }
+  bool can_unprepare() const override { return true; }
+  Tensor unprepare(const Op& op, const InLayouts& in, const Prepared& p) const override {
+    const ConvOp& c = as_conv(op);
+    return conv_unpack_weights(p, in[1]->shape, c.group, conv_gemm_transposed(conv_out_hw(c, in)));
   }
   void run(const ConvCall& c) const override {
     const ConvOp& op = c.op;

@@ -60,7 +60,9 @@ void Network::bind_steps(Plan& p, const Choices& choices) {
   const Graph& g = *graph_;
   const std::vector<const OprNode*>& runtime_nodes = choices.nodes;
   const std::vector<const Algo*>& runtime_algos = choices.algos;
-  // Comp seq: bind every kernel to its tensors once.
+  // Comp seq: bind every kernel to its tensors once; weights freed as soon
+  // as every reader has prepared them (free_weights.cpp).
+  WeightFreer freer(*this, p);
   for (size_t s = 0; s < runtime_nodes.size(); ++s) {
     const OprNode& node = *runtime_nodes[s];
     Plan::Step step{&node, runtime_algos[s], {}, 0, 0, {}, {}};
@@ -98,6 +100,7 @@ void Network::bind_steps(Plan& p, const Choices& choices) {
       step.prepared = with_context(where, [&] { return prepared_for(node, *step.algo, in_l, values); });
       step.ctx.prepared = step.prepared.data.get();
     }
+    if (step.prepared) freer.prepared(node, *step.algo, step.prepared);
     for (int vid : node.outputs) {
       step.ctx.out.push_back(&p.tensors[vid]);
       out_l.push_back(p.layouts[vid]);
@@ -126,76 +129,6 @@ void Network::bind_steps(Plan& p, const Choices& choices) {
     step.ctx.workspace = step.workspace ? p.workspace.get() + p.shared_bytes : nullptr;
     step.ctx.workspace_size = step.workspace;
     step.ctx.workspace_stride = stride;
-  }
-  if (opt_.weight_preprocess && opt_.free_weights) free_prepared_weights(p);
-}
-
-// Frees the constants that only prepared steps read (see network.h,
-// NetworkOptions::free_weights): the first plan decides, and only when no
-// other plan exists and this network alone holds its graph. Each freed
-// constant's readers keep their algorithm and prepared data for every later
-// plan (pinned_). When the inputs have symbolic dims, later plans may have
-// other shapes: then only a constant whose readers' prepared forms depend on
-// the weights alone (Algo::preprocess_key is the weight's layout: Winograd,
-// packed MatMul/Gemm B) is freed, not one packed for the shapes at hand (a
-// 1x1 conv's orientation), so any later shape still runs. Compile refuses a
-// plan that would need an original all the same (network.h).
-void Network::free_prepared_weights(Plan& p) {
-  const Graph& g = *graph_;
-  if (!released_.empty() || plans_.size() > 0 || graph_.use_count() != 1) return;
-  const size_t nv = g.vars().size();
-  // Per const var: readers in the graph, and readers that are prepared steps
-  // standing in for it.
-  std::vector<int> readers(nv, 0), covered(nv, 0);
-  for (const auto& n : g.oprs())
-    for (int vid : n->inputs)
-      if (vid >= 0) ++readers[vid];
-  bool shapes_fixed = opt_.const_shape;
-  if (!shapes_fixed) {
-    shapes_fixed = true;
-    for (int vid : g.inputs())
-      for (int64_t d : g.vars()[vid].shape) shapes_fixed = shapes_fixed && d >= 0;
-  }
-  std::vector<const Plan::Step*> by_node(g.oprs().size(), nullptr);
-  for (const auto& st : p.seq) {
-    if (st.dynamic || st.elided || !st.prepared || st.prepared.replaces < 0) continue;
-    size_t r = static_cast<size_t>(st.prepared.replaces);
-    if (r >= st.node->inputs.size()) continue;
-    int vid = st.node->inputs[r];
-    if (vid < 0 || !g.vars()[vid].is_const) continue;
-    if (!shapes_fixed) {
-      InLayouts in_l;
-      for (int v : st.node->inputs) in_l.push_back(v < 0 ? nullptr : &p.layouts[v]);
-      if (st.algo->preprocess_key(*st.node->op, in_l) != layout_key(in_l, r)) continue;
-    }
-    // the same constant at another input of the node is still read
-    if (std::count(st.node->inputs.begin(), st.node->inputs.end(), vid) != 1) continue;
-    ++covered[vid];
-    by_node[st.node->id] = &st;
-  }
-  std::vector<char> is_output(nv, 0);
-  for (int vid : g.outputs()) is_output[vid] = 1;
-  for (const Var& v : g.vars()) {
-    if (!v.is_const || is_output[v.id] || readers[v.id] == 0 || covered[v.id] != readers[v.id])
-      continue;
-    released_.push_back(v.id);
-    released_bytes_ += v.value.nbytes();
-  }
-  if (released_.empty()) return;
-  std::vector<char> released(nv, 0);
-  for (int vid : released_) released[vid] = 1;
-  for (const auto& n : g.oprs()) {
-    const Plan::Step* st = by_node[n->id];
-    if (!st || !released[n->inputs[st->prepared.replaces]]) continue;
-    InLayouts in_l;
-    for (int vid : n->inputs) in_l.push_back(vid < 0 ? nullptr : &p.layouts[vid]);
-    pinned_[n->id] = Pinned{st->algo, st->algo->preprocess_key(*n->op, in_l), st->prepared};
-  }
-  Graph& mg = const_cast<Graph&>(g);  // this network's alone (use_count above)
-  for (int vid : released_) {
-    Layout l = g.vars()[vid].value.layout();
-    mg.release_value(vid);
-    p.tensors[vid] = Tensor::view(l, nullptr, 0);
   }
 }
 

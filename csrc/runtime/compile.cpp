@@ -179,7 +179,10 @@ Network::Choices Network::compile_steps(Plan& p, const std::vector<Shape>& input
       values.push_back(vid >= 0 && p.known[vid] ? &p.tensors[vid] : nullptr);
     }
     for (int vid : node.outputs) out.push_back(p.layouts[vid]);
-    const Algo* pinned = pinned_algo(node, in, out);
+    const Algo* pinned = pinned_algo(p, node, in, out);
+    if (!pinned)  // the weights may have just been rebuilt
+      for (size_t i = 0; i < node.inputs.size(); ++i)
+        if (node.inputs[i] >= 0) values[i] = p.known[node.inputs[i]] ? &p.tensors[node.inputs[i]] : nullptr;
     choices.algos.push_back(pinned ? pinned
                                    : with_context(str_cat(node.name, " (", node.def->type, "): "),
                                                   [&] { return chooser_.choose(node, in, out, values); }));
@@ -187,17 +190,34 @@ Network::Choices Network::compile_steps(Plan& p, const std::vector<Shape>& input
   return choices;
 }
 
-const Algo* Network::pinned_algo(const OprNode& node, const InLayouts& in,
-                                 const OutLayouts& out) const {
+const Algo* Network::pinned_algo(Plan& p, const OprNode& node, const InLayouts& in,
+                                 const OutLayouts& out) {
   auto it = pinned_.find(node.id);
   if (it == pinned_.end()) return nullptr;
   const Pinned& pin = it->second;
-  LR_CHECK(pin.algo->usable(*node.op, in, out) && pin.algo->preprocess_key(*node.op, in) == pin.key,
-           InputError, node.label(), ": its weights were freed after ", pin.algo->name(),
+  if (pin.algo->usable(*node.op, in, out) && pin.algo->preprocess_key(*node.op, in) == pin.key)
+    return pin.algo;
+  // These shapes need another form: the original back, from the prepared one.
+  const int vid = node.inputs[static_cast<size_t>(pin.prepared.replaces)];
+  InLayouts then;
+  for (size_t i = 0; i < pin.in_layouts.size(); ++i)
+    then.push_back(pin.in_present[i] ? &pin.in_layouts[i] : nullptr);
+  Tensor w = pin.algo->unprepare(*node.op, then, pin.prepared);
+  LR_CHECK(!w.empty(), InputError, node.label(), ": its weights were freed after ", pin.algo->name(),
            " preprocessed them for the first input shapes, and these shapes need another form; "
            "load with --no-weight-preprocess (weight_preprocess=False) or free_weights=False "
            "to run other shapes");
-  return pin.algo;
+  const_cast<Graph&>(*graph_).restore_value(vid, w);  // this network's alone (bind.cpp)
+  released_.erase(std::remove(released_.begin(), released_.end(), vid), released_.end());
+  released_bytes_ -= w.nbytes();
+  for (auto pi = pinned_.begin(); pi != pinned_.end();) {
+    const OprNode& reader = *graph_->oprs()[static_cast<size_t>(pi->first)];
+    bool reads = std::find(reader.inputs.begin(), reader.inputs.end(), vid) != reader.inputs.end();
+    pi = reads ? pinned_.erase(pi) : std::next(pi);
+  }
+  p.tensors[vid] = w;
+  p.known[vid] = 1;
+  return nullptr;
 }
 
 namespace {

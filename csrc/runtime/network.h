@@ -228,10 +228,12 @@ class Network final : public NestedNet, public NestedRuntime {
   // Algo::preprocess_key) while some plan uses them.
   Prepared prepared_for(const OprNode& node, const Algo& algo, const InLayouts& in,
                         const std::vector<const Tensor*>& values);
-  void free_prepared_weights(Plan& p);
+
   // The algorithm a freed constant's reader keeps (free_prepared_weights), or
-  // null; InputError when it cannot run these layouts.
-  const Algo* pinned_algo(const OprNode& node, const InLayouts& in, const OutLayouts& out) const;
+  // null. When it cannot run these layouts, the freed original is rebuilt
+  // (Algo::unprepare) into the graph and the plan, and null returned;
+  // InputError when it cannot be.
+  const Algo* pinned_algo(Plan& p, const OprNode& node, const InLayouts& in, const OutLayouts& out);
   void evict_plans();
 
   std::shared_ptr<const Graph> graph_;
@@ -254,10 +256,27 @@ class Network final : public NestedNet, public NestedRuntime {
     const Algo* algo;
     std::string key;  // Algo::preprocess_key the prepared data was made for
     Prepared prepared;
+    std::vector<Layout> in_layouts;  // the node's input layouts then
+    std::vector<char> in_present;    // per input: not an absent optional one
   };
   std::map<int, Pinned> pinned_;
   std::vector<int> released_;
   size_t released_bytes_ = 0;
+
+  // Frees weights as bind prepares their readers (free_weights.cpp).
+  class WeightFreer {
+   public:
+    WeightFreer(Network& net, Plan& p);
+    void prepared(const OprNode& node, const Algo& algo, const Prepared& prep);
+
+   private:
+    bool may_stand_in(const OprNode& node, const Algo& algo, size_t r, const Tensor& w) const;
+    Network& net_;
+    Plan& p_;
+    bool on_ = false, shapes_fixed_ = false;
+    std::vector<int> left_;  // per var: readers not yet prepared; -1: not to be freed
+    std::vector<std::vector<std::pair<int, Pinned>>> pending_;  // per var: its readers' pins
+  };
   std::vector<std::shared_ptr<StepObserver>> observers_;
   mutable std::recursive_mutex mu_;
 };
