@@ -1,11 +1,13 @@
-// Every SGEMM implementation table (portable, and AVX2+FMA where the CPU has
-// it) and the public dispatch functions against a double-precision reference:
-// awkward sizes around the 6x16 tile and the KC/MC/NC blocks, transposes,
-// leading dimensions larger than the width, beta 0 (C pre-filled with NaN, so
-// an unwritten or wrongly read element fails), 1 and 0.5, alpha != 1, every
-// epilogue (bias per row / per column, each activation), packed A and packed
-// B, and the GEMV shapes (m == 1, n == 1). Elements outside the m x n window
-// of C (the ldc padding) must stay untouched.
+// Every SGEMM implementation table (portable, AVX2+FMA where the CPU has it,
+// the AVX-512 kernels emulated on AVX2 (the test level avx512_emu) and real
+// where the CPU has AVX-512F) and the public dispatch functions against a
+// double-precision reference: awkward sizes around the 6x16 and 14x32 tiles
+// and the KC/MC/NC blocks of both, transposes, leading dimensions larger than
+// the width, beta 0 (C pre-filled with NaN, so an unwritten or wrongly read
+// element fails), 1 and 0.5, alpha != 1, every epilogue (bias per row / per
+// column, residual, each activation), packed A and packed B, and the GEMV
+// shapes (m == 1, n == 1). Elements outside the m x n window of C (the ldc
+// padding) must stay untouched.
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -40,6 +42,14 @@ double act_ref(const Epilogue& ep, double v) {
     case Act::kSigmoid: return 1 / (1 + std::exp(-v));
     case Act::kClip: return std::min(std::max(v, double(ep.p0)), double(ep.p1));
     case Act::kLeakyRelu: return v >= 0 ? v : v * ep.p0;
+    case Act::kHardSigmoid: return std::min(std::max(ep.p0 * v + ep.p1, 0.0), 1.0);
+    case Act::kSwish: return v / (1 + std::exp(-ep.p0 * v));
+    case Act::kTanh: return std::tanh(v);
+    case Act::kGelu: return 0.5 * v * std::erfc(-v / std::sqrt(2.0));
+    case Act::kGeluTanh: {
+      const double u = std::sqrt(2.0 / M_PI) * (v + 0.044715 * v * v * v);
+      return 0.5 * v * (1 + std::tanh(u));
+    }
   }
   return v;
 }
@@ -51,10 +61,13 @@ struct Case {
   int pad = 0;  // extra leading-dimension elements on A, B and C
   int bias = 0;  // 0 none, 1 per row, 2 per column
   Act act = Act::kNone;
+  bool residual = false;  // a fused residual (ld n + 5)
   std::string str() const {
     char buf[160];
-    std::snprintf(buf, sizeof buf, "m=%lld n=%lld k=%lld ta=%d tb=%d alpha=%g beta=%g pad=%d bias=%d act=%d",
-                  (long long)m, (long long)n, (long long)k, ta, tb, alpha, beta, pad, bias, int(act));
+    std::snprintf(buf, sizeof buf,
+                  "m=%lld n=%lld k=%lld ta=%d tb=%d alpha=%g beta=%g pad=%d bias=%d act=%d res=%d",
+                  (long long)m, (long long)n, (long long)k, ta, tb, alpha, beta, pad, bias, int(act),
+                  residual);
     return buf;
   }
 };
@@ -111,6 +124,18 @@ void run_case(const SgemmImpl* impl, const char* impl_name, const Case& cs, Path
   ep.act = cs.act;
   if (cs.act == Act::kClip) ep.p0 = -0.5f, ep.p1 = 0.7f;
   if (cs.act == Act::kLeakyRelu) ep.p0 = 0.1f;
+  if (cs.act == Act::kHardSigmoid) ep.p0 = 0.2f, ep.p1 = 0.5f;
+  if (cs.act == Act::kSwish) ep.p0 = 1.5f;
+  // The implementations' GEMV and k == 0 paths take no residual (sgemm.cpp
+  // adds it after them): called directly, only the blocked path gets one.
+  const bool residual = cs.residual && (!impl || (m > 1 && n > 1 && k > 0));
+  std::vector<float> res;
+  if (residual) {
+    res.resize(m * (n + 5));
+    for (float& v : res) v = rnd();
+    ep.residual = res.data();
+    ep.res_ld = n + 5;
+  }
   const float alpha = path == Path::kGemm ? cs.alpha : 1.f;
 
   // Reference, in double, with the magnitude of each sum for the tolerance.
@@ -128,6 +153,10 @@ void run_case(const SgemmImpl* impl, const char* impl_name, const Case& cs, Path
         double bv = ep.bias_mode == Epilogue::kPerRow ? bias[i] : bias[j];
         v += bv;
         mv += std::fabs(bv);
+      }
+      if (residual) {
+        v += res[i * (n + 5) + j];
+        mv += std::fabs(res[i * (n + 5) + j]);
       }
       ref[i * n + j] = act_ref(ep, v);
       mag[i * n + j] = mv;
@@ -190,10 +219,12 @@ void run_case(const SgemmImpl* impl, const char* impl_name, const Case& cs, Path
 }
 
 void test_impl(const SgemmImpl* impl, const char* name) {
-  const int64_t sizes[] = {1, 5, 6, 7, 15, 16, 17, 31, 97, 255};
+  const int64_t sizes[] = {1, 5, 6, 7, 13, 14, 15, 16, 17, 31, 33, 97, 255};
   const int64_t ks[] = {1, 7, 16, 97, 600};
-  const Act acts[] = {Act::kNone,  Act::kRelu, Act::kRelu6,    Act::kHardSwish,
-                      Act::kSigmoid, Act::kClip, Act::kLeakyRelu};
+  const Act acts[] = {Act::kNone,        Act::kRelu,  Act::kRelu6, Act::kHardSwish,
+                      Act::kSigmoid,     Act::kClip,  Act::kLeakyRelu, Act::kHardSigmoid,
+                      Act::kSwish,       Act::kTanh,  Act::kGelu,  Act::kGeluTanh};
+  constexpr int kActs = sizeof(acts) / sizeof(acts[0]);
   const float betas[] = {0.f, 1.f, 0.5f};
   // Every (m, n) pair with a few k, cycling through the other parameters so
   // that each appears with many shapes.
@@ -209,16 +240,19 @@ void test_impl(const SgemmImpl* impl, const char* name) {
         cs.alpha = idx % 5 == 0 ? 0.75f : 1.f;
         cs.pad = idx % 4 == 3 ? 3 : 0;
         cs.bias = idx % 7 % 3;
-        cs.act = acts[idx % 11 % 7];
+        cs.act = acts[idx % 13 % kActs];
+        cs.residual = idx % 5 == 2;
         run_case(impl, name, cs, Path(idx % 3));
         ++idx;
       }
   // Every combination of transposes, beta, bias and activation on shapes that
   // cross the AVX2 KC (512) and MC (96) blocks, and n > 512 (A packed rather than
-  // read in place), m % 6 == 2 (the last 8 rows as two 4-row tiles), with ld
-  // padding (paths in turn).
+  // read in place), m % 6 == 2 (the last 8 rows as two 4-row tiles), the
+  // AVX-512 KC (256) and MC (140) blocks, m and n one off a 14x32 tile, and
+  // k == 1, with ld padding (paths in turn).
   const int64_t shapes[][3] = {{31, 97, 17}, {14, 37, 29},  {100, 9, 530}, {13, 530, 37},
-                               {128, 20, 9}, {1, 40, 600},  {45, 1, 600}};
+                               {128, 20, 9}, {1, 40, 600},  {45, 1, 600},  {29, 63, 257},
+                               {141, 33, 5}, {15, 65, 1},   {2, 3, 300}};
   for (const auto& sh : shapes)
     for (int t = 0; t < 4; ++t)
       for (float beta : betas)
@@ -227,13 +261,17 @@ void test_impl(const SgemmImpl* impl, const char* name) {
             const int path = idx++ % 3;
             Case cs{sh[0], sh[1], sh[2], bool(t & 1), bool(t & 2), 1.f, beta, 2, bias, act};
             if (path == 0) cs.alpha = -1.5f;
+            cs.residual = idx % 4 == 1;
             run_case(impl, name, cs, Path(path));
           }
-  // k == 0 (C = beta*C, then the epilogue), n past the NC block (4080), m == n == 1.
+  // k == 0 (C = beta*C, then the epilogue), n past the NC blocks (4080, 4096),
+  // m == n == 1.
   for (int path = 0; path < 3; ++path) {
     run_case(impl, name, Case{5, 17, 0, false, false, 1.f, 0.5f, 1, 2, Act::kRelu}, Path(path));
     run_case(impl, name, Case{5, 17, 0, false, false, 1.f, 0.f, 0, 1, Act::kNone}, Path(path));
     run_case(impl, name, Case{7, 4100, 5, false, true, 1.f, 0.5f, 0, 2, Act::kClip}, Path(path));
+    run_case(impl, name, Case{3, 4130, 2, true, false, 1.f, 0.f, 1, 1, Act::kGelu, true},
+             Path(path));
     run_case(impl, name, Case{1, 1, 33, true, true, 1.f, 1.f, 2, 1, Act::kSigmoid}, Path(path));
     run_case(impl, name, Case{1, 1, 1, false, false, 1.f, 0.f, 0, 2, Act::kNone}, Path(path));
   }
@@ -244,8 +282,9 @@ void test_impl(const SgemmImpl* impl, const char* name) {
 int main() {
   // The table of every level this CPU runs, then the public functions (the
   // level in use, kernel_table()). A level whose SGEMM is one already tested
-  // (avx512 = avx2, neon_dotprod = neon) is not run again: under qemu the
-  // suite's time is this test's.
+  // (neon_dotprod = neon) is not run again: under qemu the suite's time is
+  // this test's. On an AVX-512 machine both avx512 and avx512_emu run: the
+  // same kernel source, real and emulated.
   std::vector<const SgemmImpl*> tested;
   for (IsaLevel level : isa_levels_supported()) {
     const KernelTable& t = kernel_table_for(level);
