@@ -114,7 +114,7 @@ SGEMM_OF_LEVEL = {"avx2": "avx2_fma", "avx512_emu": "avx512f_emu", "avx512": "av
 @pytest.mark.parametrize("level", [lv for lv in SGEMM_OF_LEVEL if lv in loadrun.isa_levels()])
 def test_x86_levels_run_their_sgemm(level):
     """avx512 and avx512_emu fill the SGEMM slot of the table with the AVX-512
-    kernels (real / emulated), with 14x32 packed panels; avx2 keeps its own."""
+    kernels (real / emulated), with 12x32 packed panels; avx2 keeps its own."""
     r = child("from loadrun import _core; print(_core.isa_level(), _core.sgemm_impl_name())", level)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == [level, SGEMM_OF_LEVEL[level]]

@@ -17,7 +17,7 @@
 //                 AVX2 + FMA + F16C). Listed by isa_levels_supported(), so
 //                 tests/isa_levels.py reruns every kernel test at it; slow.
 //   avx512        x86-64 with AVX-512F: the avx2 table with the AVX-512F
-//                 kernels (SGEMM, 14x32 tiles) in place
+//                 kernels (SGEMM, 12x32 tiles) in place
 //   neon          aarch64 (Advanced SIMD is part of the base architecture)
 //   neon_dotprod  aarch64 with the dot-product instructions (ARMv8.2 DotProd)
 // The level's name is part of the fast-run cache category: algorithms timed

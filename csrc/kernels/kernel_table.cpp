@@ -39,7 +39,7 @@ KernelTable fill(IsaLevel level) {
   // AVX-512: the avx2 table with the AVX-512F kernels in place; the test
   // level avx512_emu runs the same kernel source over an AVX2 emulation of
   // its 16-lane vectors (isa.h). Packed SGEMM weights follow the table's
-  // sgemm (mr 14, nr 32 for both).
+  // sgemm (mr 12, nr 32 for both).
   if (level == IsaLevel::kAvx512) t.sgemm = sgemm_avx512_impl();
   if (level == IsaLevel::kAvx512Emu) t.sgemm = sgemm_avx512_emu_impl();
 #endif

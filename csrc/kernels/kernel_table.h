@@ -9,7 +9,7 @@
 //   avx2          sgemm, eltwise, dwconv, winograd, conv_small_ic, convert,
 //                 fma
 //   avx512        = avx2, with sgemm by the AVX-512F kernels
-//                 (sgemm_avx512.cpp: 14x32 tiles, 16-lane masked edges)
+//                 (sgemm_avx512.cpp: 12x32 tiles, 16-lane masked edges)
 //   avx512_emu    (test level, isa.h) = avx2, with sgemm by the same AVX-512
 //                 source over an AVX2 emulation of its 16-lane vectors
 //                 (sgemm_avx512_emu_avx2.cpp)

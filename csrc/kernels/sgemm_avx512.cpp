@@ -1,4 +1,4 @@
-// AVX-512F SGEMM for the avx512 kernel table: the 14x32 micro-kernel,
+// AVX-512F SGEMM for the avx512 kernel table: the 12x32 micro-kernel,
 // packing and blocked driver of sgemm_avx512_driver.h (method and packed
 // formats there) over the real 16-lane traits (__m512, __mmask16). The same
 // source runs, emulated on AVX2, as the test-only avx512_emu level

@@ -7,7 +7,7 @@ namespace loadrun {
 namespace kernels {
 
 #ifdef LOADRUN_X86_KERNELS
-// AVX-512F (sgemm_avx512.cpp, 14x32 tiles): the avx512 table only (CPUs with
+// AVX-512F (sgemm_avx512.cpp, 12x32 tiles): the avx512 table only (CPUs with
 // AVX-512F).
 const SgemmImpl& sgemm_avx512_impl();
 // The same code over an AVX2 emulation of its 16-lane vectors

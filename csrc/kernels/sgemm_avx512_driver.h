@@ -7,23 +7,25 @@
 // ISA flags, and the linker must never pick one TU's copy for the other).
 //
 // Method (Goto/BLIS, as sgemm_avx2.cpp): op(B) is packed in KC x NC blocks
-// into 32-column panels, op(A) in MC x KC blocks into 14-row panels, and the
-// 14x32 micro-kernel (sgemm_avx512_tile.h) streams them. Blocks: KC = 256
-// (a 256x32 B panel is 32 KiB, L1), MC = 140 (the 140x256 A block, 140 KiB,
+// into 32-column panels, op(A) in MC x KC blocks into 12-row panels, and the
+// 12x32 micro-kernel (sgemm_avx512_tile.h) streams them. Blocks: KC = 256
+// (a 256x32 B panel is 32 KiB, L1), MC = 144 (the 144x256 A block, 144 KiB,
 // stays in L2), NC = 4096 (B block of 4 MiB in L3). Loops (outer to inner):
-// jc > pc (pack B) > ic (pack A) > jr (32) > ir (14) > micro-kernel. The
+// jc > pc (pack B) > ic (pack A) > jr (32) > ir (12) > micro-kernel. The
 // first pc block applies beta, the last the epilogue. The last rows of a
 // block run a tile of exactly their height; the last columns masked stores.
 // Not tuned on an AVX-512 machine (none was at hand when it was written).
 //
-// Packed formats (weights, Algo::preprocess; SgemmImpl mr = 14, nr = 32):
-//   packed A: ceil(m/14) panels of 14 rows, each k steps of 14 floats
+// Packed formats (weights, Algo::preprocess; SgemmImpl mr = 12, nr = 32):
+//   packed A: ceil(m/12) panels of 12 rows, each k steps of 12 floats
 //             (row-padded with zeros);
 //   packed B: ceil(n/32) panels of 32 columns, each k steps of 32 floats
 //             (zero-padded).
-// m == 1 or n == 1 with unpacked operands goes to the avx2 GEMV kernels
-// (sgemm_avx2_impl(): they are load-bound, wider vectors add little); with a
-// packed operand the blocked path runs with a 1-row tile or 1 valid column.
+// GEMV shapes: with unpacked operands (m == 1 or n == 1), and a packed
+// operand along its short side (row 0 of a packed A, column 0 of a packed
+// B, gathered), the avx2 GEMV kernels run (sgemm_avx2_impl(): they are
+// load-bound, wider vectors add little); a packed B times one row and a
+// packed A times one column run the kernels of sgemm_avx512_gemv.h.
 // Cost: 2*m*n*k flops; packing O(m*k + k*n) per call; scratch per thread:
 // MC*KC floats for A and KC*min(n,NC) floats for B.
 #pragma once
@@ -31,6 +33,7 @@
 #include <new>
 
 #include "kernels/eltwise.h"
+#include "kernels/sgemm_avx512_gemv.h"
 #include "kernels/sgemm_avx512_tile.h"
 #include "kernels/sgemm_avx512.h"
 
@@ -38,7 +41,7 @@ namespace loadrun {
 namespace kernels {
 namespace {
 
-constexpr int64_t kKC16 = 256, kMC16 = 10 * kMR16, kNC16 = 128 * kNR16;
+constexpr int64_t kKC16 = 256, kMC16 = 12 * kMR16, kNC16 = 128 * kNR16;
 
 inline int64_t imin16(int64_t a, int64_t b) { return a < b ? a : b; }
 inline int64_t round_up16(int64_t v, int64_t to) { return (v + to - 1) / to * to; }
@@ -66,8 +69,8 @@ template <class V>
 struct Sgemm16 {
   using Reg = typename V::Reg;
 
-  // Rows [i0, i0+mc) x cols [p0, p0+kc) of op(A) into panels of 14 rows
-  // (stride kc*14), zero-padded.
+  // Rows [i0, i0+mc) x cols [p0, p0+kc) of op(A) into panels of 12 rows
+  // (stride kc*12), zero-padded.
   static void pack_a_block(const float* a, int64_t lda, bool ta, int64_t i0, int64_t mc,
                            int64_t p0, int64_t kc, float* dst) {
     for (int64_t ib = 0; ib < mc; ib += kMR16, dst += kc * kMR16) {
@@ -217,10 +220,25 @@ struct Sgemm16 {
     if (n > 0 && k > 0) pack_b_block(b, ldb, tb, 0, k, 0, n, packed);
   }
 
+  // x[p] = src[p * inc] for p < k, contiguous (a thread's scratch).
+  static const float* gather(const float* src, int64_t inc, int64_t k) {
+    static thread_local Scratch16 tl_vec;
+    float* v = tl_vec.get(static_cast<size_t>(k));
+    for (int64_t p = 0; p < k; ++p) v[p] = src[p * inc];
+    return v;
+  }
+
   static void packed_a(bool tb, int64_t m, int64_t n, int64_t k, const float* pa, const float* b,
                        int64_t ldb, float beta, float* c, int64_t ldc, const Epilogue& ep) {
     if (m <= 0 || n <= 0) return;
     if (k <= 0) return scale_only(m, n, beta, c, ldc, ep);
+    if (n == 1) {
+      const float* x = tb || ldb == 1 ? b : gather(b, ldb, k);
+      return Gemv16<V>::packed_a_col(m, k, pa, x, beta, c, ldc, ep, eltwise_avx2_impl().act);
+    }
+    if (m == 1)  // row 0 of the packed A sits at stride 12
+      return sgemm_avx2_impl().gemm(false, tb, 1, n, k, 1.f, gather(pa, kMR16, k), k, b, ldb,
+                                    beta, c, ldc, ep);
     blocked(m, n, k, 1.f, Operand{nullptr, 0, false, pa}, Operand{b, ldb, tb, nullptr}, beta, c,
             ldc, ep);
   }
@@ -229,6 +247,14 @@ struct Sgemm16 {
                        const float* pb, float beta, float* c, int64_t ldc, const Epilogue& ep) {
     if (m <= 0 || n <= 0) return;
     if (k <= 0) return scale_only(m, n, beta, c, ldc, ep);
+    if (m == 1) {
+      const float* x = !ta || lda == 1 ? a : gather(a, lda, k);
+      const TileStore16 st{1.f, beta, ep.empty() ? nullptr : &ep, eltwise_avx2_impl().act};
+      return Gemv16<V>::packed_b_row(n, k, x, pb, c, st);
+    }
+    if (n == 1)  // column 0 of the packed B sits at stride 32
+      return sgemm_avx2_impl().gemm(ta, false, m, 1, k, 1.f, a, lda, gather(pb, kNR16, k), 1,
+                                    beta, c, ldc, ep);
     blocked(m, n, k, 1.f, Operand{a, lda, ta, nullptr}, Operand{nullptr, 0, false, pb}, beta, c,
             ldc, ep);
   }

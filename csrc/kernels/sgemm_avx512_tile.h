@@ -2,13 +2,15 @@
 // (simd16_avx512.h: real AVX-512F; simd16_emu.h: the same on two __m256 for
 // the test-only avx512_emu level). Include only from sgemm_avx512_driver.h.
 //
-// A tile of R <= 14 rows x 32 columns of C lives in 2R accumulators (28 of
-// the 32 zmm registers for a full tile, plus 2 for the B row; the A values
-// are broadcast from memory straight into the FMA). Per step of k: 2 vector
-// loads of the packed B panel, R broadcasts of the packed A panel, 2R FMAs
-// (28 independent chains cover the 4-cycle FMA latency on two pipes). The row
+// A tile of R <= 12 rows x 32 columns of C lives in 2R accumulators (24 of
+// the 32 zmm registers for a full tile, plus 2 for the B row and one for the
+// A broadcast). Per step of k: 2 vector loads of the packed B panel, R
+// broadcasts of the packed A panel, 2R FMAs (24 independent chains cover the
+// 4-cycle FMA latency on two pipes). 12 rows rather than the 14 the registers
+// would hold: the threaded split of sgemm.cpp cuts GEMV-shaped products of a
+// packed A at multiples of 192 rows, which must be whole panels. The row
 // count is a template parameter, so the last rows of a block run a tile of
-// exactly their height instead of a zero-padded 14-row one.
+// exactly their height instead of a zero-padded 12-row one.
 // The store applies alpha, beta (0: C is not read, it may hold NaN), and on
 // the last k block the epilogue: bias (per row or per column), residual,
 // then the activation. Columns past the matrix edge are masked off (loads and
@@ -26,7 +28,7 @@ namespace loadrun {
 namespace kernels {
 namespace {  // internal linkage: each including TU has its own ISA flags
 
-constexpr int64_t kMR16 = 14, kNR16 = 32;  // the micro-tile of C
+constexpr int64_t kMR16 = 12, kNR16 = 32;  // the micro-tile of C
 
 using ActRowFn = void (*)(Act, const float*, float*, int64_t, float, float);
 
@@ -134,11 +136,11 @@ void tile16(int64_t kc, const float* a, const float* __restrict b, float* c, int
   static_assert(R >= 1 && R <= kMR16, "tile height");
   using Reg = typename V::Reg;
   Reg acc0[R], acc1[R];
-#pragma GCC unroll 14
+#pragma GCC unroll 12
   for (int r = 0; r < R; ++r) acc0[r] = acc1[r] = V::zero();
   for (int64_t p = 0; p < kc; ++p, a += kMR16, b += kNR16) {
     const Reg b0 = V::loadu(b), b1 = V::loadu(b + 16);
-#pragma GCC unroll 14
+#pragma GCC unroll 12
     for (int r = 0; r < R; ++r) {
       const Reg av = V::set1(a[r]);
       acc0[r] = V::fmadd(av, b0, acc0[r]);
@@ -146,7 +148,7 @@ void tile16(int64_t kc, const float* a, const float* __restrict b, float* c, int
     }
   }
   const typename V::Mask m0 = V::tail(nr), m1 = V::tail(nr - 16);
-#pragma GCC unroll 14
+#pragma GCC unroll 12
   for (int r = 0; r < R; ++r) store_row16<V>(c + r * ldc, acc0[r], acc1[r], m0, m1, nr, s, row0 + r, col0);
 }
 
@@ -159,7 +161,7 @@ inline TileFn16 tile16_for(int64_t rows) {
   static constexpr TileFn16 kTiles[kMR16] = {
       tile16<V, 1>, tile16<V, 2>,  tile16<V, 3>,  tile16<V, 4>,  tile16<V, 5>,
       tile16<V, 6>, tile16<V, 7>,  tile16<V, 8>,  tile16<V, 9>,  tile16<V, 10>,
-      tile16<V, 11>, tile16<V, 12>, tile16<V, 13>, tile16<V, 14>};
+      tile16<V, 11>, tile16<V, 12>};
   return kTiles[rows - 1];
 }
 

@@ -1,7 +1,7 @@
 // Every SGEMM implementation table (portable, AVX2+FMA where the CPU has it,
 // the AVX-512 kernels emulated on AVX2 (the test level avx512_emu) and real
 // where the CPU has AVX-512F) and the public dispatch functions against a
-// double-precision reference: awkward sizes around the 6x16 and 14x32 tiles
+// double-precision reference: awkward sizes around the 6x16 and 12x32 tiles
 // and the KC/MC/NC blocks of both, transposes, leading dimensions larger than
 // the width, beta 0 (C pre-filled with NaN, so an unwritten or wrongly read
 // element fails), 1 and 0.5, alpha != 1, every epilogue (bias per row / per
@@ -219,7 +219,7 @@ void run_case(const SgemmImpl* impl, const char* impl_name, const Case& cs, Path
 }
 
 void test_impl(const SgemmImpl* impl, const char* name) {
-  const int64_t sizes[] = {1, 5, 6, 7, 13, 14, 15, 16, 17, 31, 33, 97, 255};
+  const int64_t sizes[] = {1, 5, 6, 7, 11, 12, 13, 15, 16, 17, 31, 33, 97, 255};
   const int64_t ks[] = {1, 7, 16, 97, 600};
   const Act acts[] = {Act::kNone,        Act::kRelu,  Act::kRelu6, Act::kHardSwish,
                       Act::kSigmoid,     Act::kClip,  Act::kLeakyRelu, Act::kHardSigmoid,
@@ -248,11 +248,11 @@ void test_impl(const SgemmImpl* impl, const char* name) {
   // Every combination of transposes, beta, bias and activation on shapes that
   // cross the AVX2 KC (512) and MC (96) blocks, and n > 512 (A packed rather than
   // read in place), m % 6 == 2 (the last 8 rows as two 4-row tiles), the
-  // AVX-512 KC (256) and MC (140) blocks, m and n one off a 14x32 tile, and
+  // AVX-512 KC (256) and MC (144) blocks, m and n one off a 12x32 tile, and
   // k == 1, with ld padding (paths in turn).
   const int64_t shapes[][3] = {{31, 97, 17}, {14, 37, 29},  {100, 9, 530}, {13, 530, 37},
                                {128, 20, 9}, {1, 40, 600},  {45, 1, 600},  {29, 63, 257},
-                               {141, 33, 5}, {15, 65, 1},   {2, 3, 300}};
+                               {145, 33, 5}, {13, 65, 1},   {2, 3, 300}, {203, 1, 45}};
   for (const auto& sh : shapes)
     for (int t = 0; t < 4; ++t)
       for (float beta : betas)
