@@ -7,7 +7,9 @@
 // element fails), 1 and 0.5, alpha != 1, every epilogue (bias per row / per
 // column, residual, each activation), packed A and packed B, and the GEMV
 // shapes (m == 1, n == 1). Elements outside the m x n window of C (the ldc
-// padding) must stay untouched.
+// padding) must stay untouched. And the slices of packed operands the
+// threaded split runs (test_slices).
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -218,6 +220,75 @@ void run_case(const SgemmImpl* impl, const char* impl_name, const Case& cs, Path
   }
 }
 
+// Compares c (m x n, ld n) rows [i0, m) and columns [j0, n) with ref.
+bool check_window(const char* what, const char* name, const std::vector<float>& c,
+                  const std::vector<double>& ref, const std::vector<double>& mag, int64_t m,
+                  int64_t n, int64_t k, int64_t i0, int64_t j0) {
+  for (int64_t i = i0; i < m; ++i)
+    for (int64_t j = j0; j < n; ++j) {
+      const double want = ref[i * n + j];
+      const double tol = 2e-6 * (mag[i * n + j] + 1.0) * std::sqrt(double(k) + 1.0) + 1e-6;
+      if (!(std::fabs(double(c[i * n + j]) - want) <= tol)) {
+        std::fprintf(stderr, "FAIL %s %s m=%lld n=%lld k=%lld from (%lld,%lld): C(%lld,%lld) = %.9g, want %.9g\n",
+                     name, what, (long long)m, (long long)n, (long long)k, (long long)i0,
+                     (long long)j0, (long long)i, (long long)j, c[i * n + j], want);
+        ++g_failures;
+        return false;
+      }
+    }
+  return true;
+}
+
+// The threaded split of sgemm.cpp runs an implementation on slices of C:
+// rows [i0, m) of a packed A from packed + i0*k (i0 a multiple of mr),
+// columns [j0, n) of a packed B from packed + j0*k (j0 a multiple of nr), and
+// it cuts GEMV-shaped products (m == 1 or n == 1) at multiples of 192 rows or
+// columns, which must therefore be whole panels too. Each slice against the
+// reference.
+void test_slices(const SgemmImpl& impl, const char* name) {
+  constexpr int64_t kGemvUnit = 192;  // sgemm.cpp
+  if ((impl.mr > 0 && kGemvUnit % impl.mr) || (impl.nr > 0 && kGemvUnit % impl.nr)) {
+    std::fprintf(stderr, "FAIL %s: mr %lld / nr %lld do not divide the GEMV split unit 192\n",
+                 name, (long long)impl.mr, (long long)impl.nr);
+    ++g_failures;
+  }
+  const int64_t k = 37, big = 400;
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (int64_t other : {int64_t(1), int64_t(45)}) {
+    for (int side = 0; side < 2; ++side) {  // 0: packed A, rows sliced; 1: packed B, columns
+      const int64_t unit = side == 0 ? impl.mr : impl.nr;
+      if (unit <= 0) continue;
+      const int64_t m = side == 0 ? big : other, n = side == 0 ? other : big;
+      std::vector<float> a(m * k), b(k * n), c(m * n);
+      for (float& v : a) v = rnd();
+      for (float& v : b) v = rnd();
+      std::vector<double> ref(m * n), mag(m * n);
+      reference(m, n, k, a.data(), k, 1, b.data(), n, 1, ref.data(), mag.data());
+      std::vector<float> packed;
+      if (side == 0) {
+        packed.assign(impl.packed_a_floats(m, k), nan);
+        impl.pack_a(false, m, k, a.data(), k, packed.data());
+      } else {
+        packed.assign(impl.packed_b_floats(k, n), nan);
+        impl.pack_b(false, k, n, b.data(), n, packed.data());
+      }
+      for (int64_t start : {unit, 2 * unit, kGemvUnit}) {
+        ++g_cases;
+        std::fill(c.begin(), c.end(), nan);
+        if (side == 0) {
+          impl.packed_a(false, m - start, n, k, packed.data() + start * k, b.data(), n, 0.f,
+                        c.data() + start * n, n, Epilogue{});
+          check_window("packed_a slice", name, c, ref, mag, m, n, k, start, 0);
+        } else {
+          impl.packed_b(false, m, n - start, k, a.data(), k, packed.data() + start * k, 0.f,
+                        c.data() + start, n, Epilogue{});
+          check_window("packed_b slice", name, c, ref, mag, m, n, k, 0, start);
+        }
+      }
+    }
+  }
+}
+
 void test_impl(const SgemmImpl* impl, const char* name) {
   const int64_t sizes[] = {1, 5, 6, 7, 11, 12, 13, 15, 16, 17, 31, 33, 97, 255};
   const int64_t ks[] = {1, 7, 16, 97, 600};
@@ -297,6 +368,7 @@ int main() {
     }
     tested.push_back(&t.sgemm);
     test_impl(&t.sgemm, isa_level_name(level));
+    test_slices(t.sgemm, isa_level_name(level));
   }
   test_impl(nullptr, sgemm_impl_name());
   if (&kernel_table() != &kernel_table_for(isa_level()) ||
