@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "core/errors.h"
+#include "kernels/dwconv_avx512.h"
 #include "kernels/sgemm_avx512.h"
 
 namespace loadrun {
@@ -40,8 +41,14 @@ KernelTable fill(IsaLevel level) {
   // level avx512_emu runs the same kernel source over an AVX2 emulation of
   // its 16-lane vectors (isa.h). Packed SGEMM weights follow the table's
   // sgemm (mr 12, nr 32 for both).
-  if (level == IsaLevel::kAvx512) t.sgemm = sgemm_avx512_impl();
-  if (level == IsaLevel::kAvx512Emu) t.sgemm = sgemm_avx512_emu_impl();
+  if (level == IsaLevel::kAvx512) {
+    t.sgemm = sgemm_avx512_impl();
+    t.dwconv.plane = dwconv_plane_avx512;
+  }
+  if (level == IsaLevel::kAvx512Emu) {
+    t.sgemm = sgemm_avx512_emu_impl();
+    t.dwconv.plane = dwconv_plane_avx512_emu;
+  }
 #endif
 #ifdef LOADRUN_ARM64_KERNELS
   // kNeonDotprod runs the neon kernels (the dot product only speeds up int8
