@@ -130,7 +130,8 @@ def test_avx512_emu_is_a_test_level_never_detected():
     assert level in ("avx2", "avx512") and "emu" not in version, r.stdout
     assert version.endswith(f"(isa {level})")
     # Forced, the CLI names it as what runs.
-    r = child("import sys; from loadrun.cli.main import main; sys.exit(main(['--version']))", "avx512_emu")
+    r = child("import sys; from loadrun.cli.main import main; sys.exit(main(['--version']))",
+              "avx512_emu")
     assert r.returncode == 0 and r.stdout.strip().endswith("(isa avx512_emu)"), r.stdout + r.stderr
 
 

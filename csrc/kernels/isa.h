@@ -1,8 +1,8 @@
 // The ISA level the kernels run at: detected once, at first use, from the
 // CPU (and the OS's support for its registers), unless the environment
 // variable LOADRUN_ISA names a level (portable, avx2, avx512_emu, avx512,
-// neon, neon_dotprod), which is then used as long as this CPU and this build can
-// run it; an unknown or unsupported name is an UnsupportedError that says
+// neon, neon_dotprod), which is then used as long as this CPU and this build
+// can run it; an unknown or unsupported name is an UnsupportedError that says
 // which levels are available. Tests use it to run every kernel at every
 // level the machine supports.
 //
@@ -11,13 +11,15 @@
 //   avx2          x86-64 with AVX2 + FMA + F16C (the *_avx2.cpp translation
 //                 units; every AVX2 CPU has F16C)
 //   avx512_emu    TEST LEVEL, never detected, only forced by LOADRUN_ISA:
-//                 the avx2 table with the AVX-512 kernels (SGEMM) run over an
-//                 AVX2 emulation of their 16-lane vectors (simd16_emu.h), so
-//                 the AVX-512 code is tested on AVX2 machines (x86-64 with
-//                 AVX2 + FMA + F16C). Listed by isa_levels_supported(), so
-//                 tests/isa_levels.py reruns every kernel test at it; slow.
+//                 the avx2 table with the AVX-512 kernels (SGEMM, depthwise,
+//                 Winograd transforms) run over an AVX2 emulation of their
+//                 16-lane vectors (simd16_emu.h), so the AVX-512 code is
+//                 tested on AVX2 machines (x86-64 with AVX2 + FMA + F16C).
+//                 Listed by isa_levels_supported(), so tests/isa_levels.py
+//                 reruns every kernel test at it; its speed means nothing.
 //   avx512        x86-64 with AVX-512F: the avx2 table with the AVX-512F
-//                 kernels (SGEMM, 12x32 tiles) in place
+//                 kernels (SGEMM with 12x32 tiles, depthwise, Winograd
+//                 transforms) in place
 //   neon          aarch64 (Advanced SIMD is part of the base architecture)
 //   neon_dotprod  aarch64 with the dot-product instructions (ARMv8.2 DotProd)
 // The level's name is part of the fast-run cache category: algorithms timed

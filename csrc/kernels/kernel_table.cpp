@@ -9,6 +9,7 @@
 #include "core/errors.h"
 #include "kernels/dwconv_avx512.h"
 #include "kernels/sgemm_avx512.h"
+#include "kernels/winograd_avx512.h"
 
 namespace loadrun {
 namespace kernels {
@@ -44,10 +45,12 @@ KernelTable fill(IsaLevel level) {
   if (level == IsaLevel::kAvx512) {
     t.sgemm = sgemm_avx512_impl();
     t.dwconv.plane = dwconv_plane_avx512;
+    t.winograd = {winograd_input_tiles_avx512, winograd_output_tiles_avx512};
   }
   if (level == IsaLevel::kAvx512Emu) {
     t.sgemm = sgemm_avx512_emu_impl();
     t.dwconv.plane = dwconv_plane_avx512_emu;
+    t.winograd = {winograd_input_tiles_avx512_emu, winograd_output_tiles_avx512_emu};
   }
 #endif
 #ifdef LOADRUN_ARM64_KERNELS

@@ -8,11 +8,13 @@
 // kernels, then each level overwrites what it has, lowest level first:
 //   avx2          sgemm, eltwise, dwconv, winograd, conv_small_ic, convert,
 //                 fma
-//   avx512        = avx2, with sgemm by the AVX-512F kernels
-//                 (sgemm_avx512.cpp: 12x32 tiles, 16-lane masked edges)
-//   avx512_emu    (test level, isa.h) = avx2, with sgemm by the same AVX-512
-//                 source over an AVX2 emulation of its 16-lane vectors
-//                 (sgemm_avx512_emu_avx2.cpp)
+//   avx512        = avx2, with sgemm, the depthwise plane and the Winograd
+//                 transforms by the AVX-512F kernels (sgemm_avx512.cpp:
+//                 12x32 tiles; dwconv_avx512.cpp; winograd_avx512.cpp; 16
+//                 lanes, masked edges)
+//   avx512_emu    (test level, isa.h) = avx2, with the same AVX-512 kernel
+//                 sources over an AVX2 emulation of their 16-lane vectors
+//                 (*_avx512_emu_avx2.cpp)
 //   neon(_dotprod) sgemm (8x12 micro-kernel, sgemm_neon.cpp), eltwise, dwconv,
 //                 winograd, conv_small_ic
 // A family that an ISA does not (yet) implement, or implements only in part

@@ -149,7 +149,8 @@ void tile16(int64_t kc, const float* a, const float* __restrict b, float* c, int
   }
   const typename V::Mask m0 = V::tail(nr), m1 = V::tail(nr - 16);
 #pragma GCC unroll 12
-  for (int r = 0; r < R; ++r) store_row16<V>(c + r * ldc, acc0[r], acc1[r], m0, m1, nr, s, row0 + r, col0);
+  for (int r = 0; r < R; ++r)
+    store_row16<V>(c + r * ldc, acc0[r], acc1[r], m0, m1, nr, s, row0 + r, col0);
 }
 
 using TileFn16 = void (*)(int64_t, const float*, const float*, float*, int64_t, int64_t,

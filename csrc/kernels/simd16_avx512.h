@@ -18,6 +18,8 @@
 //   cmp_nle_uq(a, b)    !(a <= b) (true for NaN), as a Mask
 //   cmp_ge_oq(a, b)     a >= b (false for NaN), as a Mask
 //   blend(m, a, b)      m ? b : a per lane
+//   sub                 a - b
+//   join(lo, hi), lo(v), hi(v)  lanes [0, 8) and [8, 16) as __m256
 #pragma once
 #include <immintrin.h>
 
@@ -43,12 +45,21 @@ struct Avx512 {
   static inline void mask_storeu(float* p, Mask m, Reg v) { _mm512_mask_storeu_ps(p, m, v); }
   static inline Reg fmadd(Reg a, Reg b, Reg c) { return _mm512_fmadd_ps(a, b, c); }
   static inline Reg add(Reg a, Reg b) { return _mm512_add_ps(a, b); }
+  static inline Reg sub(Reg a, Reg b) { return _mm512_sub_ps(a, b); }
   static inline Reg mul(Reg a, Reg b) { return _mm512_mul_ps(a, b); }
   static inline Reg max(Reg a, Reg b) { return _mm512_max_ps(a, b); }
   static inline Reg min(Reg a, Reg b) { return _mm512_min_ps(a, b); }
   static inline Mask cmp_nle_uq(Reg a, Reg b) { return _mm512_cmp_ps_mask(a, b, _CMP_NLE_UQ); }
   static inline Mask cmp_ge_oq(Reg a, Reg b) { return _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ); }
   static inline Reg blend(Mask m, Reg a, Reg b) { return _mm512_mask_blend_ps(m, a, b); }
+  static inline Reg join(__m256 lo, __m256 hi) {
+    return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(lo)),
+                                               _mm256_castps_pd(hi), 1));
+  }
+  static inline __m256 lo(Reg v) { return _mm512_castps512_ps256(v); }
+  static inline __m256 hi(Reg v) {
+    return _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+  }
 };
 
 }  // namespace simd16

@@ -56,6 +56,12 @@ struct Emu {
   static inline Reg add(Reg a, Reg b) {
     return {_mm256_add_ps(a.lo, b.lo), _mm256_add_ps(a.hi, b.hi)};
   }
+  static inline Reg sub(Reg a, Reg b) {
+    return {_mm256_sub_ps(a.lo, b.lo), _mm256_sub_ps(a.hi, b.hi)};
+  }
+  static inline Reg join(__m256 lo, __m256 hi) { return {lo, hi}; }
+  static inline __m256 lo(Reg v) { return v.lo; }
+  static inline __m256 hi(Reg v) { return v.hi; }
   static inline Reg mul(Reg a, Reg b) {
     return {_mm256_mul_ps(a.lo, b.lo), _mm256_mul_ps(a.hi, b.hi)};
   }

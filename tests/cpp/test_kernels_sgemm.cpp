@@ -229,7 +229,9 @@ bool check_window(const char* what, const char* name, const std::vector<float>& 
       const double want = ref[i * n + j];
       const double tol = 2e-6 * (mag[i * n + j] + 1.0) * std::sqrt(double(k) + 1.0) + 1e-6;
       if (!(std::fabs(double(c[i * n + j]) - want) <= tol)) {
-        std::fprintf(stderr, "FAIL %s %s m=%lld n=%lld k=%lld from (%lld,%lld): C(%lld,%lld) = %.9g, want %.9g\n",
+        std::fprintf(stderr,
+                     "FAIL %s %s m=%lld n=%lld k=%lld from (%lld,%lld): C(%lld,%lld) = %.9g, "
+                     "want %.9g\n",
                      name, what, (long long)m, (long long)n, (long long)k, (long long)i0,
                      (long long)j0, (long long)i, (long long)j, c[i * n + j], want);
         ++g_failures;
