@@ -29,7 +29,6 @@
 // Cost: 2*m*n*k flops; packing O(m*k + k*n) per call; scratch per thread:
 // MC*KC floats for A and KC*min(n,NC) floats for B.
 #pragma once
-#include <cstdlib>
 #include <new>
 
 #include "kernels/eltwise.h"
@@ -47,18 +46,22 @@ inline int64_t imin16(int64_t a, int64_t b) { return a < b ? a : b; }
 inline int64_t round_up16(int64_t v, int64_t to) { return (v + to - 1) / to * to; }
 
 // A grow-only, 64-byte aligned scratch buffer (one per thread and purpose).
+// The aligned operator new throws std::bad_alloc itself (no inline
+// exception constructors emitted here: see epilogue_empty16).
 struct Scratch16 {
   float* p = nullptr;
   size_t cap = 0;  // floats
-  ~Scratch16() { std::free(p); }
+  ~Scratch16() { release(); }
+  void release() {
+    if (p) ::operator delete(p, std::align_val_t(64));
+    p = nullptr;
+    cap = 0;
+  }
   float* get(size_t floats) {
     if (floats > cap) {
-      std::free(p);
-      p = nullptr;
-      cap = 0;
+      release();
       const size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
-      p = static_cast<float*>(std::aligned_alloc(64, bytes));
-      if (!p) throw std::bad_alloc();
+      p = static_cast<float*>(::operator new(bytes, std::align_val_t(64)));
       cap = bytes / sizeof(float);
     }
     return p;
@@ -137,7 +140,7 @@ struct Sgemm16 {
   static void blocked(int64_t m, int64_t n, int64_t k, float alpha, const Operand& A,
                       const Operand& B, float beta, float* c, int64_t ldc, const Epilogue& ep) {
     static thread_local Scratch16 tl_a, tl_b;
-    const Epilogue* last_ep = ep.empty() ? nullptr : &ep;
+    const Epilogue* last_ep = epilogue_empty16(ep) ? nullptr : &ep;
     const ActRowFn act_row = eltwise_avx2_impl().act;
     float* abuf = A.packed ? nullptr : tl_a.get(kMC16 * kKC16);
     float* bbuf =
@@ -193,7 +196,7 @@ struct Sgemm16 {
                          const Epilogue& ep) {
     for (int64_t i = 0; i < m; ++i)
       for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == 0.f ? 0.f : beta * c[i * ldc + j];
-    if (!ep.empty()) apply_epilogue(ep, c, ldc, m, n);
+    if (!epilogue_empty16(ep)) apply_epilogue(ep, c, ldc, m, n);
   }
 
   static void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha,
@@ -249,7 +252,7 @@ struct Sgemm16 {
     if (k <= 0) return scale_only(m, n, beta, c, ldc, ep);
     if (m == 1) {
       const float* x = !ta || lda == 1 ? a : gather(a, lda, k);
-      const TileStore16 st{1.f, beta, ep.empty() ? nullptr : &ep, eltwise_avx2_impl().act};
+      const TileStore16 st{1.f, beta, epilogue_empty16(ep) ? nullptr : &ep, eltwise_avx2_impl().act};
       return Gemv16<V>::packed_b_row(n, k, x, pb, c, st);
     }
     if (n == 1)  // column 0 of the packed B sits at stride 32

@@ -39,6 +39,13 @@ struct TileStore16 {
   ActRowFn act_row;    // the transcendental activations, in place on a row
 };
 
+// ep.empty(), here so that no out-of-line copy of a shared inline function
+// is ever emitted from these translation units (at -O0 it would be, and the
+// linker could pick the AVX-512 copy for code that runs on any CPU).
+inline bool epilogue_empty16(const Epilogue& ep) {
+  return !ep.bias && !ep.residual && ep.act == Act::kNone;
+}
+
 // Whether the tile applies ep's activation in registers (else act_row).
 inline bool act_in_registers(Act a) {
   switch (a) {

@@ -16,7 +16,6 @@
 // carry junk that is never used. Include only from winograd_avx512.cpp and
 // winograd_avx512_emu_avx2.cpp: everything here has internal linkage.
 #pragma once
-#include <algorithm>
 #include <cstdint>
 
 #include "kernels/eltwise.h"
@@ -28,6 +27,10 @@
 namespace loadrun {
 namespace kernels {
 namespace {
+
+// std::min, here so no out-of-line copy of it is emitted from these units
+// (see epilogue_empty16 in sgemm_avx512_tile.h).
+inline int64_t imin64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 // A 16-lane vector with the arithmetic winograd_tx.h's templates use.
 template <class V>
@@ -48,10 +51,10 @@ void wino_input16(const float* p, int64_t ld, int64_t tw, int64_t ntiles, float*
   using W = W16<V>;
   W wb[8][8];  // wb[r][b] lane l: (D_l B)[r][b]
   for (int64_t j = 0; j < ntiles; j += 16) {
-    const int64_t nl = std::min<int64_t>(16, ntiles - j);
+    const int64_t nl = imin64(16, ntiles - j);
     const float* src[16];
     for (int l = 0; l < 16; ++l) {
-      const int64_t jj = j + std::min<int64_t>(l, nl - 1);
+      const int64_t jj = j + imin64(l, nl - 1);
       src[l] = p + (jj / tw) * M * ld + (jj % tw) * M;
     }
     for (int r = 0; r < T; ++r) {
@@ -97,7 +100,7 @@ void wino_output16(const float* mm, int64_t sxi, int64_t tw, int64_t ntiles, flo
   alignas(64) float buf[8 * 16];
   W sb[8][8];  // sb[k][b] lane l: (A^T M_l)[k][b]
   for (int64_t j = 0; j < ntiles; j += 16) {
-    const int64_t nl = std::min<int64_t>(16, ntiles - j);
+    const int64_t nl = imin64(16, ntiles - j);
     const typename V::Mask mask = V::tail(nl);
     for (int b = 0; b < T; ++b) {
       W q[8], s[8];
@@ -114,7 +117,7 @@ void wino_output16(const float* mm, int64_t sxi, int64_t tw, int64_t ntiles, flo
       const int64_t jj = j + l, r0 = (jj / tw) * M, c0 = (jj % tw) * M;
       dst[l] = y + r0 * ldy + c0;
       nr[l] = rows - r0;
-      cmask[l] = simd16::tail_mask8(std::min<int64_t>(M, cols - c0));
+      cmask[l] = simd16::tail_mask8(imin64(M, cols - c0));
     }
     for (int k = 0; k < M; ++k) {
       W q[8], yv[8];
