@@ -26,6 +26,8 @@
 // B, gathered), the avx2 GEMV kernels run (sgemm_avx2_impl(): they are
 // load-bound, wider vectors add little); a packed B times one row and a
 // packed A times one column run the kernels of sgemm_avx512_gemv.h.
+// Packing: full panels of a row-major A and of a transposed B go 8 k steps
+// at a time through two 8x8 register transposes; the rest element by element.
 // Cost: 2*m*n*k flops; packing O(m*k + k*n) per call; scratch per thread:
 // MC*KC floats for A and KC*min(n,NC) floats for B.
 #pragma once
@@ -34,6 +36,7 @@
 #include "kernels/eltwise.h"
 #include "kernels/sgemm_avx512_gemv.h"
 #include "kernels/sgemm_avx512_tile.h"
+#include "kernels/simd16_halves.h"
 #include "kernels/sgemm_avx512.h"
 
 namespace loadrun {
@@ -86,7 +89,25 @@ struct Sgemm16 {
           for (; r < rows; ++r) d[r] = src[r];
           for (; r < kMR16; ++r) d[r] = 0.f;
         }
-      } else {  // a row of op(A) is contiguous: read it once, scatter down the panel
+      } else if (rows == kMR16) {
+        // 8 steps at a time: 12 rows (and 4 of zeros) of 8 floats, transposed
+        // as two 8x8 blocks into one 16-lane vector per step (12 lanes stored).
+        const typename V::Mask m12 = V::tail(kMR16);
+        const float* src = a + i * lda + p0;
+        const __m256 z = _mm256_setzero_ps();
+        int64_t p = 0;
+        for (; p + 8 <= kc; p += 8) {
+          __m256 lo[8], hi[8] = {z, z, z, z, z, z, z, z};
+          for (int r = 0; r < 8; ++r) lo[r] = _mm256_loadu_ps(src + r * lda + p);
+          for (int r = 0; r < kMR16 - 8; ++r) hi[r] = _mm256_loadu_ps(src + (8 + r) * lda + p);
+          simd16::transpose8x8(lo);  // lo[q] lane r = op(A)(i + r, p0 + p + q)
+          simd16::transpose8x8(hi);
+          for (int q = 0; q < 8; ++q)
+            V::mask_storeu(dst + (p + q) * kMR16, m12, V::join(lo[q], hi[q]));
+        }
+        for (; p < kc; ++p)
+          for (int64_t r = 0; r < kMR16; ++r) dst[p * kMR16 + r] = src[r * lda + p];
+      } else {  // the last rows: a row of op(A) is contiguous, scatter it down the panel
         for (int64_t r = 0; r < kMR16; ++r) {
           float* d = dst + r;
           if (r < rows) {
@@ -114,7 +135,28 @@ struct Sgemm16 {
           V::storeu(d, V::maskz_loadu(m0, src));
           V::storeu(d + 16, V::maskz_loadu(m1, src + 16));
         }
-      } else {  // op(B)(p, j) = b[j*ldb + p]: read each stored row once
+      } else if (cols == kNR16) {
+        // op(B)(p, j) = b[j*ldb + p]: 8 steps at a time, 16 stored rows of 8
+        // floats transposed as two 8x8 blocks into one 16-lane vector per step.
+        int64_t p = 0;
+        for (; p + 8 <= kc; p += 8) {
+          for (int h = 0; h < 2; ++h) {
+            const float* src = b + (j + 16 * h) * ldb + p0 + p;
+            __m256 lo[8], hi[8];
+            for (int cix = 0; cix < 8; ++cix) {
+              lo[cix] = _mm256_loadu_ps(src + cix * ldb);
+              hi[cix] = _mm256_loadu_ps(src + (8 + cix) * ldb);
+            }
+            simd16::transpose8x8(lo);  // lo[q] lane c = op(B)(p0 + p + q, j + 16h + c)
+            simd16::transpose8x8(hi);
+            for (int q = 0; q < 8; ++q)
+              V::storeu(dst + (p + q) * kNR16 + 16 * h, V::join(lo[q], hi[q]));
+          }
+        }
+        for (; p < kc; ++p)
+          for (int64_t cix = 0; cix < kNR16; ++cix)
+            dst[p * kNR16 + cix] = b[(j + cix) * ldb + p0 + p];
+      } else {  // the last columns: read each stored row once
         for (int64_t cix = 0; cix < kNR16; ++cix) {
           float* d = dst + cix;
           if (cix < cols) {
@@ -252,7 +294,8 @@ struct Sgemm16 {
     if (k <= 0) return scale_only(m, n, beta, c, ldc, ep);
     if (m == 1) {
       const float* x = !ta || lda == 1 ? a : gather(a, lda, k);
-      const TileStore16 st{1.f, beta, epilogue_empty16(ep) ? nullptr : &ep, eltwise_avx2_impl().act};
+      const TileStore16 st{1.f, beta, epilogue_empty16(ep) ? nullptr : &ep,
+                           eltwise_avx2_impl().act};
       return Gemv16<V>::packed_b_row(n, k, x, pb, c, st);
     }
     if (n == 1)  // column 0 of the packed B sits at stride 32
