@@ -14,7 +14,8 @@ from onnx import helper
 import loadrun
 from onnx_ref import make_model
 
-ALL = ["portable", "avx2", "avx512", "neon", "neon_dotprod"]
+ALL = ["portable", "avx2", "avx512_emu", "avx512", "neon", "neon_dotprod"]
+TEST_LEVELS = {"avx512_emu"}
 
 
 def cpu_flags():
@@ -49,10 +50,12 @@ def test_levels_supported_match_the_cpu():
     import platform
     if platform.machine() in ("x86_64", "AMD64"):
         assert ("avx2" in levels) == ({"avx2", "fma", "f16c"} <= flags)
+        assert ("avx512_emu" in levels) == ({"avx2", "fma", "f16c"} <= flags)
         assert ("avx512" in levels) == ({"avx2", "fma", "f16c", "avx512f"} <= flags)
         assert not {"neon", "neon_dotprod"} & set(levels)
     if not os.environ.get("LOADRUN_ISA"):
-        assert loadrun.isa_level() == levels[-1]  # the best one by default
+        # The best one by default, never a test level.
+        assert loadrun.isa_level() == [lv for lv in levels if lv not in TEST_LEVELS][-1]
 
 
 @pytest.mark.parametrize("level", ["portable"] + [lv for lv in ALL[1:] if lv in loadrun.isa_levels()])
@@ -74,7 +77,8 @@ def test_unknown_or_unsupported_level_is_a_clear_error(level):
     if level in ALL:
         assert "cannot run" in msg and "portable" in msg, msg  # says what is available
     else:
-        assert "unknown ISA level" in msg and "portable, avx2, avx512, neon or neon_dotprod" in msg, msg
+        assert "unknown ISA level" in msg, msg
+        assert "portable, avx2, avx512_emu, avx512, neon or neon_dotprod" in msg, msg
 
 
 def test_cli_bad_level_is_one_line_error(tmp_path):
@@ -102,6 +106,33 @@ def test_cli_reports_the_level(tmp_path):
     assert "kernels: isa portable (this CPU runs: portable" in r.stdout
     assert "ELEMWISE_FAST" in r.stdout  # the Relu step, at the portable level
     assert json.loads(out.read_text())["machine"]["isa_level"] == "portable"
+
+
+SGEMM_OF_LEVEL = {"avx2": "avx2_fma", "avx512_emu": "avx512f_emu", "avx512": "avx512f"}
+
+
+@pytest.mark.parametrize("level", [lv for lv in SGEMM_OF_LEVEL if lv in loadrun.isa_levels()])
+def test_x86_levels_run_their_sgemm(level):
+    """avx512 and avx512_emu fill the SGEMM slot of the table with the AVX-512
+    kernels (real / emulated), with 12x32 packed panels; avx2 keeps its own."""
+    r = child("from loadrun import _core; print(_core.isa_level(), _core.sgemm_impl_name())", level)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == [level, SGEMM_OF_LEVEL[level]]
+
+
+def test_avx512_emu_is_a_test_level_never_detected():
+    if "avx512_emu" not in loadrun.isa_levels():
+        pytest.skip("no AVX2 on this CPU")
+    r = child("import loadrun; from loadrun.cli.main import version_line; "
+              "print(loadrun.isa_level()); print(version_line())", None)
+    assert r.returncode == 0, r.stderr
+    level, version = r.stdout.strip().splitlines()
+    assert level in ("avx2", "avx512") and "emu" not in version, r.stdout
+    assert version.endswith(f"(isa {level})")
+    # Forced, the CLI names it as what runs.
+    r = child("import sys; from loadrun.cli.main import main; sys.exit(main(['--version']))",
+              "avx512_emu")
+    assert r.returncode == 0 and r.stdout.strip().endswith("(isa avx512_emu)"), r.stdout + r.stderr
 
 
 def test_one_fast_algorithm_per_operator():

@@ -4,11 +4,13 @@ with RTOL 1e-5 and ATOL 1e-4: the NAIVE loops sum in another order, and a
 sum of up to 600 standard-normal products that cancels to near zero keeps
 float32 rounding of ~3e-5 (x2 with alpha -2) in absolute terms), on awkward shapes around the 6x16 tile and
 the cache blocks, batched and broadcast MatMul, 1-D operands, GEMV shapes
-(M == 1, N == 1), every Gemm transpose / alpha / beta / C shape, with B as a
+(M == 1, N == 1), shapes around the AVX-512 12x32 tile and its KC (256) and MC
+(144) blocks, every Gemm transpose / alpha / beta / C shape, with B as a
 run-time input (packed into the workspace) and as a constant with
 weight_preprocess (packed once). steps() shows which algorithm ran and whether
 it preprocessed. Every ISA level the CPU supports runs (isa_levels.py: the one
-in use here, the others in a child pytest with LOADRUN_ISA set).
+in use here, the others in a child pytest with LOADRUN_ISA set), the test level
+avx512_emu included: the AVX-512 kernels, emulated, on every AVX2 machine.
 """
 
 import numpy as np
@@ -61,7 +63,11 @@ MATMUL_SHAPES = [
     ((17, 97), (97, 5)),
     ((31, 600), (600, 33)),    # k crosses the KC block
     ((100, 9), (9, 255)),      # m crosses the MC block
+    ((13, 33), (33, 31)),      # one off the 12x32 tile each way
+    ((29, 257), (257, 65)),    # k crosses the AVX-512 KC block (256)
+    ((145, 1), (1, 33)),       # m crosses the AVX-512 MC block (144), k == 1
     ((1, 300), (300, 97)),     # GEMV, m == 1
+    ((1, 7), (7, 65)),         # GEMV, m == 1, k off the unroll by 4
     ((97, 255), (255, 1)),     # GEMV, n == 1
     ((2, 3, 7, 15), (15, 17)),     # batches fold into M
     ((2, 1, 7, 15), (3, 15, 6)),   # broadcast batch dims on both sides
@@ -140,6 +146,8 @@ GEMM_CASES = [
     (17, 5, 97, (17, 5)),
     (31, 33, 600, ()),
     (100, 255, 9, (1, 1)),
+    (15, 33, 257, (33,)),    # around the 12x32 tile, k past 256
+    (145, 31, 1, (145, 1)),  # m past 144, k == 1
     (1, 97, 300, (97,)),     # GEMV (batch-1 Linear)
     (1, 97, 300, (1, 1)),
     (97, 1, 255, (97, 1)),   # GEMV by column

@@ -11,8 +11,9 @@ namespace loadrun {
 
 namespace {
 
-constexpr IsaLevel kAll[] = {IsaLevel::kPortable, IsaLevel::kAvx2, IsaLevel::kAvx512,
-                             IsaLevel::kNeon, IsaLevel::kNeonDotprod};
+// Lowest first.
+constexpr IsaLevel kAll[] = {IsaLevel::kPortable, IsaLevel::kAvx2,  IsaLevel::kAvx512Emu,
+                             IsaLevel::kAvx512,   IsaLevel::kNeon, IsaLevel::kNeonDotprod};
 
 std::string supported_list() {
   std::string s;
@@ -38,6 +39,7 @@ const char* isa_level_name(IsaLevel level) {
     case IsaLevel::kAvx512: return "avx512";
     case IsaLevel::kNeon: return "neon";
     case IsaLevel::kNeonDotprod: return "neon_dotprod";
+    case IsaLevel::kAvx512Emu: return "avx512_emu";
   }
   return "?";
 }
@@ -46,7 +48,7 @@ IsaLevel isa_level_named(const std::string& s) {
   for (IsaLevel l : kAll)
     if (s == isa_level_name(l)) return l;
   LR_THROW(UnsupportedError, "unknown ISA level '", s,
-           "' (expected portable, avx2, avx512, neon or neon_dotprod)");
+           "' (expected portable, avx2, avx512_emu, avx512, neon or neon_dotprod)");
 }
 
 bool isa_supported(IsaLevel level) {
@@ -56,6 +58,7 @@ bool isa_supported(IsaLevel level) {
     case IsaLevel::kPortable: return true;
 #ifdef LOADRUN_X86_KERNELS
     case IsaLevel::kAvx2: return f.avx2 && f.fma && f.f16c;
+    case IsaLevel::kAvx512Emu: return f.avx2 && f.fma && f.f16c;
     case IsaLevel::kAvx512: return f.avx2 && f.fma && f.f16c && f.avx512f;
 #endif
 #if defined(__aarch64__)
@@ -66,11 +69,13 @@ bool isa_supported(IsaLevel level) {
   }
 }
 
+bool isa_test_level(IsaLevel level) { return level == IsaLevel::kAvx512Emu; }
+
 IsaLevel isa_detected() {
   static const IsaLevel best = [] {
     IsaLevel b = IsaLevel::kPortable;
     for (IsaLevel l : kAll)
-      if (isa_supported(l)) b = l;  // kAll is ordered so the last supported is the best
+      if (isa_supported(l) && !isa_test_level(l)) b = l;  // kAll is ordered: the last is the best
     return b;
   }();
   return best;

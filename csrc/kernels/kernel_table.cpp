@@ -7,6 +7,9 @@
 #include <mutex>
 
 #include "core/errors.h"
+#include "kernels/dwconv_avx512.h"
+#include "kernels/sgemm_avx512.h"
+#include "kernels/winograd_avx512.h"
 
 namespace loadrun {
 namespace kernels {
@@ -25,7 +28,7 @@ KernelTable fill(IsaLevel level) {
   t.convert = convert_portable_impl();
   t.fma = {"scalar", fma_loop_portable, 8 * 2};
 #ifdef LOADRUN_X86_KERNELS
-  if (level == IsaLevel::kAvx2 || level == IsaLevel::kAvx512) {
+  if (level == IsaLevel::kAvx2 || level == IsaLevel::kAvx512 || level == IsaLevel::kAvx512Emu) {
     t.kernels = IsaLevel::kAvx2;
     t.sgemm = sgemm_avx2_impl();
     t.eltwise = eltwise_avx2_impl();
@@ -35,7 +38,20 @@ KernelTable fill(IsaLevel level) {
     t.convert = convert_avx2_impl();
     t.fma = {"avx2_fma", fma_loop_avx2, 12 * 16};
   }
-  // AVX-512 kernels go here (t.kernels = IsaLevel::kAvx512; ...).
+  // AVX-512: the avx2 table with the AVX-512F kernels in place; the test
+  // level avx512_emu runs the same kernel source over an AVX2 emulation of
+  // its 16-lane vectors (isa.h). Packed SGEMM weights follow the table's
+  // sgemm (mr 12, nr 32 for both).
+  if (level == IsaLevel::kAvx512) {
+    t.sgemm = sgemm_avx512_impl();
+    t.dwconv.plane = dwconv_plane_avx512;
+    t.winograd = {winograd_input_tiles_avx512, winograd_output_tiles_avx512};
+  }
+  if (level == IsaLevel::kAvx512Emu) {
+    t.sgemm = sgemm_avx512_emu_impl();
+    t.dwconv.plane = dwconv_plane_avx512_emu;
+    t.winograd = {winograd_input_tiles_avx512_emu, winograd_output_tiles_avx512_emu};
+  }
 #endif
 #ifdef LOADRUN_ARM64_KERNELS
   // kNeonDotprod runs the neon kernels (the dot product only speeds up int8
@@ -58,7 +74,7 @@ KernelTable fill(IsaLevel level) {
 const KernelTable& kernel_table_for(IsaLevel level) {
   LR_CHECK(isa_supported(level), UnsupportedError, "ISA level ", isa_level_name(level),
            " cannot run on this CPU or build");
-  static std::array<std::unique_ptr<const KernelTable>, 5> tables;
+  static std::array<std::unique_ptr<const KernelTable>, kIsaLevelCount> tables;
   static std::mutex mu;
   std::lock_guard<std::mutex> lock(mu);
   auto& t = tables[static_cast<size_t>(level)];

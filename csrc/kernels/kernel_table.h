@@ -8,7 +8,13 @@
 // kernels, then each level overwrites what it has, lowest level first:
 //   avx2          sgemm, eltwise, dwconv, winograd, conv_small_ic, convert,
 //                 fma
-//   avx512        = avx2 for now (no AVX-512 kernels yet)
+//   avx512        = avx2, with sgemm, the depthwise plane and the Winograd
+//                 transforms by the AVX-512F kernels (sgemm_avx512.cpp:
+//                 12x32 tiles; dwconv_avx512.cpp; winograd_avx512.cpp; 16
+//                 lanes, masked edges)
+//   avx512_emu    (test level, isa.h) = avx2, with the same AVX-512 kernel
+//                 sources over an AVX2 emulation of their 16-lane vectors
+//                 (*_avx512_emu_avx2.cpp)
 //   neon(_dotprod) sgemm (8x12 micro-kernel, sgemm_neon.cpp), eltwise, dwconv,
 //                 winograd, conv_small_ic
 // A family that an ISA does not (yet) implement, or implements only in part
@@ -18,8 +24,11 @@
 //   1. the family's header declares a struct of function pointers
 //      (XxxImpl) and the portable functions;
 //   2. kernels for an ISA live in xxx_<isa>.cpp (CMakeLists.txt gives
-//      *_avx2.cpp -mavx2 -mfma; *_neon.cpp builds on aarch64 only), with
-//      their functions declared in the family's header;
+//      *_avx2.cpp -mavx2 -mfma, *_avx512.cpp also -mavx512f; *_neon.cpp
+//      builds on aarch64 only), with their functions declared in the
+//      family's header. An AVX-512 kernel is written once over the 16-lane
+//      traits (simd16_avx512.h) and also instantiated over their AVX2
+//      emulation (simd16_emu.h, in a *_avx2.cpp) for the avx512_emu table;
 //   3. the struct goes into KernelTable below, and fill() sets its portable
 //      functions and, under the ISA's #ifdef, the ISA's ones.
 // Packed weights (SGEMM panels) are in the format of the table that packed
@@ -39,7 +48,9 @@ namespace kernels {
 
 struct KernelTable {
   IsaLevel level;    // the level in use (isa_level())
-  IsaLevel kernels;  // the level whose kernels fill the table (avx512: avx2)
+  // The level whose kernels fill most of the table (avx512 and avx512_emu:
+  // avx2, with their own sgemm).
+  IsaLevel kernels;
   SgemmImpl sgemm;   // GEMM micro-kernels, packing, GEMV (sgemm_impl.h)
   // Elementwise and activations, per-channel scale+shift, softmax and
   // layer-norm rows, pooling taps, sums and maxima, 2-D transposes.

@@ -1,11 +1,15 @@
-// Every SGEMM implementation table (portable, and AVX2+FMA where the CPU has
-// it) and the public dispatch functions against a double-precision reference:
-// awkward sizes around the 6x16 tile and the KC/MC/NC blocks, transposes,
-// leading dimensions larger than the width, beta 0 (C pre-filled with NaN, so
-// an unwritten or wrongly read element fails), 1 and 0.5, alpha != 1, every
-// epilogue (bias per row / per column, each activation), packed A and packed
-// B, and the GEMV shapes (m == 1, n == 1). Elements outside the m x n window
-// of C (the ldc padding) must stay untouched.
+// Every SGEMM implementation table (portable, AVX2+FMA where the CPU has it,
+// the AVX-512 kernels emulated on AVX2 (the test level avx512_emu) and real
+// where the CPU has AVX-512F) and the public dispatch functions against a
+// double-precision reference: awkward sizes around the 6x16 and 12x32 tiles
+// and the KC/MC/NC blocks of both, transposes, leading dimensions larger than
+// the width, beta 0 (C pre-filled with NaN, so an unwritten or wrongly read
+// element fails), 1 and 0.5, alpha != 1, every epilogue (bias per row / per
+// column, residual, each activation), packed A and packed B, and the GEMV
+// shapes (m == 1, n == 1). Elements outside the m x n window of C (the ldc
+// padding) must stay untouched. And the slices of packed operands the
+// threaded split runs (test_slices).
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -38,6 +42,14 @@ double act_ref(const Epilogue& ep, double v) {
     case Act::kSigmoid: return 1 / (1 + std::exp(-v));
     case Act::kClip: return std::min(std::max(v, double(ep.p0)), double(ep.p1));
     case Act::kLeakyRelu: return v >= 0 ? v : v * ep.p0;
+    case Act::kHardSigmoid: return std::min(std::max(ep.p0 * v + ep.p1, 0.0), 1.0);
+    case Act::kSwish: return v / (1 + std::exp(-ep.p0 * v));
+    case Act::kTanh: return std::tanh(v);
+    case Act::kGelu: return 0.5 * v * std::erfc(-v / std::sqrt(2.0));
+    case Act::kGeluTanh: {
+      const double u = std::sqrt(2.0 / M_PI) * (v + 0.044715 * v * v * v);
+      return 0.5 * v * (1 + std::tanh(u));
+    }
   }
   return v;
 }
@@ -49,10 +61,13 @@ struct Case {
   int pad = 0;  // extra leading-dimension elements on A, B and C
   int bias = 0;  // 0 none, 1 per row, 2 per column
   Act act = Act::kNone;
+  bool residual = false;  // a fused residual (ld n + 5)
   std::string str() const {
     char buf[160];
-    std::snprintf(buf, sizeof buf, "m=%lld n=%lld k=%lld ta=%d tb=%d alpha=%g beta=%g pad=%d bias=%d act=%d",
-                  (long long)m, (long long)n, (long long)k, ta, tb, alpha, beta, pad, bias, int(act));
+    std::snprintf(buf, sizeof buf,
+                  "m=%lld n=%lld k=%lld ta=%d tb=%d alpha=%g beta=%g pad=%d bias=%d act=%d res=%d",
+                  (long long)m, (long long)n, (long long)k, ta, tb, alpha, beta, pad, bias, int(act),
+                  residual);
     return buf;
   }
 };
@@ -109,6 +124,18 @@ void run_case(const SgemmImpl* impl, const char* impl_name, const Case& cs, Path
   ep.act = cs.act;
   if (cs.act == Act::kClip) ep.p0 = -0.5f, ep.p1 = 0.7f;
   if (cs.act == Act::kLeakyRelu) ep.p0 = 0.1f;
+  if (cs.act == Act::kHardSigmoid) ep.p0 = 0.2f, ep.p1 = 0.5f;
+  if (cs.act == Act::kSwish) ep.p0 = 1.5f;
+  // The implementations' GEMV and k == 0 paths take no residual (sgemm.cpp
+  // adds it after them): called directly, only the blocked path gets one.
+  const bool residual = cs.residual && (!impl || (m > 1 && n > 1 && k > 0));
+  std::vector<float> res;
+  if (residual) {
+    res.resize(m * (n + 5));
+    for (float& v : res) v = rnd();
+    ep.residual = res.data();
+    ep.res_ld = n + 5;
+  }
   const float alpha = path == Path::kGemm ? cs.alpha : 1.f;
 
   // Reference, in double, with the magnitude of each sum for the tolerance.
@@ -126,6 +153,10 @@ void run_case(const SgemmImpl* impl, const char* impl_name, const Case& cs, Path
         double bv = ep.bias_mode == Epilogue::kPerRow ? bias[i] : bias[j];
         v += bv;
         mv += std::fabs(bv);
+      }
+      if (residual) {
+        v += res[i * (n + 5) + j];
+        mv += std::fabs(res[i * (n + 5) + j]);
       }
       ref[i * n + j] = act_ref(ep, v);
       mag[i * n + j] = mv;
@@ -187,11 +218,84 @@ void run_case(const SgemmImpl* impl, const char* impl_name, const Case& cs, Path
   }
 }
 
+// Compares c (m x n, ld n) rows [i0, m) and columns [j0, n) with ref.
+bool check_window(const char* what, const char* name, const std::vector<float>& c,
+                  const std::vector<double>& ref, const std::vector<double>& mag, int64_t m,
+                  int64_t n, int64_t k, int64_t i0, int64_t j0) {
+  for (int64_t i = i0; i < m; ++i)
+    for (int64_t j = j0; j < n; ++j) {
+      const double want = ref[i * n + j];
+      const double tol = 2e-6 * (mag[i * n + j] + 1.0) * std::sqrt(double(k) + 1.0) + 1e-6;
+      if (!(std::fabs(double(c[i * n + j]) - want) <= tol)) {
+        std::fprintf(stderr,
+                     "FAIL %s %s m=%lld n=%lld k=%lld from (%lld,%lld): C(%lld,%lld) = %.9g, "
+                     "want %.9g\n",
+                     name, what, (long long)m, (long long)n, (long long)k, (long long)i0,
+                     (long long)j0, (long long)i, (long long)j, c[i * n + j], want);
+        ++g_failures;
+        return false;
+      }
+    }
+  return true;
+}
+
+// The threaded split of sgemm.cpp runs an implementation on slices of C:
+// rows [i0, m) of a packed A from packed + i0*k (i0 a multiple of mr),
+// columns [j0, n) of a packed B from packed + j0*k (j0 a multiple of nr), and
+// it cuts GEMV-shaped products (m == 1 or n == 1) at multiples of 192 rows or
+// columns, which must therefore be whole panels too. Each slice against the
+// reference.
+void test_slices(const SgemmImpl& impl, const char* name) {
+  constexpr int64_t kGemvUnit = 192;  // sgemm.cpp
+  if ((impl.mr > 0 && kGemvUnit % impl.mr) || (impl.nr > 0 && kGemvUnit % impl.nr)) {
+    std::fprintf(stderr, "FAIL %s: mr %lld / nr %lld do not divide the GEMV split unit 192\n",
+                 name, (long long)impl.mr, (long long)impl.nr);
+    ++g_failures;
+  }
+  const int64_t k = 37, big = 400;
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (int64_t other : {int64_t(1), int64_t(45)}) {
+    for (int side = 0; side < 2; ++side) {  // 0: packed A, rows sliced; 1: packed B, columns
+      const int64_t unit = side == 0 ? impl.mr : impl.nr;
+      if (unit <= 0) continue;
+      const int64_t m = side == 0 ? big : other, n = side == 0 ? other : big;
+      std::vector<float> a(m * k), b(k * n), c(m * n);
+      for (float& v : a) v = rnd();
+      for (float& v : b) v = rnd();
+      std::vector<double> ref(m * n), mag(m * n);
+      reference(m, n, k, a.data(), k, 1, b.data(), n, 1, ref.data(), mag.data());
+      std::vector<float> packed;
+      if (side == 0) {
+        packed.assign(impl.packed_a_floats(m, k), nan);
+        impl.pack_a(false, m, k, a.data(), k, packed.data());
+      } else {
+        packed.assign(impl.packed_b_floats(k, n), nan);
+        impl.pack_b(false, k, n, b.data(), n, packed.data());
+      }
+      for (int64_t start : {unit, 2 * unit, kGemvUnit}) {
+        ++g_cases;
+        std::fill(c.begin(), c.end(), nan);
+        if (side == 0) {
+          impl.packed_a(false, m - start, n, k, packed.data() + start * k, b.data(), n, 0.f,
+                        c.data() + start * n, n, Epilogue{});
+          check_window("packed_a slice", name, c, ref, mag, m, n, k, start, 0);
+        } else {
+          impl.packed_b(false, m, n - start, k, a.data(), k, packed.data() + start * k, 0.f,
+                        c.data() + start, n, Epilogue{});
+          check_window("packed_b slice", name, c, ref, mag, m, n, k, 0, start);
+        }
+      }
+    }
+  }
+}
+
 void test_impl(const SgemmImpl* impl, const char* name) {
-  const int64_t sizes[] = {1, 5, 6, 7, 15, 16, 17, 31, 97, 255};
+  const int64_t sizes[] = {1, 5, 6, 7, 11, 12, 13, 15, 16, 17, 31, 33, 97, 255};
   const int64_t ks[] = {1, 7, 16, 97, 600};
-  const Act acts[] = {Act::kNone,  Act::kRelu, Act::kRelu6,    Act::kHardSwish,
-                      Act::kSigmoid, Act::kClip, Act::kLeakyRelu};
+  const Act acts[] = {Act::kNone,        Act::kRelu,  Act::kRelu6, Act::kHardSwish,
+                      Act::kSigmoid,     Act::kClip,  Act::kLeakyRelu, Act::kHardSigmoid,
+                      Act::kSwish,       Act::kTanh,  Act::kGelu,  Act::kGeluTanh};
+  constexpr int kActs = sizeof(acts) / sizeof(acts[0]);
   const float betas[] = {0.f, 1.f, 0.5f};
   // Every (m, n) pair with a few k, cycling through the other parameters so
   // that each appears with many shapes.
@@ -207,16 +311,19 @@ void test_impl(const SgemmImpl* impl, const char* name) {
         cs.alpha = idx % 5 == 0 ? 0.75f : 1.f;
         cs.pad = idx % 4 == 3 ? 3 : 0;
         cs.bias = idx % 7 % 3;
-        cs.act = acts[idx % 11 % 7];
+        cs.act = acts[idx % 13 % kActs];
+        cs.residual = idx % 5 == 2;
         run_case(impl, name, cs, Path(idx % 3));
         ++idx;
       }
   // Every combination of transposes, beta, bias and activation on shapes that
   // cross the AVX2 KC (512) and MC (96) blocks, and n > 512 (A packed rather than
-  // read in place), m % 6 == 2 (the last 8 rows as two 4-row tiles), with ld
-  // padding (paths in turn).
+  // read in place), m % 6 == 2 (the last 8 rows as two 4-row tiles), the
+  // AVX-512 KC (256) and MC (144) blocks, m and n one off a 12x32 tile, and
+  // k == 1, with ld padding (paths in turn).
   const int64_t shapes[][3] = {{31, 97, 17}, {14, 37, 29},  {100, 9, 530}, {13, 530, 37},
-                               {128, 20, 9}, {1, 40, 600},  {45, 1, 600}};
+                               {128, 20, 9}, {1, 40, 600},  {45, 1, 600},  {29, 63, 257},
+                               {145, 33, 5}, {13, 65, 1},   {2, 3, 300}, {203, 1, 45}};
   for (const auto& sh : shapes)
     for (int t = 0; t < 4; ++t)
       for (float beta : betas)
@@ -225,13 +332,17 @@ void test_impl(const SgemmImpl* impl, const char* name) {
             const int path = idx++ % 3;
             Case cs{sh[0], sh[1], sh[2], bool(t & 1), bool(t & 2), 1.f, beta, 2, bias, act};
             if (path == 0) cs.alpha = -1.5f;
+            cs.residual = idx % 4 == 1;
             run_case(impl, name, cs, Path(path));
           }
-  // k == 0 (C = beta*C, then the epilogue), n past the NC block (4080), m == n == 1.
+  // k == 0 (C = beta*C, then the epilogue), n past the NC blocks (4080, 4096),
+  // m == n == 1.
   for (int path = 0; path < 3; ++path) {
     run_case(impl, name, Case{5, 17, 0, false, false, 1.f, 0.5f, 1, 2, Act::kRelu}, Path(path));
     run_case(impl, name, Case{5, 17, 0, false, false, 1.f, 0.f, 0, 1, Act::kNone}, Path(path));
     run_case(impl, name, Case{7, 4100, 5, false, true, 1.f, 0.5f, 0, 2, Act::kClip}, Path(path));
+    run_case(impl, name, Case{3, 4130, 2, true, false, 1.f, 0.f, 1, 1, Act::kGelu, true},
+             Path(path));
     run_case(impl, name, Case{1, 1, 33, true, true, 1.f, 1.f, 2, 1, Act::kSigmoid}, Path(path));
     run_case(impl, name, Case{1, 1, 1, false, false, 1.f, 0.f, 0, 2, Act::kNone}, Path(path));
   }
@@ -242,8 +353,9 @@ void test_impl(const SgemmImpl* impl, const char* name) {
 int main() {
   // The table of every level this CPU runs, then the public functions (the
   // level in use, kernel_table()). A level whose SGEMM is one already tested
-  // (avx512 = avx2, neon_dotprod = neon) is not run again: under qemu the
-  // suite's time is this test's.
+  // (neon_dotprod = neon) is not run again: under qemu the suite's time is
+  // this test's. On an AVX-512 machine both avx512 and avx512_emu run: the
+  // same kernel source, real and emulated.
   std::vector<const SgemmImpl*> tested;
   for (IsaLevel level : isa_levels_supported()) {
     const KernelTable& t = kernel_table_for(level);
@@ -256,6 +368,7 @@ int main() {
     }
     tested.push_back(&t.sgemm);
     test_impl(&t.sgemm, isa_level_name(level));
+    test_slices(t.sgemm, isa_level_name(level));
   }
   test_impl(nullptr, sgemm_impl_name());
   if (&kernel_table() != &kernel_table_for(isa_level()) ||
