@@ -113,14 +113,16 @@ void split_fast(const SplitOp& op, const KernCtx& ctx, const kernels::KernelTabl
     const W* src = static_cast<const W*>(x.raw());
     // A range of input elements copies the parts of the output blocks that
     // fall inside it; every output element is written by exactly one range.
-    const double bytes = 2.0 * sizeof(W) + 16.0 * static_cast<double>(nout) / static_cast<double>(in_row);
+    const double bytes =
+        2.0 * sizeof(W) + 16.0 * static_cast<double>(nout) / static_cast<double>(in_row);
     kernels::split_elems(ctx.comp_node, outer * in_row, bytes, [&](int64_t begin, int64_t end) {
       for (int64_t o = begin / in_row; o * in_row < end; ++o) {
         int64_t col = o * in_row;
         for (size_t i = 0; i < nout; ++i) {
           const int64_t b = block[i];
           const int64_t lo = std::max(begin, col), hi = std::min(end, col + b);
-          if (lo < hi) kernels::copy_run(static_cast<W*>(dst[i]) + o * b + (lo - col), src + lo, 1, hi - lo);
+          if (lo < hi)
+            kernels::copy_run(static_cast<W*>(dst[i]) + o * b + (lo - col), src + lo, 1, hi - lo);
           col += b;
         }
       }
@@ -132,6 +134,8 @@ const KernelAlgo<SplitOp> kFast("COPY_FAST", split_fast_usable, split_fast);
 
 }  // namespace
 
-void register_op_Split(OpRegistry& r) { register_simple<SplitOp>(r, "Split", {&kNaive, &kFast}, 1, 2); }
+void register_op_Split(OpRegistry& r) {
+  register_simple<SplitOp>(r, "Split", {&kNaive, &kFast}, 1, 2);
+}
 
 }  // namespace loadrun
