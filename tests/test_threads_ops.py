@@ -249,7 +249,7 @@ def test_global_pool(op, shape):
 REDUCE_SHAPE = (5, 33, 7, 129)
 
 
-@pytest.mark.parametrize("op", ["ReduceSum", "ReduceMean"])
+@pytest.mark.parametrize("op", ["ReduceSum", "ReduceMean", "ReduceMax"])
 @pytest.mark.parametrize("axes", [[0], [1], [2], [3], [-1], [2, 3], [1, 2], [0, 1], [0, 1, 2, 3]], ids=str)
 @pytest.mark.parametrize("keepdims", [0, 1])
 def test_reduce(op, axes, keepdims):
@@ -258,7 +258,8 @@ def test_reduce(op, axes, keepdims):
     model = node_model(op, feeds, initializers=[("axes", np.array(axes, np.int64))], keepdims=keepdims)
     # outputs of fewer than a range's worth of work stay on one thread
     n_out = x.size // int(np.prod([REDUCE_SHAPE[a] for a in axes]))
-    check(model, feeds, "REDUCE_FAST", rtol=1e-4, atol=1e-4, split=n_out > 1 and x.size * 4 > 2 * 65536)
+    tol = 0 if op == "ReduceMax" else 1e-4  # a max is exact
+    check(model, feeds, "REDUCE_FAST", rtol=tol, atol=tol, split=n_out > 1 and x.size * 4 > 2 * 65536)
 
 
 def test_batch_norm():
@@ -338,6 +339,21 @@ def test_concat(shapes, axis, dt):
     feeds = {f"x{i}": data(s, dt) for i, s in enumerate(shapes)}
     m = node_model("Concat", feeds, axis=axis)
     check(m, feeds, "COPY_FAST", stale_inputs=list(feeds))
+
+
+@pytest.mark.parametrize("xs,sizes,axis", [((5, 11, 1001), [3, 7, 1], 1),
+                                          ((3001, 8), [5, 1, 2], -1),
+                                          ((41, 999), [17, 1, 0, 23], 0),      # an empty piece
+                                          ((1, 42, 100, 76), [10, 32], 1)],    # a detector head's split
+                         ids=str)
+@pytest.mark.parametrize("dt", [np.float32, np.uint8])
+def test_split(xs, sizes, axis, dt):
+    x = data(xs, dt)
+    m = node_model("Split", {"x": x}, n_outputs=len(sizes), initializers=[("split", np.array(sizes, np.int64))],
+                   axis=axis)
+    got = check(m, {"x": x}, "COPY_FAST")
+    for k, want in zip(got, np.split(x, np.cumsum(sizes)[:-1], axis=axis)):
+        bits_equal(got[k], want, k)
 
 
 @pytest.mark.parametrize("xs,ind_shape,axis", [((1000, 67), (3, 101), 0), ((7, 1001, 9), (501,), 1),
@@ -425,6 +441,21 @@ def test_group_norm(xs, groups):
     inits = [("s", data((c,))), ("b", data((c,)))]
     m = node_model("GroupNormalization", feeds, initializers=inits, opset=21, num_groups=groups, epsilon=1e-4)
     check(m, feeds, "NORM_FAST", rtol=1e-4, atol=1e-4, split=groups * xs[0] > 1 and np.prod(xs) > 20000)
+
+
+@pytest.mark.parametrize("axes", [[3], [1], [1, 2, 3]], ids=str)
+def test_reduce_max_nan(axes):
+    """ReduceMax's fast path keeps NAIVE's NaN rule: NaN never wins, a slice
+    of only NaN gives -inf."""
+    x = data(REDUCE_SHAPE)
+    x[0, 0, 0, :] = np.nan
+    x[:, :, 0, 0] = np.nan
+    x[1, ::3, 2, 5:50] = np.nan
+    model = node_model("ReduceMax", {"x": x}, initializers=[("axes", np.array(axes, np.int64))], keepdims=1)
+    got = check(model, {"x": x}, "REDUCE_FAST", stale_inputs=[])["y0"]
+    assert not np.isnan(got).any()
+    if axes == [3]:
+        assert got[0, 0, 0, 0] == -np.inf
 
 
 def test_one_network_from_several_threads():

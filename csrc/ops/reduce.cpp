@@ -261,10 +261,38 @@ const auto kNaive = naive_algo<ReduceOp>(reduce_naive);
 // partial sums); inner > 1: rows of `inner` added with the Add kernel.
 // Mean divides by R. Other axis sets, and empty slices, run the NAIVE loop
 // (NAIVE accumulates in double: agreement is to about 1e-6 relative).
+// ReduceMax on float32 takes the same two paths with the max kernels
+// (impl.max per row, row_max_tap over rows of `inner`): NaN never wins and an
+// empty slice gives -inf, as in NAIVE, and the result is exact.
 // The outputs (inner > 1: runs of output columns) are split over the
 // step's threads; each output's additions keep their order.
 bool reduce_fast_usable(const ReduceOp& op, const InLayouts& in, const OutLayouts&) {
-  return (op.kind == RKind::Sum || op.kind == RKind::Mean) && in[0]->dtype == DType::Float32;
+  return (op.kind == RKind::Sum || op.kind == RKind::Mean || op.kind == RKind::Max) &&
+         in[0]->dtype == DType::Float32;
+}
+
+// ReduceMax over [outer, r, inner] (r >= 1): a row max per output (inner = 1)
+// or a running max over the r rows of each output column run.
+void reduce_max_fast(const float* x, float* y, int64_t outer, int64_t r, int64_t inner,
+                     const KernCtx& ctx, const kernels::EltwiseImpl& impl) {
+  if (inner == 1) {
+    kernels::split_items(ctx.comp_node, outer, 4.0 * static_cast<double>(r),
+                         [&](int64_t begin, int64_t end, int) {
+                           for (int64_t o = begin; o < end; ++o) y[o] = impl.max(x + o * r, r);
+                         });
+    return;
+  }
+  kernels::split_elems(ctx.comp_node, outer * inner, 4.0 * static_cast<double>(r + 1),
+                       [&](int64_t begin, int64_t end) {
+    for (int64_t o = begin / inner; o * inner < end; ++o) {
+      const int64_t j0 = std::max(begin, o * inner) - o * inner;
+      const int64_t n = std::min(end, (o + 1) * inner) - o * inner - j0;
+      const float* xo = x + o * r * inner + j0;
+      float* yo = y + o * inner + j0;
+      std::fill(yo, yo + n, -std::numeric_limits<float>::infinity());
+      for (int64_t i = 0; i < r; ++i) impl.row_max_tap(yo, xo + i * inner, 1, n);
+    }
+  });
 }
 
 void reduce_fast(const ReduceOp& op, const KernCtx& ctx, const kernels::EltwiseImpl& impl) {
@@ -294,6 +322,10 @@ void reduce_fast(const ReduceOp& op, const KernCtx& ctx, const kernels::EltwiseI
   float* y = ctx.output(0).ptr<float>();
   const float cnt = static_cast<float>(r);
   const bool mean = op.kind == RKind::Mean;
+  if (op.kind == RKind::Max) {
+    reduce_max_fast(x, y, outer, r, inner, ctx, impl);
+    return;
+  }
   if (inner == 1) {  // one row sum per output, the outputs split over the threads
     kernels::split_items(ctx.comp_node, outer, 4.0 * static_cast<double>(r),
                          [&](int64_t begin, int64_t end, int) {
