@@ -103,13 +103,15 @@ def main():
     ap.add_argument("--top", type=int, default=3, help="loadrun's slowest steps listed per model")
     ap.add_argument("--no-real", action="store_true", help="zoo models only")
     args = ap.parse_args()
-    names = args.models or [n for n, _ in zoo.list_models()]
+    zoo_names = [n for n, _ in zoo.list_models()]
+    names = args.models or zoo_names  # zoo and real model names (test_real_models.CASES) mix
+    real_only = [n for n in args.models if n not in zoo_names]
     print(f"machine: {cpu_model()}, {os.cpu_count()} logical cores; loadrun {loadrun.__version__} "
           f"(ISA {loadrun.isa_level()}), onnxruntime {ort.__version__}; 1 thread; {args.runs} runs; "
           "ms per run (node sums)")
-    for name, model, shapes in models(names, not args.no_real):
+    for name, model, shapes, given in models(names, not args.no_real, zoo_names, real_only):
         net = loadrun.load(model, input_shapes=shapes)
-        feeds = feeds_for(net)
+        feeds = feeds_for(net, given)
         net.set_inputs(feeds)
         net.benchmark(iters=2, warmup=1)
         lr_wall = statistics.median(net.benchmark(iters=args.runs, warmup=0))
