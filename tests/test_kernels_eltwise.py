@@ -497,11 +497,14 @@ def test_reduce(algo, op, shape, axes, keepdims):
 
 
 @algos("REDUCE")
-def test_reduce_max_stays_naive(algo):
-    x = f32(3, 4)
-    model = node_model("ReduceMax", {"x": x}, initializers=[("axes", np.array([1], np.int64))], opset=18)
-    _, steps = run(model, {"x": x}, algo)
-    assert steps[0][1] == "NAIVE"
+@pytest.mark.parametrize("axis", [0, 1])
+def test_reduce_max_is_fast_and_exact(algo, axis):
+    """ReduceMax runs REDUCE_FAST (a melspectrogram model's hot path) with
+    NAIVE's bits, NaN and infinities included."""
+    x = f32(5, 37)
+    x[1, 3], x[2, 0], x[4, 36] = np.nan, np.inf, -np.inf
+    model = node_model("ReduceMax", {"x": x}, initializers=[("axes", np.array([axis], np.int64))], opset=18)
+    compare(model, {"x": x}, algo)
 
 
 # --- Transpose ----------------------------------------------------------------------
