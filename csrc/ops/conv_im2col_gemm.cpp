@@ -155,9 +155,41 @@ int64_t block_cols(int64_t k, int64_t n) {
   return std::min(nb, n);
 }
 
+// im2col_channel for a plane one element wide (a 1-D conv along H, as
+// JAX exports Conv1D: [N, C, L, 1]): column j is output row n0 + j, so each
+// kernel row is one run of input rows; the general loop would do its
+// bookkeeping per element there (magika's 5x1 conv: 3x its GEMM's time).
+void im2col_channel_h(const ConvGeo& g, const float* xp, int64_t n0, int64_t nb, float* row) {
+  for (int64_t kh = 0; kh < g.kh; ++kh) {
+    for (int64_t kw = 0; kw < g.kw; ++kw, row += nb) {
+      if (kw * g.dw - g.pw != 0) {  // this tap reads the width's padding only
+        std::fill(row, row + nb, 0.f);
+        continue;
+      }
+      // ih = (n0 + j) * sh - ph + kh * dh is inside [0, ih) for j in [lo, hi)
+      const int64_t base = n0 * g.sh - g.ph + kh * g.dh;
+      int64_t lo = base >= 0 ? 0 : (-base + g.sh - 1) / g.sh;
+      int64_t hi = g.ih - base <= 0 ? 0 : (g.ih - base + g.sh - 1) / g.sh;
+      hi = std::min(hi, nb);
+      lo = std::min(lo, hi);
+      std::fill(row, row + lo, 0.f);
+      if (g.sh == 1) {
+        std::memcpy(row + lo, xp + base + lo, static_cast<size_t>(hi - lo) * sizeof(float));
+      } else {
+        for (int64_t j = lo; j < hi; ++j) row[j] = xp[base + j * g.sh];
+      }
+      std::fill(row + hi, row + nb, 0.f);
+    }
+  }
+}
+
 // The kh*kw rows of input channel plane xp in columns [n0, n0 + nb) of the
 // im2col matrix, from `row` on.
 void im2col_channel(const ConvGeo& g, const float* xp, int64_t n0, int64_t nb, float* row) {
+  if (g.ow == 1 && g.iw == 1) {  // a 1-D conv along H: the columns are one run of H
+    im2col_channel_h(g, xp, n0, nb, row);
+    return;
+  }
   for (int64_t kh = 0; kh < g.kh; ++kh) {
     for (int64_t kw = 0; kw < g.kw; ++kw, row += nb) {
       int64_t off = kw * g.dw - g.pw;  // iw = ow * sw + off
