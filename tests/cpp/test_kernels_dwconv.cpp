@@ -129,7 +129,8 @@ int main() {
     int idx = 0;
     for (int k : {3, 5, 7})
       for (int s : {1, 2})
-        for (int64_t oh : {int64_t(1), int64_t(2), int64_t(5), int64_t(9)})
+        for (int64_t oh : {int64_t(1), int64_t(2), int64_t(3), int64_t(4), int64_t(5), int64_t(7),
+                           int64_t(8), int64_t(9)})
           for (int64_t ow : sizes) {
             const int64_t pad = idx % 3 <= (k / 2) ? idx % 3 : k / 2;
             run_case(t, name, k, s, oh, ow, pad, (pad + idx) % (k / 2 + 1), acts[idx % 8]);
