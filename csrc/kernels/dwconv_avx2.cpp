@@ -9,11 +9,13 @@
 // (the padded planes are wide enough for its loads).
 // 5x5: per output row, 16 then 8 outputs at a time (two accumulators), each
 // tap one unaligned load and one FMA with the broadcast weight.
-// Bias and activation (activation_avx2.h) are applied in registers.
+// Bias and activation (activation_avx2.h) are applied in registers; the 3x3
+// kernels fold the activation kind in per plane (dwconv_avx2.h).
 #include <immintrin.h>
 
 #include "kernels/activation_avx2.h"
 #include "kernels/dwconv.h"
+#include "kernels/dwconv_avx2.h"
 
 namespace loadrun {
 namespace kernels {
@@ -66,9 +68,8 @@ void plane(const float* p0, const float* p1, int64_t ld, const float* w, float b
   }
 }
 
-// Stores act(v) to y[0, n) (n <= 8; masked below 8).
-inline void store_act(const Epilogue& ep, float* y, int64_t n, __m256 v) {
-  v = avx2::act8(ep, v);
+// Stores v to y[0, n) (n <= 8; masked below 8).
+inline void store8(float* y, int64_t n, __m256 v) {
   if (n >= 8) {
     _mm256_storeu_ps(y, v);
   } else {
@@ -80,9 +81,9 @@ inline void store_act(const Epilogue& ep, float* y, int64_t n, __m256 v) {
 // padded rows r0 + q (q < R + 2) of p0; stride 2 reads rows 2*r0 + q
 // (q < 2R + 1) of E = p0 and O = p1. Input row q feeds output row r with
 // tap row i = q - S*r when 0 <= i < 3.
-template <int S, int R>
+template <int S, int R, class A>
 void rows3(const float* p0, const float* p1, int64_t ld, const __m256* wv, __m256 bv,
-           const Epilogue& ep, float* y, int64_t r0, int64_t ow) {
+           const A& act, float* y, int64_t r0, int64_t ow) {
   constexpr int kIn = S * (R - 1) + 3;
   const float* e = p0 + r0 * S * ld;
   const float* o = S == 2 ? p1 + r0 * S * ld : nullptr;
@@ -108,7 +109,7 @@ void rows3(const float* p0, const float* p1, int64_t ld, const __m256* wv, __m25
     }
     const int64_t n = ow - c;
 #pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) store_act(ep, y + (r0 + r) * ow + c, n, acc[r]);
+    for (int r = 0; r < R; ++r) store8(y + (r0 + r) * ow + c, n, act(acc[r]));
   }
 }
 
@@ -118,14 +119,16 @@ void plane3(const float* p0, const float* p1, int64_t ld, const float* w, float 
   __m256 wv[9];
   for (int t = 0; t < 9; ++t) wv[t] = _mm256_set1_ps(w[t]);
   const __m256 bv = _mm256_set1_ps(bias);
-  int64_t r = 0;
-  for (; r + 4 <= oh; r += 4) rows3<S, 4>(p0, p1, ld, wv, bv, ep, y, r, ow);
-  switch (oh - r) {
-    case 3: rows3<S, 3>(p0, p1, ld, wv, bv, ep, y, r, ow); break;
-    case 2: rows3<S, 2>(p0, p1, ld, wv, bv, ep, y, r, ow); break;
-    case 1: rows3<S, 1>(p0, p1, ld, wv, bv, ep, y, r, ow); break;
-    default: break;
-  }
+  avx2::dw_with_act(ep, y, oh * ow, [&](const auto& act) {
+    int64_t r = 0;
+    for (; r + 4 <= oh; r += 4) rows3<S, 4>(p0, p1, ld, wv, bv, act, y, r, ow);
+    switch (oh - r) {
+      case 3: rows3<S, 3>(p0, p1, ld, wv, bv, act, y, r, ow); break;
+      case 2: rows3<S, 2>(p0, p1, ld, wv, bv, act, y, r, ow); break;
+      case 1: rows3<S, 1>(p0, p1, ld, wv, bv, act, y, r, ow); break;
+      default: break;
+    }
+  });
 }
 
 }  // namespace

@@ -6,9 +6,10 @@
 // by row with bias and the fused activation (AVX2+FMA where the CPU has it).
 // The planes are zeroed once per range of planes; each channel only
 // overwrites the input's own positions, so its pads are still zero.
-// 3x3 stride 2 skips the copy where the ISA level has a direct kernel
-// (kernels/dwconv3x3s2_direct_avx2.cpp): the deinterleaving copy of an input
-// four times the output's size cost more than the convolution.
+// 3x3 skips the copy where the ISA level has a direct kernel
+// (kernels/dwconv3x3_direct_avx2.cpp): at stride 2 the deinterleaving copy
+// of an input four times the output's size cost more than the convolution,
+// and on small planes the per-row copies were most of the time.
 // Threads: the planes (image x channel) are shared out over the threads, each
 // with its own padded planes in its workspace slot.
 // Cost: k*k multiply-adds per output plus one copy of the input; workspace
@@ -69,8 +70,8 @@ class DepthwiseDirect final : public ConvAlgo {
     // padded planes; a range holds about kDwMacsPerRange multiply-adds or more.
     const int64_t planes = g.n * g.ic, macs = g.oh * g.ow * k * k;
     const int64_t grain = std::max<int64_t>(1, kDwMacsPerRange / std::max<int64_t>(macs, 1));
-    const kernels::Dwconv3x3s2DirectFn direct =
-        k == 3 && s == 2 ? kernels::kernel_table().dwconv.direct3x3s2 : nullptr;
+    const kernels::Dwconv3x3DirectFn direct =
+        k == 3 ? kernels::kernel_table().dwconv.direct3x3 : nullptr;
     if (direct) {
       parallel_for(
           ctx.comp_node, planes,
@@ -79,7 +80,7 @@ class DepthwiseDirect final : public ConvAlgo {
             std::fill(zero, zero + g.iw, 0.f);
             for (int64_t pl = begin; pl < end; ++pl) {
               const int64_t c = pl % g.ic, off = pl * g.oh * g.ow;  // pl = n * ic + c
-              direct(x + pl * g.ih * g.iw, g.ih, g.iw, g.ph, g.pw, w + c * 9,
+              direct(s, x + pl * g.ih * g.iw, g.ih, g.iw, g.ph, g.pw, w + c * 9,
                      bias ? bias[c] : 0.f, ep, y + off, g.oh, g.ow, zero);
               if (res) conv_residual_act(op, res + off, y + off, g.oh * g.ow);
             }
