@@ -8,7 +8,8 @@
 // pad_left) loads its taps directly: stride 1, columns [b + j, b + j + 8)
 // for tap j; stride 2, columns [b, b + 16) and [b + 2, b + 18),
 // deinterleaved in registers (the even lanes of the first pair are tap 0,
-// its odd lanes tap 1, the even lanes of the second pair tap 2). Blocks that
+// its odd lanes tap 1, the even lanes of the second pair tap 2; the lanes
+// stay in the in-lane shuffle's order until the store). Blocks that
 // reach past either edge of the row load with a mask (lanes outside the row
 // read 0, which is the padding); rows above or below the input read a zero
 // row. Several output rows run at once (4 at stride 1, 3 at stride 2), so
@@ -36,18 +37,22 @@ inline __m256 load8_edge(const float* x, int64_t b, int64_t n) {
   return _mm256_maskload_ps(x + b, m);
 }
 
-// [a0 a2 a4 a6 b0 b2 b4 b6] and [a1 a3 a5 a7 b1 b3 b5 b7].
-inline __m256 even8(__m256 a, __m256 b) {
-  __m256 v = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
-  return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(v), _MM_SHUFFLE(3, 1, 2, 0)));
-}
-inline __m256 odd8(__m256 a, __m256 b) {
-  __m256 v = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
+// The even and odd elements of [a | b] with the 64-bit pairs in the order
+// the in-lane shuffle leaves them: outputs 0 1 4 5 2 3 6 7. Every tap of a
+// stride-2 block comes out in this order, so the accumulators hold it too
+// and one permute per stored vector (in_order) puts it right, instead of one
+// per tap and input row.
+inline __m256 even8(__m256 a, __m256 b) { return _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)); }
+inline __m256 odd8(__m256 a, __m256 b) { return _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1)); }
+template <int S>
+inline __m256 in_order(__m256 v) {
+  if (S == 1) return v;
   return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(v), _MM_SHUFFLE(3, 1, 2, 0)));
 }
 
 // The three taps of input row x (iw floats) for outputs c..c+7:
-// t[j][l] = x[S(c + l) - pw + j] = x[b + S*l + j], 0 outside the row.
+// t[j][l] = x[S(c + l) - pw + j] = x[b + S*l + j], 0 outside the row (at
+// stride 2 with the lanes in even8's order).
 template <int S, bool kEdge>
 inline void taps(const float* x, int64_t b, int64_t iw, __m256& t0, __m256& t1, __m256& t2) {
   if (S == 1) {
@@ -119,7 +124,7 @@ void rows(const float* x, int64_t ih, int64_t iw, int64_t ph, int64_t pw, const 
     }
     const int64_t n = ow - c;
     for (int r = 0; r < R; ++r) {
-      const __m256 v = act(acc[r]);
+      const __m256 v = act(in_order<S>(acc[r]));
       float* yr = y + (r0 + r) * ow + c;
       if (n >= 8) {
         _mm256_storeu_ps(yr, v);
