@@ -15,7 +15,8 @@
 // row. Several output rows run at once (4 at stride 1, 3 at stride 2), so
 // each input row is loaded once for every output row its taps feed. Bias and
 // the activation (activation_avx2.h, folded in per plane: dwconv_avx2.h) are
-// applied in registers; the row's last block is stored masked.
+// applied in registers; the row's last block is stored in pieces
+// (dwconv_avx2.h).
 #include <immintrin.h>
 
 #include "kernels/activation_avx2.h"
@@ -125,12 +126,7 @@ void rows(const float* x, int64_t ih, int64_t iw, int64_t ph, int64_t pw, const 
     const int64_t n = ow - c;
     for (int r = 0; r < R; ++r) {
       const __m256 v = act(in_order<S>(acc[r]));
-      float* yr = y + (r0 + r) * ow + c;
-      if (n >= 8) {
-        _mm256_storeu_ps(yr, v);
-      } else {
-        _mm256_maskstore_ps(yr, avx2::tail_mask(n), v);
-      }
+      avx2::store_upto8(y + (r0 + r) * ow + c, n, v);
     }
   }
 }

@@ -5,8 +5,8 @@
 // 4 x 8 outputs costs 36 FMAs against 18 loads (stride 1) or 27 (stride 2)
 // instead of one load per FMA, and the 4 row accumulators are independent
 // chains. The 9 weights stay in registers. The last 1..3 rows of the plane
-// run the same code with fewer rows; the row's last block is stored masked
-// (the padded planes are wide enough for its loads).
+// run the same code with fewer rows; the row's last block is stored in
+// pieces (the padded planes are wide enough for its loads).
 // 5x5: per output row, 16 then 8 outputs at a time (two accumulators), each
 // tap one unaligned load and one FMA with the broadcast weight.
 // Bias and activation (activation_avx2.h) are applied in registers; the 3x3
@@ -58,22 +58,8 @@ void plane(const float* p0, const float* p1, int64_t ld, const float* w, float b
       __m256 a0 = bv;
       for (int i = 0; i < K; ++i)
         for (int j = 0; j < K; ++j) a0 = _mm256_fmadd_ps(wv[i * K + j], tap(e, o, i, j, c), a0);
-      a0 = avx2::act8(ep, a0);
-      if (c + 8 <= ow) {
-        _mm256_storeu_ps(yr + c, a0);
-      } else {
-        _mm256_maskstore_ps(yr + c, avx2::tail_mask(ow - c), a0);
-      }
+      avx2::store_upto8(yr + c, ow - c, avx2::act8(ep, a0));
     }
-  }
-}
-
-// Stores v to y[0, n) (n <= 8; masked below 8).
-inline void store8(float* y, int64_t n, __m256 v) {
-  if (n >= 8) {
-    _mm256_storeu_ps(y, v);
-  } else {
-    _mm256_maskstore_ps(y, avx2::tail_mask(n), v);
   }
 }
 
@@ -109,7 +95,7 @@ void rows3(const float* p0, const float* p1, int64_t ld, const __m256* wv, __m25
     }
     const int64_t n = ow - c;
 #pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) store8(y + (r0 + r) * ow + c, n, act(acc[r]));
+    for (int r = 0; r < R; ++r) avx2::store_upto8(y + (r0 + r) * ow + c, n, act(acc[r]));
   }
 }
 
