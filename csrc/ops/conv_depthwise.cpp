@@ -9,11 +9,12 @@
 // 3x3 skips the copy where the ISA level has a direct kernel
 // (kernels/dwconv3x3_direct_avx2.cpp): at stride 2 the deinterleaving copy
 // of an input four times the output's size cost more than the convolution,
-// and on small planes the per-row copies were most of the time.
+// and on small planes the per-row copies were most of the time; its
+// workspace is one zero row.
 // Threads: the planes (image x channel) are shared out over the threads, each
-// with its own padded planes in its workspace slot.
-// Cost: k*k multiply-adds per output plus one copy of the input; workspace
-// one or two padded planes. A depthwise conv as a GEMM has one output row
+// with its own padded planes (or zero row) in its workspace slot.
+// Cost: k*k multiply-adds per output plus one copy of the input (none for
+// the direct kernel); workspace one or two padded planes. A depthwise conv as a GEMM has one output row
 // per group, which no GEMM runs well: this is MobileNet's middle conv.
 #include <algorithm>
 
@@ -46,9 +47,10 @@ class DepthwiseDirect final : public ConvAlgo {
     ConvGeo g;
     if (!conv_geometry_f32(as_conv(op), in, out, &g) || !fits(g)) return 0;
     int k = static_cast<int>(g.kh), s = static_cast<int>(g.sh);
+    if (k == 3 && kernels::kernel_table().dwconv.direct3x3)  // only its zero row
+      return static_cast<size_t>(g.iw) * sizeof(float);
     int64_t plane = kernels::dwconv_rows(k, s, g.oh) * kernels::dwconv_pitch(k, s, g.ow);
-    // the direct kernel's zero row fits in the padded planes' space
-    return static_cast<size_t>(std::max(plane * s, g.iw)) * sizeof(float);
+    return static_cast<size_t>(plane * s) * sizeof(float);
   }
   void run(const ConvCall& c) const override {
     const ConvOp& op = c.op;
