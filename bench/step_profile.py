@@ -12,11 +12,21 @@ comparison (the sum misses only the per-step overhead of the full plan and
 cache effects between steps). A step the fusion pass built (Conv with BN,
 residual Add and activation folded in) is timed as its plain Conv node.
 
-Usage: python bench/step_profile.py [--algo NAIVE] [--top 15] [models...]
+With --ort, ONNX Runtime's own per-node profile (one thread, ORT_ENABLE_ALL,
+enable_profiling; the best of --ort-runs runs per node) is put beside each
+step. ORT names a node it fused (Conv+BN+Clip, NCHWc) after the last output
+of the chain, so a step is paired with the ORT node named after its own
+output or one of the outputs of the single-consumer BatchNormalization /
+Clip / Relu / Add chain that follows it.
+
+Usage: python bench/step_profile.py [--algo NAIVE] [--top 15] [--ort] [models...]
 """
 import argparse
 import collections
+import json
+import os
 import re
+import tempfile
 import time
 
 import numpy as np
@@ -109,7 +119,53 @@ def time_net(net, rounds, iters):
     return best
 
 
-def profile(name, algo, rounds, iters, top):
+def ort_node_times(model, feeds, runs):
+    """{node name: best ms} from ONNX Runtime's profiler, one thread, ORT_ENABLE_ALL."""
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    so.inter_op_num_threads = 1
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    so.enable_profiling = True
+    with tempfile.TemporaryDirectory() as d:
+        so.profile_file_prefix = os.path.join(d, "ort")
+        sess = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
+        for _ in range(runs):
+            sess.run(None, feeds)
+        with open(sess.end_profiling()) as f:
+            events = json.load(f)
+    best = {}
+    for e in events:
+        if e.get("cat") == "Node" and e["name"].endswith("_kernel_time"):
+            n = e["name"][: -len("_kernel_time")]
+            best[n] = min(best.get(n, float("inf")), e["dur"] / 1e3)
+    return best
+
+
+def fused_chain(model, node):
+    """node's outputs and those of the single-consumer BN/Clip/Relu/Add chain after it."""
+    consumers = collections.defaultdict(list)
+    for n in model.graph.node:
+        for i in n.input:
+            consumers[i].append(n)
+    names, cur = list(node.output), node
+    while len(cur.output) == 1 and len(consumers[cur.output[0]]) == 1:
+        nxt = consumers[cur.output[0]][0]
+        if nxt.op_type not in ("BatchNormalization", "Clip", "Relu", "Add"):
+            break
+        names += list(nxt.output)
+        cur = nxt
+    return names
+
+
+def ort_match(ort_ms, names):
+    for o in reversed(names):
+        for key in (o + "_nchwc", o):
+            if key in ort_ms:
+                return key
+    return None
+
+
+def profile(name, algo, rounds, iters, top, ort_runs=0):
     model = batch1(zoo.build(name))
     feeds = feeds_for(model)
     vals = all_values(model, feeds)
@@ -127,6 +183,8 @@ def profile(name, algo, rounds, iters, top):
         runtime.update(o for o in node.output if o)
     per_type = collections.defaultdict(lambda: [0.0, 0, collections.Counter()])
     rows = []
+    ort_ms = ort_node_times(model, feeds, ort_runs) if ort_runs else {}
+    side = []  # (ours ms, ORT ms or None, step, algo)
     for s in steps:
         node = by_name[re.sub(r"\{[^}]*\}$", "", s[0])]
         m, f = one_node_model(model, node, vals, runtime)
@@ -145,6 +203,9 @@ def profile(name, algo, rounds, iters, top):
         e[1] += 1
         e[2][algo_ran] += 1
         rows.append((ms, s[0], algo_ran))
+        if ort_runs:
+            key = ort_match(ort_ms, fused_chain(model, node))
+            side.append((ms, ort_ms.pop(key) if key else None, s[0], algo_ran))
     total = sum(e[0] for e in per_type.values())
     print(f"\n{name}: full model {full:.3f} ms, sum of steps {total:.3f} ms ({len(steps)} steps, algo={algo or 'default'})")
     print(f"  {'op type':<22} {'ms':>9} {'share':>6} {'steps':>5}  algos")
@@ -155,6 +216,22 @@ def profile(name, algo, rounds, iters, top):
         print(f"  slowest {top} steps:")
         for ms, s, a in sorted(rows, reverse=True)[:top]:
             print(f"    {ms:8.3f} ms  {a:<16} {s}")
+    if ort_runs:
+        paired = [r for r in side if r[1] is not None]
+        ours, theirs = sum(r[0] for r in paired), sum(r[1] for r in paired)
+        print(f"  beside ORT's profile ({len(paired)} steps paired; ORT sum {theirs:.3f} ms, ours"
+              f" {ours:.3f} ms; unpaired ORT nodes: {sum(ort_ms.values()):.3f} ms)")
+        by_algo = collections.defaultdict(lambda: [0.0, 0.0, 0])
+        for ms, o, _, a in paired:
+            by_algo[a][0] += ms
+            by_algo[a][1] += o
+            by_algo[a][2] += 1
+        print(f"  {'algo':<18} {'ours':>8} {'ORT':>8} {'gap':>8} {'steps':>5}")
+        for a, (m1, m2, c) in sorted(by_algo.items(), key=lambda kv: kv[1][1] - kv[1][0]):
+            print(f"  {a:<18} {m1:8.3f} {m2:8.3f} {m1 - m2:+8.3f} {c:5d}")
+        print("  steps by gap (ours - ORT, ms):")
+        for ms, o, st, a in sorted(paired, key=lambda r: r[1] - r[0])[: top or len(paired)]:
+            print(f"    {ms:7.3f} {o:7.3f} {ms - o:+7.3f}  {a:<16} {st}")
 
 
 def main():
@@ -164,9 +241,11 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--iters", type=int, default=3)
     ap.add_argument("--top", type=int, default=0)
+    ap.add_argument("--ort", action="store_true", help="ORT's per-node profile beside each step")
+    ap.add_argument("--ort-runs", type=int, default=30)
     args = ap.parse_args()
     for name in args.models or [n for n, _ in zoo.list_models()]:
-        profile(name, args.algo, args.rounds, args.iters, args.top)
+        profile(name, args.algo, args.rounds, args.iters, args.top, args.ort_runs if args.ort else 0)
 
 
 if __name__ == "__main__":

@@ -114,6 +114,33 @@ def test_algo_vs_naive(algo, xs, ws, attrs, preprocess):
     assert_close_to_naive(got, ref, algo)
 
 
+# 3x3 depthwise planes read straight from the input (no padded copy): row
+# blocks of 4 (stride 1) or 3 (stride 2) plus their remainders, masked edge
+# blocks on both sides, rows wider than two blocks, pads 0..2 on each side.
+# Own random stream, so the cases above keep their data.
+DW3_CASES = [
+    ((2, 11, 7, 30), dict(pads=[0, 2, 1, 0])),
+    ((1, 9, 14, 14), dict(pads=[1, 1, 1, 1])),
+    ((1, 10, 15, 8), dict(strides=[2, 2], pads=[2, 0, 0, 2])),
+    ((2, 6, 22, 45), dict(strides=[2, 2], pads=[0, 1, 1, 1])),
+]
+
+
+@pytest.mark.parametrize("xs,attrs", DW3_CASES)
+def test_dwconv3x3_direct_vs_naive(xs, attrs):
+    g = np.random.default_rng(11)
+    c = xs[1]
+    x = g.standard_normal(xs).astype(np.float32)
+    w = g.standard_normal((c, 1, 3, 3)).astype(np.float32)
+    b = g.standard_normal(c).astype(np.float32)
+    m = conv_model(xs, w, b, group=c, **attrs)
+    ref, _ = run(m, x, algo="NAIVE")
+    got, steps = run(m, x, algo="DEPTHWISE_DIRECT")
+    (step,) = conv_steps(steps)
+    assert step[1] == "DEPTHWISE_DIRECT"
+    assert_close_to_naive(got, ref, "DEPTHWISE_DIRECT")
+
+
 def test_algos_not_usable_elsewhere():
     """Each algorithm refuses shapes it cannot run: the chooser falls back."""
     x = r(1, 4, 9, 9)

@@ -33,17 +33,28 @@ void dwconv_plane(int k, int s, const float* p0, const float* p1, int64_t ld, co
 void dwconv_fill(int s, const float* x, int64_t ih, int64_t iw, int64_t ph, int64_t pw,
                  int64_t rows, int64_t ld, float* p0, float* p1);
 
+// 3x3, stride s = 1 or 2, straight from the input plane x (ih x iw), no
+// padded copy: y[oh x ow] = act(bias + sum_{i,j<3} w[i*3 + j] *
+// x[s*r + i - ph][s*c + j - pw]), 0 outside x (any pads, so oh and ow set
+// the bottom and right ones). zero: iw floats of 0, read for the rows above
+// and below the input.
+using Dwconv3x3DirectFn = void (*)(int s, const float* x, int64_t ih, int64_t iw, int64_t ph,
+                                   int64_t pw, const float* w, float bias, const Epilogue& ep,
+                                   float* y, int64_t oh, int64_t ow, const float* zero);
+
 // The kernels of one ISA level (kernel_table.h picks them): the plane
-// kernel behind dwconv_plane, and the deinterleave of dwconv_fill's stride-2
-// planes (even[i] = src[2i], odd[i] = src[2i + 1] for i < n).
+// kernel behind dwconv_plane, the deinterleave of dwconv_fill's stride-2
+// planes (even[i] = src[2i], odd[i] = src[2i + 1] for i < n), and the direct
+// 3x3 kernel where the level has one (null: the padded planes).
 struct DwconvImpl {
   void (*plane)(int k, int s, const float* p0, const float* p1, int64_t ld, const float* w,
                 float bias, const Epilogue& ep, float* y, int64_t oh, int64_t ow);
   void (*deinterleave)(const float* src, int64_t n, float* even, float* odd);
+  Dwconv3x3DirectFn direct3x3 = nullptr;
 };
 
-// Implementations (dwconv.cpp: portable; dwconv_avx2.cpp: AVX2+FMA;
-// dwconv_neon.cpp: NEON).
+// Implementations (dwconv.cpp: portable; dwconv_avx2.cpp and
+// dwconv3x3_direct_avx2.cpp: AVX2+FMA; dwconv_neon.cpp: NEON).
 void deinterleave_portable(const float* src, int64_t n, float* even, float* odd);
 void deinterleave_avx2(const float* src, int64_t n, float* even, float* odd);
 void dwconv_plane_portable(int k, int s, const float* p0, const float* p1, int64_t ld,
@@ -51,6 +62,9 @@ void dwconv_plane_portable(int k, int s, const float* p0, const float* p1, int64
                            int64_t ow);
 void dwconv_plane_avx2(int k, int s, const float* p0, const float* p1, int64_t ld, const float* w,
                        float bias, const Epilogue& ep, float* y, int64_t oh, int64_t ow);
+void dwconv3x3_direct_avx2(int s, const float* x, int64_t ih, int64_t iw, int64_t ph, int64_t pw,
+                           const float* w, float bias, const Epilogue& ep, float* y, int64_t oh,
+                           int64_t ow, const float* zero);
 // NEON (dwconv_neon.cpp; aarch64 builds only).
 void deinterleave_neon(const float* src, int64_t n, float* even, float* odd);
 void dwconv_plane_neon(int k, int s, const float* p0, const float* p1, int64_t ld, const float* w,

@@ -32,7 +32,7 @@ KernelTable fill(IsaLevel level) {
     t.kernels = IsaLevel::kAvx2;
     t.sgemm = sgemm_avx2_impl();
     t.eltwise = eltwise_avx2_impl();
-    t.dwconv = {dwconv_plane_avx2, deinterleave_avx2};
+    t.dwconv = {dwconv_plane_avx2, deinterleave_avx2, dwconv3x3_direct_avx2};
     t.winograd = {winograd_input_tiles_avx2, winograd_output_tiles_avx2};
     t.conv_small_ic = {conv_small_ic_avx2};
     t.convert = convert_avx2_impl();

@@ -6,14 +6,20 @@
 // by row with bias and the fused activation (AVX2+FMA where the CPU has it).
 // The planes are zeroed once per range of planes; each channel only
 // overwrites the input's own positions, so its pads are still zero.
+// 3x3 skips the copy where the ISA level has a direct kernel
+// (kernels/dwconv3x3_direct_avx2.cpp): at stride 2 the deinterleaving copy
+// of an input four times the output's size cost more than the convolution,
+// and on small planes the per-row copies were most of the time; its
+// workspace is one zero row.
 // Threads: the planes (image x channel) are shared out over the threads, each
-// with its own padded planes in its workspace slot.
-// Cost: k*k multiply-adds per output plus one copy of the input; workspace
-// one or two padded planes. A depthwise conv as a GEMM has one output row
+// with its own padded planes (or zero row) in its workspace slot.
+// Cost: k*k multiply-adds per output plus one copy of the input (none for
+// the direct kernel); workspace one or two padded planes. A depthwise conv as a GEMM has one output row
 // per group, which no GEMM runs well: this is MobileNet's middle conv.
 #include <algorithm>
 
 #include "kernels/dwconv.h"
+#include "kernels/kernel_table.h"
 #include "ops/common.h"
 #include "ops/conv.h"
 
@@ -41,6 +47,8 @@ class DepthwiseDirect final : public ConvAlgo {
     ConvGeo g;
     if (!conv_geometry_f32(as_conv(op), in, out, &g) || !fits(g)) return 0;
     int k = static_cast<int>(g.kh), s = static_cast<int>(g.sh);
+    if (k == 3 && kernels::kernel_table().dwconv.direct3x3)  // only its zero row
+      return static_cast<size_t>(g.iw) * sizeof(float);
     int64_t plane = kernels::dwconv_rows(k, s, g.oh) * kernels::dwconv_pitch(k, s, g.ow);
     return static_cast<size_t>(plane * s) * sizeof(float);
   }
@@ -64,6 +72,24 @@ class DepthwiseDirect final : public ConvAlgo {
     // padded planes; a range holds about kDwMacsPerRange multiply-adds or more.
     const int64_t planes = g.n * g.ic, macs = g.oh * g.ow * k * k;
     const int64_t grain = std::max<int64_t>(1, kDwMacsPerRange / std::max<int64_t>(macs, 1));
+    const kernels::Dwconv3x3DirectFn direct =
+        k == 3 ? kernels::kernel_table().dwconv.direct3x3 : nullptr;
+    if (direct) {
+      parallel_for(
+          ctx.comp_node, planes,
+          [&](int64_t begin, int64_t end, int tid) {
+            float* zero = static_cast<float*>(ctx.thread_workspace(tid));
+            std::fill(zero, zero + g.iw, 0.f);
+            for (int64_t pl = begin; pl < end; ++pl) {
+              const int64_t c = pl % g.ic, off = pl * g.oh * g.ow;  // pl = n * ic + c
+              direct(s, x + pl * g.ih * g.iw, g.ih, g.iw, g.ph, g.pw, w + c * 9,
+                     bias ? bias[c] : 0.f, ep, y + off, g.oh, g.ow, zero);
+              if (res) conv_residual_act(op, res + off, y + off, g.oh * g.ow);
+            }
+          },
+          grain);
+      return;
+    }
     parallel_for(
         ctx.comp_node, planes,
         [&](int64_t begin, int64_t end, int tid) {

@@ -7,7 +7,11 @@
 // past what a stored output reads hold NaN, the output
 // is pre-filled with NaN and followed by a sentinel, so a wrong tap, an
 // unwritten output or a write past the plane fails. The deinterleave is also
-// checked alone on lengths 0..37.
+// checked alone on lengths 0..37. The direct 3x3 kernels, stride 1 and 2
+// (tables that have one), run on input planes with NaN on both sides, a zero row
+// followed by NaN, pads 0..2 on top and left and 0..1 more on the bottom
+// and right, output sizes 1..9 by 1..57, so a read outside the input's rows
+// or of the wrong column fails.
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -111,6 +115,55 @@ void run_case(const DwconvImpl& t, const char* level, int k, int s, int64_t oh, 
   if (y[oh * ow] != 12345.f) fail(level, "write past the output plane");
 }
 
+// 3x3 stride s straight from the input: pads (ph, pw) on top and left and
+// (pb, pr) more rows/columns of padding than the window needs below and right.
+void run_direct(const DwconvImpl& t, const char* level, int s, int64_t oh, int64_t ow,
+                int64_t ph, int64_t pw, int64_t pb, int64_t pr, Act act) {
+  ++g_cases;
+  const int64_t ih = s * (oh - 1) + 3 - ph - pb, iw = s * (ow - 1) + 3 - pw - pr;
+  if (ih < 1 || iw < 1) return;
+  const int64_t guard = 24;
+  std::vector<float> buf(ih * iw + 2 * guard, kNaN), zero(iw + guard, kNaN);
+  float* x = buf.data() + guard;
+  for (int64_t i = 0; i < ih * iw; ++i) x[i] = rnd();
+  std::fill(zero.begin(), zero.begin() + iw, 0.f);
+  float w[9];
+  for (float& v : w) v = rnd();
+  const float bias = rnd();
+  Epilogue ep;
+  ep.act = act;
+  if (act == Act::kClip) ep.p0 = -0.3f, ep.p1 = 0.4f;
+  if (act == Act::kLeakyRelu) ep.p0 = 0.1f;
+  std::vector<float> y(oh * ow + 1, kNaN);
+  y[oh * ow] = 12345.f;
+  t.direct3x3(s, x, ih, iw, ph, pw, w, bias, ep, y.data(), oh, ow, zero.data());
+  for (int64_t r = 0; r < oh; ++r)
+    for (int64_t c = 0; c < ow; ++c) {
+      double acc = bias, mag = std::fabs(bias);
+      for (int i = 0; i < 3; ++i)
+        for (int j = 0; j < 3; ++j) {
+          int64_t xr = s * r + i - ph, xc = s * c + j - pw;
+          if (xr < 0 || xr >= ih || xc < 0 || xc >= iw) continue;
+          double pr_ = double(w[i * 3 + j]) * x[xr * iw + xc];
+          acc += pr_;
+          mag += std::fabs(pr_);
+        }
+      double want = activate<double>(act, acc, ep.p0, ep.p1);
+      float got = y[r * ow + c];
+      if (!(std::fabs(got - want) <= 1e-5 * (mag + 1))) {
+        char msg[200];
+        std::snprintf(msg, sizeof msg,
+                      "direct 3x3 s=%d oh=%lld ow=%lld pads=%lld,%lld,+%lld,+%lld act=%d "
+                      "y(%lld,%lld)=%.7g want %.7g",
+                      s, (long long)oh, (long long)ow, (long long)ph, (long long)pw, (long long)pb,
+                      (long long)pr, int(act), (long long)r, (long long)c, got, want);
+        fail(level, msg);
+        return;
+      }
+    }
+  if (y[oh * ow] != 12345.f) fail(level, "direct 3x3: write past the output plane");
+}
+
 }  // namespace
 
 int main() {
@@ -129,12 +182,23 @@ int main() {
     int idx = 0;
     for (int k : {3, 5, 7})
       for (int s : {1, 2})
-        for (int64_t oh : {int64_t(1), int64_t(2), int64_t(5), int64_t(9)})
+        for (int64_t oh : {int64_t(1), int64_t(2), int64_t(3), int64_t(4), int64_t(5), int64_t(7),
+                           int64_t(8), int64_t(9)})
           for (int64_t ow : sizes) {
             const int64_t pad = idx % 3 <= (k / 2) ? idx % 3 : k / 2;
             run_case(t, name, k, s, oh, ow, pad, (pad + idx) % (k / 2 + 1), acts[idx % 8]);
             ++idx;
           }
+    if (t.direct3x3) {
+      int d = 0;
+      for (int s : {1, 2})
+      for (int64_t oh : {1, 2, 3, 4, 5, 7, 9})
+        for (int64_t ow : {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 24, 33, 40, 57})
+          for (int64_t ph = 0; ph <= 2; ++ph)
+            for (int64_t pw = 0; pw <= 2; ++pw)
+              for (int64_t pb = 0; pb <= 1; ++pb, ++d)
+                run_direct(t, name, s, oh, ow, ph, pw, pb, (d / 2) % 2, acts[d % 8]);
+    }
     std::printf("%s: tested\n", name);
   }
   std::printf("%d cases, %d failures\n", g_cases, g_failures);
