@@ -55,6 +55,29 @@ class Writer {
   std::string s_;
 };
 
+// Strict UTF-8 (no overlong forms, no surrogates, at most U+10FFFF), as
+// Python decodes it: names reach Python as str, and error messages quote them.
+inline bool valid_utf8(const uint8_t* p, size_t n) {
+  for (size_t i = 0; i < n;) {
+    uint8_t c = p[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len = (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (!len || i + len > n) return false;
+    uint32_t cp = c & (0x7F >> len);
+    for (size_t k = 1; k < len; ++k) {
+      if ((p[i + k] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (p[i + k] & 0x3F);
+    }
+    static const uint32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += len;
+  }
+  return true;
+}
+
 class Reader {
  public:
   Reader(const uint8_t* p, size_t n) : p_(p), n_(n) {}
@@ -94,6 +117,8 @@ class Reader {
   }
   std::string str() {
     size_t n = count(1, "string length");
+    LR_CHECK(valid_utf8(p_ + pos_, n), ModelError, "the string at structure offset ", pos_,
+             " is not valid UTF-8");
     std::string s(reinterpret_cast<const char*>(p_ + pos_), n);
     pos_ += n;
     return s;
