@@ -14,6 +14,7 @@ loads: inputs then take their names, kinds, dtypes and shapes from the graph.
 """
 import json
 import os
+import stat
 
 from loadrun import _core
 from loadrun.errors import ModelError
@@ -31,9 +32,11 @@ def is_lrm(src):
     if str(path).lower().endswith(".lrm"):
         return True
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # never open a FIFO or device to sniff it
+            return False
         with open(path, "rb") as f:
             return f.read(len(MAGIC)) == MAGIC
-    except OSError:
+    except (OSError, ValueError):
         return False
 
 
