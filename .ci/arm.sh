@@ -69,9 +69,10 @@ echo "== arm: ctest under qemu took $(( $(date +%s) - t0 ))s"
 # (resnet50), i.e. a few float32 ulps of the largest output; the relative
 # error alone peaks at 3e-4..2e-3 on outputs near zero, hence the atol term.
 # rtol 1e-4 / atol 5e-5 leaves >= 14x margin on every model while a wrong
-# kernel (errors of 1e-3 and more) fails. Emulated time per model (one run,
-# load ~4 on 2 cores): mlp 1 s, bert_tiny 2 s, mobilenetv2 9 s, resnet18
-# 14 s, resnet50 ~60 s; the conversion on x86 8 s.
+# kernel (errors of 1e-3 and more) fails. Emulated time per model (read,
+# compile, one run; 2 shared cores): mlp <1 s, bert_tiny 3 s, mobilenetv2
+# 7 s, resnet18 25 s, resnet50 61 s; the conversion on x86 7 s: the step
+# adds ~105 s (whole arm.sh with a warm ccache: 191 s).
 PY="${LOADRUN_CI_PYTHON:-python}"
 if ! "$PY" -c "import loadrun._core, onnx" 2>/dev/null; then
   echo "error: .ci/arm.sh: '$PY' cannot import loadrun (the x86 build) and onnx; run it from" \

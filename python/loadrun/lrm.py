@@ -40,7 +40,7 @@ def is_lrm(src):
         return False
 
 
-def _meta(graph, imported, declared_outputs):
+def _meta(imported, declared_outputs):
     return json.dumps({
         "opset": imported.opset,
         "producer": imported.producer,
@@ -60,7 +60,7 @@ def convert(src, out_path):
     proto = read_model(src)
     imported = import_model(proto)
     _ins, outs = declared_io(proto, imported)
-    _core.write_lrm(imported.graph, os.fspath(out_path), [(META_KEY, _meta(imported.graph, imported, outs))])
+    _core.write_lrm(imported.graph, os.fspath(out_path), [(META_KEY, _meta(imported, outs))])
     return imported
 
 
