@@ -17,6 +17,12 @@
 # together about 4 s under qemu), measured 2026-12-03 at load ~2: cold
 # ccache build 318 s, warm ccache 74 s in all (build 9 s, CTest 63 s; the
 # suite before them: CTest 47 s).
+# Then the zoo models under qemu (ARM issue #11: "the zoo models run under
+# qemu and match the x86 outputs within tolerance"): the x86 build (the
+# Python of .ci/run's venv, or LOADRUN_CI_PYTHON: any python that imports
+# loadrun and onnx) converts resnet18, resnet50, mobilenetv2, bert_tiny and
+# mlp to .lrm, saves seeded inputs and its own outputs as .npy, and the
+# aarch64 lr_run reads each .lrm and checks its outputs against them.
 # LOADRUN_CI_ARM_BUILD overrides the build directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,4 +59,77 @@ t0=$(date +%s)
 # Each test's own limit catches a hang under emulation; any failure fails CI.
 ctest --test-dir "$BUILD" --output-on-failure --timeout 900 -j "$(nproc)"
 echo "== arm: ctest under qemu took $(( $(date +%s) - t0 ))s"
+
+# ---- zoo models: x86 outputs vs aarch64 lr_run under qemu ------------------
+# Tolerance (|arm - x86| <= ATOL + RTOL * |x86|, numpy.allclose): NEON and
+# AVX2 kernels sum in other orders (GEMM micro-tiles, Winograd, depthwise),
+# so float32 results differ in the last bits, growing with depth. Measured
+# 2026-12-03, batch 1, outputs of magnitude 1-5: max |arm - x86| = 3.6e-6
+# (mlp), 2.6e-6 (bert_tiny), 7.8e-7 (mobilenetv2, resnet18), 1.4e-6
+# (resnet50), i.e. a few float32 ulps of the largest output; the relative
+# error alone peaks at 3e-4..2e-3 on outputs near zero, hence the atol term.
+# rtol 1e-4 / atol 5e-5 leaves >= 14x margin on every model while a wrong
+# kernel (errors of 1e-3 and more) fails. Emulated time per model (read,
+# compile, one run; 2 shared cores): mlp <1 s, bert_tiny 3 s, mobilenetv2
+# 7 s, resnet18 25 s, resnet50 61 s; the conversion on x86 7 s: the step
+# adds ~105 s (whole arm.sh with a warm ccache: 191 s).
+PY="${LOADRUN_CI_PYTHON:-python}"
+if ! "$PY" -c "import loadrun._core, onnx" 2>/dev/null; then
+  echo "error: .ci/arm.sh: '$PY' cannot import loadrun (the x86 build) and onnx; run it from" \
+       ".ci/run (its venv) or set LOADRUN_CI_PYTHON to a python that can" >&2
+  exit 1
+fi
+QEMU="$(command -v qemu-aarch64 || command -v qemu-aarch64-static)"
+MODELS="$BUILD/zoo-lrm"
+mkdir -p "$MODELS"
+t0=$(date +%s)
+"$PY" - "$MODELS" <<'PYEOF'
+import sys
+
+import numpy as np
+
+import loadrun
+from loadrun import lrm
+
+out = sys.argv[1]
+rng = np.random.default_rng(20261203)
+for name in ("mlp", "bert_tiny", "mobilenetv2", "resnet18", "resnet50"):
+    path = f"{out}/{name}.lrm"
+    lrm.convert(f"zoo:{name}", path)
+    net = loadrun.load(path)  # the .lrm on x86: the reference the ARM build must match
+    feeds = {}
+    for spec in net.inputs:
+        shape = [d if d > 0 else 1 for d in spec.shape]
+        if spec.dtype == "int64":  # bert_tiny: token ids, and an attention mask padding after 77
+            feeds[spec.name] = (rng.integers(0, 30522, shape) if "ids" in spec.name
+                                else (np.arange(shape[-1]) < 77).astype(np.int64)[None].repeat(shape[0], 0))
+        else:
+            feeds[spec.name] = rng.standard_normal(shape, dtype=np.float32)
+        np.save(f"{out}/{name}.in.{spec.name}.npy", feeds[spec.name])
+    for oname, arr in net.run(feeds).items():
+        np.save(f"{out}/{name}.out.{oname}.npy", arr)
+    print(f"== arm: {name}: converted, x86 outputs saved", flush=True)
+PYEOF
+echo "== arm: zoo conversion (x86) took $(( $(date +%s) - t0 ))s"
+t0=$(date +%s)
+rtol=1e-4 atol=5e-5
+for name in mlp bert_tiny mobilenetv2 resnet18 resnet50; do
+  args=()
+  for f in "$MODELS/$name".in.*.npy; do
+    n="${f#"$MODELS/$name.in."}"
+    args+=(--input "${n%.npy}=$f")
+  done
+  for f in "$MODELS/$name".out.*.npy; do
+    n="${f#"$MODELS/$name.out."}"
+    args+=(--check-output "${n%.npy}=$f")
+  done
+  t1=$(date +%s)
+  if ! "$QEMU" -L /usr/aarch64-linux-gnu "$BUILD/lr_run" --model "$MODELS/$name.lrm" "${args[@]}" \
+       --rtol "$rtol" --atol "$atol" --iters 0; then
+    echo "== FAILED: arm: $name under qemu does not match the x86 outputs (rtol $rtol, atol $atol)" >&2
+    exit 1
+  fi
+  echo "== arm: $name under qemu matched in $(( $(date +%s) - t1 ))s"
+done
+echo "== arm: zoo models under qemu took $(( $(date +%s) - t0 ))s"
 echo "== arm: finished in $(( $(date +%s) - start ))s"

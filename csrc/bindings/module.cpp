@@ -11,6 +11,7 @@
 #include "fastrun/algo_cache.h"
 #include "fastrun/test_op.h"
 #include "graph/graph.h"
+#include "graph/lrm.h"
 #include "kernels/fma_peak.h"
 #include "kernels/isa.h"
 #include "kernels/sgemm.h"
@@ -334,7 +335,37 @@ PYBIND11_MODULE(_core, m) {
            })
       .def("add_output", &Graph::add_output)
       .def("has_var", [](const Graph& g, const std::string& n) { return g.find_var(n) >= 0; })
+      // ([(name, shape, dtype)] of the inputs, the same of the outputs): an .lrm file's IO.
+      .def("io",
+           [](const Graph& g) {
+             auto list = [&](const std::vector<int>& ids) {
+               py::list r;
+               for (int id : ids) {
+                 const Var& v = g.vars()[id];
+                 r.append(py::make_tuple(v.name, v.shape, dtype_name(v.dtype)));
+               }
+               return r;
+             };
+             return py::make_tuple(list(g.inputs()), list(g.outputs()));
+           })
       .def_property_readonly("num_oprs", [](const Graph& g) { return g.oprs().size(); });
+
+  // The native .lrm format (graph/lrm.h): (Graph, [(key, value)]) of a file;
+  // a graph and its metadata written to a file.
+  m.def("read_lrm", [](const std::string& path) {
+    LrmModel lm;
+    {
+      py::gil_scoped_release release;
+      lm = read_lrm_file(path);
+    }
+    py::list meta;  // bytes: the file's, not necessarily UTF-8
+    for (const auto& kv : lm.meta) meta.append(py::make_tuple(py::bytes(kv.first), py::bytes(kv.second)));
+    return py::make_tuple(lm.graph, meta);
+  });
+  m.def("write_lrm", [](const std::shared_ptr<Graph>& g, const std::string& path, const LrmMeta& meta) {
+    py::gil_scoped_release release;
+    write_lrm_file(path, *g, meta);
+  });
 
   py::class_<Network>(m, "Network")
       .def(py::init([](std::shared_ptr<Graph> g, const std::string& prefer_algo,

@@ -338,7 +338,8 @@ def load(model, input_shapes=None, *, algo=None, weight_preprocess=True, free_we
          fast_run_algo_policy=None, workspace_limit=None, progress=True, optimize=True, max_plans=None,
          disable_mem_opt=False, debug_fill_nan=False, sanity_check=False, const_shape=False, fake_first=False,
          record_comp_seq=0, threads=1, core_ids=None):
-    """Load an ONNX model (path, `zoo:NAME` or ModelProto) and compile it.
+    """Load an ONNX model (path, `zoo:NAME` or ModelProto) or an .lrm file
+    (`loadrun convert`; read by the core, no ONNX import) and compile it.
 
     input_shapes: {input name: shape} for symbolic dims (else a leading batch
     dim becomes 1; other symbolic dims wait for the first run's arrays).
@@ -387,7 +388,10 @@ def load(model, input_shapes=None, *, algo=None, weight_preprocess=True, free_we
     own inputs; distinct Networks run in parallel (run() releases the GIL).
     """
     check_algo(algo)
-    return Network(import_model(model), input_shapes, algo=algo, weight_preprocess=weight_preprocess,
+    from loadrun import lrm
+
+    imported = lrm.read(model)[0] if lrm.is_lrm(model) else import_model(model)
+    return Network(imported, input_shapes, algo=algo, weight_preprocess=weight_preprocess,
                    free_weights=free_weights,
                    progress=progress, fast_run=fast_run, full_run=full_run, reproducible=reproducible,
                    binary_equal_between_batch=binary_equal_between_batch,

@@ -1,6 +1,6 @@
 """`load_and_run MODEL [flags]`: load a model, compile it, time it.
 
-MODEL is an .onnx path or `zoo:NAME`. Flags follow MegEngine's load_and_run
+MODEL is an .onnx path, an .lrm file (`loadrun convert`) or `zoo:NAME`. Flags follow MegEngine's load_and_run
 (see argv.py for the accepted spellings). Output: the reference's lines on
 stdout (report.py); errors: one line `load_and_run: error: ...` on stderr,
 exit code 2 for a bad command line, 1 for a bad model, bad input data or a
@@ -38,9 +38,9 @@ def build_parser():
     import loadrun
 
     p = Parser(prog=PROG, usage=f"{PROG} MODEL [flags]",
-               description="Load a model (.onnx file or zoo:NAME) and benchmark it. Flags may be written "
+               description="Load a model (.onnx or .lrm file, or zoo:NAME) and benchmark it. Flags may be written "
                            "--name value, --name=value or -name value; '-' and '_' are interchangeable.")
-    p.add_argument("model", nargs="?", metavar="MODEL", help="an .onnx file, or zoo:NAME (loadrun zoo list)")
+    p.add_argument("model", nargs="?", metavar="MODEL", help="an .onnx or .lrm file, or zoo:NAME (loadrun zoo list)")
     p.add_argument("--version", action="version", version=version_line())
     for g in GROUPS:
         g.add_arguments(p)
@@ -118,19 +118,27 @@ def _run(opts, out, outputs, disp):
         print(line, file=out, flush=True)
 
     clock = time.perf_counter
+    from loadrun import lrm
+
     is_zoo = opts.model.startswith("zoo:")
     if is_zoo:  # generating a zoo model is not loading it
         proto = read_model(opts.model)
     t0 = clock()
-    if not is_zoo:
-        proto = read_model(opts.model)
-    imported = import_model(proto)
+    if lrm.is_lrm(opts.model):  # the native format: read by the core, no ONNX
+        imported, lrm_outputs = lrm.read(opts.model)
+        io = ([(s.name, [d if d >= 0 else (s.dim_names[i] or "?") for i, d in enumerate(s.shape)]
+                if s.rank_known else None, s.dtype) for s in imported.inputs], lrm_outputs)
+    else:
+        if not is_zoo:
+            proto = read_model(opts.model)
+        imported = import_model(proto)
+        io = None
     load_ms = (clock() - t0) * 1000.0
     say(report.load_line(load_ms))
     t_prep = clock()
 
     if opts.model_info:
-        for line in report.model_info_table(report.declared_rows(*declared_io(proto, imported))):
+        for line in report.model_info_table(report.declared_rows(*(io or declared_io(proto, imported)))):
             say(line)
 
     feeds = lr_inputs.parse_input_arg(opts.input, imported.inputs) if opts.input else {}

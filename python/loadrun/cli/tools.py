@@ -5,6 +5,7 @@
     loadrun zoo export NAME PATH     write a zoo model as an .onnx file
     loadrun cache show FILE          a fast-run cache as a table
     loadrun cache merge A B.. -o OUT merge fast-run caches into OUT
+    loadrun convert MODEL OUT.lrm    an .onnx model or zoo:NAME as an .lrm file
 """
 import sys
 
@@ -34,7 +35,25 @@ def build_parser():
     merge = csub.add_parser("merge", help="merge caches (later files win on the same algorithm)")
     merge.add_argument("inputs", nargs="+", metavar="FILE")
     merge.add_argument("-o", "--output", required=True, metavar="OUT")
+    conv = sub.add_parser("convert", help="write an .onnx model or zoo:NAME as an .lrm file (the core's format)")
+    conv.add_argument("model", metavar="MODEL")
+    conv.add_argument("output", metavar="OUT.lrm")
     return p
+
+
+def convert_command(model, output):
+    """The model as imported (no graph pass) into `output`; one line saying so."""
+    from loadrun import lrm
+    from loadrun.errors import InputError
+
+    if lrm.is_lrm(model):
+        raise InputError(f"{model} is an .lrm file already")
+    imported = lrm.convert(model, output)
+    import os
+
+    print(f"wrote {output}: {imported.graph.num_oprs} nodes, {len(imported.inputs)} inputs, "
+          f"{len(imported.outputs)} outputs, {os.path.getsize(output)} bytes")
+    return 0
 
 
 def _zoo():
@@ -209,7 +228,7 @@ def main(argv=None):
         if args.command is None or (args.command == "zoo" and args.zoo_command is None) or \
                 (args.command == "cache" and args.cache_command is None):
             raise UsageError("give a command: run, zoo list, zoo export NAME PATH, cache show FILE, "
-                             "cache merge A B -o OUT (--help for more)")
+                             "cache merge A B -o OUT, convert MODEL OUT.lrm (--help for more)")
     except UsageError as e:
         _error(e)
         return 2
@@ -220,6 +239,8 @@ def main(argv=None):
 
         return quiet_broken_pipe()
     try:
+        if args.command == "convert":
+            return convert_command(args.model, args.output)
         if args.command == "cache":
             if args.cache_command == "show":
                 return cache_show(args.file)
