@@ -16,7 +16,7 @@ import pytest
 
 import loadrun
 from loadrun import zoo
-from test_real_models import CASES, load_or_skip, make_input
+from test_real_models import CASES, input_shapes, load_or_skip, make_feeds
 from test_runtime import feeds as zoo_feeds
 
 ZOO = [n for n, _ in zoo.list_models()]
@@ -48,7 +48,7 @@ def test_zoo_model_threads_agree(name):
 def test_real_model_threads_agree(name):
     case = CASES[name]
     model = load_or_skip(case.file)
-    check_threads(model, {case.input: make_input(case)}, {case.input: list(case.shape)})
+    check_threads(model, make_feeds(case), input_shapes(case))
 
 
 def test_conv_net_uses_the_pool():
