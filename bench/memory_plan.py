@@ -3,7 +3,8 @@
 Per zoo model and public real model (the test cache, as bench/compare.py):
 - from `net.memory_info()`: planned activation arena, the lower bound (the
   largest sum of live tensor bytes over any step), the no-reuse total, the
-  workspace and the weights; ratios planned/lower-bound and planned/no-reuse.
+  workspace and the weights (as loaded / kept after preprocessing: originals
+  freed, prepared forms added); ratios planned/lower-bound and planned/no-reuse.
   These are byte counts: they do not depend on machine load.
 - a correctness check: outputs with the planner on and with
   disable_mem_opt=True must be identical (max abs difference printed).
@@ -93,19 +94,21 @@ def main():
     from compare import models
     from zoo_latency import cpu_model, feeds_for
 
-    names = args.models or [n for n, _ in zoo.list_models()]
+    zoo_names = [n for n, _ in zoo.list_models()]
+    names = args.models or zoo_names  # zoo and real model names (test_real_models.CASES) mix
+    real_only = [n for n in args.models if n not in zoo_names]
     tmp = tempfile.mkdtemp(prefix="loadrun-memplan-")
     print(f"machine: {cpu_model()}, {os.cpu_count()} logical cores; loadrun {loadrun.__version__}, "
           f"onnxruntime {ort.__version__}; {args.runs} runs per child process")
     print("MiB = 2^20 bytes. plan/lb = arena / lower bound; plan/nr = arena / no-reuse total; "
           "RSS: base -> after import -> peak")
     rows = []
-    for name, model, shapes in models(names, not args.no_real):
+    for name, model, shapes, given in models(names, not args.no_real, zoo_names, real_only):
         path = os.path.join(tmp, name + ".onnx")
         with open(path, "wb") as f:
             f.write(model.SerializeToString())
         net = loadrun.load(path, input_shapes=shapes)
-        feeds = feeds_for(net)
+        feeds = feeds_for(net, given)
         feeds_path = os.path.join(tmp, name + ".npz")
         np.savez(feeds_path, **feeds)
         m = net.memory_info()
@@ -119,14 +122,16 @@ def main():
         lr = measure_rss("loadrun", path, feeds_path, shp, args.runs)
         ox = measure_rss("ort", path, feeds_path, shp, args.runs)
         row = dict(model=name, arena=m["arena_bytes"], lb=m["lower_bound_bytes"], nr=m["no_reuse_bytes"],
-                   ws=m["workspace_bytes"], w=m["weight_bytes"], tensors=len(m["tensors"]), diff=diff,
+                   ws=m["workspace_bytes"], w=m["weight_bytes"],
+                   w_after=m["weight_bytes"] - m["freed_weight_bytes"] + m["prepared_weight_bytes"],
+                   tensors=len(m["tensors"]), diff=diff,
                    lr=lr, ort=ox)
         rows.append(row)
         print(json.dumps(row), flush=True)
 
     print()
     print("| model | arena MiB | lower bound MiB | no-reuse MiB | plan/lb | plan/nr | workspace MiB | "
-          "weights MiB | on-off max diff | loadrun RSS MiB base/import/peak | ORT RSS MiB base/import/peak | "
+          "weights MiB loaded/kept | on-off max diff | loadrun RSS MiB base/import/peak | ORT RSS MiB base/import/peak | "
           "peak loadrun/ORT |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
@@ -134,7 +139,8 @@ def main():
         nr = r["nr"] or 1
         fm = lambda d: "/".join(f"{d[k] / MiB:.0f}" for k in ("base", "import", "peak"))  # noqa: E731
         print(f"| {r['model']} | {r['arena'] / MiB:.2f} | {r['lb'] / MiB:.2f} | {r['nr'] / MiB:.2f} | "
-              f"{r['arena'] / lb:.3f} | {r['arena'] / nr:.3f} | {r['ws'] / MiB:.2f} | {r['w'] / MiB:.1f} | "
+              f"{r['arena'] / lb:.3f} | {r['arena'] / nr:.3f} | {r['ws'] / MiB:.2f} | "
+              f"{r['w'] / MiB:.1f}/{r['w_after'] / MiB:.1f} | "
               f"{r['diff']:.1e} | {fm(r['lr'])} | {fm(r['ort'])} | {r['lr']['peak'] / r['ort']['peak']:.2f} |")
 
 
