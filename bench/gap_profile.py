@@ -9,9 +9,11 @@ norm, pool, layout, other: ORT's fused nodes FusedConv / FusedMatMul /
 SkipLayerNormalization ... fall in the family of the kernel they run, as
 loadrun's fused Conv / FusedMatMul steps do), divided by the runs, and
 printed side by side with the difference: the family with the largest
-positive difference holds the gap. The last column is the whole run's
-median (loadrun's benchmark(), ORT's run() wall time), so the per-node sums
-can be checked against it (what is left is per-run overhead).
+positive difference holds the gap (ORT's node times are taken with its
+profiler on, which costs it a little per node). The heading gives each
+whole run's median (loadrun's benchmark(), ORT's run() wall time without
+the profiler), so the per-node sums can be checked against it (what is left
+is per-run overhead).
 
     python bench/gap_profile.py [--runs 30] [--no-real] [--top 3] [models...]
 """
@@ -74,16 +76,22 @@ def ort_profile(model, feeds, runs):
     so.intra_op_num_threads = 1
     so.inter_op_num_threads = 1
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # wall time from a session without the profiler (it adds per-node cost)
+    plain = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
+    for _ in range(2):
+        plain.run(None, feeds)
+    wall = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        plain.run(None, feeds)
+        wall.append((time.perf_counter() - t) * 1e3)
     so.enable_profiling = True
     so.profile_file_prefix = os.path.join(tempfile.mkdtemp(prefix="ort-prof-"), "p")
     sess = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
     for _ in range(2):
         sess.run(None, feeds)
-    wall = []
     for _ in range(runs):
-        t = time.perf_counter()
         sess.run(None, feeds)
-        wall.append((time.perf_counter() - t) * 1e3)
     path = sess.end_profiling()
     with open(path) as f:
         events = json.load(f)
