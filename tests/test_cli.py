@@ -129,13 +129,23 @@ def test_unknown_flag(capsys, model):
     assert code == 2 and "unknown flag --warmup" in err
 
 
-@pytest.mark.parametrize("flag", ["--enable-nchw32", "--enable_nchw32", "-enable-nchw32", "--range=100",
-                                  "--enable-chwn4", "--cuda", "--io_dump", "--check-var-value"])
+@pytest.mark.parametrize("flag", ["--layout-transform=cpu", "--layout_transform", "-layout-transform", "--range=100",
+                                  "--cuda", "--io_dump", "--check-var-value"])
 def test_not_supported_flag(capsys, model, flag):
     code, lines, err = run_cli(capsys, model, flag)
     assert code == 2 and lines == []
     name = "--" + flag.lstrip("-").split("=")[0].replace("_", "-")
     assert err == f"load_and_run: error: {name} is not supported yet by this version of loadrun\n"
+
+
+@pytest.mark.parametrize("flag", ["--enable-nchw32", "--enable_nchw4", "-enable-chwn4", "--enable-nchw64",
+                                  "--enable-nhwcd4"])
+def test_gpu_layout_flags_are_refused(capsys, model, flag):
+    code, lines, err = run_cli(capsys, model, flag)
+    assert code == 2 and lines == []
+    name = "--" + flag.lstrip("-").replace("_", "-")
+    assert err == (f"load_and_run: error: {name} is a GPU layout, not supported on this backend (CPU); "
+                   "the CPU layouts are --enable-nchw44 and --enable-nchw88\n")
 
 
 def test_not_supported_list_covers_the_spec_flags():

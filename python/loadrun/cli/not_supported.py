@@ -25,5 +25,13 @@ NOT_SUPPORTED = frozenset(
 )
 
 
+# Layouts of GPU backends (CUDA tensor cores, OpenCL images): loadrun's CPU
+# layouts are --enable-nchw44 and --enable-nchw88 (cli/options_layout.py).
+GPU_LAYOUTS = frozenset("--enable-nchw4 --enable-chwn4 --enable-nchw32 --enable-nchw64 --enable-nhwcd4".split())
+
+
 def not_supported_message(flag):
+    if flag in GPU_LAYOUTS:
+        return (f"{flag} is a GPU layout, not supported on this backend (CPU); "
+                "the CPU layouts are --enable-nchw44 and --enable-nchw88")
     return f"{flag} is not supported yet by this version of loadrun"
