@@ -36,6 +36,12 @@ std::shared_ptr<const Graph> fuse_matmul_bias(std::shared_ptr<const Graph> g);
 // one MultiHeadAttention node (fuse_attention.cpp).
 std::shared_ptr<const Graph> fuse_attention(std::shared_ptr<const Graph> g);
 
+// QLinearConv (2-D, group 1, constant weights and quantisation parameters)
+// into QLinearConvNCHW44 on the int8 NCHW44 layout, with ToNCHWc/FromNCHWc
+// only at the edges of converted chains (convert_layout_int8.cpp). Not part
+// of optimize_graph: --enable-nchw44-dot / load(layout="nchw44-dot") runs it.
+std::shared_ptr<const Graph> convert_nchw44_dot(std::shared_ptr<const Graph> g);
+
 // Every pass, in order.
 std::shared_ptr<const Graph> optimize_graph(std::shared_ptr<const Graph> g);
 
