@@ -36,6 +36,7 @@ KernelTable fill(IsaLevel level) {
     t.dwconv = {dwconv_plane_avx2, deinterleave_avx2, dwconv3x3_direct_avx2};
     t.winograd = {winograd_input_tiles_avx2, winograd_output_tiles_avx2};
     t.conv_small_ic = {conv_small_ic_avx2};
+    t.conv_int8_nchw44 = {conv_int8_nchw44_row_s8_avx2, conv_int8_nchw44_row_u8_avx2};
     t.convert = convert_avx2_impl();
     t.fma = {"avx2_fma", fma_loop_avx2, 12 * 16};
   }

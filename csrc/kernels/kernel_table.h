@@ -6,8 +6,8 @@
 //
 // Filling (kernel_table.cpp, fill()): every family starts from its portable
 // kernels, then each level overwrites what it has, lowest level first:
-//   avx2          sgemm, eltwise, dwconv, winograd, conv_small_ic, convert,
-//                 fma
+//   avx2          sgemm, eltwise, dwconv, winograd, conv_small_ic,
+//                 conv_int8_nchw44, convert, fma
 //   avx512        = avx2, with sgemm, the depthwise plane and the Winograd
 //                 transforms by the AVX-512F kernels (sgemm_avx512.cpp:
 //                 12x32 tiles; dwconv_avx512.cpp; winograd_avx512.cpp; 16
