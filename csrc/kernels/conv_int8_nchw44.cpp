@@ -1,6 +1,7 @@
 // The portable NCHW44 int8 direct convolution (conv_int8_nchw44.h): weight
-// packing for the dot-product layout and one output row of one output block
-// in plain C++, 32-bit wrapping sums as the dot-product instructions make.
+// packing for the dot-product layout (dense and depthwise) and one output
+// row of one output block in plain C++, 32-bit wrapping sums as the
+// dot-product instructions make.
 // It is the reference the ISA kernels are tested against and what the
 // levels without a dot product run.
 #include "kernels/conv_int8_nchw44.h"
@@ -36,6 +37,32 @@ void conv_int8_nchw44_pack(const uint8_t* w, bool is_signed, int64_t oc, int64_t
         const uint8_t v = b[j * kNchw44 * kNchw44 + li];
         s += is_signed ? static_cast<uint32_t>(static_cast<int32_t>(static_cast<int8_t>(v))) : v;
       }
+    sum_w[o] = static_cast<int32_t>(s);
+  }
+}
+
+int64_t conv_int8_nchw44_dw_packed_bytes(int64_t oc, int64_t kh, int64_t kw) {
+  return (oc + kNchw44 - 1) / kNchw44 * kh * kw * kNchw44 * kNchw44;
+}
+
+void conv_int8_nchw44_pack_dw(const uint8_t* w, bool is_signed, int64_t oc, int64_t kh, int64_t kw,
+                              uint8_t* wp, int32_t* sum_w) {
+  const int64_t ocb = (oc + kNchw44 - 1) / kNchw44, taps = kh * kw;
+  uint8_t* out = wp;
+  for (int64_t ob = 0; ob < ocb; ++ob)
+    for (int64_t t = 0; t < taps; ++t)
+      for (int64_t lo = 0; lo < kNchw44; ++lo)
+        for (int64_t li = 0; li < kNchw44; ++li) {
+          const int64_t o = ob * kNchw44 + lo;
+          *out++ = lo == li && o < oc ? w[o * taps + t] : 0;
+        }
+  if (!sum_w) return;
+  for (int64_t o = 0; o < oc; ++o) {
+    uint32_t s = 0;
+    for (int64_t t = 0; t < taps; ++t) {
+      const uint8_t v = w[o * taps + t];
+      s += is_signed ? static_cast<uint32_t>(static_cast<int32_t>(static_cast<int8_t>(v))) : v;
+    }
     sum_w[o] = static_cast<int32_t>(s);
   }
 }

@@ -44,6 +44,14 @@ inline int64_t conv_int8_nchw44_rows(int64_t oh, int64_t kh, int64_t sh, int64_t
 int64_t conv_int8_nchw44_packed_bytes(int64_t oc, int64_t ic, int64_t kh, int64_t kw);
 void conv_int8_nchw44_pack(const uint8_t* w, bool is_signed, int64_t oc, int64_t ic, int64_t kh,
                            int64_t kw, uint8_t* wp, int32_t* sum_w);
+// Depthwise (group = channels = oc, w: oc x 1 x kh x kw): per output block
+// one input block, the same row kernels over block-diagonal taps (lane l of
+// the output takes lane l of the input; the other 12 bytes are 0), so one
+// row call per block with icb = 1 and xp at the block's input plane.
+// Packed bytes: ocb * kh * kw * 16. sum_w as above.
+int64_t conv_int8_nchw44_dw_packed_bytes(int64_t oc, int64_t kh, int64_t kw);
+void conv_int8_nchw44_pack_dw(const uint8_t* w, bool is_signed, int64_t oc, int64_t kh, int64_t kw,
+                              uint8_t* wp, int32_t* sum_w);
 
 // One output row oy of one output block: acc[ox][lane] = sum over the
 // window and the icb input blocks of x'[icb][oy*sh + ky*dh][ox*sw + kx*dw][i]

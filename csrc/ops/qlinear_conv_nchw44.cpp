@@ -1,5 +1,6 @@
 // QLinearConvNCHW44 (domain "loadrun", made by passes/convert_layout_int8.cpp):
-// ONNX QLinearConv, 2-D, group 1, on an NCHW44 blocked input
+// ONNX QLinearConv, 2-D, group 1 or depthwise (group = channels, one
+// weight channel per output), on an NCHW44 blocked input
 // [N, ceil(IC/4), H, W, 4] (int8 or uint8; lanes of channels >= IC hold any
 // value and are never read as data), with QLinearConv's other inputs and
 // attributes (w the original [OC, IC, KH, KW] int8/uint8 weights, w_scale
@@ -23,8 +24,11 @@
 // w_zero_point is not 0); the last two terms are constant per output channel
 // and join B. Threads share the (output block, output row) pairs of an
 // image out. Cost: KH*KW*ceil(IC/4) 16-byte dot products per output pixel
-// and block (plus one block for S'), one copy of the input. Preprocess packs
-// the weights once (it replaces input 3).
+// and block (plus one block for S'), one copy of the input. Depthwise runs
+// the same kernel with one input block per output block and block-diagonal
+// weights (N = KH*KW; 4x the needed products, but no separate kernel), its
+// S' per lane beside each row. Preprocess packs the weights once (it
+// replaces input 3).
 #include <algorithm>
 #include <cstring>
 
@@ -48,6 +52,7 @@ size_t round64(size_t b) { return (b + 63) / 64 * 64; }
 
 struct Geo {
   int64_t n, ic, icb, oc, ocb, ih, iw, kh, kw, oh, ow, sh, sw, dh, dw, ph, pw;
+  bool depthwise;  // group = ic = oc, w: oc x 1 x kh x kw
 };
 
 struct QLinearConvNchw44Op final : Op {
@@ -62,13 +67,16 @@ struct QLinearConvNchw44Op final : Op {
              "QLinearConvNCHW44: input must be NCHW44 [N, C/4, H, W, 4], got ", shape_str(x));
     LR_CHECK(w.size() == 4, UnsupportedError,
              "QLinearConvNCHW44: only 2-D convolutions, weight is ", shape_str(w));
-    LR_CHECK(group == 1, UnsupportedError, "QLinearConvNCHW44: group ", group,
-             " (only group 1)");
-    LR_CHECK(x[1] == blocks(w[1]), ModelError, "QLinearConvNCHW44: input has ", x[1],
-             " channel blocks, weight's ", w[1], " input channels need ", blocks(w[1]));
+    const bool depthwise = group > 1 && w[1] == 1 && w[0] == group;
+    LR_CHECK(group == 1 || depthwise, UnsupportedError, "QLinearConvNCHW44: group ", group,
+             " with weight ", shape_str(w), " (only group 1 and depthwise)");
+    const int64_t ic = w[1] * group;
+    LR_CHECK(x[1] == blocks(ic), ModelError, "QLinearConvNCHW44: input has ", x[1],
+             " channel blocks, ", ic, " input channels need ", blocks(ic));
     Geo g;
+    g.depthwise = depthwise;
     g.n = x[0];
-    g.ic = w[1];
+    g.ic = ic;
     g.icb = x[1];
     g.oc = w[0];
     g.ocb = blocks(g.oc);
@@ -153,7 +161,8 @@ void naive(const QLinearConvNchw44Op& op, const KernCtx& ctx) {
           }
           const int64_t wz = wzp_of(wzp, oc);
           uint32_t acc = 0;
-          for (int64_t ic = 0; ic < g.ic; ++ic)
+          const int64_t ic0 = g.depthwise ? oc : 0, ic1 = g.depthwise ? oc + 1 : g.ic;
+          for (int64_t ic = ic0; ic < ic1; ++ic)
             for (int64_t ky = 0; ky < g.kh; ++ky)
               for (int64_t kx = 0; kx < g.kw; ++kx) {
                 int64_t iy = oy * g.sh - g.ph + ky * g.dh, ix = ox * g.sw - g.pw + kx * g.dw;
@@ -161,7 +170,7 @@ void naive(const QLinearConvNchw44Op& op, const KernCtx& ctx) {
                 int64_t xv =
                     x.get_i64((((n * g.icb + ic / kB) * g.ih + iy) * g.iw + ix) * kB + ic % kB) -
                     xzp;
-                int64_t wv = w.get_i64(((oc * g.ic + ic) * g.kh + ky) * g.kw + kx) - wz;
+                int64_t wv = w.get_i64(((oc * (ic1 - ic0) + ic - ic0) * g.kh + ky) * g.kw + kx) - wz;
                 acc += static_cast<uint32_t>(xv * wv);
               }
           if (bias) acc += static_cast<uint32_t>(bias[oc]);
@@ -172,8 +181,14 @@ void naive(const QLinearConvNchw44Op& op, const KernCtx& ctx) {
 const auto kNaive = naive_algo<QLinearConvNchw44Op>(naive);
 
 // ------------------------------------------------------------------ NCHW44_DOT
+int64_t packed_bytes(const Geo& g) {
+  return g.depthwise ? kernels::conv_int8_nchw44_dw_packed_bytes(g.oc, g.kh, g.kw)
+                     : kernels::conv_int8_nchw44_packed_bytes(g.oc, g.ic, g.kh, g.kw);
+}
+
 // Shared workspace, in order (each part 64-byte aligned): the padded copy
-// x' (icb x rows x ld x 4 bytes), S' (oh x ow int32), the folded bias, the
+// x' (icb x rows x ld x 4 bytes), S' (oh x ow int32; depthwise: none, each
+// block's S' is made beside its rows), the folded bias, the
 // w zero points (ocb*4 int32 each) and multipliers (ocb*4 float), all-ones
 // weights (one block), and, unprepared, the packed weights and their sums.
 struct Parts {
@@ -192,12 +207,12 @@ Parts parts(const Geo& g, bool prepared) {
     return at;
   };
   p.xp = take(static_cast<size_t>(g.icb * p.rows * p.ld * kB));
-  p.s = take(static_cast<size_t>(g.oh * g.ow) * 4);
+  p.s = take(g.depthwise ? 0 : static_cast<size_t>(g.oh * g.ow) * 4);
   p.bias = take(static_cast<size_t>(g.ocb * kB) * 4);
   p.wzp = take(static_cast<size_t>(g.ocb * kB) * 4);
   p.mult = take(static_cast<size_t>(g.ocb * kB) * 4);
-  p.ones = take(static_cast<size_t>(g.icb * g.kh * g.kw * kB * kB));
-  p.packed = prepared ? off : take(kernels::conv_int8_nchw44_packed_bytes(g.oc, g.ic, g.kh, g.kw));
+  p.ones = take(static_cast<size_t>((g.depthwise ? 1 : g.icb) * g.kh * g.kw * kB * kB));
+  p.packed = prepared ? off : take(static_cast<size_t>(packed_bytes(g)));
   p.sum_w = prepared ? off : take(static_cast<size_t>(g.oc) * 4);
   p.total = off;
   return p;
@@ -209,7 +224,7 @@ class Nchw44Dot final : public Algo {
   uint32_t attributes() const override { return REPRODUCIBLE; }
   size_t workspace(const Op& op, const InLayouts& in, const OutLayouts& out) const override {
     const Geo g = cast(op).geometry(in[0]->shape, in[3]->shape);
-    return static_cast<size_t>(g.ow * kB) * sizeof(int32_t);
+    return static_cast<size_t>(2 * g.ow * kB) * sizeof(int32_t);  // sums, and S' (depthwise)
   }
   size_t shared_workspace(const Op& op, const InLayouts& in, const OutLayouts& out,
                           bool prepared) const override {
@@ -219,17 +234,14 @@ class Nchw44Dot final : public Algo {
     return layout_key(in, 3);
   }
   // The packed weights followed by their per-channel sums (int32).
-  Prepared preprocess(const Op&, const InLayouts& in,
+  Prepared preprocess(const Op& op, const InLayouts& in,
                       const std::vector<const Tensor*>& values) const override {
     if (values.size() < 4 || !values[3]) return {};
-    const Shape& w = in[3]->shape;
-    if (w.size() != 4) return {};
-    const size_t packed = round64(kernels::conv_int8_nchw44_packed_bytes(w[0], w[1], w[2], w[3]));
-    const size_t bytes = packed + static_cast<size_t>(w[0]) * 4;
+    const Geo g = cast(op).geometry(in[0]->shape, in[3]->shape);
+    const size_t packed = round64(static_cast<size_t>(packed_bytes(g)));
+    const size_t bytes = packed + static_cast<size_t>(g.oc) * 4;
     std::shared_ptr<uint8_t> buf = alloc_aligned(bytes);
-    kernels::conv_int8_nchw44_pack(static_cast<const uint8_t*>(values[3]->raw()),
-                                   in[3]->dtype == DType::Int8, w[0], w[1], w[2], w[3], buf.get(),
-                                   reinterpret_cast<int32_t*>(buf.get() + packed));
+    pack(g, *values[3], buf.get(), reinterpret_cast<int32_t*>(buf.get() + packed));
     return {buf, bytes, 3};
   }
   void exec(const Op& op_base, const KernCtx& ctx) const override {
@@ -246,12 +258,9 @@ class Nchw44Dot final : public Algo {
     const int32_t* sum_w;
     if (ctx.prepared) {
       wp = static_cast<const uint8_t*>(ctx.prepared);
-      sum_w = reinterpret_cast<const int32_t*>(
-          wp + round64(kernels::conv_int8_nchw44_packed_bytes(g.oc, g.ic, g.kh, g.kw)));
+      sum_w = reinterpret_cast<const int32_t*>(wp + round64(static_cast<size_t>(packed_bytes(g))));
     } else {
-      kernels::conv_int8_nchw44_pack(static_cast<const uint8_t*>(wt.raw()), w_signed, g.oc, g.ic,
-                                     g.kh, g.kw, ws + p.packed,
-                                     reinterpret_cast<int32_t*>(ws + p.sum_w));
+      pack(g, wt, ws + p.packed, reinterpret_cast<int32_t*>(ws + p.sum_w));
       wp = ws + p.packed;
       sum_w = reinterpret_cast<const int32_t*>(ws + p.sum_w);
     }
@@ -261,7 +270,9 @@ class Nchw44Dot final : public Algo {
     const int64_t xzp = ctx.input(2).get_i64(0);
     const int64_t xoff = !flip ? 0 : (x_signed ? -128 : 128);
     const uint32_t d = static_cast<uint32_t>(xoff - xzp);
-    const uint32_t taps = static_cast<uint32_t>(g.icb * g.kh * g.kw * kB);
+    // Input blocks one output block reads, and taps per output channel.
+    const int64_t icb_read = g.depthwise ? 1 : g.icb;
+    const uint32_t taps = static_cast<uint32_t>(icb_read * g.kh * g.kw * (g.depthwise ? 1 : kB));
     const int32_t* b = ctx.has(8) ? ctx.input(8).ptr<int32_t>() : nullptr;
     int32_t* biasp = reinterpret_cast<int32_t*>(ws + p.bias);
     int32_t* wzp = reinterpret_cast<int32_t*>(ws + p.wzp);
@@ -275,11 +286,17 @@ class Nchw44Dot final : public Algo {
                                        d * static_cast<uint32_t>(sum_w[oc]) - taps * d * wz);
       mult[oc] = rq.multiplier(oc);
     }
+    // All-ones weights (depthwise: block-diagonal ones, so lane l sums lane l).
     uint8_t* ones = ws + p.ones;
-    std::memset(ones, 1, static_cast<size_t>(g.icb * g.kh * g.kw * kB * kB));
+    const int64_t ones_bytes = icb_read * g.kh * g.kw * kB * kB;
+    std::memset(ones, g.depthwise ? 0 : 1, static_cast<size_t>(ones_bytes));
+    if (g.depthwise)
+      for (int64_t t = 0; t < ones_bytes; t += kB * kB)
+        for (int64_t l = 0; l < kB; ++l) ones[t + l * kB + l] = 1;
     const auto& impl = kernels::kernel_table().conv_int8_nchw44;
     const kernels::ConvInt8Nchw44RowFn row = w_signed ? impl.row_s8 : impl.row_u8;
-    const kernels::ConvInt8Nchw44Geo kg{g.icb, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.ow, p.rows, p.ld};
+    const kernels::ConvInt8Nchw44Geo kg{icb_read, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.ow, p.rows, p.ld};
+    const int64_t plane = p.rows * p.ld * kB, wblock = icb_read * g.kh * g.kw * kB * kB;
     const uint8_t pad = static_cast<uint8_t>(static_cast<const uint8_t*>(ctx.input(2).raw())[0] ^ flip);
     const uint8_t pad_out = yzp_byte(ctx.input(7));
     uint8_t* xp = ws + p.xp;
@@ -306,7 +323,7 @@ class Nchw44Dot final : public Algo {
         }
       });
       // S', the window sums of x', when some w_zero_point needs them.
-      if (any_wzp)
+      if (any_wzp && !g.depthwise)
         parallel_for(ctx.comp_node, g.oh, [&](int64_t r0, int64_t r1, int tid) {
           int32_t* acc = static_cast<int32_t*>(ctx.thread_workspace(tid));
           for (int64_t oy = r0; oy < r1; ++oy) {
@@ -317,9 +334,12 @@ class Nchw44Dot final : public Algo {
       // (output block, output row) pairs over the threads.
       parallel_for(ctx.comp_node, g.ocb * g.oh, [&](int64_t i0, int64_t i1, int tid) {
         int32_t* acc = static_cast<int32_t*>(ctx.thread_workspace(tid));
+        int32_t* sacc = acc + g.ow * kB;  // depthwise S', per lane
         for (int64_t i = i0; i < i1; ++i) {
           const int64_t ob = i / g.oh, oy = i % g.oh;
-          row(kg, xp, wp + ob * g.icb * g.kh * g.kw * kB * kB, oy, acc);
+          const uint8_t* xblk = g.depthwise ? xp + ob * plane : xp;
+          row(kg, xblk, wp + ob * wblock, oy, acc);
+          if (any_wzp && g.depthwise) row(kg, xblk, ones, oy, sacc);
           uint8_t* out = y + (((n * g.ocb + ob) * g.oh + oy) * g.ow) * kB;
           for (int64_t l = 0; l < kB; ++l) {
             const int64_t oc = ob * kB + l;
@@ -330,10 +350,11 @@ class Nchw44Dot final : public Algo {
             const uint32_t bo = static_cast<uint32_t>(biasp[oc]);
             const uint32_t wz = static_cast<uint32_t>(wzp[oc]);
             const float m = mult[oc];
-            const int32_t* srow = s + oy * g.ow;
+            const int32_t* srow = g.depthwise ? sacc + l : s + oy * g.ow;
+            const int64_t sstep = g.depthwise ? kB : 1;
             for (int64_t ox = 0; ox < g.ow; ++ox) {
               uint32_t a = static_cast<uint32_t>(acc[ox * kB + l]) + bo;
-              if (any_wzp) a -= wz * static_cast<uint32_t>(srow[ox]);
+              if (any_wzp) a -= wz * static_cast<uint32_t>(srow[ox * sstep]);
               out[ox * kB + l] = rq.byte(static_cast<int32_t>(a), m);
             }
           }
@@ -343,6 +364,14 @@ class Nchw44Dot final : public Algo {
   }
 
  private:
+  static void pack(const Geo& g, const Tensor& w, uint8_t* wp, int32_t* sum_w) {
+    const uint8_t* wb = static_cast<const uint8_t*>(w.raw());
+    const bool sgn = w.dtype() == DType::Int8;
+    if (g.depthwise)
+      kernels::conv_int8_nchw44_pack_dw(wb, sgn, g.oc, g.kh, g.kw, wp, sum_w);
+    else
+      kernels::conv_int8_nchw44_pack(wb, sgn, g.oc, g.ic, g.kh, g.kw, wp, sum_w);
+  }
   static const QLinearConvNchw44Op& cast(const Op& op) {
     return static_cast<const QLinearConvNchw44Op&>(op);
   }

@@ -1,6 +1,6 @@
 // The int8 NCHW44 layout pass (--enable-nchw44-dot, load(layout=
 // "nchw44-dot")): every ONNX QLinearConv that QLinearConvNCHW44 can run
-// (2-D weights, group 1, constant int8/uint8 weights and constant
+// (2-D weights, group 1 or depthwise, constant int8/uint8 weights and constant
 // quantisation parameters and B) becomes a QLinearConvNCHW44 (domain
 // "loadrun", ops/qlinear_conv_nchw44.cpp) on the blocked layout
 // [N, ceil(C/4), H, W, 4], with a ToNCHWc (block 4) before it and a
@@ -70,7 +70,8 @@ class Converter {
     const Var& w = g_.vars()[n.inputs[3]];
     if (w.value.shape().size() != 4) return false;
     if (w.dtype != DType::Int8 && w.dtype != DType::Uint8) return false;
-    return n.attrs.get_int("group", 1) == 1;
+    const int64_t group = n.attrs.get_int("group", 1);
+    return group == 1 || (w.value.shape()[1] == 1 && group == w.value.shape()[0]);  // depthwise
   }
 
   // Whether converted conv output `vid` must also exist unblocked.

@@ -14,7 +14,8 @@
 //     preprocessed or not, 1 or 3 threads) against its NAIVE and against
 //     QLinearConv's NAIVE on the unblocked input: uint8 / int8 inputs and
 //     weights in all four pairings, zero points 0 and not 0, w_scale and
-//     w_zero_point per channel, B, pads, strides, dilation, channel counts
+//     w_zero_point per channel, B, pads, strides, dilation, group 1 and
+//     depthwise (6, 8, 11 channels), channel counts
 //     that are not multiples of 4, scales that saturate the output; the
 //     input's lanes past the real channels hold random bytes (they must not
 //     reach the output) and output lanes past OC must be y_zero_point.
@@ -145,6 +146,7 @@ struct OpCase {
   DType xt, wt, yt;
   bool zps, per_oc, bias;
   float y_scale;  // small: the output saturates
+  int64_t group = 1;  // or depthwise: ic = oc = group
 };
 
 // The graph: QLinearConv or QLinearConvNCHW44 on input x, output y.
@@ -162,6 +164,10 @@ std::shared_ptr<Graph> op_graph(const OpCase& c, bool blocked, const Shape& xsha
   a.set("pads", ints({c.pad, c.pad, c.pad, c.pad}));
   a.set("strides", ints({c.s, c.s}));
   a.set("dilations", ints({c.d, c.d}));
+  AttrValue grp;
+  grp.kind = AttrValue::kInt;
+  grp.i = c.group;
+  a.set("group", grp);
   if (blocked)
     g->add_opr("QLinearConvNCHW44", "loadrun", "conv", a, ins, {"y"});
   else
@@ -184,7 +190,7 @@ void op_case(const OpCase& c) {
   for (int64_t i = 0; i < q; ++i) ws[i] = 0.002f + 0.001f * float(rnd() % 16);
   std::vector<Tensor> params{f32({}, {0.05f}),
                              bytes_tensor({}, c.xt, false, c.zps ? 0x93 : 0),
-                             bytes_tensor({c.oc, c.ic, c.k, c.k}, c.wt, true),
+                             bytes_tensor({c.oc, c.ic / c.group, c.k, c.k}, c.wt, true),
                              f32(c.per_oc ? Shape{c.oc} : Shape{}, ws),
                              bytes_tensor(c.per_oc ? Shape{c.oc} : Shape{}, c.wt, c.zps),
                              f32({}, {c.y_scale}),
@@ -251,6 +257,10 @@ void ops_all() {
       op_case({1, 8, 4, 6, 6, 1, 1, 1, 0, xt, wt, yt, zps, true, false, 0.7f});
       op_case({1, 13, 5, 9, 10, 3, 1, 2, 2, xt, wt, yt, zps, false, true, 0.6f});
       op_case({1, 4, 7, 5, 17, 5, 1, 1, 2, xt, wt, yt, zps, true, true, 0.02f});  // saturates
+      // depthwise
+      op_case({2, 6, 6, 9, 10, 3, 1, 1, 1, xt, wt, yt, zps, zps, true, 0.05f, 6});
+      op_case({1, 11, 11, 8, 7, 3, 2, 1, 1, xt, wt, yt, zps, !zps, !zps, 0.08f, 11});
+      op_case({1, 8, 8, 6, 9, 5, 1, 2, 3, xt, wt, yt, zps, true, false, 0.1f, 8});
     }
   std::printf("op at %s checked\n", isa_level_name());
 }
