@@ -170,7 +170,8 @@ void naive(const QLinearConvNchw44Op& op, const KernCtx& ctx) {
                 int64_t xv =
                     x.get_i64((((n * g.icb + ic / kB) * g.ih + iy) * g.iw + ix) * kB + ic % kB) -
                     xzp;
-                int64_t wv = w.get_i64(((oc * (ic1 - ic0) + ic - ic0) * g.kh + ky) * g.kw + kx) - wz;
+                const int64_t wrow = g.depthwise ? oc : oc * g.ic + ic;  // w is [OC, IC/group, ...]
+                int64_t wv = w.get_i64((wrow * g.kh + ky) * g.kw + kx) - wz;
                 acc += static_cast<uint32_t>(xv * wv);
               }
           if (bias) acc += static_cast<uint32_t>(bias[oc]);
@@ -295,9 +296,11 @@ class Nchw44Dot final : public Algo {
         for (int64_t l = 0; l < kB; ++l) ones[t + l * kB + l] = 1;
     const auto& impl = kernels::kernel_table().conv_int8_nchw44;
     const kernels::ConvInt8Nchw44RowFn row = w_signed ? impl.row_s8 : impl.row_u8;
-    const kernels::ConvInt8Nchw44Geo kg{icb_read, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.ow, p.rows, p.ld};
+    const kernels::ConvInt8Nchw44Geo kg{icb_read, g.kh, g.kw, g.sh, g.sw,
+                                        g.dh, g.dw, g.ow, p.rows, p.ld};
     const int64_t plane = p.rows * p.ld * kB, wblock = icb_read * g.kh * g.kw * kB * kB;
-    const uint8_t pad = static_cast<uint8_t>(static_cast<const uint8_t*>(ctx.input(2).raw())[0] ^ flip);
+    const uint8_t xzp_byte = static_cast<const uint8_t*>(ctx.input(2).raw())[0];
+    const uint8_t pad = static_cast<uint8_t>(xzp_byte ^ flip);
     const uint8_t pad_out = yzp_byte(ctx.input(7));
     uint8_t* xp = ws + p.xp;
     int32_t* s = reinterpret_cast<int32_t*>(ws + p.s);

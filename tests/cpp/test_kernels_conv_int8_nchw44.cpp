@@ -207,10 +207,13 @@ void op_case(const OpCase& c) {
   Tensor naive = Network(gb, naive_opt).run({xb}).at(0);
   const int64_t oh = ref.shape()[2], ow = ref.shape()[3];
   const uint8_t yzp = static_cast<const uint8_t*>(params[6].raw())[0];
-  char what[160];
-  std::snprintf(what, sizeof what, "n %lld ic %lld oc %lld %lldx%lld k %lld s %lld d %lld pad %lld %s x %s -> %s%s%s%s",
-                (long long)c.n, (long long)c.ic, (long long)c.oc, (long long)c.h, (long long)c.w,
-                (long long)c.k, (long long)c.s, (long long)c.d, (long long)c.pad,
+  char what[200];
+  std::snprintf(what, sizeof what,
+                "n %lld ic %lld oc %lld group %lld %lldx%lld k %lld s %lld d %lld pad %lld "
+                "%s x %s -> %s%s%s%s",
+                (long long)c.n, (long long)c.ic, (long long)c.oc, (long long)c.group,
+                (long long)c.h, (long long)c.w, (long long)c.k, (long long)c.s, (long long)c.d,
+                (long long)c.pad,
                 dtype_name(c.xt), dtype_name(c.wt), dtype_name(c.yt), c.zps ? " zp" : "",
                 c.per_oc ? " per-oc" : "", c.bias ? " B" : "");
   // NAIVE of the blocked op = QLinearConv's NAIVE, padded lanes y_zero_point.
