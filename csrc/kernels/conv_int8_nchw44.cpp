@@ -95,12 +95,16 @@ void row_portable(const ConvInt8Nchw44Geo& g, const uint8_t* xp, const uint8_t* 
 }  // namespace
 
 void conv_int8_nchw44_row_s8_portable(const ConvInt8Nchw44Geo& g, const uint8_t* xp,
-                                      const uint8_t* wblock, int64_t oy, int32_t* acc) {
-  row_portable<int8_t>(g, xp, wblock, oy, acc);
+                                      const uint8_t* wblock, int nb, int64_t oy, int32_t* acc) {
+  for (int b = 0; b < nb; ++b)
+    row_portable<int8_t>(g, xp, wblock + b * g.icb * g.kh * g.kw * kNchw44 * kNchw44, oy,
+                         acc + b * g.ow * kNchw44);
 }
 void conv_int8_nchw44_row_u8_portable(const ConvInt8Nchw44Geo& g, const uint8_t* xp,
-                                      const uint8_t* wblock, int64_t oy, int32_t* acc) {
-  row_portable<uint8_t>(g, xp, wblock, oy, acc);
+                                      const uint8_t* wblock, int nb, int64_t oy, int32_t* acc) {
+  for (int b = 0; b < nb; ++b)
+    row_portable<uint8_t>(g, xp, wblock + b * g.icb * g.kh * g.kw * kNchw44 * kNchw44, oy,
+                          acc + b * g.ow * kNchw44);
 }
 
 }  // namespace kernels

@@ -21,6 +21,7 @@ namespace loadrun {
 namespace kernels {
 
 constexpr int kNchw44 = 4;
+constexpr int kNchw44MaxBlocks = 2;  // output blocks one row call computes
 
 struct ConvInt8Nchw44Geo {
   int64_t icb;       // input channel blocks
@@ -53,12 +54,14 @@ int64_t conv_int8_nchw44_dw_packed_bytes(int64_t oc, int64_t kh, int64_t kw);
 void conv_int8_nchw44_pack_dw(const uint8_t* w, bool is_signed, int64_t oc, int64_t kh, int64_t kw,
                               uint8_t* wp, int32_t* sum_w);
 
-// One output row oy of one output block: acc[ox][lane] = sum over the
-// window and the icb input blocks of x'[icb][oy*sh + ky*dh][ox*sw + kx*dw][i]
-// * wblock[icb][ky][kx][lane][i], wrapping. wblock: the block's packed
-// weights (wp + ocb * icb * kh * kw * 16). s8: both signed, u8: unsigned.
+// One output row oy of nb (1 or 2) consecutive output blocks:
+// acc[b][ox][lane] = sum over the window and the icb input blocks of
+// x'[icb][oy*sh + ky*dh][ox*sw + kx*dw][i] * wblock_b[icb][ky][kx][lane][i],
+// wrapping; wblock: the first block's packed weights (wp + ocb * icb * kh *
+// kw * 16), the second's follow; acc[b] at acc + b * ow * 4. Two blocks
+// share each input load. s8: both signed, u8: unsigned.
 using ConvInt8Nchw44RowFn = void (*)(const ConvInt8Nchw44Geo& g, const uint8_t* xp,
-                                     const uint8_t* wblock, int64_t oy, int32_t* acc);
+                                     const uint8_t* wblock, int nb, int64_t oy, int32_t* acc);
 
 // The kernels of one ISA level (kernel_table.h picks them).
 struct ConvInt8Nchw44Impl {
@@ -67,19 +70,19 @@ struct ConvInt8Nchw44Impl {
 };
 
 void conv_int8_nchw44_row_s8_portable(const ConvInt8Nchw44Geo& g, const uint8_t* xp,
-                                      const uint8_t* wblock, int64_t oy, int32_t* acc);
+                                      const uint8_t* wblock, int nb, int64_t oy, int32_t* acc);
 void conv_int8_nchw44_row_u8_portable(const ConvInt8Nchw44Geo& g, const uint8_t* xp,
-                                      const uint8_t* wblock, int64_t oy, int32_t* acc);
+                                      const uint8_t* wblock, int nb, int64_t oy, int32_t* acc);
 // conv_int8_nchw44_dotprod.cpp (aarch64, -march=armv8.2-a+dotprod)
 void conv_int8_nchw44_row_s8_dotprod(const ConvInt8Nchw44Geo& g, const uint8_t* xp,
-                                     const uint8_t* wblock, int64_t oy, int32_t* acc);
+                                     const uint8_t* wblock, int nb, int64_t oy, int32_t* acc);
 void conv_int8_nchw44_row_u8_dotprod(const ConvInt8Nchw44Geo& g, const uint8_t* xp,
-                                     const uint8_t* wblock, int64_t oy, int32_t* acc);
+                                     const uint8_t* wblock, int nb, int64_t oy, int32_t* acc);
 // conv_int8_nchw44_avx2.cpp (x86-64: widened to 16 bits, vpmaddwd; exact)
 void conv_int8_nchw44_row_s8_avx2(const ConvInt8Nchw44Geo& g, const uint8_t* xp,
-                                  const uint8_t* wblock, int64_t oy, int32_t* acc);
+                                  const uint8_t* wblock, int nb, int64_t oy, int32_t* acc);
 void conv_int8_nchw44_row_u8_avx2(const ConvInt8Nchw44Geo& g, const uint8_t* xp,
-                                  const uint8_t* wblock, int64_t oy, int32_t* acc);
+                                  const uint8_t* wblock, int nb, int64_t oy, int32_t* acc);
 
 }  // namespace kernels
 }  // namespace loadrun

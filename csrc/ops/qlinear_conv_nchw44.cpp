@@ -22,8 +22,8 @@
 // (exact in wrapping 32-bit arithmetic), where S' is the window sum of x'
 // (computed by the same kernel against all-ones weights, only when some
 // w_zero_point is not 0); the last two terms are constant per output channel
-// and join B. Threads share the (output block, output row) pairs of an
-// image out. Cost: KH*KW*ceil(IC/4) 16-byte dot products per output pixel
+// and join B. Threads share the (pair of output blocks, output row) items
+// of an image out (a pair shares each input load). Cost: KH*KW*ceil(IC/4) 16-byte dot products per output pixel
 // and block (plus one block for S'), one copy of the input. Depthwise runs
 // the same kernel with one input block per output block and block-diagonal
 // weights (N = KH*KW; 4x the needed products, but no separate kernel), its
@@ -225,7 +225,8 @@ class Nchw44Dot final : public Algo {
   uint32_t attributes() const override { return REPRODUCIBLE; }
   size_t workspace(const Op& op, const InLayouts& in, const OutLayouts& out) const override {
     const Geo g = cast(op).geometry(in[0]->shape, in[3]->shape);
-    return static_cast<size_t>(2 * g.ow * kB) * sizeof(int32_t);  // sums, and S' (depthwise)
+    // Sums of up to 2 blocks (depthwise: 1 block, and its S').
+    return static_cast<size_t>(2 * g.ow * kB) * sizeof(int32_t);
   }
   size_t shared_workspace(const Op& op, const InLayouts& in, const OutLayouts& out,
                           bool prepared) const override {
@@ -330,19 +331,25 @@ class Nchw44Dot final : public Algo {
         parallel_for(ctx.comp_node, g.oh, [&](int64_t r0, int64_t r1, int tid) {
           int32_t* acc = static_cast<int32_t*>(ctx.thread_workspace(tid));
           for (int64_t oy = r0; oy < r1; ++oy) {
-            row(kg, xp, ones, oy, acc);
+            row(kg, xp, ones, 1, oy, acc);
             for (int64_t ox = 0; ox < g.ow; ++ox) s[oy * g.ow + ox] = acc[ox * kB];
           }
         }, grain);
-      // (output block, output row) pairs over the threads.
-      parallel_for(ctx.comp_node, g.ocb * g.oh, [&](int64_t i0, int64_t i1, int tid) {
-        int32_t* acc = static_cast<int32_t*>(ctx.thread_workspace(tid));
-        int32_t* sacc = acc + g.ow * kB;  // depthwise S', per lane
+      // (output block pair, output row) items over the threads; depthwise
+      // blocks read different input blocks, so go one at a time.
+      const int64_t per = g.depthwise ? 1 : kernels::kNchw44MaxBlocks;
+      const int64_t groups = (g.ocb + per - 1) / per;
+      parallel_for(ctx.comp_node, groups * g.oh, [&](int64_t i0, int64_t i1, int tid) {
+        int32_t* acc0 = static_cast<int32_t*>(ctx.thread_workspace(tid));
+        int32_t* sacc = acc0 + g.ow * kB;  // depthwise S', per lane
         for (int64_t i = i0; i < i1; ++i) {
-          const int64_t ob = i / g.oh, oy = i % g.oh;
-          const uint8_t* xblk = g.depthwise ? xp + ob * plane : xp;
-          row(kg, xblk, wp + ob * wblock, oy, acc);
-          if (any_wzp && g.depthwise) row(kg, xblk, ones, oy, sacc);
+          const int64_t ob0 = i / g.oh * per, oy = i % g.oh;
+          const int nb = static_cast<int>(std::min(per, g.ocb - ob0));
+          const uint8_t* xblk = g.depthwise ? xp + ob0 * plane : xp;
+          row(kg, xblk, wp + ob0 * wblock, nb, oy, acc0);
+          if (any_wzp && g.depthwise) row(kg, xblk, ones, 1, oy, sacc);
+          for (int64_t ob = ob0; ob < ob0 + nb; ++ob) {
+          const int32_t* acc = acc0 + (ob - ob0) * g.ow * kB;
           uint8_t* out = y + (((n * g.ocb + ob) * g.oh + oy) * g.ow) * kB;
           for (int64_t l = 0; l < kB; ++l) {
             const int64_t oc = ob * kB + l;
@@ -361,8 +368,9 @@ class Nchw44Dot final : public Algo {
               out[ox * kB + l] = rq.byte(static_cast<int32_t>(a), m);
             }
           }
+          }
         }
-      }, grain);
+      }, std::max<int64_t>(1, grain / per));
     }
   }
 

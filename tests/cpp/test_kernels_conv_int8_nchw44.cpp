@@ -6,7 +6,8 @@
 //     scalar sum over the OIHW weights: input channels 1, 3, 4, 5, 8, 13
 //     (partial last blocks), output channels 1, 4, 6, 9, 3x3 / 1x1 / 2x5
 //     kernels, strides 1 and 2, dilation 1 and 2, output widths around the
-//     8- and 4-pixel tiles (1, 3, 4, 7, 8, 9, 17); inputs cover the whole
+//     8- and 4-pixel tiles (1, 3, 4, 7, 8, 9, 17), one output block per
+//     call and two (the odd one out alone); inputs cover the whole
 //     byte range (0, 127, 128, 255 and random), and the accumulator buffer
 //     is pre-filled with a sentinel (every lane must be written). The
 //     packing's per-channel sums are checked too.
@@ -73,11 +74,17 @@ void kernel_case(const KernelTable& t, int64_t ic, int64_t oc, int64_t kh, int64
     if (sum_w[o] != int32_t(s_ref)) fail(isa_level_name(t.level), "packed weight sums");
   }
   const ConvInt8Nchw44RowFn fn = sgn ? t.conv_int8_nchw44.row_s8 : t.conv_int8_nchw44.row_u8;
-  std::vector<int32_t> acc(ow * 4 + 4);
-  for (int64_t ob = 0; ob < ocb; ++ob)
+  std::vector<int32_t> accs(2 * ow * 4 + 4);
+  // Blocks one at a time, then in pairs (the last alone when ocb is odd).
+  for (int per : {1, 2})
+  for (int64_t ob0 = 0; ob0 < ocb; ob0 += per)
     for (int64_t oy = 0; oy < oh; ++oy) {
-      std::fill(acc.begin(), acc.end(), 0x5a5a5a5a);
-      fn(g, xp.data(), wp.data() + ob * icb * kh * kw * 16, oy, acc.data());
+      const int nb = static_cast<int>(std::min<int64_t>(per, ocb - ob0));
+      std::fill(accs.begin(), accs.end(), 0x5a5a5a5a);
+      fn(g, xp.data(), wp.data() + ob0 * icb * kh * kw * 16, nb, oy, accs.data());
+      if (accs[nb * ow * 4] != 0x5a5a5a5a) fail(isa_level_name(t.level), "wrote past the row");
+      for (int64_t ob = ob0; ob < ob0 + nb; ++ob) {
+      const int32_t* acc = accs.data() + (ob - ob0) * ow * 4;
       for (int64_t ox = 0; ox < ow; ++ox)
         for (int64_t l = 0; l < 4; ++l) {
           const int64_t o = ob * 4 + l;
@@ -102,7 +109,7 @@ void kernel_case(const KernelTable& t, int64_t ic, int64_t oc, int64_t kh, int64
             return;
           }
         }
-      if (acc[ow * 4] != 0x5a5a5a5a) fail(isa_level_name(t.level), "wrote past the row");
+      }
     }
 }
 
