@@ -6,6 +6,7 @@
 // nothing to do returns its argument.
 #pragma once
 #include <memory>
+#include <string>
 
 #include "graph/graph.h"
 
@@ -36,8 +37,18 @@ std::shared_ptr<const Graph> fuse_matmul_bias(std::shared_ptr<const Graph> g);
 // one MultiHeadAttention node (fuse_attention.cpp).
 std::shared_ptr<const Graph> fuse_attention(std::shared_ptr<const Graph> g);
 
-// QLinearConv (2-D, group 1, constant weights and quantisation parameters)
-// into QLinearConvNCHW44 on the int8 NCHW44 layout, with ToNCHWc/FromNCHWc
+// The conv trunk into the channel-blocked layout of block 4 (NCHW44) or 8
+// (NCHW88) (convert_layout.cpp); not part of optimize_graph: the network
+// applies it when NetworkOptions::layout asks.
+std::shared_ptr<const Graph> convert_layout_nchwc(std::shared_ptr<const Graph> g, int64_t block);
+
+// The layout conversion NetworkOptions::layout names: "" (none), "nchw44",
+// "nchw88"; UnsupportedError for another name.
+std::shared_ptr<const Graph> convert_layout(std::shared_ptr<const Graph> g,
+                                            const std::string& layout);
+
+// QLinearConv (2-D, group 1 or depthwise, constant weights and quantisation
+// parameters) into QLinearConvNCHW44 on the int8 NCHW44 layout, with ToNCHWc/FromNCHWc
 // only at the edges of converted chains (convert_layout_int8.cpp). Not part
 // of optimize_graph: --enable-nchw44-dot / load(layout="nchw44-dot") runs it.
 std::shared_ptr<const Graph> convert_nchw44_dot(std::shared_ptr<const Graph> g);
