@@ -16,6 +16,7 @@
 #include "kernels/isa.h"
 #include "kernels/sgemm.h"
 #include "kernels/sgemm_bench.h"
+#include "passes/passes.h"
 #include "runtime/dispatch_observer.h"
 #include "runtime/step_timer.h"
 #include "runtime/network.h"
@@ -352,6 +353,10 @@ PYBIND11_MODULE(_core, m) {
 
   // The native .lrm format (graph/lrm.h): (Graph, [(key, value)]) of a file;
   // a graph and its metadata written to a file.
+  // The int8 NCHW44 layout pass (passes/passes.h), for load(layout="nchw44-dot").
+  m.def("convert_nchw44_dot", [](const std::shared_ptr<Graph>& g) {
+    return std::const_pointer_cast<Graph>(convert_nchw44_dot(g));
+  });
   m.def("read_lrm", [](const std::string& path) {
     LrmModel lm;
     {

@@ -25,6 +25,7 @@ KernelTable fill(IsaLevel level) {
   t.dwconv = {dwconv_plane_portable, deinterleave_portable};
   t.winograd = {winograd_input_tiles_portable, winograd_output_tiles_portable};
   t.conv_small_ic = {conv_small_ic_portable};
+  t.conv_int8_nchw44 = {conv_int8_nchw44_row_s8_portable, conv_int8_nchw44_row_u8_portable};
   t.convert = convert_portable_impl();
   t.fma = {"scalar", fma_loop_portable, 8 * 2};
 #ifdef LOADRUN_X86_KERNELS
@@ -35,6 +36,7 @@ KernelTable fill(IsaLevel level) {
     t.dwconv = {dwconv_plane_avx2, deinterleave_avx2, dwconv3x3_direct_avx2};
     t.winograd = {winograd_input_tiles_avx2, winograd_output_tiles_avx2};
     t.conv_small_ic = {conv_small_ic_avx2};
+    t.conv_int8_nchw44 = {conv_int8_nchw44_row_s8_avx2, conv_int8_nchw44_row_u8_avx2};
     t.convert = convert_avx2_impl();
     t.fma = {"avx2_fma", fma_loop_avx2, 12 * 16};
   }
@@ -54,9 +56,8 @@ KernelTable fill(IsaLevel level) {
   }
 #endif
 #ifdef LOADRUN_ARM64_KERNELS
-  // kNeonDotprod runs the neon kernels (the dot product only speeds up int8
-  // kernels, which do not exist yet); a dotprod kernel would overwrite its
-  // member here under `if (level == IsaLevel::kNeonDotprod)`.
+  // kNeonDotprod runs the neon kernels, with the int8 kernels that use the
+  // dot product in place.
   if (level == IsaLevel::kNeon || level == IsaLevel::kNeonDotprod) {
     t.kernels = IsaLevel::kNeon;
     t.sgemm = sgemm_neon_impl();
@@ -65,6 +66,8 @@ KernelTable fill(IsaLevel level) {
     t.winograd = {winograd_input_tiles_neon, winograd_output_tiles_neon};
     t.conv_small_ic = {conv_small_ic_neon};
   }
+  if (level == IsaLevel::kNeonDotprod)
+    t.conv_int8_nchw44 = {conv_int8_nchw44_row_s8_dotprod, conv_int8_nchw44_row_u8_dotprod};
 #endif
   return t;
 }

@@ -18,6 +18,7 @@
 #include <cmath>
 
 #include "ops/common.h"
+#include "ops/qlinear_requant.h"
 #include "ops/spatial.h"
 
 namespace loadrun {
@@ -189,25 +190,16 @@ struct QLinearConvOp final : Op {
 void qlinear_conv_naive(const QLinearConvOp& op, const KernCtx& ctx) {
   const Tensor& x = ctx.input(0);
   const Tensor& w = ctx.input(3);
-  const Tensor& ws = ctx.input(4);
   Tensor& y = ctx.output(0);
   ConvGeo g = conv_geometry("QLinearConv", op.sp, op.group, x.shape(), w.shape());
-  const float xs = ctx.input(1).ptr<float>()[0], ys = ctx.input(6).ptr<float>()[0];
+  const QLinearRequant rq(ctx.input(1), ctx.input(4), ctx.input(6), ctx.input(7));
   const int64_t xzp = ctx.input(2).get_i64(0);
-  const double yzp = static_cast<double>(ctx.input(7).get_i64(0));
   const int32_t* bias = ctx.has(8) ? ctx.input(8).ptr<int32_t>() : nullptr;
-  const double lo = y.dtype() == DType::Int8 ? -128 : 0, hi = y.dtype() == DType::Int8 ? 127 : 255;
   const int64_t out_sz = shape_numel(g.out);
+  uint8_t* yb = static_cast<uint8_t*>(y.raw());
   int_conv(g, x, w, xzp, &ctx.input(5), [&](int64_t n, int64_t oc, int64_t o, int32_t acc) {
     if (bias) acc = static_cast<int32_t>(static_cast<uint32_t>(acc) + static_cast<uint32_t>(bias[oc]));
-    float mult = xs * ws.ptr<float>()[ws.numel() == 1 ? 0 : oc] / ys;
-    double v = std::clamp(std::nearbyint(static_cast<double>(acc) * mult + yzp), lo, hi);
-    int64_t i = (n * g.oc + oc) * out_sz + o;
-    if (y.dtype() == DType::Int8) {
-      y.ptr<int8_t>()[i] = static_cast<int8_t>(v);
-    } else {
-      y.ptr<uint8_t>()[i] = static_cast<uint8_t>(v);
-    }
+    yb[(n * g.oc + oc) * out_sz + o] = rq.byte(acc, rq.multiplier(oc));
   });
 }
 

@@ -47,6 +47,12 @@ std::shared_ptr<const Graph> convert_layout_nchwc(std::shared_ptr<const Graph> g
 std::shared_ptr<const Graph> convert_layout(std::shared_ptr<const Graph> g,
                                             const std::string& layout);
 
+// QLinearConv (2-D, group 1 or depthwise, constant weights and quantisation
+// parameters) into QLinearConvNCHW44 on the int8 NCHW44 layout, with ToNCHWc/FromNCHWc
+// only at the edges of converted chains (convert_layout_int8.cpp). Not part
+// of optimize_graph: --enable-nchw44-dot / load(layout="nchw44-dot") runs it.
+std::shared_ptr<const Graph> convert_nchw44_dot(std::shared_ptr<const Graph> g);
+
 // Every pass, in order.
 std::shared_ptr<const Graph> optimize_graph(std::shared_ptr<const Graph> g);
 
