@@ -163,7 +163,7 @@ def test_not_supported_list_covers_the_spec_flags():
                  "--weight-preprocess", "--disable-mem-opt", "--get-static-mem-info", "--record-comp-seq",
                  "--record-comp-seq2", "--fake-first", "--const-shape", "--no-sanity-check",
                  "--cpu", "--cpu-default", "--multithread", "--multithread-default", "--multi-thread-core-ids",
-                 "--thread", "--check-dispatch", "--enable-nchw44", "--enable-nchw88"]:
+                 "--thread", "--check-dispatch", "--enable-nchw44", "--enable-nchw88", "--enable-nchw44-dot"]:
         assert name not in not_supported.NOT_SUPPORTED
 
 

@@ -8,7 +8,7 @@ Integer results are compared exactly, never against ONNX Runtime's kernels:
     auto_pad, group 1 and depthwise, channel counts that are not multiples of 4, an output that
     saturates; the input's lanes past the real channels hold random bytes
     and the output's lanes past OC must be y_zero_point;
-  - the pass (_core.convert_nchw44_dot) on small QLinearConv graphs built
+  - the pass (load(layout="nchw44-dot")) on small QLinearConv graphs built
     with onnx.helper: a chain stays blocked between converted convs (one
     ToNCHWc, FromNCHWc only where a graph output or another op reads), a
     depthwise conv is converted too, a var
@@ -16,16 +16,12 @@ Integer results are compared exactly, never against ONNX Runtime's kernels:
     output names are unchanged, and the outputs are bit-identical to the
     unconverted graph's.
 """
-import dataclasses
 
 import numpy as np
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 import loadrun
-from loadrun import _core
-from loadrun.network import Network
-from loadrun.onnx.importer import import_model
 
 rng = np.random.default_rng(44)
 U8, S8 = np.uint8, np.int8
@@ -155,9 +151,7 @@ def graph_model(nodes_inits, x_shape, outputs):
 
 
 def run_converted(model, feeds, **kw):
-    imp = import_model(model)
-    imp = dataclasses.replace(imp, graph=_core.convert_nchw44_dot(imp.graph))
-    net = Network(imp, **kw)
+    net = loadrun.load(model, layout="nchw44-dot", **kw)
     return net.run(feeds), net.steps()
 
 
@@ -197,5 +191,5 @@ def test_pass_chain_bit_identical():
 def test_pass_leaves_other_graphs_alone():
     zp = np.array(0, U8)
     model = graph_model([qconv("g", "x", "y", q8(S8, 4, 2, 3, 3), zp, zp, group=2)], [1, 4, 5, 5], ["y"])
-    imp = import_model(model)
-    assert _core.convert_nchw44_dot(imp.graph) is imp.graph
+    steps = loadrun.load(model, layout="nchw44-dot").steps()
+    assert types(steps) == ["QLinearConv"]

@@ -353,10 +353,6 @@ PYBIND11_MODULE(_core, m) {
 
   // The native .lrm format (graph/lrm.h): (Graph, [(key, value)]) of a file;
   // a graph and its metadata written to a file.
-  // The int8 NCHW44 layout pass (passes/passes.h), for load(layout="nchw44-dot").
-  m.def("convert_nchw44_dot", [](const std::shared_ptr<Graph>& g) {
-    return std::const_pointer_cast<Graph>(convert_nchw44_dot(g));
-  });
   m.def("read_lrm", [](const std::string& path) {
     LrmModel lm;
     {

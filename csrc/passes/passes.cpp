@@ -23,8 +23,11 @@ std::shared_ptr<const Graph> convert_layout(std::shared_ptr<const Graph> g,
   if (layout.empty()) return g;
   if (layout == "nchw44") return convert_layout_nchwc(std::move(g), 4);
   if (layout == "nchw88") return convert_layout_nchwc(std::move(g), 8);
+  // MegEngine's nchw44-dot converts the quantized convs to the dot-product
+  // kernels and the float ones to NCHW44.
+  if (layout == "nchw44-dot") return convert_layout_nchwc(convert_nchw44_dot(std::move(g)), 4);
   throw UnsupportedError(str_cat("layout '", layout,
-                                 "' is not supported (supported: nchw44, nchw88)"));
+                                 "' is not supported (supported: nchw44, nchw88, nchw44-dot)"));
 }
 
 }  // namespace loadrun

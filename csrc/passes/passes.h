@@ -43,7 +43,8 @@ std::shared_ptr<const Graph> fuse_attention(std::shared_ptr<const Graph> g);
 std::shared_ptr<const Graph> convert_layout_nchwc(std::shared_ptr<const Graph> g, int64_t block);
 
 // The layout conversion NetworkOptions::layout names: "" (none), "nchw44",
-// "nchw88"; UnsupportedError for another name.
+// "nchw88", "nchw44-dot" (int8 QLinearConvs on the dot-product kernels, then
+// float convs in NCHW44); UnsupportedError for another name.
 std::shared_ptr<const Graph> convert_layout(std::shared_ptr<const Graph> g,
                                             const std::string& layout);
 

@@ -52,7 +52,8 @@ struct NetworkOptions {
   // network is built, like ONNX Runtime's default optimisations.
   bool optimize = true;
   // Layout conversion of the conv trunk (passes/passes.h convert_layout):
-  // "" none, "nchw44" (block 4), "nchw88" (block 8); applied after the graph
+  // "" none, "nchw44" (block 4), "nchw88" (block 8), "nchw44-dot" (int8
+  // QLinearConv on the dot-product kernels, float convs NCHW44); applied after the graph
   // passes (with Conv + BN + activation fusion even when optimize is off, as
   // every layout flag of the reference tool enables it).
   std::string layout;

@@ -123,7 +123,7 @@ def _check_threads(threads, core_ids):
     return threads, ids
 
 
-LAYOUTS = ("nchw44", "nchw88")
+LAYOUTS = ("nchw44", "nchw88", "nchw44-dot")
 
 
 def check_layout(layout):
@@ -398,9 +398,11 @@ def load(model, input_shapes=None, *, algo=None, weight_preprocess=True, free_we
     the calling thread to the last).
 
     layout: run the conv trunk in a channel-blocked layout (load_and_run's
-    --enable-nchw44 / --enable-nchw88): "nchw44" (blocks of 4 channels, the
-    ARM NEON layout) or "nchw88" (blocks of 8, AVX); None: plain NCHW. Inputs
-    and outputs stay NCHW: the network relayouts at the trunk's borders.
+    --enable-nchw44 / --enable-nchw88 / --enable-nchw44-dot): "nchw44"
+    (blocks of 4 channels, the ARM NEON layout), "nchw88" (blocks of 8, AVX)
+    or "nchw44-dot" (int8 QLinearConvs in blocks of 4 on the dot-product
+    kernels, float convs as nchw44); None: plain NCHW. Inputs and outputs stay
+    NCHW: the network relayouts at the trunk's borders.
 
     A Network may be run from several threads at once: runs of one Network
     take turns (one lock per Network), so every caller gets the results of its

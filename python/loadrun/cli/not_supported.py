@@ -12,7 +12,7 @@ NOT_SUPPORTED = frozenset(
     --packed-model-dump --pack-info-json --pack-cache --pack-info-cryption --pack-model-cryption
     --io-dump --io-dump-stdout --io-dump-stderr --bin-io-dump --bin-out-dump --copy-to-host
     --enable-nchw4 --enable-chwn4 --enable-nchw32 --enable-nchw64
-    --enable-nhwcd4 --enable-nchw44-dot --layout-transform --layout-transform-dump
+    --enable-nhwcd4 --layout-transform --layout-transform-dump
     --enable-ioc16
     --enable-fuse-conv-bias-nonlinearity --enable-fuse-conv-bias-with-z --enable-fuse-preprocess
     --fuse-grain --optimize-for-inference --enable-jit --tensorrt --tensorrt-cache

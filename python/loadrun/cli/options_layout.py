@@ -3,20 +3,24 @@ a channel-blocked layout, inputs and outputs left NCHW.
 
 --enable-nchw44      blocks of 4 channels (the ARM NEON layout; runs anywhere)
 --enable-nchw88      blocks of 8 channels (the AVX layout; runs anywhere)
+--enable-nchw44-dot  int8 QLinearConvs in blocks of 4 on the dot-product
+                     kernels (ARMv8.2 SDOT/UDOT; exact AVX2 and portable ones
+                     elsewhere), float convs as --enable-nchw44
 
 The GPU layouts (--enable-nchw4, -chwn4, -nchw32, -nchw64, -nhwcd4) are refused
 (cli/not_supported.py). Each layout flag also enables conv-bias-nonlinearity
 fusion, which loadrun does by default (--enable-fuse-conv-bias-nonlinearity is
 implied either way).
 Quirk of the reference: two layout flags apply none. loadrun applies one, the
-last in the fixed order nchw44, nchw88, as for the device flags, and says so on
+last in the fixed order nchw44, nchw88, nchw44-dot, as for the device flags, and says so on
 stderr.
 """
 import sys
 
 # (flag, attribute, layout name), in the fixed order: the last one given wins.
 LAYOUT_FLAGS = [("--enable-nchw44", "enable_nchw44", "nchw44"),
-                ("--enable-nchw88", "enable_nchw88", "nchw88")]
+                ("--enable-nchw88", "enable_nchw88", "nchw88"),
+                ("--enable-nchw44-dot", "enable_nchw44_dot", "nchw44-dot")]
 
 
 def add_arguments(parser):
@@ -25,6 +29,8 @@ def add_arguments(parser):
                    help="run the conv trunk in NCHW44 (channels in blocks of 4; the ARM layout)")
     g.add_argument("--enable-nchw88", action="store_true",
                    help="run the conv trunk in NCHW88 (channels in blocks of 8; the AVX layout)")
+    g.add_argument("--enable-nchw44-dot", action="store_true",
+                   help="int8 QLinearConvs in NCHW44 on the dot-product kernels, float convs in NCHW44")
 
 
 def apply(args, opts):
