@@ -25,6 +25,7 @@ KernelTable fill(IsaLevel level) {
   t.dwconv = {dwconv_plane_portable, deinterleave_portable};
   t.winograd = {winograd_input_tiles_portable, winograd_output_tiles_portable};
   t.conv_small_ic = {conv_small_ic_portable};
+  t.conv_nchwc = conv_nchwc_portable_impl();
   t.convert = convert_portable_impl();
   t.fma = {"scalar", fma_loop_portable, 8 * 2};
 #ifdef LOADRUN_X86_KERNELS
@@ -35,6 +36,7 @@ KernelTable fill(IsaLevel level) {
     t.dwconv = {dwconv_plane_avx2, deinterleave_avx2, dwconv3x3_direct_avx2};
     t.winograd = {winograd_input_tiles_avx2, winograd_output_tiles_avx2};
     t.conv_small_ic = {conv_small_ic_avx2};
+    t.conv_nchwc = conv_nchwc_avx2_impl();
     t.convert = convert_avx2_impl();
     t.fma = {"avx2_fma", fma_loop_avx2, 12 * 16};
   }
@@ -64,6 +66,7 @@ KernelTable fill(IsaLevel level) {
     t.dwconv = {dwconv_plane_neon, deinterleave_neon};
     t.winograd = {winograd_input_tiles_neon, winograd_output_tiles_neon};
     t.conv_small_ic = {conv_small_ic_neon};
+    t.conv_nchwc = conv_nchwc_neon_impl();
   }
 #endif
   return t;

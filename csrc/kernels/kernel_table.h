@@ -6,8 +6,8 @@
 //
 // Filling (kernel_table.cpp, fill()): every family starts from its portable
 // kernels, then each level overwrites what it has, lowest level first:
-//   avx2          sgemm, eltwise, dwconv, winograd, conv_small_ic, convert,
-//                 fma
+//   avx2          sgemm, eltwise, dwconv, winograd, conv_small_ic, conv_nchwc,
+//                 convert, fma
 //   avx512        = avx2, with sgemm, the depthwise plane and the Winograd
 //                 transforms by the AVX-512F kernels (sgemm_avx512.cpp:
 //                 12x32 tiles; dwconv_avx512.cpp; winograd_avx512.cpp; 16
@@ -16,7 +16,7 @@
 //                 sources over an AVX2 emulation of their 16-lane vectors
 //                 (*_avx512_emu_avx2.cpp)
 //   neon(_dotprod) sgemm (8x12 micro-kernel, sgemm_neon.cpp), eltwise, dwconv,
-//                 winograd, conv_small_ic
+//                 winograd, conv_small_ic, conv_nchwc
 // A family that an ISA does not (yet) implement, or implements only in part
 // (one member of the struct), keeps the portable functions for the rest.
 //
@@ -34,6 +34,7 @@
 // Packed weights (SGEMM panels) are in the format of the table that packed
 // them; the table never changes after it is filled, so they stay valid.
 #pragma once
+#include "kernels/conv_nchwc.h"
 #include "kernels/conv_small_ic.h"
 #include "kernels/convert.h"
 #include "kernels/dwconv.h"
@@ -58,6 +59,7 @@ struct KernelTable {
   DwconvImpl dwconv;
   WinogradImpl winograd;          // input / output transforms
   ConvSmallIcImpl conv_small_ic;  // direct conv for few input channels
+  ConvNchwcImpl conv_nchwc;       // dense and depthwise conv on NCHWc data
   ConvertImpl convert;            // compare and cast runs (Equal, Cast, ...)
   FmaLoopImpl fma;                // the FMA peak loop (bench only)
 };

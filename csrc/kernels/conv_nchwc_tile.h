@@ -1,0 +1,270 @@
+// The NCHWc convolution kernels (conv_nchwc.h) written once over a b-lane
+// vector type V, which each ISA's translation unit supplies (portable: an
+// array of b floats; AVX2: __m256 / __m128; NEON: one or two float32x4_t).
+// Include only from conv_nchwc*.cpp, after defining V.
+//
+// V provides: B (lanes), kT and kNb (dense tile: pixels x oc blocks), kDwT
+// (depthwise tile pixels), type R and zero / load / bcast (one float to all
+// lanes) / store / fma(a, b, c) = a*b + c / add / band(v, mask) (lanes
+// outside the mask -> 0) / mask(lanes) / act(ep, v).
+//
+// Dense tile: acc[o][t] for kNb blocks x kT pixels starts at the bias; per
+// input lane l and tap (i, j): one weight vector per block and one broadcast
+// per pixel. Depthwise tile: acc[t] over kDwT pixels, one weight vector per
+// tap; with kw == 3 and dilation 1 a kernel row's input vectors are loaded
+// once ((kDwT - 1) * s + 3 loads for 3 * kDwT FMAs).
+#pragma once
+#include <algorithm>
+#include <cstdint>
+
+#include "kernels/conv_nchwc.h"
+
+namespace loadrun {
+namespace kernels {
+namespace nchwc {
+
+// The output columns [lo, hi) whose whole window lies inside the input row
+// (no column check needed).
+inline void interior_cols(const NchwcGeo& g, int64_t* lo, int64_t* hi) {
+  int64_t a = (g.pw + g.sw - 1) / g.sw;  // first ow with ow*sw - pw >= 0
+  a = std::min(a, g.ow);
+  const int64_t last = g.iw - 1 - (g.kw - 1) * g.dw + g.pw;  // ow*sw <= last
+  int64_t b = last < 0 ? 0 : last / g.sw + 1;
+  b = std::min(b, g.ow);
+  *lo = a;
+  *hi = std::max(a, b);
+}
+
+// The kernel rows [i0, i1) whose input row is inside the input for output row oh.
+inline void tap_rows(const NchwcGeo& g, int64_t oh, int64_t* i0, int64_t* i1) {
+  const int64_t r0 = oh * g.sh - g.ph;
+  int64_t a = 0, b = g.kh;
+  while (a < b && r0 + a * g.dh < 0) ++a;
+  while (b > a && r0 + (b - 1) * g.dh >= g.ih) --b;
+  *i0 = a;
+  *i1 = b;
+}
+
+// The bias of output block ob as a vector (zeros past oc or without bias),
+// and the mask of its real lanes.
+template <class V>
+inline typename V::R block_bias(const NchwcGeo& g, const float* bias, int64_t ob) {
+  float t[V::B];
+  for (int l = 0; l < V::B; ++l) {
+    const int64_t c = ob * V::B + l;
+    t[l] = bias && c < g.oc ? bias[c] : 0.f;
+  }
+  return V::load(t);
+}
+template <class V>
+inline typename V::R block_mask(const NchwcGeo& g, int64_t ob) {
+  return V::mask(static_cast<int>(std::min<int64_t>(V::B, g.oc - ob * V::B)));
+}
+
+// Stores v (+ masked residual, activation) at output offset off.
+template <class V>
+inline void store_out(typename V::R v, typename V::R m, const float* res, int64_t off,
+                      const Epilogue& ep, float* y) {
+  if (res) v = V::add(v, V::band(V::load(res + off), m));
+  V::store(y + off, V::act(ep, v));
+}
+
+template <class V, int NB, int T, bool kChecked>
+inline void dense_tile(const NchwcGeo& g, const float* x, const float* wp, int64_t ob, int64_t oh,
+                       int64_t ow0, int64_t i0, int64_t i1, const typename V::R* bias,
+                       const typename V::R* mask, const float* res, const Epilogue& ep,
+                       float* y) {
+  using R = typename V::R;
+  constexpr int B = V::B;
+  R acc[NB][T];
+  for (int o = 0; o < NB; ++o)
+    for (int t = 0; t < T; ++t) acc[o][t] = bias[o];
+  const int64_t taps = g.kh * g.kw, wob = g.icb * taps * B * B;  // floats per oc block
+  const float* wb = wp + ob * wob;
+  const int64_t c0 = ow0 * g.sw - g.pw, r0 = oh * g.sh - g.ph, xstep = g.sw * B;
+  for (int64_t cb = 0; cb < g.icb; ++cb) {
+    const int lanes = static_cast<int>(std::min<int64_t>(B, g.ic - cb * B));
+    const float* xc = x + cb * g.ih * g.iw * B;
+    const float* wc = wb + cb * taps * B * B;
+    for (int64_t i = i0; i < i1; ++i) {
+      const float* xr = xc + (r0 + i * g.dh) * g.iw * B;
+      for (int64_t j = 0; j < g.kw; ++j) {
+        const int64_t col = c0 + j * g.dw;
+        if (kChecked && (col < 0 || col >= g.iw)) continue;
+        const float* xp = xr + col * B;
+        const float* wq = wc + (i * g.kw + j) * B * B;
+        auto lane = [&](int l) __attribute__((always_inline)) {
+          R w[NB];
+          for (int o = 0; o < NB; ++o) w[o] = V::load(wq + o * wob + l * B);
+          for (int t = 0; t < T; ++t) {
+            const R xv = V::bcast(xp + t * xstep + l);
+            for (int o = 0; o < NB; ++o) acc[o][t] = V::fma(xv, w[o], acc[o][t]);
+          }
+        };
+        if (lanes == B) {
+          for (int l = 0; l < B; ++l) lane(l);
+        } else {
+          for (int l = 0; l < lanes; ++l) lane(l);
+        }
+      }
+    }
+  }
+  for (int o = 0; o < NB; ++o)
+    for (int t = 0; t < T; ++t)
+      store_out<V>(V::band(acc[o][t], mask[o]), mask[o], res, (((ob + o) * g.oh + oh) * g.ow + ow0 + t) * B, ep, y);
+}
+
+// One row's interior run [a, b) in tiles of kT, the remainder in one
+// smaller tile.
+template <class V, int NB, int T>
+inline void dense_run(const NchwcGeo& g, const float* x, const float* wp, int64_t ob, int64_t oh,
+                      int64_t a, int64_t b, int64_t i0, int64_t i1, const typename V::R* bias,
+                      const typename V::R* mask, const float* res, const Epilogue& ep,
+                      float* y) {
+  int64_t ow = a;
+  for (; ow + T <= b; ow += T)
+    dense_tile<V, NB, T, false>(g, x, wp, ob, oh, ow, i0, i1, bias, mask, res, ep, y);
+  if constexpr (T > 1) {
+    if (b - ow >= T / 2 + (T & 1))
+      dense_run<V, NB, T / 2 + (T & 1)>(g, x, wp, ob, oh, ow, b, i0, i1, bias, mask, res, ep, y);
+    else if (ow < b)
+      dense_run<V, NB, T / 2>(g, x, wp, ob, oh, ow, b, i0, i1, bias, mask, res, ep, y);
+  }
+}
+
+template <class V, int NB>
+inline void dense_rows(const NchwcGeo& g, const float* x, const float* wp, const float* bias_p,
+                       const float* res, const Epilogue& ep, float* y, int64_t ob, int64_t oh0,
+                       int64_t oh1) {
+  using R = typename V::R;
+  R bias[NB], mask[NB];
+  for (int o = 0; o < NB; ++o) {
+    bias[o] = block_bias<V>(g, bias_p, ob + o);
+    mask[o] = block_mask<V>(g, ob + o);
+  }
+  int64_t lo, hi;
+  interior_cols(g, &lo, &hi);
+  for (int64_t oh = oh0; oh < oh1; ++oh) {
+    int64_t i0, i1;
+    tap_rows(g, oh, &i0, &i1);
+    for (int64_t ow = 0; ow < lo; ++ow)
+      dense_tile<V, NB, 1, true>(g, x, wp, ob, oh, ow, i0, i1, bias, mask, res, ep, y);
+    dense_run<V, NB, V::kT>(g, x, wp, ob, oh, lo, hi, i0, i1, bias, mask, res, ep, y);
+    for (int64_t ow = hi; ow < g.ow; ++ow)
+      dense_tile<V, NB, 1, true>(g, x, wp, ob, oh, ow, i0, i1, bias, mask, res, ep, y);
+  }
+}
+
+// ConvNchwcFn for the dense conv.
+template <class V>
+void dense(const NchwcGeo& g, const float* x, const float* wp, const float* bias,
+           const float* res, const Epilogue& ep, float* y, int64_t ob0, int64_t ob1, int64_t oh0,
+           int64_t oh1) {
+  int64_t ob = ob0;
+  for (; ob + V::kNb <= ob1; ob += V::kNb)
+    dense_rows<V, V::kNb>(g, x, wp, bias, res, ep, y, ob, oh0, oh1);
+  for (; ob < ob1; ++ob) dense_rows<V, 1>(g, x, wp, bias, res, ep, y, ob, oh0, oh1);
+}
+
+// Depthwise tile: T pixels of block cb's row oh from ow0. KW3: kw == 3,
+// dw == 1 (row inputs loaded once); kChecked: column bounds per tap (T == 1).
+template <class V, int T, bool kChecked, bool kKw3>
+inline void dw_tile(const NchwcGeo& g, const float* xc, const float* wc, int64_t oh, int64_t ow0,
+                    int64_t i0, int64_t i1, typename V::R bias, typename V::R mask,
+                    const float* res, const Epilogue& ep, float* y, int64_t cb) {
+  using R = typename V::R;
+  constexpr int B = V::B;
+  R acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = V::zero();
+  const int64_t c0 = ow0 * g.sw - g.pw, r0 = oh * g.sh - g.ph, xstep = g.sw * B;
+  for (int64_t i = i0; i < i1; ++i) {
+    const float* xr = xc + (r0 + i * g.dh) * g.iw * B;
+    const float* wr = wc + i * g.kw * B;
+    if constexpr (kKw3) {
+      const R w0 = V::load(wr), w1 = V::load(wr + B), w2 = V::load(wr + 2 * B);
+      const float* xp = xr + c0 * B;
+      if (g.sw == 1) {
+        R xv[T + 2];
+        for (int q = 0; q < T + 2; ++q) xv[q] = V::load(xp + q * B);
+        for (int t = 0; t < T; ++t) {
+          acc[t] = V::fma(xv[t], w0, acc[t]);
+          acc[t] = V::fma(xv[t + 1], w1, acc[t]);
+          acc[t] = V::fma(xv[t + 2], w2, acc[t]);
+        }
+      } else if (g.sw == 2) {
+        R xv[2 * T + 1];
+        for (int q = 0; q < 2 * T + 1; ++q) xv[q] = V::load(xp + q * B);
+        for (int t = 0; t < T; ++t) {
+          acc[t] = V::fma(xv[2 * t], w0, acc[t]);
+          acc[t] = V::fma(xv[2 * t + 1], w1, acc[t]);
+          acc[t] = V::fma(xv[2 * t + 2], w2, acc[t]);
+        }
+      } else {
+        for (int t = 0; t < T; ++t) {
+          const float* p = xp + t * xstep;
+          acc[t] = V::fma(V::load(p), w0, acc[t]);
+          acc[t] = V::fma(V::load(p + B), w1, acc[t]);
+          acc[t] = V::fma(V::load(p + 2 * B), w2, acc[t]);
+        }
+      }
+    } else {
+      for (int64_t j = 0; j < g.kw; ++j) {
+        const int64_t col = c0 + j * g.dw;
+        if (kChecked && (col < 0 || col >= g.iw)) continue;
+        const R w = V::load(wr + j * B);
+        const float* xp = xr + col * B;
+        for (int t = 0; t < T; ++t) acc[t] = V::fma(V::load(xp + t * xstep), w, acc[t]);
+      }
+    }
+  }
+  for (int t = 0; t < T; ++t)
+    store_out<V>(V::add(V::band(acc[t], mask), bias), mask, res,
+                 ((cb * g.oh + oh) * g.ow + ow0 + t) * B, ep, y);
+}
+
+template <class V, int T, bool kKw3>
+inline void dw_run(const NchwcGeo& g, const float* xc, const float* wc, int64_t oh, int64_t a,
+                   int64_t b, int64_t i0, int64_t i1, typename V::R bias, typename V::R mask,
+                   const float* res, const Epilogue& ep, float* y, int64_t cb) {
+  int64_t ow = a;
+  for (; ow + T <= b; ow += T)
+    dw_tile<V, T, false, kKw3>(g, xc, wc, oh, ow, i0, i1, bias, mask, res, ep, y, cb);
+  if constexpr (T > 1) {
+    if (b - ow >= T / 2 + (T & 1))
+      dw_run<V, T / 2 + (T & 1), kKw3>(g, xc, wc, oh, ow, b, i0, i1, bias, mask, res, ep, y, cb);
+    else if (ow < b)
+      dw_run<V, T / 2, kKw3>(g, xc, wc, oh, ow, b, i0, i1, bias, mask, res, ep, y, cb);
+  }
+}
+
+// ConvNchwcFn for the depthwise conv.
+template <class V>
+void depthwise(const NchwcGeo& g, const float* x, const float* wp, const float* bias,
+               const float* res, const Epilogue& ep, float* y, int64_t ob0, int64_t ob1,
+               int64_t oh0, int64_t oh1) {
+  constexpr int B = V::B;
+  int64_t lo, hi;
+  interior_cols(g, &lo, &hi);
+  const bool kw3 = g.kw == 3 && g.dw == 1;
+  for (int64_t cb = ob0; cb < ob1; ++cb) {
+    const typename V::R bv = block_bias<V>(g, bias, cb), m = block_mask<V>(g, cb);
+    const float* xc = x + cb * g.ih * g.iw * B;
+    const float* wc = wp + cb * g.kh * g.kw * B;
+    for (int64_t oh = oh0; oh < oh1; ++oh) {
+      int64_t i0, i1;
+      tap_rows(g, oh, &i0, &i1);
+      for (int64_t ow = 0; ow < lo; ++ow)
+        dw_tile<V, 1, true, false>(g, xc, wc, oh, ow, i0, i1, bv, m, res, ep, y, cb);
+      if (kw3)
+        dw_run<V, V::kDwT, true>(g, xc, wc, oh, lo, hi, i0, i1, bv, m, res, ep, y, cb);
+      else
+        dw_run<V, V::kDwT, false>(g, xc, wc, oh, lo, hi, i0, i1, bv, m, res, ep, y, cb);
+      for (int64_t ow = hi; ow < g.ow; ++ow)
+        dw_tile<V, 1, true, false>(g, xc, wc, oh, ow, i0, i1, bv, m, res, ep, y, cb);
+    }
+  }
+}
+
+}  // namespace nchwc
+}  // namespace kernels
+}  // namespace loadrun
