@@ -23,6 +23,10 @@ namespace loadrun {
 namespace kernels {
 namespace nchwc {
 
+// Full unrolling of the loops over a tile's registers: with a loop left
+// rolled, an accumulator indexed by its counter lives in memory.
+#define LR_NCHWC_UNROLL _Pragma("GCC unroll 16")
+
 // The output columns [lo, hi) whose whole window lies inside the input row
 // (no column check needed).
 inline void interior_cols(const NchwcGeo& g, int64_t* lo, int64_t* hi) {
@@ -61,23 +65,26 @@ inline typename V::R block_mask(const NchwcGeo& g, int64_t ob) {
   return V::mask(static_cast<int>(std::min<int64_t>(V::B, g.oc - ob * V::B)));
 }
 
-// Stores v (+ masked residual, activation) at output offset off.
+// Stores v (+ masked residual, activation) at output offset off. Not
+// inlined: once per tile register, and the activation switch is large.
 template <class V>
-inline void store_out(typename V::R v, typename V::R m, const float* res, int64_t off,
+__attribute__((noinline)) void store_out(typename V::R v, typename V::R m, const float* res, int64_t off,
                       const Epilogue& ep, float* y) {
   if (res) v = V::add(v, V::band(V::load(res + off), m));
   V::store(y + off, V::act(ep, v));
 }
 
 template <class V, int NB, int T, bool kChecked>
-inline void dense_tile(const NchwcGeo& g, const float* x, const float* wp, int64_t ob, int64_t oh,
+__attribute__((noinline)) void dense_tile(const NchwcGeo& g, const float* x, const float* wp, int64_t ob, int64_t oh,
                        int64_t ow0, int64_t i0, int64_t i1, const typename V::R* bias,
                        const typename V::R* mask, const float* res, const Epilogue& ep,
                        float* y) {
   using R = typename V::R;
   constexpr int B = V::B;
   R acc[NB][T];
+  LR_NCHWC_UNROLL
   for (int o = 0; o < NB; ++o)
+    LR_NCHWC_UNROLL
     for (int t = 0; t < T; ++t) acc[o][t] = bias[o];
   const int64_t taps = g.kh * g.kw, wob = g.icb * taps * B * B;  // floats per oc block
   const float* wb = wp + ob * wob;
@@ -93,23 +100,24 @@ inline void dense_tile(const NchwcGeo& g, const float* x, const float* wp, int64
         if (kChecked && (col < 0 || col >= g.iw)) continue;
         const float* xp = xr + col * B;
         const float* wq = wc + (i * g.kw + j) * B * B;
-        auto lane = [&](int l) __attribute__((always_inline)) {
+        // No lambda here: a captured acc stays in memory (GCC spills it).
+        for (int l = 0; l < lanes; ++l) {
           R w[NB];
+          LR_NCHWC_UNROLL
           for (int o = 0; o < NB; ++o) w[o] = V::load(wq + o * wob + l * B);
+          LR_NCHWC_UNROLL
           for (int t = 0; t < T; ++t) {
             const R xv = V::bcast(xp + t * xstep + l);
+            LR_NCHWC_UNROLL
             for (int o = 0; o < NB; ++o) acc[o][t] = V::fma(xv, w[o], acc[o][t]);
           }
-        };
-        if (lanes == B) {
-          for (int l = 0; l < B; ++l) lane(l);
-        } else {
-          for (int l = 0; l < lanes; ++l) lane(l);
         }
       }
     }
   }
+  LR_NCHWC_UNROLL
   for (int o = 0; o < NB; ++o)
+    LR_NCHWC_UNROLL
     for (int t = 0; t < T; ++t)
       store_out<V>(V::band(acc[o][t], mask[o]), mask[o], res, (((ob + o) * g.oh + oh) * g.ow + ow0 + t) * B, ep, y);
 }
@@ -138,6 +146,7 @@ inline void dense_rows(const NchwcGeo& g, const float* x, const float* wp, const
                        int64_t oh1) {
   using R = typename V::R;
   R bias[NB], mask[NB];
+  LR_NCHWC_UNROLL
   for (int o = 0; o < NB; ++o) {
     bias[o] = block_bias<V>(g, bias_p, ob + o);
     mask[o] = block_mask<V>(g, ob + o);
@@ -169,12 +178,13 @@ void dense(const NchwcGeo& g, const float* x, const float* wp, const float* bias
 // Depthwise tile: T pixels of block cb's row oh from ow0. KW3: kw == 3,
 // dw == 1 (row inputs loaded once); kChecked: column bounds per tap (T == 1).
 template <class V, int T, bool kChecked, bool kKw3>
-inline void dw_tile(const NchwcGeo& g, const float* xc, const float* wc, int64_t oh, int64_t ow0,
+__attribute__((noinline)) void dw_tile(const NchwcGeo& g, const float* xc, const float* wc, int64_t oh, int64_t ow0,
                     int64_t i0, int64_t i1, typename V::R bias, typename V::R mask,
                     const float* res, const Epilogue& ep, float* y, int64_t cb) {
   using R = typename V::R;
   constexpr int B = V::B;
   R acc[T];
+  LR_NCHWC_UNROLL
   for (int t = 0; t < T; ++t) acc[t] = V::zero();
   const int64_t c0 = ow0 * g.sw - g.pw, r0 = oh * g.sh - g.ph, xstep = g.sw * B;
   for (int64_t i = i0; i < i1; ++i) {
@@ -185,7 +195,9 @@ inline void dw_tile(const NchwcGeo& g, const float* xc, const float* wc, int64_t
       const float* xp = xr + c0 * B;
       if (g.sw == 1) {
         R xv[T + 2];
+        LR_NCHWC_UNROLL
         for (int q = 0; q < T + 2; ++q) xv[q] = V::load(xp + q * B);
+        LR_NCHWC_UNROLL
         for (int t = 0; t < T; ++t) {
           acc[t] = V::fma(xv[t], w0, acc[t]);
           acc[t] = V::fma(xv[t + 1], w1, acc[t]);
@@ -193,13 +205,16 @@ inline void dw_tile(const NchwcGeo& g, const float* xc, const float* wc, int64_t
         }
       } else if (g.sw == 2) {
         R xv[2 * T + 1];
+        LR_NCHWC_UNROLL
         for (int q = 0; q < 2 * T + 1; ++q) xv[q] = V::load(xp + q * B);
+        LR_NCHWC_UNROLL
         for (int t = 0; t < T; ++t) {
           acc[t] = V::fma(xv[2 * t], w0, acc[t]);
           acc[t] = V::fma(xv[2 * t + 1], w1, acc[t]);
           acc[t] = V::fma(xv[2 * t + 2], w2, acc[t]);
         }
       } else {
+        LR_NCHWC_UNROLL
         for (int t = 0; t < T; ++t) {
           const float* p = xp + t * xstep;
           acc[t] = V::fma(V::load(p), w0, acc[t]);
@@ -213,10 +228,12 @@ inline void dw_tile(const NchwcGeo& g, const float* xc, const float* wc, int64_t
         if (kChecked && (col < 0 || col >= g.iw)) continue;
         const R w = V::load(wr + j * B);
         const float* xp = xr + col * B;
+        LR_NCHWC_UNROLL
         for (int t = 0; t < T; ++t) acc[t] = V::fma(V::load(xp + t * xstep), w, acc[t]);
       }
     }
   }
+  LR_NCHWC_UNROLL
   for (int t = 0; t < T; ++t)
     store_out<V>(V::add(V::band(acc[t], mask), bias), mask, res,
                  ((cb * g.oh + oh) * g.ow + ow0 + t) * B, ep, y);
