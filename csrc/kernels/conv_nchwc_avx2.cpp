@@ -2,7 +2,7 @@
 // conv_nchwc_tile.h over __m256 for b = 8 and __m128 (with the 128-bit FMA)
 // for b = 4. Dense b = 8: 2 oc blocks x 6 pixels = 12 ymm accumulators, per
 // (input lane, tap) 2 weight loads and 6 broadcasts for 12 FMAs. b = 4 keeps
-// the same 12 accumulators in xmm. Depthwise: 4 pixels per tile.
+// the same 12 accumulators in xmm. Depthwise: 8 pixels per tile.
 #include <immintrin.h>
 
 #include "kernels/activation_avx2.h"
@@ -15,7 +15,7 @@ namespace kernels {
 namespace {
 
 struct V8 {
-  static constexpr int B = 8, kT = 6, kNb = 2, kDwT = 4;
+  static constexpr int B = 8, kT = 6, kNb = 2, kDwT = 8;
   using R = __m256;
   static R zero() { return _mm256_setzero_ps(); }
   static R load(const float* p) { return _mm256_loadu_ps(p); }
@@ -29,7 +29,7 @@ struct V8 {
 };
 
 struct V4 {
-  static constexpr int B = 4, kT = 6, kNb = 2, kDwT = 4;
+  static constexpr int B = 4, kT = 6, kNb = 2, kDwT = 8;
   using R = __m128;
   static R zero() { return _mm_setzero_ps(); }
   static R load(const float* p) { return _mm_loadu_ps(p); }

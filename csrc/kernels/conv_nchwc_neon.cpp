@@ -14,7 +14,7 @@ namespace kernels {
 namespace {
 
 struct V4 {
-  static constexpr int B = 4, kT = 8, kNb = 2, kDwT = 6;
+  static constexpr int B = 4, kT = 8, kNb = 2, kDwT = 8;
   using R = float32x4_t;
   static R zero() { return vdupq_n_f32(0.f); }
   static R load(const float* p) { return vld1q_f32(p); }
@@ -33,7 +33,7 @@ struct V4 {
 };
 
 struct V8 {
-  static constexpr int B = 8, kT = 6, kNb = 2, kDwT = 4;
+  static constexpr int B = 8, kT = 6, kNb = 2, kDwT = 6;
   struct R {
     float32x4_t lo, hi;
   };

@@ -11,8 +11,8 @@
 // Dense tile: acc[o][t] for kNb blocks x kT pixels starts at the bias; per
 // input lane l and tap (i, j): one weight vector per block and one broadcast
 // per pixel. Depthwise tile: acc[t] over kDwT pixels, one weight vector per
-// tap; with kw == 3 and dilation 1 a kernel row's input vectors are loaded
-// once ((kDwT - 1) * s + 3 loads for 3 * kDwT FMAs).
+// tap; with kw == 3, dilation 1 and stride 1 or 2 a kernel row's input
+// vectors are loaded once ((kDwT - 1) * s + 3 loads for 3 * kDwT FMAs).
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -65,13 +65,18 @@ inline typename V::R block_mask(const NchwcGeo& g, int64_t ob) {
   return V::mask(static_cast<int>(std::min<int64_t>(V::B, g.oc - ob * V::B)));
 }
 
-// Stores v (+ masked residual, activation) at output offset off. Not
-// inlined: once per tile register, and the activation switch is large.
+// Stores n pixels' vectors v (+ masked residual, activation) from output
+// offset off on (consecutive pixels). Not inlined: the activation switch is
+// large, and one call per tile row costs little.
 template <class V>
-__attribute__((noinline)) void store_out(typename V::R v, typename V::R m, const float* res, int64_t off,
-                      const Epilogue& ep, float* y) {
-  if (res) v = V::add(v, V::band(V::load(res + off), m));
-  V::store(y + off, V::act(ep, v));
+__attribute__((noinline)) void store_tile(const typename V::R* v, int n, typename V::R m,
+                                          const float* res, int64_t off, const Epilogue& ep,
+                                          float* y) {
+  for (int t = 0; t < n; ++t, off += V::B) {
+    typename V::R r = v[t];
+    if (res) r = V::add(r, V::band(V::load(res + off), m));
+    V::store(y + off, V::act(ep, r));
+  }
 }
 
 template <class V, int NB, int T, bool kChecked>
@@ -116,10 +121,12 @@ __attribute__((noinline)) void dense_tile(const NchwcGeo& g, const float* x, con
     }
   }
   LR_NCHWC_UNROLL
-  for (int o = 0; o < NB; ++o)
+  for (int o = 0; o < NB; ++o) {
+    R out[T];  // a copy: acc itself must not have its address taken
     LR_NCHWC_UNROLL
-    for (int t = 0; t < T; ++t)
-      store_out<V>(V::band(acc[o][t], mask[o]), mask[o], res, (((ob + o) * g.oh + oh) * g.ow + ow0 + t) * B, ep, y);
+    for (int t = 0; t < T; ++t) out[t] = V::band(acc[o][t], mask[o]);
+    store_tile<V>(out, T, mask[o], res, (((ob + o) * g.oh + oh) * g.ow + ow0) * B, ep, y);
+  }
 }
 
 // One row's interior run [a, b) in tiles of kT, the remainder in one
@@ -175,12 +182,16 @@ void dense(const NchwcGeo& g, const float* x, const float* wp, const float* bias
   for (; ob < ob1; ++ob) dense_rows<V, 1>(g, x, wp, bias, res, ep, y, ob, oh0, oh1);
 }
 
-// Depthwise tile: T pixels of block cb's row oh from ow0. KW3: kw == 3,
-// dw == 1 (row inputs loaded once); kChecked: column bounds per tap (T == 1).
-template <class V, int T, bool kChecked, bool kKw3>
-__attribute__((noinline)) void dw_tile(const NchwcGeo& g, const float* xc, const float* wc, int64_t oh, int64_t ow0,
-                    int64_t i0, int64_t i1, typename V::R bias, typename V::R mask,
-                    const float* res, const Epilogue& ep, float* y, int64_t cb) {
+// Depthwise tile: T pixels of block cb's row oh from ow0. kS3 = 1 or 2:
+// kw == 3, dw == 1 and stride kS3, each input vector of the row loaded once
+// and fed to the (up to 3) pixels whose window holds it, so only one input
+// vector is live (T accumulators + 3 weights + 1 input); kS3 = 0: any
+// kernel, one load per tap and pixel. kChecked: column bounds per tap (T == 1).
+template <class V, int T, bool kChecked, int kS3>
+__attribute__((noinline)) void dw_tile(const NchwcGeo& g, const float* xc, const float* wc,
+                                       int64_t oh, int64_t ow0, int64_t i0, int64_t i1,
+                                       typename V::R bias, typename V::R mask, const float* res,
+                                       const Epilogue& ep, float* y, int64_t cb) {
   using R = typename V::R;
   constexpr int B = V::B;
   R acc[T];
@@ -190,36 +201,16 @@ __attribute__((noinline)) void dw_tile(const NchwcGeo& g, const float* xc, const
   for (int64_t i = i0; i < i1; ++i) {
     const float* xr = xc + (r0 + i * g.dh) * g.iw * B;
     const float* wr = wc + i * g.kw * B;
-    if constexpr (kKw3) {
-      const R w0 = V::load(wr), w1 = V::load(wr + B), w2 = V::load(wr + 2 * B);
+    if constexpr (kS3 > 0) {
+      const R w[3] = {V::load(wr), V::load(wr + B), V::load(wr + 2 * B)};
       const float* xp = xr + c0 * B;
-      if (g.sw == 1) {
-        R xv[T + 2];
+      LR_NCHWC_UNROLL
+      for (int q = 0; q < (T - 1) * kS3 + 3; ++q) {
+        const R xv = V::load(xp + q * B);
         LR_NCHWC_UNROLL
-        for (int q = 0; q < T + 2; ++q) xv[q] = V::load(xp + q * B);
-        LR_NCHWC_UNROLL
-        for (int t = 0; t < T; ++t) {
-          acc[t] = V::fma(xv[t], w0, acc[t]);
-          acc[t] = V::fma(xv[t + 1], w1, acc[t]);
-          acc[t] = V::fma(xv[t + 2], w2, acc[t]);
-        }
-      } else if (g.sw == 2) {
-        R xv[2 * T + 1];
-        LR_NCHWC_UNROLL
-        for (int q = 0; q < 2 * T + 1; ++q) xv[q] = V::load(xp + q * B);
-        LR_NCHWC_UNROLL
-        for (int t = 0; t < T; ++t) {
-          acc[t] = V::fma(xv[2 * t], w0, acc[t]);
-          acc[t] = V::fma(xv[2 * t + 1], w1, acc[t]);
-          acc[t] = V::fma(xv[2 * t + 2], w2, acc[t]);
-        }
-      } else {
-        LR_NCHWC_UNROLL
-        for (int t = 0; t < T; ++t) {
-          const float* p = xp + t * xstep;
-          acc[t] = V::fma(V::load(p), w0, acc[t]);
-          acc[t] = V::fma(V::load(p + B), w1, acc[t]);
-          acc[t] = V::fma(V::load(p + 2 * B), w2, acc[t]);
+        for (int j = 0; j < 3; ++j) {
+          const int d = q - j;  // = t * kS3 for the pixel t that reads column q at tap j
+          if (d >= 0 && d % kS3 == 0 && d / kS3 < T) acc[d / kS3] = V::fma(xv, w[j], acc[d / kS3]);
         }
       }
     } else {
@@ -233,24 +224,24 @@ __attribute__((noinline)) void dw_tile(const NchwcGeo& g, const float* xc, const
       }
     }
   }
+  R out[T];
   LR_NCHWC_UNROLL
-  for (int t = 0; t < T; ++t)
-    store_out<V>(V::add(V::band(acc[t], mask), bias), mask, res,
-                 ((cb * g.oh + oh) * g.ow + ow0 + t) * B, ep, y);
+  for (int t = 0; t < T; ++t) out[t] = V::add(V::band(acc[t], mask), bias);
+  store_tile<V>(out, T, mask, res, ((cb * g.oh + oh) * g.ow + ow0) * B, ep, y);
 }
 
-template <class V, int T, bool kKw3>
+template <class V, int T, int kS3>
 inline void dw_run(const NchwcGeo& g, const float* xc, const float* wc, int64_t oh, int64_t a,
                    int64_t b, int64_t i0, int64_t i1, typename V::R bias, typename V::R mask,
                    const float* res, const Epilogue& ep, float* y, int64_t cb) {
   int64_t ow = a;
   for (; ow + T <= b; ow += T)
-    dw_tile<V, T, false, kKw3>(g, xc, wc, oh, ow, i0, i1, bias, mask, res, ep, y, cb);
+    dw_tile<V, T, false, kS3>(g, xc, wc, oh, ow, i0, i1, bias, mask, res, ep, y, cb);
   if constexpr (T > 1) {
     if (b - ow >= T / 2 + (T & 1))
-      dw_run<V, T / 2 + (T & 1), kKw3>(g, xc, wc, oh, ow, b, i0, i1, bias, mask, res, ep, y, cb);
+      dw_run<V, T / 2 + (T & 1), kS3>(g, xc, wc, oh, ow, b, i0, i1, bias, mask, res, ep, y, cb);
     else if (ow < b)
-      dw_run<V, T / 2, kKw3>(g, xc, wc, oh, ow, b, i0, i1, bias, mask, res, ep, y, cb);
+      dw_run<V, T / 2, kS3>(g, xc, wc, oh, ow, b, i0, i1, bias, mask, res, ep, y, cb);
   }
 }
 
@@ -262,7 +253,7 @@ void depthwise(const NchwcGeo& g, const float* x, const float* wp, const float* 
   constexpr int B = V::B;
   int64_t lo, hi;
   interior_cols(g, &lo, &hi);
-  const bool kw3 = g.kw == 3 && g.dw == 1;
+  const int s3 = g.kw == 3 && g.dw == 1 && g.sw <= 2 ? static_cast<int>(g.sw) : 0;
   for (int64_t cb = ob0; cb < ob1; ++cb) {
     const typename V::R bv = block_bias<V>(g, bias, cb), m = block_mask<V>(g, cb);
     const float* xc = x + cb * g.ih * g.iw * B;
@@ -271,13 +262,15 @@ void depthwise(const NchwcGeo& g, const float* x, const float* wp, const float* 
       int64_t i0, i1;
       tap_rows(g, oh, &i0, &i1);
       for (int64_t ow = 0; ow < lo; ++ow)
-        dw_tile<V, 1, true, false>(g, xc, wc, oh, ow, i0, i1, bv, m, res, ep, y, cb);
-      if (kw3)
-        dw_run<V, V::kDwT, true>(g, xc, wc, oh, lo, hi, i0, i1, bv, m, res, ep, y, cb);
+        dw_tile<V, 1, true, 0>(g, xc, wc, oh, ow, i0, i1, bv, m, res, ep, y, cb);
+      if (s3 == 1)
+        dw_run<V, V::kDwT, 1>(g, xc, wc, oh, lo, hi, i0, i1, bv, m, res, ep, y, cb);
+      else if (s3 == 2)
+        dw_run<V, V::kDwT, 2>(g, xc, wc, oh, lo, hi, i0, i1, bv, m, res, ep, y, cb);
       else
-        dw_run<V, V::kDwT, false>(g, xc, wc, oh, lo, hi, i0, i1, bv, m, res, ep, y, cb);
+        dw_run<V, V::kDwT, 0>(g, xc, wc, oh, lo, hi, i0, i1, bv, m, res, ep, y, cb);
       for (int64_t ow = hi; ow < g.ow; ++ow)
-        dw_tile<V, 1, true, false>(g, xc, wc, oh, ow, i0, i1, bv, m, res, ep, y, cb);
+        dw_tile<V, 1, true, 0>(g, xc, wc, oh, ow, i0, i1, bv, m, res, ep, y, cb);
     }
   }
 }
