@@ -12,6 +12,8 @@
 // block (the NCHWc direct convolution of MLAS / MegEngine's nchw44 kernels).
 // Output columns whose window lies inside the input run the tile without
 // bounds checks; the border columns go one at a time with a column check.
+// 1x1 stride 1 without pads runs the maps as one row of positions (a GEMM
+// over pixels: no per-row remainder tiles on narrow maps).
 // Cost: oc*ic*kh*kw MACs per output pixel; no workspace.
 //
 // Depthwise (group == IC == OC): weights packed as wp[cb][kh][kw][b]; a

@@ -171,15 +171,44 @@ inline void dense_rows(const NchwcGeo& g, const float* x, const float* wp, const
   }
 }
 
+// 1x1, stride 1, no pads: the rows [oh0, oh1) are one run of positions
+// (a GEMM of the oc blocks over the pixels), tiled across row ends, so
+// narrow maps (7x7) have no per-row remainder tiles.
+template <class V, int NB>
+inline void dense_pointwise(const NchwcGeo& g, const float* x, const float* wp,
+                            const float* bias_p, const float* res, const Epilogue& ep, float* y,
+                            int64_t ob, int64_t oh0, int64_t oh1) {
+  using R = typename V::R;
+  R bias[NB], mask[NB];
+  for (int o = 0; o < NB; ++o) {
+    bias[o] = block_bias<V>(g, bias_p, ob + o);
+    mask[o] = block_mask<V>(g, ob + o);
+  }
+  NchwcGeo f = g;  // the maps as one row
+  f.ih = 1, f.iw = g.ih * g.iw, f.oh = 1, f.ow = g.oh * g.ow;
+  dense_run<V, NB, V::kT>(f, x, wp, ob, 0, oh0 * g.ow, oh1 * g.ow, 0, 1, bias, mask, res, ep, y);
+}
+
 // ConvNchwcFn for the dense conv.
 template <class V>
 void dense(const NchwcGeo& g, const float* x, const float* wp, const float* bias,
            const float* res, const Epilogue& ep, float* y, int64_t ob0, int64_t ob1, int64_t oh0,
            int64_t oh1) {
+  const bool pointwise = g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 &&
+                         g.pw == 0 && g.ih == g.oh && g.iw == g.ow;
   int64_t ob = ob0;
-  for (; ob + V::kNb <= ob1; ob += V::kNb)
-    dense_rows<V, V::kNb>(g, x, wp, bias, res, ep, y, ob, oh0, oh1);
-  for (; ob < ob1; ++ob) dense_rows<V, 1>(g, x, wp, bias, res, ep, y, ob, oh0, oh1);
+  for (; ob <= ob1 - V::kNb; ob += V::kNb) {
+    if (pointwise)
+      dense_pointwise<V, V::kNb>(g, x, wp, bias, res, ep, y, ob, oh0, oh1);
+    else
+      dense_rows<V, V::kNb>(g, x, wp, bias, res, ep, y, ob, oh0, oh1);
+  }
+  for (; ob < ob1; ++ob) {
+    if (pointwise)
+      dense_pointwise<V, 1>(g, x, wp, bias, res, ep, y, ob, oh0, oh1);
+    else
+      dense_rows<V, 1>(g, x, wp, bias, res, ep, y, ob, oh0, oh1);
+  }
 }
 
 // Depthwise tile: T pixels of block cb's row oh from ow0. kS3 = 1 or 2:
