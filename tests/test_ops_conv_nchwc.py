@@ -145,3 +145,25 @@ def test_heuristic_picks_fast_algo():
         net = loadrun.load(m)
         net.run({"x": xb})
         assert net.steps()[0][1] == want
+
+
+@pytest.mark.parametrize("algo,ws,group", [("NCHWC_DIRECT", (20, 12, 3, 3), 1),
+                                            ("NCHWC_DEPTHWISE", (12, 1, 3, 3), 12)])
+def test_threads_and_clip(algo, ws, group):
+    """Two threads (work split over image x block x row) give NAIVE's result
+    and the one-thread result bit for bit; Clip's bounds reach the epilogue."""
+    b = 8
+    x = r(2, 12, 17, 15)
+    xb = block(x, b)
+    attrs = dict(pads=[1, 1, 1, 1], strides=[1, 1])
+    if group > 1:
+        attrs["group"] = group
+    m = nchwc_model(xb.shape, r(*ws), b, act="Clip", act_params=[-0.5, 0.7], **attrs)
+    ref = loadrun.load(m, algo="NAIVE").run({"x": xb})["y"]
+    one = loadrun.load(m, algo=algo).run({"x": xb})["y"]
+    net = loadrun.load(m, algo=algo, threads=2)
+    two = net.run({"x": xb})["y"]
+    assert net.steps()[0][1] == algo
+    assert np.array_equal(one, two)
+    assert unblock(two, ws[0]).min() >= -0.5 and unblock(two, ws[0]).max() <= 0.7
+    assert_close_elementwise(unblock(two, ws[0]), unblock(ref, ws[0]), RTOL, ATOL, algo)

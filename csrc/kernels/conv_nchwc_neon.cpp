@@ -27,7 +27,8 @@ struct V4 {
   }
   static R mask(int lanes) {
     const uint32_t idx[4] = {0, 1, 2, 3};
-    return vreinterpretq_f32_u32(vcltq_u32(vld1q_u32(idx), vdupq_n_u32(static_cast<uint32_t>(lanes < 0 ? 0 : lanes))));
+    const uint32_t n = static_cast<uint32_t>(lanes < 0 ? 0 : lanes);
+    return vreinterpretq_f32_u32(vcltq_u32(vld1q_u32(idx), vdupq_n_u32(n)));
   }
   static R act(const Epilogue& ep, R v) { return neon::act4(ep, v); }
 };

@@ -79,11 +79,15 @@ __attribute__((noinline)) void store_tile(const typename V::R* v, int n, typenam
   }
 }
 
+// The tiles are not inlined: inlined into the row drivers, GCC spilled three
+// of the twelve accumulators to the stack (the drivers' values compete for
+// registers); a call per tile costs nothing next to its FMAs.
 template <class V, int NB, int T, bool kChecked>
-__attribute__((noinline)) void dense_tile(const NchwcGeo& g, const float* x, const float* wp, int64_t ob, int64_t oh,
-                       int64_t ow0, int64_t i0, int64_t i1, const typename V::R* bias,
-                       const typename V::R* mask, const float* res, const Epilogue& ep,
-                       float* y) {
+__attribute__((noinline)) void dense_tile(const NchwcGeo& g, const float* x, const float* wp,
+                                          int64_t ob, int64_t oh, int64_t ow0, int64_t i0,
+                                          int64_t i1, const typename V::R* bias,
+                                          const typename V::R* mask, const float* res,
+                                          const Epilogue& ep, float* y) {
   using R = typename V::R;
   constexpr int B = V::B;
   R acc[NB][T];

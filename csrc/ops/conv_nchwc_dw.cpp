@@ -27,7 +27,9 @@ class NchwcDepthwise final : public ConvNchwcFastAlgo {
   uint32_t attributes() const override { return REPRODUCIBLE; }
 
  protected:
-  bool fits(const ConvGeo& g) const override { return g.group == g.ic && g.oc == g.ic && g.group > 1; }
+  bool fits(const ConvGeo& g) const override {
+    return g.group == g.ic && g.oc == g.ic && g.group > 1;
+  }
   bool depthwise() const override { return true; }
   void run(const NchwcCall& c) const override {
     const kernels::NchwcGeo& g = c.g;
