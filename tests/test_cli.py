@@ -129,8 +129,8 @@ def test_unknown_flag(capsys, model):
     assert code == 2 and "unknown flag --warmup" in err
 
 
-@pytest.mark.parametrize("flag", ["--enable-nchw88", "--enable_nchw88", "-enable-nchw88", "--range=100",
-                                  "--enable-nchw44", "--cuda", "--io_dump", "--check-var-value"])
+@pytest.mark.parametrize("flag", ["--enable-nchw32", "--enable_nchw32", "-enable-nchw32", "--range=100",
+                                  "--enable-chwn4", "--cuda", "--io_dump", "--check-var-value"])
 def test_not_supported_flag(capsys, model, flag):
     code, lines, err = run_cli(capsys, model, flag)
     assert code == 2 and lines == []
@@ -140,7 +140,7 @@ def test_not_supported_flag(capsys, model, flag):
 
 def test_not_supported_list_covers_the_spec_flags():
     for name in ["--io-dump-stderr",
-                 "--bin-io-dump", "--bin-out-dump", "--copy-to-host", "--enable-nchw88", "--layout-transform",
+                 "--bin-io-dump", "--bin-out-dump", "--copy-to-host", "--enable-nchw32", "--layout-transform",
                  "--enable-ioc16", "--enable-fuse-conv-bias-with-z", "--fuse-grain", "--enable-jit",
                  "--tensorrt-cache", "--cuda",
                  "--check-var-value", "--profile-host", "--wait-gdb",
@@ -153,7 +153,7 @@ def test_not_supported_list_covers_the_spec_flags():
                  "--weight-preprocess", "--disable-mem-opt", "--get-static-mem-info", "--record-comp-seq",
                  "--record-comp-seq2", "--fake-first", "--const-shape", "--no-sanity-check",
                  "--cpu", "--cpu-default", "--multithread", "--multithread-default", "--multi-thread-core-ids",
-                 "--thread", "--check-dispatch"]:
+                 "--thread", "--check-dispatch", "--enable-nchw44", "--enable-nchw88"]:
         assert name not in not_supported.NOT_SUPPORTED
 
 

@@ -374,12 +374,14 @@ PYBIND11_MODULE(_core, m) {
                        const std::string& algo_policy, bool progress, bool optimize,
                        size_t max_plans, bool mem_reuse, bool debug_fill_nan, bool sanity_check,
                        bool const_shape, bool fake_first, int record_level, int threads,
-                       const std::vector<int>& core_ids, bool free_weights) {
+                       const std::vector<int>& core_ids, bool free_weights,
+                       const std::string& layout) {
              NetworkOptions opt;
              opt.comp_node = std::make_shared<CpuCompNode>(threads, core_ids);
              opt.chooser.prefer_algo = prefer_algo;
              opt.weight_preprocess = weight_preprocess;
              opt.free_weights = free_weights;
+             opt.layout = layout;
              opt.chooser.strategy = strategy;
              if (!workspace_limit.is_none())
                opt.chooser.workspace_limit = workspace_limit.cast<size_t>();
@@ -406,7 +408,7 @@ PYBIND11_MODULE(_core, m) {
            py::arg("debug_fill_nan") = false, py::arg("sanity_check") = false,
            py::arg("const_shape") = false, py::arg("fake_first") = false, py::arg("record_level") = 0,
            py::arg("threads") = 1, py::arg("core_ids") = std::vector<int>{},
-           py::arg("free_weights") = true)
+           py::arg("free_weights") = true, py::arg("layout") = "")
       .def_property_readonly("num_threads", [](const Network& n) { return n.comp_node().num_threads(); })
       .def_property_readonly("dispatches", [](const Network& n) { return n.comp_node().dispatches(); })
       .def("thread_affinity", [](const Network& n) { return n.comp_node().affinity(); })

@@ -6,6 +6,7 @@
 // nothing to do returns its argument.
 #pragma once
 #include <memory>
+#include <string>
 
 #include "graph/graph.h"
 
@@ -35,6 +36,16 @@ std::shared_ptr<const Graph> fuse_matmul_bias(std::shared_ptr<const Graph> g);
 // The scaled dot-product attention subgraph (with its head transposes) into
 // one MultiHeadAttention node (fuse_attention.cpp).
 std::shared_ptr<const Graph> fuse_attention(std::shared_ptr<const Graph> g);
+
+// The conv trunk into the channel-blocked layout of block 4 (NCHW44) or 8
+// (NCHW88) (convert_layout.cpp); not part of optimize_graph: the network
+// applies it when NetworkOptions::layout asks.
+std::shared_ptr<const Graph> convert_layout_nchwc(std::shared_ptr<const Graph> g, int64_t block);
+
+// The layout conversion NetworkOptions::layout names: "" (none), "nchw44",
+// "nchw88"; UnsupportedError for another name.
+std::shared_ptr<const Graph> convert_layout(std::shared_ptr<const Graph> g,
+                                            const std::string& layout);
 
 // Every pass, in order.
 std::shared_ptr<const Graph> optimize_graph(std::shared_ptr<const Graph> g);

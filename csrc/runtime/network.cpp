@@ -15,8 +15,21 @@
 
 namespace loadrun {
 
+namespace {
+
+// The graph passes the options ask for, then the layout conversion.
+std::shared_ptr<const Graph> prepare_graph(std::shared_ptr<const Graph> g,
+                                           const NetworkOptions& opt) {
+  if (opt.optimize) g = optimize_graph(std::move(g));
+  if (opt.layout.empty()) return g;
+  if (!opt.optimize) g = fuse_conv_bn_act(std::move(g));
+  return convert_layout(std::move(g), opt.layout);
+}
+
+}  // namespace
+
 Network::Network(std::shared_ptr<const Graph> graph, NetworkOptions opt)
-    : graph_(opt.optimize ? optimize_graph(std::move(graph)) : std::move(graph)),
+    : graph_(prepare_graph(std::move(graph), opt)),
       opt_(opt),
       cn_owned_(opt.comp_node ? opt.comp_node : std::make_shared<CpuCompNode>()),
       cn_(cn_owned_.get()),
@@ -54,6 +67,7 @@ NestedNet& Network::nested(const std::string& key, const std::shared_ptr<const G
   o.const_shape = false;
   o.record_level = 0;
   o.free_weights = false;  // its graph belongs to the op that owns it
+  o.layout.clear();         // bodies keep their layout: the boundary is the op
   o.comp_node = cn_owned_;
   return *(nested_[key] = std::make_unique<Network>(graph, o));
 }

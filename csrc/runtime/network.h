@@ -51,6 +51,11 @@ struct NetworkOptions {
   // Graph passes (passes/passes.h: Conv+BN+activation fusion) run when the
   // network is built, like ONNX Runtime's default optimisations.
   bool optimize = true;
+  // Layout conversion of the conv trunk (passes/passes.h convert_layout):
+  // "" none, "nchw44" (block 4), "nchw88" (block 8); applied after the graph
+  // passes (with Conv + BN + activation fusion even when optimize is off, as
+  // every layout flag of the reference tool enables it).
+  std::string layout;
   // Plans kept for distinct input shapes (least recently used dropped first),
   // and value-keyed plans kept per shape plan; each holds its own activation
   // arena. Weights and their preprocessed forms are shared by all plans.

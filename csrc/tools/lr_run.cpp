@@ -24,6 +24,7 @@
 //   lr_run [--batch N] [--size HW] [--channels C] [--iters N] [--warmup N]
 //   lr_run --model FILE.lrm [--input NAME=FILE]... [--check-output NAME=FILE]...
 //          [--rtol R] [--atol A] [--iters N (0: no timing)] [--warmup N]
+//          [--layout nchw44|nchw88 (the conv trunk channel-blocked)]
 #include <chrono>
 #include <cinttypes>
 #include <cmath>
@@ -52,6 +53,7 @@ struct Args {
   std::string model;
   std::vector<std::pair<std::string, std::string>> inputs, checks;  // NAME=FILE
   double rtol = 1e-4, atol = 1e-4;
+  std::string layout;  // --layout nchw44|nchw88 (NetworkOptions::layout)
 };
 
 // "NAME=FILE" split at the last '='.
@@ -157,6 +159,7 @@ bool parse(int argc, char** argv, Args* a) {
     int64_t v;
     const char* t;
     if (!std::strcmp(argv[i], "--model") && (t = text())) a->model = t;
+    else if (!std::strcmp(argv[i], "--layout") && (t = text())) a->layout = t;
     else if (!std::strcmp(argv[i], "--input") && (t = text()) && name_file(t, &a->inputs)) continue;
     else if (!std::strcmp(argv[i], "--check-output") && (t = text()) && name_file(t, &a->checks)) continue;
     else if (!std::strcmp(argv[i], "--rtol") && real_value(&a->rtol)) continue;
@@ -170,7 +173,7 @@ bool parse(int argc, char** argv, Args* a) {
       std::fprintf(stderr, "lr_run: bad argument '%s'\nusage: lr_run [--batch N] [--size HW] "
                            "[--channels C] [--iters N] [--warmup N]\n       lr_run --model FILE.lrm "
                            "[--input NAME=FILE]... [--check-output NAME=FILE]... [--rtol R] "
-                           "[--atol A] [--iters N] [--warmup N]\n", argv[i]);
+                           "[--atol A] [--iters N] [--warmup N] [--layout nchw44|nchw88]\n", argv[i]);
       return false;
     }
   }
@@ -274,7 +277,10 @@ int run_model(const Args& a) {
   for (const auto& in : a.inputs)
     if (g.find_var(in.first) < 0 || !g.vars()[g.find_var(in.first)].is_input)
       LR_THROW(InputError, "--input ", in.first, ": the model has no input of that name");
-  Network net(m.graph);
+  NetworkOptions opt;
+  opt.layout = a.layout;
+  Network net(m.graph, opt);
+  if (!a.layout.empty()) std::printf("  layout %s\n", a.layout.c_str());
   t0 = std::chrono::steady_clock::now();
   std::vector<Tensor> out = net.run(feeds);
   double first_ms =

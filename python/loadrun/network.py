@@ -123,14 +123,28 @@ def _check_threads(threads, core_ids):
     return threads, ids
 
 
+LAYOUTS = ("nchw44", "nchw88")
+
+
+def check_layout(layout):
+    """The core's name for a layout option ("" for none); InputError otherwise."""
+    if layout is None or layout == "" or layout == "nchw":
+        return ""
+    if layout not in LAYOUTS:
+        raise InputError(f"layout must be one of {', '.join(LAYOUTS)} (or None), got {layout!r}")
+    return layout
+
+
 class Network:
     def __init__(self, imported, input_shapes=None, *, algo=None, weight_preprocess=True, free_weights=True,
                  progress=True,
                  optimize=True, max_plans=None, disable_mem_opt=False, debug_fill_nan=False, sanity_check=False,
-                 const_shape=False, fake_first=False, record_comp_seq=0, threads=1, core_ids=None, **fast_run):
+                 const_shape=False, fake_first=False, record_comp_seq=0, threads=1, core_ids=None, layout=None,
+                 **fast_run):
         from loadrun.fastrun import chooser_options
 
         check_algo(algo)
+        layout = check_layout(layout)
         threads, core_ids = _check_threads(threads, core_ids)
         # The core keeps the graph it optimised; holding the imported one here
         # too would keep the weights that fusions replaced alive.
@@ -146,7 +160,7 @@ class Network:
                                    debug_fill_nan=debug_fill_nan, sanity_check=sanity_check,
                                    const_shape=const_shape, fake_first=fake_first,
                                    record_level=int(record_comp_seq), threads=threads, core_ids=core_ids,
-                                   **chooser_options(**fast_run))
+                                   layout=layout, **chooser_options(**fast_run))
         self._specs = {s.name: s for s in imported.inputs}
         # Some input or output is a sequence or an optional: run through run_values.
         self._values = (any(s.kind != "tensor" for s in imported.inputs)
@@ -337,7 +351,7 @@ def load(model, input_shapes=None, *, algo=None, weight_preprocess=True, free_we
          reproducible=False, binary_equal_between_batch=False, fast_run_shared_batch_size=0,
          fast_run_algo_policy=None, workspace_limit=None, progress=True, optimize=True, max_plans=None,
          disable_mem_opt=False, debug_fill_nan=False, sanity_check=False, const_shape=False, fake_first=False,
-         record_comp_seq=0, threads=1, core_ids=None):
+         record_comp_seq=0, threads=1, core_ids=None, layout=None):
     """Load an ONNX model (path, `zoo:NAME` or ModelProto) or an .lrm file
     (`loadrun convert`; read by the core, no ONNX import) and compile it.
 
@@ -383,6 +397,11 @@ def load(model, input_shapes=None, *, algo=None, weight_preprocess=True, free_we
     core_ids: one core per thread to pin them to (worker i to core_ids[i],
     the calling thread to the last).
 
+    layout: run the conv trunk in a channel-blocked layout (load_and_run's
+    --enable-nchw44 / --enable-nchw88): "nchw44" (blocks of 4 channels, the
+    ARM NEON layout) or "nchw88" (blocks of 8, AVX); None: plain NCHW. Inputs
+    and outputs stay NCHW: the network relayouts at the trunk's borders.
+
     A Network may be run from several threads at once: runs of one Network
     take turns (one lock per Network), so every caller gets the results of its
     own inputs; distinct Networks run in parallel (run() releases the GIL).
@@ -397,6 +416,6 @@ def load(model, input_shapes=None, *, algo=None, weight_preprocess=True, free_we
                    binary_equal_between_batch=binary_equal_between_batch,
                    fast_run_shared_batch_size=fast_run_shared_batch_size,
                    fast_run_algo_policy=fast_run_algo_policy, workspace_limit=workspace_limit,
-                   optimize=optimize, max_plans=max_plans, disable_mem_opt=disable_mem_opt,
+                   optimize=optimize, max_plans=max_plans, disable_mem_opt=disable_mem_opt, layout=layout,
                    debug_fill_nan=debug_fill_nan, sanity_check=sanity_check, const_shape=const_shape,
                    fake_first=fake_first, record_comp_seq=record_comp_seq, threads=threads, core_ids=core_ids)

@@ -16,7 +16,9 @@
 // conv_winograd.cpp, with a margin for the convs in a row; the measured
 // errors are printed), and the softmax row sums to 1. It
 // also checks that the stem ran DIRECT_SMALL_IC and the preferred runs
-// their Winograd algorithm, so the kernels under test did run.
+// their Winograd algorithm, so the kernels under test did run. The
+// nchw44 and nchw88 runs convert the trunk to the channel-blocked layouts
+// (passes/convert_layout.cpp) and check the blocked kernels the same way.
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -127,6 +129,7 @@ struct Variant {
   bool weight_preprocess;
   int split_threads;        // > 1: SerialSplitCompNode
   const char* must_run;     // an algorithm some step must run ("" = none)
+  std::string layout = "";  // NetworkOptions::layout
 };
 
 }  // namespace
@@ -156,19 +159,22 @@ int main() {
         {"winograd-f43", "WINOGRAD_F43", false, 1, "WINOGRAD_F43"},
         {"split-3", "", true, 3, ""},
         {"winograd-f63-split-3", "WINOGRAD_F63", true, 3, "WINOGRAD_F63"},
+        {"nchw44", "", true, 1, "POOL_NCHWC_FAST", "nchw44"},
+        {"nchw88-split-3", "", true, 3, "POOL_NCHWC_FAST", "nchw88"},
     };
     int failures = 0;
     for (const Variant& v : variants) {
       NetworkOptions opt;
       opt.chooser.prefer_algo = v.prefer;
       opt.weight_preprocess = v.weight_preprocess;
+      opt.layout = v.layout;
       if (v.split_threads > 1) opt.comp_node = std::make_shared<SerialSplitCompNode>(v.split_threads);
       Network net(g, opt);
       std::vector<Tensor> out = net.run({x});
       std::string algos;
       bool ran = !*v.must_run;
       for (const StepInfo& s : net.steps()) {
-        if (s.opr.find("{Conv}") != std::string::npos) algos += " " + s.opr + "=" + s.algo;
+        if (s.opr.find("{Conv") != std::string::npos) algos += " " + s.opr + "=" + s.algo;
         ran = ran || s.algo == v.must_run;
       }
       const char* names[] = {"logits", "prob", "a1", "a4"};

@@ -12,13 +12,14 @@ import os
 import sys
 import time
 
-from loadrun.cli import options_basic, options_device, options_executor, options_fastrun, options_memory
+from loadrun.cli import (options_basic, options_device, options_executor, options_fastrun, options_layout,
+                         options_memory)
 from loadrun.cli.argv import Parser, UsageError, normalize
 from loadrun.cli.options import Options
 
 PROG = "load_and_run"
 # option groups, in the order their flags appear in --help
-GROUPS = [options_basic, options_fastrun, options_memory, options_executor, options_device]
+GROUPS = [options_basic, options_fastrun, options_memory, options_layout, options_executor, options_device]
 USAGE = f"usage: {PROG} MODEL [--iter N] [--warmup-iter N] [--input SPEC] [--model-info] [--verbose] " \
         "[--json PATH] ...  (--help for all flags)"
 
@@ -148,7 +149,7 @@ def _run(opts, out, outputs, disp):
         imported, {name: list(a.shape) for name, a in feeds.items() if hasattr(a, "shape")},
         weight_preprocess=opts.weight_preprocess, **options_fastrun.fast_run_kwargs(opts),
         **options_memory.network_kwargs(opts), **options_executor.network_kwargs(opts),
-        **options_device.network_kwargs(opts)))
+        **options_device.network_kwargs(opts), **options_layout.network_kwargs(opts)))
     disp.call(net.set_inputs, feeds)
     check = options_device.DispatchCheck(net) if opts.check_dispatch else None
     if opts.static_mem_info:

@@ -11,7 +11,7 @@ NOT_SUPPORTED = frozenset(
     --fitting --dump-fitting-model --model-dump
     --packed-model-dump --pack-info-json --pack-cache --pack-info-cryption --pack-model-cryption
     --io-dump --io-dump-stdout --io-dump-stderr --bin-io-dump --bin-out-dump --copy-to-host
-    --enable-nchw4 --enable-chwn4 --enable-nchw44 --enable-nchw88 --enable-nchw32 --enable-nchw64
+    --enable-nchw4 --enable-chwn4 --enable-nchw32 --enable-nchw64
     --enable-nhwcd4 --enable-nchw44-dot --layout-transform --layout-transform-dump
     --enable-ioc16
     --enable-fuse-conv-bias-nonlinearity --enable-fuse-conv-bias-with-z --enable-fuse-preprocess

@@ -25,6 +25,8 @@ class Options:
     disable_mem_opt: bool = False
     static_mem_info: str = ""
     max_plans: Optional[int] = None
+    # layout (options_layout): "", "nchw44" or "nchw88"
+    layout: str = ""
     # executor switches (options_executor)
     record_comp_seq: int = 0
     fake_first: bool = False
