@@ -11,7 +11,8 @@
 // broadcasts one input scalar per pixel against one b-lane weight vector per
 // block (the NCHWc direct convolution of MLAS / MegEngine's nchw44 kernels).
 // Output columns whose window lies inside the input run the tile without
-// bounds checks; the border columns go one at a time with a column check.
+// bounds checks; border tiles (and narrow rows) check each pixel's column
+// per tap. Tiles split a run as evenly as they can (7 pixels: 4 + 3).
 // 1x1 stride 1 without pads runs the maps as one row of positions (a GEMM
 // over pixels: no per-row remainder tiles on narrow maps).
 // Cost: oc*ic*kh*kw MACs per output pixel; no workspace.

@@ -106,17 +106,40 @@ __attribute__((noinline)) void dense_tile(const NchwcGeo& g, const float* x, con
       const float* xr = xc + (r0 + i * g.dh) * g.iw * B;
       for (int64_t j = 0; j < g.kw; ++j) {
         const int64_t col = c0 + j * g.dw;
-        if (kChecked && (col < 0 || col >= g.iw)) continue;
-        const float* xp = xr + col * B;
+        // Checked: bit t set when pixel t's column is inside the input (a
+        // pixel outside reads nothing at this tap).
+        unsigned inside = (1u << T) - 1;
+        if constexpr (kChecked) {
+          inside = 0;
+          for (int t = 0; t < T; ++t)
+            if (col + t * g.sw >= 0 && col + t * g.sw < g.iw) inside |= 1u << t;
+          if (!inside) continue;
+        }
         const float* wq = wc + (i * g.kw + j) * B * B;
         // No lambda here: a captured acc stays in memory (GCC spills it).
+        if (!kChecked || inside == (1u << T) - 1) {  // every pixel inside: no checks
+          const float* xp = xr + col * B;
+          for (int l = 0; l < lanes; ++l) {
+            R w[NB];
+            LR_NCHWC_UNROLL
+            for (int o = 0; o < NB; ++o) w[o] = V::load(wq + o * wob + l * B);
+            LR_NCHWC_UNROLL
+            for (int t = 0; t < T; ++t) {
+              const R xv = V::bcast(xp + t * xstep + l);
+              LR_NCHWC_UNROLL
+              for (int o = 0; o < NB; ++o) acc[o][t] = V::fma(xv, w[o], acc[o][t]);
+            }
+          }
+          continue;
+        }
         for (int l = 0; l < lanes; ++l) {
           R w[NB];
           LR_NCHWC_UNROLL
           for (int o = 0; o < NB; ++o) w[o] = V::load(wq + o * wob + l * B);
           LR_NCHWC_UNROLL
           for (int t = 0; t < T; ++t) {
-            const R xv = V::bcast(xp + t * xstep + l);
+            if (!(inside >> t & 1)) continue;
+            const R xv = V::bcast(xr + (col + t * g.sw) * B + l);
             LR_NCHWC_UNROLL
             for (int o = 0; o < NB; ++o) acc[o][t] = V::fma(xv, w[o], acc[o][t]);
           }
@@ -133,21 +156,33 @@ __attribute__((noinline)) void dense_tile(const NchwcGeo& g, const float* x, con
   }
 }
 
-// One row's interior run [a, b) in tiles of kT, the remainder in one
-// smaller tile.
-template <class V, int NB, int T>
-inline void dense_run(const NchwcGeo& g, const float* x, const float* wp, int64_t ob, int64_t oh,
-                      int64_t a, int64_t b, int64_t i0, int64_t i1, const typename V::R* bias,
-                      const typename V::R* mask, const float* res, const Epilogue& ep,
-                      float* y) {
-  int64_t ow = a;
-  for (; ow + T <= b; ow += T)
-    dense_tile<V, NB, T, false>(g, x, wp, ob, oh, ow, i0, i1, bias, mask, res, ep, y);
-  if constexpr (T > 1) {
-    if (b - ow >= T / 2 + (T & 1))
-      dense_run<V, NB, T / 2 + (T & 1)>(g, x, wp, ob, oh, ow, b, i0, i1, bias, mask, res, ep, y);
-    else if (ow < b)
-      dense_run<V, NB, T / 2>(g, x, wp, ob, oh, ow, b, i0, i1, bias, mask, res, ep, y);
+// The tile of n pixels (1 <= n <= T) at ow0.
+template <class V, int NB, bool kChecked, int T>
+inline void dense_tile_n(int64_t n, const NchwcGeo& g, const float* x, const float* wp,
+                         int64_t ob, int64_t oh, int64_t ow0, int64_t i0, int64_t i1,
+                         const typename V::R* bias, const typename V::R* mask, const float* res,
+                         const Epilogue& ep, float* y) {
+  if (n == T)
+    dense_tile<V, NB, T, kChecked>(g, x, wp, ob, oh, ow0, i0, i1, bias, mask, res, ep, y);
+  else if constexpr (T > 1)
+    dense_tile_n<V, NB, kChecked, T - 1>(n, g, x, wp, ob, oh, ow0, i0, i1, bias, mask, res, ep,
+                                         y);
+}
+
+// Pixels [a, b) of row oh in tiles of at most kT, as even as possible (7:
+// 4 + 3, not 6 + 1, so no tile is left with a few accumulator chains).
+template <class V, int NB, bool kChecked>
+inline void dense_span(const NchwcGeo& g, const float* x, const float* wp, int64_t ob, int64_t oh,
+                       int64_t a, int64_t b, int64_t i0, int64_t i1, const typename V::R* bias,
+                       const typename V::R* mask, const float* res, const Epilogue& ep,
+                       float* y) {
+  const int64_t n = b - a;
+  if (n <= 0) return;
+  const int64_t tiles = (n + V::kT - 1) / V::kT;
+  for (int64_t k = 0, ow = a; k < tiles; ++k) {
+    const int64_t sz = n / tiles + (k < n % tiles ? 1 : 0);
+    dense_tile_n<V, NB, kChecked, V::kT>(sz, g, x, wp, ob, oh, ow, i0, i1, bias, mask, res, ep, y);
+    ow += sz;
   }
 }
 
@@ -162,16 +197,23 @@ inline void dense_rows(const NchwcGeo& g, const float* x, const float* wp, const
     bias[o] = block_bias<V>(g, bias_p, ob + o);
     mask[o] = block_mask<V>(g, ob + o);
   }
-  int64_t lo, hi;
+  // Checked pixels [0, a) and [b, ow), unchecked [a, b) inside [lo, hi).
+  // A border run takes a whole tile of kT when it can (the border pixels
+  // and their interior neighbours); a narrow row is checked throughout.
+  int64_t lo, hi, a, b;
   interior_cols(g, &lo, &hi);
+  if (g.ow <= 2 * V::kT) {
+    a = b = g.ow;
+  } else {
+    a = lo == 0 ? 0 : std::max<int64_t>(lo, V::kT);
+    b = a > hi ? a : hi == g.ow ? g.ow : std::max(a, std::min(hi, g.ow - V::kT));
+  }
   for (int64_t oh = oh0; oh < oh1; ++oh) {
     int64_t i0, i1;
     tap_rows(g, oh, &i0, &i1);
-    for (int64_t ow = 0; ow < lo; ++ow)
-      dense_tile<V, NB, 1, true>(g, x, wp, ob, oh, ow, i0, i1, bias, mask, res, ep, y);
-    dense_run<V, NB, V::kT>(g, x, wp, ob, oh, lo, hi, i0, i1, bias, mask, res, ep, y);
-    for (int64_t ow = hi; ow < g.ow; ++ow)
-      dense_tile<V, NB, 1, true>(g, x, wp, ob, oh, ow, i0, i1, bias, mask, res, ep, y);
+    dense_span<V, NB, true>(g, x, wp, ob, oh, 0, a, i0, i1, bias, mask, res, ep, y);
+    dense_span<V, NB, false>(g, x, wp, ob, oh, a, b, i0, i1, bias, mask, res, ep, y);
+    dense_span<V, NB, true>(g, x, wp, ob, oh, b, g.ow, i0, i1, bias, mask, res, ep, y);
   }
 }
 
@@ -190,7 +232,7 @@ inline void dense_pointwise(const NchwcGeo& g, const float* x, const float* wp,
   }
   NchwcGeo f = g;  // the maps as one row
   f.ih = 1, f.iw = g.ih * g.iw, f.oh = 1, f.ow = g.oh * g.ow;
-  dense_run<V, NB, V::kT>(f, x, wp, ob, 0, oh0 * g.ow, oh1 * g.ow, 0, 1, bias, mask, res, ep, y);
+  dense_span<V, NB, false>(f, x, wp, ob, 0, oh0 * g.ow, oh1 * g.ow, 0, 1, bias, mask, res, ep, y);
 }
 
 // ConvNchwcFn for the dense conv.

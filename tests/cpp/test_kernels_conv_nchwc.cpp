@@ -2,7 +2,7 @@
 // and 8, of every ISA level this CPU runs (each distinct table once) against
 // a double-precision scalar reference written here on the plain NCHW data:
 // channels not a multiple of b and below b, output widths around the tiles
-// (1..9, 11-13, 17), strides 1/2/3, pads 0..k/2 (asymmetric end pads through
+// (1..9, 11-13, 17, 26, 41), strides 1/2/3, pads 0..k/2 (asymmetric end pads through
 // the output size), dilation 2, kernels 1x1/3x3/5x5/7x7 and 2x3, bias or
 // none, residual or none, activations in turn, and calls on part of the
 // blocks and rows. The padded lanes of the input's and residual's last block
@@ -156,7 +156,7 @@ int main() {
   std::vector<const ConvNchwcImpl*> tested;
   const Act acts[] = {Act::kNone, Act::kRelu, Act::kRelu6, Act::kClip, Act::kLeakyRelu,
                       Act::kHardSwish, Act::kSigmoid, Act::kGelu};
-  const int64_t widths[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 17};
+  const int64_t widths[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 17, 26, 41};
   struct Kern {
     int64_t kh, kw, sh, sw, dh, dw;
   };
