@@ -6,7 +6,7 @@
 //
 // Filling (kernel_table.cpp, fill()): every family starts from its portable
 // kernels, then each level overwrites what it has, lowest level first:
-//   avx2          sgemm, eltwise, dwconv, winograd, conv_small_ic,
+//   avx2          sgemm, eltwise, dwconv, winograd, conv_small_ic, conv_nchwc,
 //                 conv_int8_nchw44, convert, fma
 //   avx512        = avx2, with sgemm, the depthwise plane and the Winograd
 //                 transforms by the AVX-512F kernels (sgemm_avx512.cpp:
@@ -16,7 +16,7 @@
 //                 sources over an AVX2 emulation of their 16-lane vectors
 //                 (*_avx512_emu_avx2.cpp)
 //   neon(_dotprod) sgemm (8x12 micro-kernel, sgemm_neon.cpp), eltwise, dwconv,
-//                 winograd, conv_small_ic
+//                 winograd, conv_small_ic, conv_nchwc
 //   neon_dotprod  = neon, with conv_int8_nchw44 by SDOT/UDOT
 //                 (conv_int8_nchw44_dotprod.cpp)
 // A family that an ISA does not (yet) implement, or implements only in part
@@ -37,6 +37,7 @@
 // them; the table never changes after it is filled, so they stay valid.
 #pragma once
 #include "kernels/conv_int8_nchw44.h"
+#include "kernels/conv_nchwc.h"
 #include "kernels/conv_small_ic.h"
 #include "kernels/convert.h"
 #include "kernels/dwconv.h"
@@ -62,6 +63,7 @@ struct KernelTable {
   WinogradImpl winograd;          // input / output transforms
   ConvSmallIcImpl conv_small_ic;  // direct conv for few input channels
   ConvInt8Nchw44Impl conv_int8_nchw44;  // int8 NCHW44 direct conv rows
+  ConvNchwcImpl conv_nchwc;       // dense and depthwise conv on NCHWc data
   ConvertImpl convert;            // compare and cast runs (Equal, Cast, ...)
   FmaLoopImpl fma;                // the FMA peak loop (bench only)
 };
