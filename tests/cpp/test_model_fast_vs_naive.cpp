@@ -159,8 +159,8 @@ int main() {
         {"winograd-f43", "WINOGRAD_F43", false, 1, "WINOGRAD_F43"},
         {"split-3", "", true, 3, ""},
         {"winograd-f63-split-3", "WINOGRAD_F63", true, 3, "WINOGRAD_F63"},
-        {"nchw44", "", true, 1, "POOL_NCHWC_FAST", "nchw44"},
-        {"nchw88-split-3", "", true, 3, "POOL_NCHWC_FAST", "nchw88"},
+        {"nchw44", "", true, 1, "NCHWC_DIRECT", "nchw44"},
+        {"nchw88-split-3", "", true, 3, "NCHWC_DEPTHWISE", "nchw88"},
     };
     int failures = 0;
     for (const Variant& v : variants) {
