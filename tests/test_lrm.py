@@ -26,9 +26,9 @@ import loadrun
 from loadrun import _core, lrm, zoo
 from loadrun.cli import main as lar
 from loadrun.cli import tools
+from control_flow_models import (F, const, graph, if_model, loop_body, loop_model,
+                                 loop_nested_if_model, nested_if_model, scan_model, vi)
 from onnx_ref import make_model
-
-from test_control_flow import graph, if_model, loop_body, loop_model, scan_model, vi, F, I64, B, const
 from test_zoo import built, feeds_for
 
 _seed = os.environ.get("LOADRUN_FUZZ_SEED", "765958696")
@@ -84,14 +84,7 @@ def test_zoo_model_round_trip_is_bit_identical(name, tmp_path):
 
 @pytest.mark.parametrize("c1,c2", [(True, True), (True, False), (False, True), (False, False)])
 def test_nested_if_round_trip(c1, c2, tmp_path):
-    inner_then = graph([helper.make_node("Mul", ["x", "w"], ["it"])], "it", [], [vi("it", F, [3])])
-    inner_else = graph([helper.make_node("Sub", ["x", "w"], ["ie"])], "ie", [], [vi("ie", F, [3])])
-    outer_then = graph([helper.make_node("If", ["c2"], ["ot0"], then_branch=inner_then, else_branch=inner_else),
-                        helper.make_node("Neg", ["ot0"], ["ot"])], "ot", [], [vi("ot", F, [3])])
-    outer_else = graph([helper.make_node("Identity", ["w"], ["oe"])], "oe", [], [vi("oe", F, [3])])
-    node = helper.make_node("If", ["c1"], ["y"], then_branch=outer_then, else_branch=outer_else)
-    model = make_model([node], [("c1", np.bool_, []), ("c2", np.bool_, []), ("x", np.float32, [3]),
-                                ("w", np.float32, [3])], [("y", np.float32, [3])])
+    model = nested_if_model()
     rng = np.random.default_rng(3)
     feeds = {"c1": np.array(c1), "c2": np.array(c2), "x": rng.standard_normal(3).astype(np.float32),
              "w": rng.standard_normal(3).astype(np.float32)}
@@ -106,21 +99,7 @@ def test_if_with_branch_constants_round_trip(tmp_path):
 
 
 def test_loop_with_nested_if_round_trip(tmp_path):
-    then_g = graph([helper.make_node("Mul", ["acc", "w"], ["t"])], "then", [], [vi("t", F, [3])])
-    else_g = graph([helper.make_node("Sub", ["acc", "w"], ["e"])], "else", [], [vi("e", F, [3])])
-    body = graph([
-        const("two", np.int64(2)), const("zero", np.int64(0)),
-        helper.make_node("Mod", ["i", "two"], ["r"]),
-        helper.make_node("Equal", ["r", "zero"], ["even"]),
-        helper.make_node("If", ["even"], ["acc_out"], then_branch=then_g, else_branch=else_g),
-        helper.make_node("Identity", ["cond_in"], ["cond_out"]),
-        helper.make_node("ReduceSum", ["acc_out"], ["scan_out"], keepdims=1),
-    ], "body", [vi("i", I64, []), vi("cond_in", B, []), vi("acc", F, [3])],
-        [vi("cond_out", B, []), vi("acc_out", F, [3]), vi("scan_out", F, [1])])
-    node = helper.make_node("Loop", ["M", "", "acc0"], ["acc_final", "scans"], body=body)
-    model = make_model([node], [("acc0", np.float32, [3]), ("w", np.float32, [3])],
-                       [("acc_final", np.float32, None), ("scans", np.float32, None)],
-                       initializers=[("M", np.array(5, np.int64))])
+    model = loop_nested_if_model()
     rng = np.random.default_rng(5)
     path = same_outputs(model, {"acc0": rng.standard_normal(3).astype(np.float32),
                                 "w": rng.standard_normal(3).astype(np.float32)}, tmp_path)
