@@ -3,6 +3,8 @@
 - Round trip: every zoo model and models with subgraphs (If, Loop, Scan,
   nested, with captures) converted to .lrm give bit-identical outputs to
   the ONNX path, and a file read and written again is the same bytes.
+- Loading maps the file: weights borrow the mapping while a tensor uses
+  them, and the file is unmapped when the last one goes (/proc/self/maps).
 - Bad files: truncated, wrong magic, future version, bad checksum, absurd
   counts, an unknown operator -- each one clear error naming the file.
 - A fuzz-style test: truncations, byte flips and overwritten words of a
@@ -12,6 +14,7 @@
   suite is deterministic); LOADRUN_LRM_FUZZ_CASES the case count.
 - The CLI: `loadrun convert`, and load_and_run on an .lrm (--model-info).
 """
+import gc
 import os
 import random
 import struct
@@ -214,6 +217,39 @@ def test_truncated_file_is_a_model_error(small_lrm, tmp_path):
         e = load_error(write(tmp_path, data[:n]))
         assert isinstance(e, loadrun.ModelError), (n, e)
         assert "truncated" in str(e) or "shorter than the header" in str(e), (n, e)
+
+
+def mapped(path):
+    """Whether `path` is mapped into this process (/proc/self/maps)."""
+    real = os.path.realpath(path)
+    with open("/proc/self/maps") as f:
+        return any(line.rstrip("\n").endswith(" " + real) for line in f)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="needs /proc/self/maps (Linux)")
+@pytest.mark.parametrize("preprocess", [False, True])
+def test_weights_borrow_the_mapped_file(small_lrm, tmp_path, preprocess):
+    # The .lrm is mapped and its weights are used in place: the file stays
+    # mapped while a tensor borrows it (without prepacking the Conv reads the
+    # original weight) and is unmapped when the last one goes. Outputs are
+    # bit-identical either way (the round-trip tests above compare the .lrm
+    # path with the ONNX one).
+    path = tmp_path / "m.lrm"
+    path.write_bytes(small_lrm.read_bytes())
+    rng = np.random.default_rng(11)
+    feeds = {"img": rng.standard_normal((1, 2, 5, 5)).astype(np.float32), "cond": np.array(True),
+             "x": rng.standard_normal(3).astype(np.float32)}
+    assert not mapped(path)
+    net = loadrun.load(str(path), weight_preprocess=preprocess)
+    got = net.run(feeds)
+    if not preprocess:
+        assert mapped(path)
+    ref = loadrun.load(small_lrm, weight_preprocess=False).run(feeds)
+    for k in ref:
+        np.testing.assert_array_equal(got[k], ref[k], err_msg=k)
+    del net
+    gc.collect()
+    assert not mapped(path)
 
 
 def test_wrong_magic_is_a_model_error(small_lrm, tmp_path):
