@@ -20,9 +20,13 @@
 # Then the zoo models under qemu (ARM issue #11: "the zoo models run under
 # qemu and match the x86 outputs within tolerance"): the x86 build (the
 # Python of .ci/run's venv, or LOADRUN_CI_PYTHON: any python that imports
-# loadrun and onnx) converts resnet18, resnet50, mobilenetv2, bert_tiny and
-# mlp to .lrm, saves seeded inputs and its own outputs as .npy, and the
-# aarch64 lr_run reads each .lrm and checks its outputs against them.
+# loadrun and onnx) converts resnet18, mobilenetv2, bert_tiny and mlp to
+# .lrm, saves seeded inputs and its own outputs as .npy, and the aarch64
+# lr_run reads each .lrm and checks its outputs against them. resnet50 is
+# not among them: under qemu it cost 46 s of the models' 69 s, and resnet18
+# with mobilenetv2 runs the same NEON kernels (3x3 Winograd and direct conv,
+# strided conv, 1x1 conv stride 1 and 2, pooling, fused residual Add + ReLU,
+# GEMM classifier); the x86 suite still runs resnet50 against ONNX Runtime.
 # LOADRUN_CI_ARM_BUILD overrides the build directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -71,8 +75,10 @@ echo "== arm: ctest under qemu took $(( $(date +%s) - t0 ))s"
 # rtol 1e-4 / atol 5e-5 leaves >= 14x margin on every model while a wrong
 # kernel (errors of 1e-3 and more) fails. Emulated time per model (read,
 # compile, one run; 2 shared cores): mlp <1 s, bert_tiny 3 s, mobilenetv2
-# 7 s, resnet18 25 s, resnet50 61 s; the conversion on x86 7 s: the step
-# adds ~105 s (whole arm.sh with a warm ccache: 191 s).
+# 7 s, resnet18 25 s (resnet50, no longer run, 61 s); the conversion on x86
+# 7 s. Measured again 2026-12-03 at load ~8 without resnet50: mlp 1 s,
+# bert_tiny 2 s, mobilenetv2 13 s, resnet18 49 s, the models 65 s in all and
+# the conversion 5 s; resnet50 alone took 177 s under qemu at that load.
 PY="${LOADRUN_CI_PYTHON:-python}"
 if ! "$PY" -c "import loadrun._core, onnx" 2>/dev/null; then
   echo "error: .ci/arm.sh: '$PY' cannot import loadrun (the x86 build) and onnx; run it from" \
@@ -93,7 +99,7 @@ from loadrun import lrm
 
 out = sys.argv[1]
 rng = np.random.default_rng(20261203)
-for name in ("mlp", "bert_tiny", "mobilenetv2", "resnet18", "resnet50"):
+for name in ("mlp", "bert_tiny", "mobilenetv2", "resnet18"):
     path = f"{out}/{name}.lrm"
     lrm.convert(f"zoo:{name}", path)
     net = loadrun.load(path)  # the .lrm on x86: the reference the ARM build must match
@@ -113,7 +119,7 @@ PYEOF
 echo "== arm: zoo conversion (x86) took $(( $(date +%s) - t0 ))s"
 t0=$(date +%s)
 rtol=1e-4 atol=5e-5
-for name in mlp bert_tiny mobilenetv2 resnet18 resnet50; do
+for name in mlp bert_tiny mobilenetv2 resnet18; do
   args=()
   for f in "$MODELS/$name".in.*.npy; do
     n="${f#"$MODELS/$name.in."}"

@@ -3,6 +3,8 @@
 - Round trip: every zoo model and models with subgraphs (If, Loop, Scan,
   nested, with captures) converted to .lrm give bit-identical outputs to
   the ONNX path, and a file read and written again is the same bytes.
+- Loading maps the file: weights borrow the mapping while a tensor uses
+  them, and the file is unmapped when the last one goes (/proc/self/maps).
 - Bad files: truncated, wrong magic, future version, bad checksum, absurd
   counts, an unknown operator -- each one clear error naming the file.
 - A fuzz-style test: truncations, byte flips and overwritten words of a
@@ -12,6 +14,7 @@
   suite is deterministic); LOADRUN_LRM_FUZZ_CASES the case count.
 - The CLI: `loadrun convert`, and load_and_run on an .lrm (--model-info).
 """
+import gc
 import os
 import random
 import struct
@@ -26,9 +29,9 @@ import loadrun
 from loadrun import _core, lrm, zoo
 from loadrun.cli import main as lar
 from loadrun.cli import tools
+from control_flow_models import (F, const, graph, if_model, loop_body, loop_model,
+                                 loop_nested_if_model, nested_if_model, scan_model, vi)
 from onnx_ref import make_model
-
-from test_control_flow import graph, if_model, loop_body, loop_model, scan_model, vi, F, I64, B, const
 from test_zoo import built, feeds_for
 
 _seed = os.environ.get("LOADRUN_FUZZ_SEED", "765958696")
@@ -84,14 +87,7 @@ def test_zoo_model_round_trip_is_bit_identical(name, tmp_path):
 
 @pytest.mark.parametrize("c1,c2", [(True, True), (True, False), (False, True), (False, False)])
 def test_nested_if_round_trip(c1, c2, tmp_path):
-    inner_then = graph([helper.make_node("Mul", ["x", "w"], ["it"])], "it", [], [vi("it", F, [3])])
-    inner_else = graph([helper.make_node("Sub", ["x", "w"], ["ie"])], "ie", [], [vi("ie", F, [3])])
-    outer_then = graph([helper.make_node("If", ["c2"], ["ot0"], then_branch=inner_then, else_branch=inner_else),
-                        helper.make_node("Neg", ["ot0"], ["ot"])], "ot", [], [vi("ot", F, [3])])
-    outer_else = graph([helper.make_node("Identity", ["w"], ["oe"])], "oe", [], [vi("oe", F, [3])])
-    node = helper.make_node("If", ["c1"], ["y"], then_branch=outer_then, else_branch=outer_else)
-    model = make_model([node], [("c1", np.bool_, []), ("c2", np.bool_, []), ("x", np.float32, [3]),
-                                ("w", np.float32, [3])], [("y", np.float32, [3])])
+    model = nested_if_model()
     rng = np.random.default_rng(3)
     feeds = {"c1": np.array(c1), "c2": np.array(c2), "x": rng.standard_normal(3).astype(np.float32),
              "w": rng.standard_normal(3).astype(np.float32)}
@@ -106,21 +102,7 @@ def test_if_with_branch_constants_round_trip(tmp_path):
 
 
 def test_loop_with_nested_if_round_trip(tmp_path):
-    then_g = graph([helper.make_node("Mul", ["acc", "w"], ["t"])], "then", [], [vi("t", F, [3])])
-    else_g = graph([helper.make_node("Sub", ["acc", "w"], ["e"])], "else", [], [vi("e", F, [3])])
-    body = graph([
-        const("two", np.int64(2)), const("zero", np.int64(0)),
-        helper.make_node("Mod", ["i", "two"], ["r"]),
-        helper.make_node("Equal", ["r", "zero"], ["even"]),
-        helper.make_node("If", ["even"], ["acc_out"], then_branch=then_g, else_branch=else_g),
-        helper.make_node("Identity", ["cond_in"], ["cond_out"]),
-        helper.make_node("ReduceSum", ["acc_out"], ["scan_out"], keepdims=1),
-    ], "body", [vi("i", I64, []), vi("cond_in", B, []), vi("acc", F, [3])],
-        [vi("cond_out", B, []), vi("acc_out", F, [3]), vi("scan_out", F, [1])])
-    node = helper.make_node("Loop", ["M", "", "acc0"], ["acc_final", "scans"], body=body)
-    model = make_model([node], [("acc0", np.float32, [3]), ("w", np.float32, [3])],
-                       [("acc_final", np.float32, None), ("scans", np.float32, None)],
-                       initializers=[("M", np.array(5, np.int64))])
+    model = loop_nested_if_model()
     rng = np.random.default_rng(5)
     path = same_outputs(model, {"acc0": rng.standard_normal(3).astype(np.float32),
                                 "w": rng.standard_normal(3).astype(np.float32)}, tmp_path)
@@ -235,6 +217,39 @@ def test_truncated_file_is_a_model_error(small_lrm, tmp_path):
         e = load_error(write(tmp_path, data[:n]))
         assert isinstance(e, loadrun.ModelError), (n, e)
         assert "truncated" in str(e) or "shorter than the header" in str(e), (n, e)
+
+
+def mapped(path):
+    """Whether `path` is mapped into this process (/proc/self/maps)."""
+    real = os.path.realpath(path)
+    with open("/proc/self/maps") as f:
+        return any(line.rstrip("\n").endswith(" " + real) for line in f)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="needs /proc/self/maps (Linux)")
+@pytest.mark.parametrize("preprocess", [False, True])
+def test_weights_borrow_the_mapped_file(small_lrm, tmp_path, preprocess):
+    # The .lrm is mapped and its weights are used in place: the file stays
+    # mapped while a tensor borrows it (without prepacking the Conv reads the
+    # original weight) and is unmapped when the last one goes. Outputs are
+    # bit-identical either way (the round-trip tests above compare the .lrm
+    # path with the ONNX one).
+    path = tmp_path / "m.lrm"
+    path.write_bytes(small_lrm.read_bytes())
+    rng = np.random.default_rng(11)
+    feeds = {"img": rng.standard_normal((1, 2, 5, 5)).astype(np.float32), "cond": np.array(True),
+             "x": rng.standard_normal(3).astype(np.float32)}
+    assert not mapped(path)
+    net = loadrun.load(str(path), weight_preprocess=preprocess)
+    got = net.run(feeds)
+    if not preprocess:
+        assert mapped(path)
+    ref = loadrun.load(small_lrm, weight_preprocess=False).run(feeds)
+    for k in ref:
+        np.testing.assert_array_equal(got[k], ref[k], err_msg=k)
+    del net
+    gc.collect()
+    assert not mapped(path)
 
 
 def test_wrong_magic_is_a_model_error(small_lrm, tmp_path):

@@ -248,7 +248,7 @@ def test_global_pool(op, shape):
 
 
 def test_max_pool_indices():
-    # The Indices output is covered in depth by tests/test_ops_misc.py.
+    # The Indices output is covered in depth by tests/test_ops_sampling.py.
     node = helper.make_node("MaxPool", ["x"], ["y", "idx"], kernel_shape=[2, 2])
     m = make_model([node], [("x", np.float32, [1, 1, 4, 4])],
                    [("y", np.float32, None), ("idx", np.int64, None)])
@@ -387,7 +387,7 @@ def test_upsample_opset7(mode):
 
 
 @pytest.mark.parametrize("attrs,err,match", [
-    # cubic, tf_crop_and_resize, antialias and keep_aspect_ratio_policy: tests/test_ops_misc.py
+    # cubic, tf_crop_and_resize, antialias and keep_aspect_ratio_policy: tests/test_ops_sampling.py
     ({"keep_aspect_ratio_policy": "bogus"}, loadrun.ModelError, "keep_aspect_ratio_policy"),
     ({"antialias": 2, "mode": "linear"}, loadrun.ModelError, "antialias"),
     ({"mode": "bogus"}, loadrun.ModelError, "mode"),

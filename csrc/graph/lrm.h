@@ -14,8 +14,9 @@
 //                  (input, constant, node, output), so a read rebuilds the
 //                  same var ids. Strings are u32 length + bytes.
 //   data           constant and tensor-attribute bytes, each at a multiple of
-//                  64 from the data offset (itself a multiple of 64): a reader
-//                  could mmap the file and use the weights in place.
+//                  64 from the data offset (itself a multiple of 64):
+//                  read_lrm_file maps the file and uses the weights in place
+//                  (lrm_read.cpp).
 // The graph is the importer's, before any graph pass: a load runs the same
 // passes as a load from ONNX. Metadata is opaque to the core (the Python
 // layer keeps the opset, the producer and the inputs' dim names there).
@@ -54,7 +55,9 @@ struct LrmModel {
 std::string lrm_serialize(const Graph& g, const LrmMeta& meta);
 void write_lrm_file(const std::string& path, const Graph& g, const LrmMeta& meta);
 
-// `what` names the source in errors (the file name).
+// `what` names the source in errors (the file name). lrm_parse copies the
+// tensors out of `data`; read_lrm_file maps the file and its tensors borrow
+// the mapping (kept alive by them), falling back to a copy where mmap fails.
 LrmModel lrm_parse(const uint8_t* data, size_t size, const std::string& what);
 LrmModel read_lrm_file(const std::string& path);
 

@@ -6,7 +6,26 @@
 // extent is validated before it is used, so corrupt input ends in one
 // ModelError (UnsupportedError for a newer version or an unknown operator)
 // prefixed with the file name.
+//
+// A file is mapped (mmap), not read: constants and tensor attributes whose
+// bytes sit at 64-byte aligned addresses (every one in a valid file: the
+// data section and each tensor in it are 64-aligned, the mapping
+// page-aligned) borrow the mapping instead of being copied, so a load holds
+// the weights once (the page cache's copy) instead of twice (a read buffer
+// and the tensors). Each borrowing tensor holds a share of the mapping,
+// which is unmapped when the last one goes; when one goes, the whole pages
+// only it covered are dropped (madvise), so weights a compile frees after
+// prepacking leave the resident set as copied ones would. The mapping is
+// private (MAP_PRIVATE) of a file opened read-only: nothing is ever written
+// back, and a pass that edited a constant in place would get its own copy
+// of the page. A buffer (lrm_parse) is copied, as is a file mmap refuses.
+// Like any mapped file, one truncated or rewritten in place while a model
+// loaded from it is alive can change its weights or fault (SIGBUS); the
+// writer (lrm_write.cpp) replaces files instead.
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -33,9 +52,34 @@ uint32_t get_u32(const uint8_t* p) {
   return v;
 }
 
+// A file mapped with mmap, unmapped when the last tensor borrowing it goes.
+class FileMap {
+ public:
+  FileMap(void* base, size_t size) : base_(base), size_(size) {}
+  ~FileMap() { ::munmap(base_, size_); }
+  FileMap(const FileMap&) = delete;
+  FileMap& operator=(const FileMap&) = delete;
+  const uint8_t* data() const { return static_cast<const uint8_t*>(base_); }
+
+  // [p, p + n) is no longer used: the whole pages inside it leave the
+  // resident set (a later touch would read them from the file again).
+  static void drop_pages(uint8_t* p, size_t n) {
+    const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const uintptr_t b = (reinterpret_cast<uintptr_t>(p) + page - 1) / page * page;
+    const uintptr_t e = (reinterpret_cast<uintptr_t>(p) + n) / page * page;
+    if (e > b) ::madvise(reinterpret_cast<void*>(b), e - b, MADV_DONTNEED);
+  }
+
+ private:
+  void* base_;
+  size_t size_;
+};
+
 class GraphReader {
  public:
-  GraphReader(const uint8_t* data, size_t size) : data_(data), size_(size) {}
+  // `map`: the file data lies in, or null (a buffer: tensors copy).
+  GraphReader(const uint8_t* data, size_t size, std::shared_ptr<FileMap> map)
+      : data_(data), size_(size), map_(std::move(map)) {}
 
   DType dtype(Reader& r) {
     uint8_t d = r.u8();
@@ -70,8 +114,17 @@ class GraphReader {
     }
     LR_CHECK(!over && n == nbytes, ModelError, what, ": shape ", shape_str(s), " of ", dtype_name(dt),
              " does not take ", nbytes, " bytes");
+    uint8_t* src = const_cast<uint8_t*>(data_ + off);
+    if (map_ && nbytes && reinterpret_cast<uintptr_t>(src) % kLrmAlign == 0) {
+      // Borrowed: the storage's deleter keeps the mapping alive until the
+      // tensor (and every view of it) is gone, then drops its pages.
+      std::shared_ptr<FileMap> owner = map_;
+      const size_t n = static_cast<size_t>(nbytes);
+      std::shared_ptr<uint8_t> bytes(src, [owner, n](uint8_t* q) { FileMap::drop_pages(q, n); });
+      return Tensor::view(Layout(s, dt), bytes, 0);
+    }
     Tensor t{Layout(s, dt)};
-    if (nbytes) std::memcpy(t.raw(), data_ + off, nbytes);
+    if (nbytes) std::memcpy(t.raw(), src, nbytes);
     return t;
   }
 
@@ -168,9 +221,10 @@ class GraphReader {
  private:
   const uint8_t* data_;  // the data section
   size_t size_;
+  std::shared_ptr<FileMap> map_;
 };
 
-LrmModel parse(const uint8_t* p, size_t size) {
+LrmModel parse(const uint8_t* p, size_t size, const std::shared_ptr<FileMap>& map) {
   LR_CHECK(size >= kLrmHeaderSize, ModelError, "not a .lrm model: ", size,
            " bytes, shorter than the header (", kLrmHeaderSize, ")");
   LR_CHECK(std::memcmp(p, kLrmMagic, 8) == 0, ModelError, "not a .lrm model (wrong magic bytes)");
@@ -200,36 +254,63 @@ LrmModel parse(const uint8_t* p, size_t size) {
     std::string k = r.str();
     m.meta.emplace_back(k, r.str());
   }
-  GraphReader gr(p + data_off, data_size);
+  GraphReader gr(p + data_off, data_size, map);
   m.graph = gr.graph(r, 0);
   LR_CHECK(r.left() == 0, ModelError, "corrupt structure: ", r.left(), " bytes after the graph");
   return m;
 }
 
-}  // namespace
-
-LrmModel lrm_parse(const uint8_t* data, size_t size, const std::string& what) {
+LrmModel parse_as(const uint8_t* data, size_t size, const std::shared_ptr<FileMap>& map,
+                  const std::string& what) {
   try {
-    return with_context(what + ": ", [&] { return parse(data, size); });
+    return with_context(what + ": ", [&] { return parse(data, size, map); });
   } catch (const std::bad_alloc&) {
     LR_THROW(ResourceError, what, ": out of memory reading the model");
   }
 }
 
-LrmModel read_lrm_file(const std::string& path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) {
-    LR_CHECK(errno != ENOENT, ModelError, "model file not found: ", path);
-    LR_THROW(ModelError, path, ": cannot read (", std::strerror(errno), ")");
-  }
-  LR_CHECK(S_ISREG(st.st_mode), ModelError, path, ": not a regular file");
+// The copying path, for a file mmap refuses.
+LrmModel read_copy(const std::string& path, size_t size) {
   std::ifstream f(path, std::ios::binary);
   LR_CHECK(f, ModelError, path, ": cannot open");
-  std::vector<uint8_t> buf(static_cast<size_t>(st.st_size));
+  std::vector<uint8_t> buf(size);
   if (!buf.empty()) f.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(buf.size()));
   LR_CHECK(f && static_cast<size_t>(f.gcount()) == buf.size(), ModelError, path,
            ": cannot read (changed while reading?)");
-  return lrm_parse(buf.data(), buf.size(), path);
+  return parse_as(buf.data(), buf.size(), nullptr, path);
+}
+
+}  // namespace
+
+LrmModel lrm_parse(const uint8_t* data, size_t size, const std::string& what) {
+  return parse_as(data, size, nullptr, what);
+}
+
+LrmModel read_lrm_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    LR_CHECK(errno != ENOENT, ModelError, "model file not found: ", path);
+    LR_THROW(ModelError, path, ": cannot read (", std::strerror(errno), ")");
+  }
+  struct stat st;
+  const int stat_rc = ::fstat(fd, &st);
+  const int stat_errno = errno;
+  if (stat_rc != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    LR_CHECK(stat_rc == 0, ModelError, path, ": cannot read (", std::strerror(stat_errno), ")");
+    LR_THROW(ModelError, path, ": not a regular file");
+  }
+  const size_t size = static_cast<size_t>(st.st_size);
+  // Too short for a header: no mapping needed to say so (mmap refuses 0 bytes).
+  if (size < kLrmHeaderSize) {
+    ::close(fd);
+    return read_copy(path, size);
+  }
+  void* base = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+  ::close(fd);  // the mapping keeps the file
+  if (base == MAP_FAILED) return read_copy(path, size);
+  auto map = std::make_shared<FileMap>(base, size);
+  return parse_as(map->data(), size, map, path);
 }
 
 }  // namespace loadrun

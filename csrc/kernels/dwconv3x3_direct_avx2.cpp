@@ -28,7 +28,6 @@ namespace kernels {
 
 namespace {
 
-
 // 8 floats x[b + t] (t < 8), 0 where b + t is outside [0, n).
 inline __m256 load8_edge(const float* x, int64_t b, int64_t n) {
   const __m256i lane = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int32_t>(b)),
@@ -123,11 +122,8 @@ void rows(const float* x, int64_t ih, int64_t iw, int64_t ph, int64_t pw, const 
     } else {
       block<S, R, true>(xr, b, iw, wv, bv, acc);
     }
-    const int64_t n = ow - c;
-    for (int r = 0; r < R; ++r) {
-      const __m256 v = act(in_order<S>(acc[r]));
-      avx2::store_upto8(y + (r0 + r) * ow + c, n, v);
-    }
+    for (int r = 0; r < R; ++r) acc[r] = in_order<S>(acc[r]);
+    avx2::store_rows<R>(y, r0, ow, c, acc, act);
   }
 }
 
@@ -138,14 +134,9 @@ void plane(const float* x, int64_t ih, int64_t iw, int64_t ph, int64_t pw, const
   for (int t = 0; t < 9; ++t) wv[t] = _mm256_set1_ps(w[t]);
   const __m256 bv = _mm256_set1_ps(bias);
   avx2::dw_with_act(ep, y, oh * ow, [&](const auto& act) {
-    int64_t r = 0;
-    for (; r + R <= oh; r += R) rows<S, R>(x, ih, iw, ph, pw, wv, bv, act, y, r, ow, zero);
-    switch (oh - r) {
-      case 3: if (R > 3) rows<S, 3>(x, ih, iw, ph, pw, wv, bv, act, y, r, ow, zero); break;
-      case 2: rows<S, 2>(x, ih, iw, ph, pw, wv, bv, act, y, r, ow, zero); break;
-      case 1: rows<S, 1>(x, ih, iw, ph, pw, wv, bv, act, y, r, ow, zero); break;
-      default: break;
-    }
+    avx2::for_row_groups<R>(oh, [&](auto k, int64_t r) {
+      rows<S, decltype(k)::value>(x, ih, iw, ph, pw, wv, bv, act, y, r, ow, zero);
+    });
   });
 }
 

@@ -93,9 +93,7 @@ void rows3(const float* p0, const float* p1, int64_t ld, const __m256* wv, __m25
         acc[r] = _mm256_fmadd_ps(wv[3 * i + 2], v2, acc[r]);
       }
     }
-    const int64_t n = ow - c;
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) avx2::store_upto8(y + (r0 + r) * ow + c, n, act(acc[r]));
+    avx2::store_rows<R>(y, r0, ow, c, acc, act);
   }
 }
 
@@ -106,14 +104,9 @@ void plane3(const float* p0, const float* p1, int64_t ld, const float* w, float 
   for (int t = 0; t < 9; ++t) wv[t] = _mm256_set1_ps(w[t]);
   const __m256 bv = _mm256_set1_ps(bias);
   avx2::dw_with_act(ep, y, oh * ow, [&](const auto& act) {
-    int64_t r = 0;
-    for (; r + 4 <= oh; r += 4) rows3<S, 4>(p0, p1, ld, wv, bv, act, y, r, ow);
-    switch (oh - r) {
-      case 3: rows3<S, 3>(p0, p1, ld, wv, bv, act, y, r, ow); break;
-      case 2: rows3<S, 2>(p0, p1, ld, wv, bv, act, y, r, ow); break;
-      case 1: rows3<S, 1>(p0, p1, ld, wv, bv, act, y, r, ow); break;
-      default: break;
-    }
+    avx2::for_row_groups<4>(oh, [&](auto k, int64_t r) {
+      rows3<S, decltype(k)::value>(p0, p1, ld, wv, bv, act, y, r, ow);
+    });
   });
 }
 

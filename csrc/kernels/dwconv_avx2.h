@@ -5,9 +5,14 @@
 // its one or two instructions (called with a run-time kind it stays an
 // out-of-line call, and every live accumulator is spilled around it). Other
 // kinds run the kernel without one and then act_row over the plane, still in
-// cache. Include only from *_avx2.cpp files.
+// cache. Also the two kernels' shared row handling: a block's row stores
+// (the last block of a row in pieces) and the plane's rows in groups. Include
+// only from *_avx2.cpp files.
 #pragma once
 #include <immintrin.h>
+
+#include <cstdint>
+#include <type_traits>
 
 #include "kernels/activation_avx2.h"
 
@@ -33,6 +38,33 @@ inline void store_upto8(float* y, int64_t n, __m256 v) {
     y += 2;
   }
   if (n & 1) _mm_store_ss(y, h);
+}
+
+// Stores the R row accumulators of the 8-column block at column c: row
+// r0 + r of a plane ow floats wide gets act(acc[r]); the row's last block
+// (n = ow - c < 8) goes in pieces (store_upto8).
+template <int R, class A>
+inline void store_rows(float* y, int64_t r0, int64_t ow, int64_t c, const __m256 (&acc)[R],
+                       const A& act) {
+  const int64_t n = ow - c;
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) store_upto8(y + (r0 + r) * ow + c, n, act(acc[r]));
+}
+
+// The output rows of a plane oh rows high in groups of R (R <= 4): rows(kR,
+// r0) with kR a std::integral_constant<int, R>, then the last oh % R rows as
+// one group of 1..R-1.
+template <int R, class F>
+inline void for_row_groups(int64_t oh, F&& rows) {
+  static_assert(R >= 1 && R <= 4, "for_row_groups: groups of 1..4 rows");
+  int64_t r = 0;
+  for (; r + R <= oh; r += R) rows(std::integral_constant<int, R>{}, r);
+  switch (oh - r) {
+    case 3: if constexpr (R > 3) rows(std::integral_constant<int, 3>{}, r); break;
+    case 2: if constexpr (R > 2) rows(std::integral_constant<int, 2>{}, r); break;
+    case 1: if constexpr (R > 1) rows(std::integral_constant<int, 1>{}, r); break;
+    default: break;
+  }
 }
 
 template <Act A>

@@ -36,7 +36,7 @@
 #include "kernels/eltwise.h"
 #include "kernels/sgemm_avx512_gemv.h"
 #include "kernels/sgemm_avx512_tile.h"
-#include "kernels/simd16_halves.h"
+#include "kernels/simd_avx2.h"  // transpose8
 #include "kernels/sgemm_avx512.h"
 
 namespace loadrun {
@@ -100,8 +100,8 @@ struct Sgemm16 {
           __m256 lo[8], hi[8] = {z, z, z, z, z, z, z, z};
           for (int r = 0; r < 8; ++r) lo[r] = _mm256_loadu_ps(src + r * lda + p);
           for (int r = 0; r < kMR16 - 8; ++r) hi[r] = _mm256_loadu_ps(src + (8 + r) * lda + p);
-          simd16::transpose8x8(lo);  // lo[q] lane r = op(A)(i + r, p0 + p + q)
-          simd16::transpose8x8(hi);
+          avx2::transpose8(lo);  // lo[q] lane r = op(A)(i + r, p0 + p + q)
+          avx2::transpose8(hi);
           for (int q = 0; q < 8; ++q)
             V::mask_storeu(dst + (p + q) * kMR16, m12, V::join(lo[q], hi[q]));
         }
@@ -147,8 +147,8 @@ struct Sgemm16 {
               lo[cix] = _mm256_loadu_ps(src + cix * ldb);
               hi[cix] = _mm256_loadu_ps(src + (8 + cix) * ldb);
             }
-            simd16::transpose8x8(lo);  // lo[q] lane c = op(B)(p0 + p + q, j + 16h + c)
-            simd16::transpose8x8(hi);
+            avx2::transpose8(lo);  // lo[q] lane c = op(B)(p0 + p + q, j + 16h + c)
+            avx2::transpose8(hi);
             for (int q = 0; q < 8; ++q)
               V::storeu(dst + (p + q) * kNR16 + 16 * h, V::join(lo[q], hi[q]));
           }

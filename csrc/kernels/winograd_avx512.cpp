@@ -1,6 +1,7 @@
 // Winograd transforms for the avx512 table: winograd_avx512_tiles.h (method
 // there) over the real AVX-512F 16-lane traits. The same source runs emulated
-// on AVX2 as the test-only avx512_emu level (winograd_avx512_emu_avx2.cpp).
+// on AVX2 as the test-only avx512_emu level (winograd_avx512_emu_avx2.cpp);
+// the entry points of both are winograd_avx512_entry.inc.
 // GCC 12 warns, wrongly, about the undefined pass-through operand of
 // _mm512_max_ps / _mm512_min_ps.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -12,19 +13,10 @@
 namespace loadrun {
 namespace kernels {
 
-void winograd_input_tiles_avx512(int m, const float* p, int64_t ld, int64_t tw,
-                                 int64_t ntiles, float* v, int64_t sxi) {
-  if (m == 6) return wino_input16<simd16::Avx512, 6>(p, ld, tw, ntiles, v, sxi);
-  wino_input16<simd16::Avx512, 4>(p, ld, tw, ntiles, v, sxi);
-}
-
-void winograd_output_tiles_avx512(int m, const float* mm, int64_t sxi, int64_t tw,
-                                  int64_t ntiles, float bias, const Epilogue& ep, float* y,
-                                  int64_t ldy, int64_t rows, int64_t cols) {
-  if (m == 6)
-    return wino_output16<simd16::Avx512, 6>(mm, sxi, tw, ntiles, bias, ep, y, ldy, rows, cols);
-  wino_output16<simd16::Avx512, 4>(mm, sxi, tw, ntiles, bias, ep, y, ldy, rows, cols);
-}
+#define LR_WINO16_TRAITS simd16::Avx512
+#define LR_WINO16_INPUT_FN winograd_input_tiles_avx512
+#define LR_WINO16_OUTPUT_FN winograd_output_tiles_avx512
+#include "kernels/winograd_avx512_entry.inc"
 
 }  // namespace kernels
 }  // namespace loadrun

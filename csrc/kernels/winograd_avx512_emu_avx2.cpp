@@ -10,19 +10,10 @@
 namespace loadrun {
 namespace kernels {
 
-void winograd_input_tiles_avx512_emu(int m, const float* p, int64_t ld, int64_t tw,
-                                     int64_t ntiles, float* v, int64_t sxi) {
-  if (m == 6) return wino_input16<simd16::Emu, 6>(p, ld, tw, ntiles, v, sxi);
-  wino_input16<simd16::Emu, 4>(p, ld, tw, ntiles, v, sxi);
-}
-
-void winograd_output_tiles_avx512_emu(int m, const float* mm, int64_t sxi, int64_t tw,
-                                      int64_t ntiles, float bias, const Epilogue& ep, float* y,
-                                      int64_t ldy, int64_t rows, int64_t cols) {
-  if (m == 6)
-    return wino_output16<simd16::Emu, 6>(mm, sxi, tw, ntiles, bias, ep, y, ldy, rows, cols);
-  wino_output16<simd16::Emu, 4>(mm, sxi, tw, ntiles, bias, ep, y, ldy, rows, cols);
-}
+#define LR_WINO16_TRAITS simd16::Emu
+#define LR_WINO16_INPUT_FN winograd_input_tiles_avx512_emu
+#define LR_WINO16_OUTPUT_FN winograd_output_tiles_avx512_emu
+#include "kernels/winograd_avx512_entry.inc"
 
 }  // namespace kernels
 }  // namespace loadrun

@@ -20,7 +20,7 @@
 
 #include "kernels/eltwise.h"
 #include "kernels/sgemm_avx512_tile.h"  // act_in_registers, act16
-#include "kernels/simd16_halves.h"
+#include "kernels/simd_avx2.h"  // transpose8, tail_mask
 #include "kernels/winograd.h"
 #include "kernels/winograd_tx.h"
 
@@ -63,8 +63,8 @@ void wino_input16(const float* p, int64_t ld, int64_t tw, int64_t ntiles, float*
         lo[l] = _mm256_loadu_ps(src[l] + r * ld);
         hi[l] = _mm256_loadu_ps(src[8 + l] + r * ld);
       }
-      simd16::transpose8x8(lo);  // lo[c] lane l = D_l[r][c]
-      simd16::transpose8x8(hi);
+      avx2::transpose8(lo);  // lo[c] lane l = D_l[r][c]
+      avx2::transpose8(hi);
       W d[8], w[8];
       for (int c = 0; c < T; ++c) d[c].v = V::join(lo[c], hi[c]);
       if (M == 6) wino_in63(d, w); else wino_in43(d, w);
@@ -117,7 +117,7 @@ void wino_output16(const float* mm, int64_t sxi, int64_t tw, int64_t ntiles, flo
       const int64_t jj = j + l, r0 = (jj / tw) * M, c0 = (jj % tw) * M;
       dst[l] = y + r0 * ldy + c0;
       nr[l] = rows - r0;
-      cmask[l] = simd16::tail_mask8(imin64(M, cols - c0));
+      cmask[l] = avx2::tail_mask(imin64(M, cols - c0));
     }
     for (int k = 0; k < M; ++k) {
       W q[8], yv[8];
@@ -142,8 +142,8 @@ void wino_output16(const float* mm, int64_t sxi, int64_t tw, int64_t ntiles, flo
         lo[c] = V::lo(rr[c]);
         hi[c] = V::hi(rr[c]);
       }
-      simd16::transpose8x8(lo);  // lo[l] lane c = Y_l[k][c] (tiles 0-7), hi: tiles 8-15
-      simd16::transpose8x8(hi);
+      avx2::transpose8(lo);  // lo[l] lane c = Y_l[k][c] (tiles 0-7), hi: tiles 8-15
+      avx2::transpose8(hi);
       for (int l = 0; l < nl; ++l)
         if (k < nr[l]) _mm256_maskstore_ps(dst[l] + k * ldy, cmask[l], l < 8 ? lo[l] : hi[l - 8]);
     }

@@ -271,6 +271,23 @@ bool reduce_fast_usable(const ReduceOp& op, const InLayouts& in, const OutLayout
          in[0]->dtype == DType::Float32;
 }
 
+// [outer, r, inner] with inner > 1: the outer * inner outputs are split over
+// the step's threads as runs of output columns, and fold(xo, yo, n) reduces
+// one run: the n outputs at yo from rows xo + i * inner, i = 0..r-1. Each
+// output's rows are folded in order, whatever range of columns a thread holds.
+template <typename Fold>
+void reduce_columns(const float* x, float* y, int64_t outer, int64_t r, int64_t inner,
+                    const KernCtx& ctx, Fold fold) {
+  kernels::split_elems(ctx.comp_node, outer * inner, 4.0 * static_cast<double>(r + 1),
+                       [&](int64_t begin, int64_t end) {
+    for (int64_t o = begin / inner; o * inner < end; ++o) {
+      const int64_t j0 = std::max(begin, o * inner) - o * inner;
+      const int64_t n = std::min(end, (o + 1) * inner) - o * inner - j0;
+      fold(x + o * r * inner + j0, y + o * inner + j0, n);
+    }
+  });
+}
+
 // ReduceMax over [outer, r, inner] (r >= 1): a row max per output (inner = 1)
 // or a running max over the r rows of each output column run.
 void reduce_max_fast(const float* x, float* y, int64_t outer, int64_t r, int64_t inner,
@@ -282,16 +299,9 @@ void reduce_max_fast(const float* x, float* y, int64_t outer, int64_t r, int64_t
                          });
     return;
   }
-  kernels::split_elems(ctx.comp_node, outer * inner, 4.0 * static_cast<double>(r + 1),
-                       [&](int64_t begin, int64_t end) {
-    for (int64_t o = begin / inner; o * inner < end; ++o) {
-      const int64_t j0 = std::max(begin, o * inner) - o * inner;
-      const int64_t n = std::min(end, (o + 1) * inner) - o * inner - j0;
-      const float* xo = x + o * r * inner + j0;
-      float* yo = y + o * inner + j0;
-      std::fill(yo, yo + n, -std::numeric_limits<float>::infinity());
-      for (int64_t i = 0; i < r; ++i) impl.row_max_tap(yo, xo + i * inner, 1, n);
-    }
+  reduce_columns(x, y, outer, r, inner, ctx, [&](const float* xo, float* yo, int64_t n) {
+    std::fill(yo, yo + n, -std::numeric_limits<float>::infinity());
+    for (int64_t i = 0; i < r; ++i) impl.row_max_tap(yo, xo + i * inner, 1, n);
   });
 }
 
@@ -343,21 +353,13 @@ void reduce_fast(const ReduceOp& op, const KernCtx& ctx, const kernels::EltwiseI
                          });
     return;
   }
-  // Columns: output element (o, j) adds x[o, 0..r, j] in order, whatever
-  // range of columns a thread holds.
-  kernels::split_elems(ctx.comp_node, outer * inner, 4.0 * static_cast<double>(r + 1),
-                       [&](int64_t begin, int64_t end) {
-    for (int64_t o = begin / inner; o * inner < end; ++o) {
-      const int64_t j0 = std::max(begin, o * inner) - o * inner;
-      const int64_t n = std::min(end, (o + 1) * inner) - o * inner - j0;
-      const float* xo = x + o * r * inner + j0;
-      float* yo = y + o * inner + j0;
-      impl.unary(kernels::UnaryKind::Copy, xo, yo, n, 0, 0);
-      for (int64_t i = 1; i < r; ++i)
-        impl.binary(kernels::BinaryKind::Add, yo, 1, xo + i * inner, 1, yo, n);
-      if (mean)
-        for (int64_t j = 0; j < n; ++j) yo[j] = yo[j] / cnt;
-    }
+  // Columns: output element (o, j) adds x[o, 0..r, j] in order.
+  reduce_columns(x, y, outer, r, inner, ctx, [&](const float* xo, float* yo, int64_t n) {
+    impl.unary(kernels::UnaryKind::Copy, xo, yo, n, 0, 0);
+    for (int64_t i = 1; i < r; ++i)
+      impl.binary(kernels::BinaryKind::Add, yo, 1, xo + i * inner, 1, yo, n);
+    if (mean)
+      for (int64_t j = 0; j < n; ++j) yo[j] = yo[j] / cnt;
   });
 }
 

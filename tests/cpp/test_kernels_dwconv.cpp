@@ -46,6 +46,53 @@ void test_deinterleave(const DwconvImpl& t, const char* level) {
   }
 }
 
+// The epilogue of a case: act, with the parameters Clip and LeakyRelu take.
+Epilogue epilogue_for(Act act) {
+  Epilogue ep;
+  ep.act = act;
+  if (act == Act::kClip) ep.p0 = -0.3f, ep.p1 = 0.4f;
+  if (act == Act::kLeakyRelu) ep.p0 = 0.1f;
+  return ep;
+}
+
+// An output plane pre-filled with NaN and followed by a sentinel.
+std::vector<float> nan_plane(int64_t oh, int64_t ow) {
+  std::vector<float> y(oh * ow + 1, kNaN);
+  y[oh * ow] = 12345.f;
+  return y;
+}
+
+// Checks y (oh x ow, from nan_plane) against a double-precision direct k x k
+// convolution at stride s of x (ih x iw) with pads (ph, pw) on top and left,
+// plus bias and ep's activation; reports the first wrong output, then a write
+// past the plane, under `what`.
+void check_plane(const char* level, const std::string& what, const float* x, int64_t ih,
+                 int64_t iw, int k, int s, int64_t ph, int64_t pw, const float* w, float bias,
+                 const Epilogue& ep, const std::vector<float>& y, int64_t oh, int64_t ow) {
+  for (int64_t r = 0; r < oh; ++r)
+    for (int64_t c = 0; c < ow; ++c) {
+      double acc = bias, mag = std::fabs(bias);
+      for (int i = 0; i < k; ++i)
+        for (int j = 0; j < k; ++j) {
+          int64_t xr = r * s + i - ph, xc = c * s + j - pw;
+          if (xr < 0 || xr >= ih || xc < 0 || xc >= iw) continue;
+          double pr = double(w[i * k + j]) * x[xr * iw + xc];
+          acc += pr;
+          mag += std::fabs(pr);
+        }
+      double want = activate<double>(ep.act, acc, ep.p0, ep.p1);
+      float got = y[r * ow + c];
+      if (!(std::fabs(got - want) <= 1e-5 * (mag + 1))) {
+        char buf[96];
+        std::snprintf(buf, sizeof buf, " y(%lld,%lld)=%.7g want %.7g", (long long)r,
+                      (long long)c, got, want);
+        fail(level, (what + buf).c_str());
+        return;
+      }
+    }
+  if (y[oh * ow] != 12345.f) fail(level, (what + ": write past the output plane").c_str());
+}
+
 // One plane: input ih x iw with pads (ph, pw), output oh x ow.
 void run_case(const DwconvImpl& t, const char* level, int k, int s, int64_t oh, int64_t ow,
               int64_t ph, int64_t pw, Act act) {
@@ -83,36 +130,13 @@ void run_case(const DwconvImpl& t, const char* level, int k, int s, int64_t oh, 
       }
     }
   }
-  Epilogue ep;
-  ep.act = act;
-  if (act == Act::kClip) ep.p0 = -0.3f, ep.p1 = 0.4f;
-  if (act == Act::kLeakyRelu) ep.p0 = 0.1f;
-  std::vector<float> y(oh * ow + 1, kNaN);
-  y[oh * ow] = 12345.f;
+  const Epilogue ep = epilogue_for(act);
+  std::vector<float> y = nan_plane(oh, ow);
   t.plane(k, s, p0.data(), s == 2 ? p1.data() : nullptr, ld, w.data(), bias, ep, y.data(), oh, ow);
-  for (int64_t r = 0; r < oh; ++r)
-    for (int64_t c = 0; c < ow; ++c) {
-      double acc = bias, mag = std::fabs(bias);
-      for (int i = 0; i < k; ++i)
-        for (int j = 0; j < k; ++j) {
-          int64_t xr = r * s + i - ph, xc = c * s + j - pw;
-          if (xr < 0 || xr >= ih || xc < 0 || xc >= iw) continue;
-          double pr = double(w[i * k + j]) * x[xr * iw + xc];
-          acc += pr;
-          mag += std::fabs(pr);
-        }
-      double want = activate<double>(act, acc, ep.p0, ep.p1);
-      float got = y[r * ow + c];
-      if (!(std::fabs(got - want) <= 1e-5 * (mag + 1))) {
-        char buf[200];
-        std::snprintf(buf, sizeof buf, "k=%d s=%d oh=%lld ow=%lld pad=%lld,%lld act=%d y(%lld,%lld)=%.7g want %.7g",
-                      k, s, (long long)oh, (long long)ow, (long long)ph, (long long)pw, int(act),
-                      (long long)r, (long long)c, got, want);
-        fail(level, buf);
-        return;
-      }
-    }
-  if (y[oh * ow] != 12345.f) fail(level, "write past the output plane");
+  char what[96];
+  std::snprintf(what, sizeof what, "k=%d s=%d oh=%lld ow=%lld pad=%lld,%lld act=%d", k, s,
+                (long long)oh, (long long)ow, (long long)ph, (long long)pw, int(act));
+  check_plane(level, what, x.data(), ih, iw, k, s, ph, pw, w.data(), bias, ep, y, oh, ow);
 }
 
 // 3x3 stride s straight from the input: pads (ph, pw) on top and left and
@@ -130,38 +154,15 @@ void run_direct(const DwconvImpl& t, const char* level, int s, int64_t oh, int64
   float w[9];
   for (float& v : w) v = rnd();
   const float bias = rnd();
-  Epilogue ep;
-  ep.act = act;
-  if (act == Act::kClip) ep.p0 = -0.3f, ep.p1 = 0.4f;
-  if (act == Act::kLeakyRelu) ep.p0 = 0.1f;
-  std::vector<float> y(oh * ow + 1, kNaN);
-  y[oh * ow] = 12345.f;
+  const Epilogue ep = epilogue_for(act);
+  std::vector<float> y = nan_plane(oh, ow);
   t.direct3x3(s, x, ih, iw, ph, pw, w, bias, ep, y.data(), oh, ow, zero.data());
-  for (int64_t r = 0; r < oh; ++r)
-    for (int64_t c = 0; c < ow; ++c) {
-      double acc = bias, mag = std::fabs(bias);
-      for (int i = 0; i < 3; ++i)
-        for (int j = 0; j < 3; ++j) {
-          int64_t xr = s * r + i - ph, xc = s * c + j - pw;
-          if (xr < 0 || xr >= ih || xc < 0 || xc >= iw) continue;
-          double pr_ = double(w[i * 3 + j]) * x[xr * iw + xc];
-          acc += pr_;
-          mag += std::fabs(pr_);
-        }
-      double want = activate<double>(act, acc, ep.p0, ep.p1);
-      float got = y[r * ow + c];
-      if (!(std::fabs(got - want) <= 1e-5 * (mag + 1))) {
-        char msg[200];
-        std::snprintf(msg, sizeof msg,
-                      "direct 3x3 s=%d oh=%lld ow=%lld pads=%lld,%lld,+%lld,+%lld act=%d "
-                      "y(%lld,%lld)=%.7g want %.7g",
-                      s, (long long)oh, (long long)ow, (long long)ph, (long long)pw, (long long)pb,
-                      (long long)pr, int(act), (long long)r, (long long)c, got, want);
-        fail(level, msg);
-        return;
-      }
-    }
-  if (y[oh * ow] != 12345.f) fail(level, "direct 3x3: write past the output plane");
+  char what[112];
+  std::snprintf(what, sizeof what,
+                "direct 3x3 s=%d oh=%lld ow=%lld pads=%lld,%lld,+%lld,+%lld act=%d", s,
+                (long long)oh, (long long)ow, (long long)ph, (long long)pw, (long long)pb,
+                (long long)pr, int(act));
+  check_plane(level, what, x, ih, iw, 3, s, ph, pw, w, bias, ep, y, oh, ow);
 }
 
 }  // namespace
