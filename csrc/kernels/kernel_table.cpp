@@ -27,6 +27,7 @@ KernelTable fill(IsaLevel level) {
   t.conv_small_ic = {conv_small_ic_portable};
   t.conv_int8_nchw44 = {conv_int8_nchw44_row_s8_portable, conv_int8_nchw44_row_u8_portable};
   t.conv_nchwc = conv_nchwc_portable_impl();
+  t.requant = {requant_row4_portable};
   t.convert = convert_portable_impl();
   t.fma = {"scalar", fma_loop_portable, 8 * 2};
 #ifdef LOADRUN_X86_KERNELS
@@ -39,6 +40,7 @@ KernelTable fill(IsaLevel level) {
     t.conv_small_ic = {conv_small_ic_avx2};
     t.conv_int8_nchw44 = {conv_int8_nchw44_row_s8_avx2, conv_int8_nchw44_row_u8_avx2};
     t.conv_nchwc = conv_nchwc_avx2_impl();
+    t.requant = {requant_row4_avx2};
     t.convert = convert_avx2_impl();
     t.fma = {"avx2_fma", fma_loop_avx2, 12 * 16};
   }
@@ -68,6 +70,7 @@ KernelTable fill(IsaLevel level) {
     t.winograd = {winograd_input_tiles_neon, winograd_output_tiles_neon};
     t.conv_small_ic = {conv_small_ic_neon};
     t.conv_nchwc = conv_nchwc_neon_impl();
+    t.requant = {requant_row4_neon};
   }
   if (level == IsaLevel::kNeonDotprod)
     t.conv_int8_nchw44 = {conv_int8_nchw44_row_s8_dotprod, conv_int8_nchw44_row_u8_dotprod};

@@ -7,7 +7,7 @@
 // Filling (kernel_table.cpp, fill()): every family starts from its portable
 // kernels, then each level overwrites what it has, lowest level first:
 //   avx2          sgemm, eltwise, dwconv, winograd, conv_small_ic, conv_nchwc,
-//                 conv_int8_nchw44, convert, fma
+//                 conv_int8_nchw44, requant, convert, fma
 //   avx512        = avx2, with sgemm, the depthwise plane and the Winograd
 //                 transforms by the AVX-512F kernels (sgemm_avx512.cpp:
 //                 12x32 tiles; dwconv_avx512.cpp; winograd_avx512.cpp; 16
@@ -16,7 +16,7 @@
 //                 sources over an AVX2 emulation of their 16-lane vectors
 //                 (*_avx512_emu_avx2.cpp)
 //   neon(_dotprod) sgemm (8x12 micro-kernel, sgemm_neon.cpp), eltwise, dwconv,
-//                 winograd, conv_small_ic, conv_nchwc
+//                 winograd, conv_small_ic, conv_nchwc, requant
 //   neon_dotprod  = neon, with conv_int8_nchw44 by SDOT/UDOT
 //                 (conv_int8_nchw44_dotprod.cpp)
 // A family that an ISA does not (yet) implement, or implements only in part
@@ -44,6 +44,7 @@
 #include "kernels/eltwise.h"
 #include "kernels/fma_peak.h"
 #include "kernels/isa.h"
+#include "kernels/requant.h"
 #include "kernels/sgemm_impl.h"
 #include "kernels/winograd.h"
 
@@ -64,6 +65,7 @@ struct KernelTable {
   ConvSmallIcImpl conv_small_ic;  // direct conv for few input channels
   ConvInt8Nchw44Impl conv_int8_nchw44;  // int8 NCHW44 direct conv rows
   ConvNchwcImpl conv_nchwc;       // dense and depthwise conv on NCHWc data
+  RequantImpl requant;            // int32 sums -> int8/uint8, 4-lane rows
   ConvertImpl convert;            // compare and cast runs (Equal, Cast, ...)
   FmaLoopImpl fma;                // the FMA peak loop (bench only)
 };

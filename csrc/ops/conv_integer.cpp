@@ -14,10 +14,14 @@
 // NAIVE: for every output element, the sum over the group's input channels
 // and the kernel window, skipping taps that fall in the padding.
 // O(N*OC*IC/g*prod(kernel)*prod(out)), no workspace.
+// QLinearConv INT8_DIRECT_DOT (2-D, group 1 or depthwise): the int8 direct
+// convolution of ops/qlinear_conv_dot.cpp, input interleaved into blocks of
+// 4 channels once per image, output written back to NCHW; NAIVE's bytes.
 #include <algorithm>
 #include <cmath>
 
 #include "ops/common.h"
+#include "ops/qlinear_conv_dot.h"
 #include "ops/qlinear_requant.h"
 #include "ops/spatial.h"
 
@@ -205,6 +209,12 @@ void qlinear_conv_naive(const QLinearConvOp& op, const KernCtx& ctx) {
 
 const auto kConvIntegerNaive = naive_algo<ConvIntegerOp>(conv_integer_naive);
 const auto kQLinearConvNaive = naive_algo<QLinearConvOp>(qlinear_conv_naive);
+const QConvDotAlgo kQLinearConvDot("INT8_DIRECT_DOT", "QLinearConv", /*blocked=*/false,
+                                   [](const Op& op, const SpatialParams** sp, int64_t* group) {
+                                     const auto& o = static_cast<const QLinearConvOp&>(op);
+                                     *sp = &o.sp;
+                                     *group = o.group;
+                                   });
 
 }  // namespace
 
@@ -212,7 +222,7 @@ void register_op_ConvInteger(OpRegistry& r) {
   register_simple<ConvIntegerOp>(r, "ConvInteger", {&kConvIntegerNaive}, 2, 4);
 }
 void register_op_QLinearConv(OpRegistry& r) {
-  register_simple<QLinearConvOp>(r, "QLinearConv", {&kQLinearConvNaive}, 8, 9);
+  register_simple<QLinearConvOp>(r, "QLinearConv", {&kQLinearConvNaive, &kQLinearConvDot}, 8, 9);
 }
 
 }  // namespace loadrun

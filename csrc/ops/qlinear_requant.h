@@ -2,10 +2,11 @@
 // results bit for bit, such as QLinearConvNCHW44): acc (int32) ->
 // saturate(round_half_even(acc * multiplier) + y_zero_point) with the
 // multiplier x_scale * w_scale[oc] / y_scale computed in float32 and the
-// rest in double, as onnx's reference does. Call it only from translation
-// units built with the default flags (never from an *_avx2.cpp or other ISA
-// file, where the compiler may contract the multiply-add into an FMA and
-// round differently).
+// rest in double, as onnx's reference does. The product and the sum must
+// round separately: CMakeLists.txt builds the files that include this
+// (*qlinear*, *_integer, quantize_linear, requant*) with -ffp-contract=off,
+// so no target contracts them into an FMA. kernels/requant.h is the vector
+// form of the same arithmetic.
 #pragma once
 #include <algorithm>
 #include <cmath>
