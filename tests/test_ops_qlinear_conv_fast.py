@@ -1,4 +1,4 @@
-"""QLinearConv's INT8_DIRECT_DOT (NCHW in and out) against its NAIVE, exactly.
+"""QLinearConv's and ConvInteger's INT8_DIRECT_DOT (NCHW in and out) against NAIVE, exactly.
 
 The cases are test_ops_qlinear_nchw44's (uint8/int8 inputs and weights in
 all four pairings, zero points 0 and not 0, per-channel w_scale and
@@ -8,19 +8,21 @@ weights preprocessed and not, on 1 and 2 threads. Also: multipliers of
 exactly one half, so that requantisation meets ties that must round to even;
 the default heuristic picks INT8_DIRECT_DOT where it can run and NAIVE
 where it cannot (a grouped, non-depthwise conv; a 1-D conv); a y_scale of
-0 (an infinite multiplier) gives NAIVE's bytes too. Integer results are never
-compared with ONNX Runtime's kernels.
+0 (an infinite multiplier) gives NAIVE's bytes too. ConvInteger (int32
+sums) on the same cases, with both zero points, x's only, and none, and
+against an int64 sum in NumPy. Integer results are never compared with
+ONNX Runtime's kernels.
 """
 
 import numpy as np
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from test_ops_qlinear_nchw44 import CASES, U8, S8, conv_model, params, q8, run
+from test_ops_qlinear_nchw44 import CASES, U8, S8, conv_model, params, q8, run, seeded_rng  # noqa: F401
 
 
-def algos(steps):
-    return [s[1] for s in steps if s[0].endswith("{QLinearConv}")]
+def algos(steps, op="QLinearConv"):
+    return [s[1] for s in steps if s[0].endswith("{%s}" % op)]
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[7].__name__}x{c[8].__name__}-ic{c[1]}oc{c[2]}"
@@ -100,3 +102,50 @@ def test_zero_y_scale_matches_naive():
     got, steps = run(model, x)
     assert algos(steps) == ["INT8_DIRECT_DOT"]
     np.testing.assert_array_equal(got, ref)
+
+
+def conv_integer_model(x, w, zps, **attrs):
+    inits = [("w", w)] + [(n, a) for n, a in zip(("xzp", "wzp"), zps)]
+    node = helper.make_node("ConvInteger", ["x"] + [n for n, _ in inits], ["y"], **attrs)
+    g = helper.make_graph([node], "t", [helper.make_tensor_value_info("x", helper.np_dtype_to_tensor_dtype(x.dtype), x.shape)],
+                          [helper.make_tensor_value_info("y", TensorProto.INT32, None)],
+                          [numpy_helper.from_array(a, n) for n, a in inits])
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 21)], ir_version=10)
+
+
+@pytest.mark.parametrize("zp_mode", ["both", "x", "none"])
+@pytest.mark.parametrize("case", CASES[:14], ids=lambda c: f"{c[7].__name__}x{c[8].__name__}-ic{c[1]}oc{c[2]}"
+                         f"-k{c[5][0]}{c[5][1]}{'-zp' if c[10] else ''}")
+def test_conv_integer_matches_naive(case, zp_mode):
+    n, ic, oc, h, w, k, attrs, xt, wt, _, _, per_oc, _, _ = case
+    x = q8(xt, n, ic, h, w)
+    wts = q8(wt, oc, ic // attrs.get("group", 1), *k)
+    zps = []
+    if zp_mode != "none":
+        zps.append(np.array(np.iinfo(xt).min + 99, xt))
+    if zp_mode == "both":
+        zps.append(q8(wt, oc) if per_oc else np.array(np.iinfo(wt).min + 77, wt))
+    model = conv_integer_model(x, wts, zps, **attrs)
+    ref, _ = run(model, x, algo="NAIVE")
+    for kw in (dict(algo="INT8_DIRECT_DOT"), dict(algo="INT8_DIRECT_DOT", weight_preprocess=False),
+               dict(algo="INT8_DIRECT_DOT", threads=2), {}):
+        got, steps = run(model, x, **kw)
+        assert algos(steps, "ConvInteger") == ["INT8_DIRECT_DOT"], kw
+        assert got.dtype == np.int32 and got.shape == ref.shape
+        np.testing.assert_array_equal(got, ref, err_msg=str(kw))
+
+
+def test_conv_integer_exact_sums():
+    rng = np.random.default_rng(8)
+    x = rng.integers(0, 256, (2, 7, 8, 9)).astype(U8)
+    w = rng.integers(-128, 128, (6, 7, 3, 3)).astype(S8)
+    xzp, wzp = np.array(200, U8), np.arange(6).astype(S8) - 3
+    got, steps = run(conv_integer_model(x, w, [xzp, wzp], pads=[1, 1, 1, 1]), x)
+    assert algos(steps, "ConvInteger") == ["INT8_DIRECT_DOT"]
+    xp = np.pad(x.astype(np.int64) - 200, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    wd = w.astype(np.int64) - wzp.astype(np.int64)[:, None, None, None]
+    want = np.zeros((2, 6, 8, 9), np.int64)
+    for ky in range(3):
+        for kx in range(3):
+            want += np.einsum("nchw,oc->nohw", xp[:, :, ky:ky + 8, kx:kx + 9], wd[:, :, ky, kx])
+    np.testing.assert_array_equal(got, want.astype(np.int32))

@@ -14,9 +14,10 @@
 // NAIVE: for every output element, the sum over the group's input channels
 // and the kernel window, skipping taps that fall in the padding.
 // O(N*OC*IC/g*prod(kernel)*prod(out)), no workspace.
-// QLinearConv INT8_DIRECT_DOT (2-D, group 1 or depthwise): the int8 direct
-// convolution of ops/qlinear_conv_dot.cpp, input interleaved into blocks of
-// 4 channels once per image, output written back to NCHW; NAIVE's bytes.
+// INT8_DIRECT_DOT, QLinearConv and ConvInteger (2-D, group 1 or depthwise):
+// the int8 direct convolution of ops/qlinear_conv_dot.cpp, input interleaved
+// into blocks of 4 channels once per image, output written back to NCHW;
+// NAIVE's bytes.
 #include <algorithm>
 #include <cmath>
 
@@ -208,6 +209,14 @@ void qlinear_conv_naive(const QLinearConvOp& op, const KernCtx& ctx) {
 }
 
 const auto kConvIntegerNaive = naive_algo<ConvIntegerOp>(conv_integer_naive);
+const QConvDotAlgo kConvIntegerDot(
+    "INT8_DIRECT_DOT", "ConvInteger", /*blocked=*/false,
+    [](const Op& op, const SpatialParams** sp, int64_t* group) {
+      const auto& o = static_cast<const ConvIntegerOp&>(op);
+      *sp = &o.sp;
+      *group = o.group;
+    },
+    QConvDotAlgo::Kind::Integer);
 const auto kQLinearConvNaive = naive_algo<QLinearConvOp>(qlinear_conv_naive);
 const QConvDotAlgo kQLinearConvDot("INT8_DIRECT_DOT", "QLinearConv", /*blocked=*/false,
                                    [](const Op& op, const SpatialParams** sp, int64_t* group) {
@@ -219,7 +228,7 @@ const QConvDotAlgo kQLinearConvDot("INT8_DIRECT_DOT", "QLinearConv", /*blocked=*
 }  // namespace
 
 void register_op_ConvInteger(OpRegistry& r) {
-  register_simple<ConvIntegerOp>(r, "ConvInteger", {&kConvIntegerNaive}, 2, 4);
+  register_simple<ConvIntegerOp>(r, "ConvInteger", {&kConvIntegerNaive, &kConvIntegerDot}, 2, 4);
 }
 void register_op_QLinearConv(OpRegistry& r) {
   register_simple<QLinearConvOp>(r, "QLinearConv", {&kQLinearConvNaive, &kQLinearConvDot}, 8, 9);

@@ -1,8 +1,9 @@
-// The int8 direct convolution of QLinearConv (INT8_DIRECT_DOT, NCHW) and
-// QLinearConvNCHW44 (NCHW44_DOT, blocked): the dot-product rows of
-// kernels/conv_int8_nchw44.h and the requantisation rows of
-// kernels/requant.h. Results are QLinearConv's NAIVE bit for bit: the same
-// wrapping int32 sums, requantised in the same double arithmetic.
+// The int8 direct convolution of QLinearConv and ConvInteger
+// (INT8_DIRECT_DOT, NCHW) and QLinearConvNCHW44 (NCHW44_DOT, blocked): the
+// dot-product rows of kernels/conv_int8_nchw44.h and the requantisation rows
+// of kernels/requant.h. Results are NAIVE's bit for bit: the same wrapping
+// int32 sums (ConvInteger's output), requantised in the same double
+// arithmetic (QLinearConv's).
 // Per image the input is copied once into a padded NCHW44 block x' in the
 // weights' signedness (x ^ 0x80 where they differ), padding and lanes past
 // IC holding x_zero_point (in x' form), so every tap of the full window
@@ -48,6 +49,11 @@ int64_t blocks(int64_t c) { return (c + kB - 1) / kB; }
 size_t round64(size_t b) { return (b + 63) / 64 * 64; }
 
 int64_t wzp_of(const Tensor& t, int64_t oc) { return t.get_i64(t.numel() == 1 ? 0 : oc); }
+
+// QLinearConv's multiplier of output channel oc (ops/qlinear_requant.h).
+float multiplier(const KernCtx& ctx, int64_t oc) {
+  return QLinearRequant(ctx.input(1), ctx.input(4), ctx.input(6), ctx.input(7)).multiplier(oc);
+}
 
 int64_t packed_bytes(const QConvGeo& g) {
   return g.depthwise ? kernels::conv_int8_nchw44_dw_packed_bytes(g.oc, g.kh, g.kw)
@@ -157,44 +163,48 @@ QConvGeo QConvDotAlgo::geometry(const Op& op, const Shape& x, const Shape& w) co
 }
 
 bool QConvDotAlgo::usable(const Op& op, const InLayouts& in, const OutLayouts& out) const {
-  if (in.size() < 8 || !in[0] || !in[3] || !in[7]) return false;
-  if (!is_q8(in[0]->dtype) || !is_q8(in[3]->dtype) || !is_q8(in[7]->dtype)) return false;
-  if (in[0]->ndim() != (blocked_ ? 5 : 4) || in[3]->ndim() != 4) return false;
+  const int wi = w_index();
+  if (kind_ == Kind::QLinear && (in.size() < 8 || !in[7] || !is_q8(in[7]->dtype))) return false;
+  if (in.size() <= static_cast<size_t>(wi) || !in[0] || !in[wi]) return false;
+  if (!is_q8(in[0]->dtype) || !is_q8(in[wi]->dtype)) return false;
+  if (in[0]->ndim() != (blocked_ ? 5 : 4) || in[wi]->ndim() != 4) return false;
   const SpatialParams* sp;
   int64_t group;
   params_(op, &sp, &group);
-  const Shape& w = in[3]->shape;
+  const Shape& w = in[wi]->shape;
   return group == 1 || (w[1] == 1 && w[0] == group);
 }
 
 size_t QConvDotAlgo::workspace(const Op& op, const InLayouts& in, const OutLayouts& out) const {
-  return thread_bytes(geometry(op, in[0]->shape, in[3]->shape));
+  return thread_bytes(geometry(op, in[0]->shape, in[w_index()]->shape));
 }
 
 size_t QConvDotAlgo::shared_workspace(const Op& op, const InLayouts& in, const OutLayouts& out,
                                       bool prepared) const {
-  return parts(geometry(op, in[0]->shape, in[3]->shape), prepared).total;
+  return parts(geometry(op, in[0]->shape, in[w_index()]->shape), prepared).total;
 }
 
 std::string QConvDotAlgo::preprocess_key(const Op&, const InLayouts& in) const {
-  return layout_key(in, 3);
+  return layout_key(in, static_cast<size_t>(w_index()));
 }
 
 // The packed weights followed by their per-channel sums (int32).
 Prepared QConvDotAlgo::preprocess(const Op& op, const InLayouts& in,
                                   const std::vector<const Tensor*>& values) const {
-  if (values.size() < 4 || !values[3]) return {};
-  const QConvGeo g = geometry(op, in[0]->shape, in[3]->shape);
+  const int wi = w_index();
+  if (values.size() <= static_cast<size_t>(wi) || !values[wi]) return {};
+  const QConvGeo g = geometry(op, in[0]->shape, in[wi]->shape);
   const size_t packed = round64(static_cast<size_t>(packed_bytes(g)));
   const size_t bytes = packed + static_cast<size_t>(g.oc) * 4;
   std::shared_ptr<uint8_t> buf = alloc_aligned(bytes);
-  pack(g, *values[3], buf.get(), reinterpret_cast<int32_t*>(buf.get() + packed));
-  return {buf, bytes, 3};
+  pack(g, *values[wi], buf.get(), reinterpret_cast<int32_t*>(buf.get() + packed));
+  return {buf, bytes, wi};
 }
 
 void QConvDotAlgo::exec(const Op& op, const KernCtx& ctx) const {
+  const bool qlinear = kind_ == Kind::QLinear;
   const Tensor& xt = ctx.input(0);
-  const Tensor& wt = ctx.input(3);
+  const Tensor& wt = ctx.input(w_index());
   const QConvGeo g = geometry(op, xt.shape(), wt.shape());
   const Parts p = parts(g, ctx.prepared != nullptr);
   uint8_t* ws = static_cast<uint8_t*>(ctx.shared_workspace);
@@ -213,15 +223,16 @@ void QConvDotAlgo::exec(const Op& op, const KernCtx& ctx) const {
   }
   // Per-channel terms: bias' = B + d*sum(W) - N*d*wzp, wzp, multiplier
   // (lanes past OC: 0, their bytes are overwritten or not stored).
-  const QLinearRequant rq(ctx.input(1), ctx.input(4), ctx.input(6), ctx.input(7));
-  const Tensor& wzp_t = ctx.input(5);
-  const int64_t xzp = ctx.input(2).get_i64(0);
+  // ConvInteger: zero points optional (0), no B, no requantisation.
+  const int xzp_i = 2, wzp_i = qlinear ? 5 : 3;
+  const Tensor* wzp_t = ctx.has(wzp_i) ? &ctx.input(wzp_i) : nullptr;
+  const int64_t xzp = ctx.has(xzp_i) ? ctx.input(xzp_i).get_i64(0) : 0;
   const int64_t xoff = !flip ? 0 : (x_signed ? -128 : 128);
   const uint32_t d = static_cast<uint32_t>(xoff - xzp);
   // Input blocks one output block reads, and taps per output channel.
   const int64_t icb_read = g.depthwise ? 1 : g.icb;
   const uint32_t taps = static_cast<uint32_t>(icb_read * g.kh * g.kw * (g.depthwise ? 1 : kB));
-  const int32_t* b = ctx.has(8) ? ctx.input(8).ptr<int32_t>() : nullptr;
+  const int32_t* b = qlinear && ctx.has(8) ? ctx.input(8).ptr<int32_t>() : nullptr;
   int32_t* biasp = reinterpret_cast<int32_t*>(ws + p.bias);
   int32_t* wzp = reinterpret_cast<int32_t*>(ws + p.wzp);
   float* mult = reinterpret_cast<float*>(ws + p.mult);
@@ -232,12 +243,12 @@ void QConvDotAlgo::exec(const Op& op, const KernCtx& ctx) const {
       mult[oc] = 0.f;
       continue;
     }
-    const uint32_t wz = static_cast<uint32_t>(wzp_of(wzp_t, oc));
+    const uint32_t wz = wzp_t ? static_cast<uint32_t>(wzp_of(*wzp_t, oc)) : 0u;
     any_wzp = any_wzp || wz != 0;
     wzp[oc] = static_cast<int32_t>(wz);
     biasp[oc] = static_cast<int32_t>((b ? static_cast<uint32_t>(b[oc]) : 0u) +
                                      d * static_cast<uint32_t>(sum_w[oc]) - taps * d * wz);
-    mult[oc] = rq.multiplier(oc);
+    mult[oc] = qlinear ? multiplier(ctx, oc) : 0.f;
     finite = finite && std::isfinite(mult[oc]);
   }
   // All-ones weights (depthwise: block-diagonal ones, so lane l sums lane l).
@@ -257,13 +268,22 @@ void QConvDotAlgo::exec(const Op& op, const KernCtx& ctx) const {
   const kernels::ConvInt8Nchw44Geo kg{icb_read, g.kh, g.kw, g.sh, g.sw,
                                       g.dh, g.dw, g.ow, p.rows, p.ld};
   const int64_t plane = p.rows * p.ld * kB, wblock = icb_read * g.kh * g.kw * kB * kB;
-  const uint8_t xzp_byte = static_cast<const uint8_t*>(ctx.input(2).raw())[0];
+  const uint8_t xzp_byte = static_cast<uint8_t>(xzp);  // the zero point's bits
   const uint8_t pad = static_cast<uint8_t>(xzp_byte ^ flip);
-  const uint8_t pad_out = static_cast<const uint8_t*>(ctx.input(7).raw())[0];
+  const uint8_t pad_out = qlinear ? static_cast<const uint8_t*>(ctx.input(7).raw())[0] : 0;
+  kernels::Requant4 q0;  // what every block shares
+  if (qlinear) {
+    const QLinearRequant rq(ctx.input(1), ctx.input(4), ctx.input(6), ctx.input(7));
+    q0.yzp = rq.y_zero_point;
+    q0.lo = rq.lo;
+    q0.hi = rq.hi;
+    q0.out_signed = rq.out_signed;
+  }
   uint8_t* xp = ws + p.xp;
   int32_t* s = reinterpret_cast<int32_t*>(ws + p.s);
   const uint8_t* x = static_cast<const uint8_t*>(xt.raw());
   uint8_t* y = static_cast<uint8_t*>(ctx.output(0).raw());
+  int32_t* y32 = reinterpret_cast<int32_t*>(y);  // ConvInteger's output
   const int64_t real_last = g.ic - (g.icb - 1) * kB;  // real lanes of the last input block
   const int64_t row_macs = g.ow * g.icb * g.kh * g.kw * kB * kB;
   const int64_t grain = std::max<int64_t>(1, kMacsPerRange / std::max<int64_t>(row_macs, 1));
@@ -319,18 +339,28 @@ void QConvDotAlgo::exec(const Op& op, const KernCtx& ctx) const {
         if (any_wzp && g.depthwise) row(kg, xblk, ones, 1, oy, sacc);
         const int32_t* srow = !any_wzp ? nullptr : g.depthwise ? sacc : s + oy * g.ow;
         for (int64_t ob = ob0; ob < ob0 + nb; ++ob) {
-          kernels::Requant4 q;
+          const int32_t* acc = acc0 + (ob - ob0) * g.ow * kB;
+          const int64_t real = std::min(kB, g.oc - ob * kB);
+          if (!qlinear) {  // the int32 sums, corrected: acc + bias' - wzp * S'
+            for (int64_t l = 0; l < real; ++l) {
+              const int64_t oc = ob * kB + l;
+              const uint32_t bo = static_cast<uint32_t>(biasp[oc]);
+              const uint32_t wz = static_cast<uint32_t>(wzp[oc]);
+              int32_t* out = y32 + ((n * g.oc + oc) * g.oh + oy) * g.ow;
+              for (int64_t ox = 0; ox < g.ow; ++ox) {
+                uint32_t a = static_cast<uint32_t>(acc[ox * kB + l]) + bo;
+                if (srow) a -= wz * static_cast<uint32_t>(srow[g.depthwise ? ox * kB + l : ox]);
+                out[ox] = static_cast<int32_t>(a);
+              }
+            }
+            continue;
+          }
+          kernels::Requant4 q = q0;
           for (int64_t l = 0; l < kB; ++l) {
             q.bias[l] = biasp[ob * kB + l];
             q.wz[l] = wzp[ob * kB + l];
             q.mult[l] = static_cast<double>(mult[ob * kB + l]);
           }
-          q.yzp = rq.y_zero_point;
-          q.lo = rq.lo;
-          q.hi = rq.hi;
-          q.out_signed = rq.out_signed;
-          const int32_t* acc = acc0 + (ob - ob0) * g.ow * kB;
-          const int64_t real = std::min(kB, g.oc - ob * kB);
           if (blocked) {
             uint8_t* out = y + (((n * g.ocb + ob) * g.oh + oy) * g.ow) * kB;
             requant(acc, g.ow, srow, g.depthwise, q, out);

@@ -1,8 +1,10 @@
-// The int8 direct convolution behind QLinearConv's INT8_DIRECT_DOT
-// (ops/conv_integer.cpp, NCHW in and out) and QLinearConvNCHW44's
-// NCHW44_DOT (ops/qlinear_conv_nchw44.cpp, blocked in and out): one
-// algorithm class, told by its op how to read the geometry and which layout
-// the tensors have. The method is in qlinear_conv_dot.cpp.
+// The int8 direct convolution behind QLinearConv's and ConvInteger's
+// INT8_DIRECT_DOT (ops/conv_integer.cpp, NCHW in and out) and
+// QLinearConvNCHW44's NCHW44_DOT (ops/qlinear_conv_nchw44.cpp, blocked in
+// and out): one algorithm class, told by its op how to read the geometry,
+// which layout the tensors have and whether the output is requantised
+// (QLinearConv's inputs) or the int32 sums (ConvInteger's). The method is in
+// qlinear_conv_dot.cpp.
 #pragma once
 #include "fastrun/algo.h"
 #include "ops/spatial.h"
@@ -26,8 +28,13 @@ class QConvDotAlgo final : public Algo {
  public:
   // The op's spatial attributes and group.
   using ParamsFn = void (*)(const Op& op, const SpatialParams** sp, int64_t* group);
-  QConvDotAlgo(const char* name, const char* op_name, bool blocked, ParamsFn params)
-      : name_(name), op_name_(op_name), blocked_(blocked), params_(params) {}
+  // QLinear: inputs x, x_scale, x_zero_point, w, w_scale, w_zero_point,
+  // y_scale, y_zero_point[, B], int8/uint8 output. Integer: inputs x, w[,
+  // x_zero_point[, w_zero_point]], int32 output (planar only).
+  enum class Kind { QLinear, Integer };
+  QConvDotAlgo(const char* name, const char* op_name, bool blocked, ParamsFn params,
+               Kind kind = Kind::QLinear)
+      : name_(name), op_name_(op_name), blocked_(blocked), params_(params), kind_(kind) {}
   const char* name() const override { return name_; }
   uint32_t attributes() const override { return REPRODUCIBLE | USABLE_DEPEND_ON_SHAPE; }
   bool usable(const Op& op, const InLayouts& in, const OutLayouts& out) const override;
@@ -41,10 +48,12 @@ class QConvDotAlgo final : public Algo {
 
  private:
   QConvGeo geometry(const Op& op, const Shape& x, const Shape& w) const;
+  int w_index() const { return kind_ == Kind::QLinear ? 3 : 1; }
   const char* name_;
   const char* op_name_;
   bool blocked_;
   ParamsFn params_;
+  Kind kind_;
 };
 
 }  // namespace loadrun
